@@ -1,0 +1,55 @@
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := build
+
+GO  ?= go
+BIN := bin/forumjst
+
+# Go files to format/lint (everything except dependencies and local data).
+GOFILES = $(shell find . -name '*.go' -not -path './node_modules/*' -not -path './.data/*' -not -path './vendor/*')
+
+# Exports DATABASE_URL (a server URL; tests create their own random databases)
+# unless it is already set.
+WITH_TEST_DB = if [[ -z "$${DATABASE_URL:-}" ]]; then DATABASE_URL="$$(scripts/devdb.sh postgres)"; export DATABASE_URL; fi
+
+.PHONY: build run test test-browser bench fmt lint clean db-stop
+
+build:
+	$(GO) build -o $(BIN) ./cmd/forumjst
+
+# Local server with demo data: database from scripts/devdb.sh (DATABASE_URL wins).
+run: build
+	DATABASE_URL="$$(scripts/devdb.sh forumjst)"; export DATABASE_URL; \
+	export FORUM_PUBLIC_URL="$${FORUM_PUBLIC_URL:-http://localhost:8080}"; \
+	export FORUM_ADDR="$${FORUM_ADDR:-:8080}"; \
+	$(BIN) migrate; \
+	$(BIN) seed-demo; \
+	exec $(BIN) serve
+
+test:
+	$(GO) vet ./...
+	$(WITH_TEST_DB); \
+	$(GO) test -race -count=1 -timeout 20m ./...
+
+# Browser tests (headless Chromium); the package lives in internal/browsertest.
+test-browser:
+	$(WITH_TEST_DB); \
+	$(GO) test -race -count=1 -timeout 20m -tags browser ./internal/browsertest/...
+
+bench:
+	$(WITH_TEST_DB); \
+	$(GO) test -run '^$$' -bench . -benchtime 2s ./...
+
+fmt:
+	$(if $(GOFILES),gofmt -w $(GOFILES))
+
+lint:
+	@out="$(if $(GOFILES),$$(gofmt -l $(GOFILES)))"; \
+	if [[ -n "$$out" ]]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+clean:
+	rm -rf bin
+
+db-stop:
+	scripts/devdb.sh --stop

@@ -1,0 +1,43 @@
+// Accessibility controls: text size and high contrast, remembered in localStorage.
+// The page is fully usable without this module; it only adds the two controls.
+const root = document.documentElement;
+const KEY = "forumjst.a11y";
+const MIN = 0.9, MAX = 1.6, STEP = 0.1;
+
+function load() {
+  try { return JSON.parse(localStorage.getItem(KEY)) || {}; } catch { return {}; }
+}
+function save(s) {
+  try { localStorage.setItem(KEY, JSON.stringify(s)); } catch { /* private mode: not remembered */ }
+}
+function apply(s) {
+  root.style.setProperty("--font-scale", String(s.scale || 1));
+  root.classList.toggle("contrast", !!s.contrast);
+  const btn = document.querySelector("[data-a11y-contrast]");
+  if (btn) btn.setAttribute("aria-pressed", s.contrast ? "true" : "false");
+}
+
+const state = load();
+apply(state);
+
+function init() {
+  const box = document.querySelector("[data-a11y]");
+  if (!box) return;
+  box.hidden = false;
+  box.addEventListener("click", (e) => {
+    const t = e.target.closest("button");
+    if (!t) return;
+    if (t.dataset.a11yFont) {
+      const d = t.dataset.a11yFont === "up" ? STEP : -STEP;
+      state.scale = Math.min(MAX, Math.max(MIN, Math.round(((state.scale || 1) + d) * 10) / 10));
+    } else if ("a11yContrast" in t.dataset) {
+      state.contrast = !state.contrast;
+    }
+    save(state);
+    apply(state);
+  });
+  apply(state);
+}
+
+if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init);
+else init();

@@ -1,0 +1,226 @@
+// Package accounts owns who people are: passwords, sessions, login throttling, and
+// the administration of users, JSTs, groups, memberships and invitations.
+package accounts
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/gwd-jst/forumjst/internal/access"
+	"github.com/gwd-jst/forumjst/internal/apperr"
+	"github.com/gwd-jst/forumjst/internal/model"
+	"github.com/gwd-jst/forumjst/internal/store"
+)
+
+// Settings are the knobs that come from configuration.
+type Settings struct {
+	SessionIdle          time.Duration
+	SessionMax           time.Duration
+	LoginAccountFailures int
+	LoginIPFailures      int
+	LoginWindow          time.Duration
+	InvitationTTL        time.Duration
+	Argon2               Argon2Params
+}
+
+// Service is safe for concurrent use.
+type Service struct {
+	db        *sqlx.DB
+	log       *slog.Logger
+	set       Settings
+	policy    passwordPolicy
+	dummyHash string
+	now       func() time.Time
+}
+
+func New(db *sqlx.DB, log *slog.Logger, set Settings) (*Service, error) {
+	if set.InvitationTTL == 0 {
+		set.InvitationTTL = 7 * 24 * time.Hour
+	}
+	if set.Argon2 == (Argon2Params{}) {
+		set.Argon2 = DefaultArgon2
+	}
+	// Unknown emails are checked against this hash so that answering "no such
+	// account" takes as long as a wrong password (SPEC §7).
+	dummy, err := HashPassword(randomToken(), set.Argon2)
+	if err != nil {
+		return nil, fmt.Errorf("dummy hash: %w", err)
+	}
+	return &Service{db: db, log: log, set: set, policy: passwordPolicy{common: commonPasswords()},
+		dummyHash: dummy, now: time.Now}, nil
+}
+
+// randomToken is 32 bytes from crypto/rand, URL-safe.
+func randomToken() string {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		// crypto/rand does not fail on supported platforms; if it ever does, a
+		// predictable token is worse than a crash.
+		panic(fmt.Sprintf("crypto/rand: %v", err))
+	}
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func hashToken(token string) []byte {
+	h := sha256.Sum256([]byte(token))
+	return h[:]
+}
+
+// Principal is an authenticated request's view of its user.
+type Principal struct {
+	Actor       *access.Actor
+	User        model.User
+	Memberships []model.Membership
+	CSRFToken   string
+	// NewToken is set when the session was given a new token on this request
+	// (after a role change); the caller must send it as the new cookie.
+	NewToken string
+	// SessionCreated is when the session began, to tell live connections apart.
+	SessionCreated time.Time
+}
+
+// Login checks credentials under throttling and starts a new session. oldToken,
+// if any, is ended so that a login always yields a new session id.
+func (s *Service) Login(ctx context.Context, email, password, ip, userAgent, oldToken string) (string, *Principal, error) {
+	account := strings.ToLower(strings.TrimSpace(email))
+	byAccount, byIP, err := store.LoginFailures(ctx, s.db, account, ip, s.set.LoginWindow)
+	if err != nil {
+		return "", nil, err
+	}
+	now := s.now()
+	if wait := throttleDelay(byAccount, s.set.LoginAccountFailures, s.set.LoginWindow, now); wait > 0 {
+		s.log.WarnContext(ctx, "login throttled", "reason", "account", "retry_after_s", int(wait.Seconds()))
+		return "", nil, &apperr.RateLimited{RetryAfter: wait}
+	}
+	if wait := throttleDelay(byIP, s.set.LoginIPFailures, s.set.LoginWindow, now); wait > 0 {
+		s.log.WarnContext(ctx, "login throttled", "reason", "address", "retry_after_s", int(wait.Seconds()))
+		return "", nil, &apperr.RateLimited{RetryAfter: wait}
+	}
+
+	u, err := store.GetUserByEmail(ctx, s.db, account)
+	hash := u.PasswordHash
+	if errors.Is(err, store.ErrNotFound) {
+		hash = s.dummyHash
+	} else if err != nil {
+		return "", nil, err
+	}
+	ok, verr := VerifyPassword(password, hash)
+	if verr != nil {
+		s.log.ErrorContext(ctx, "stored password hash is malformed", "user_id", u.ID, "err", verr)
+	}
+	if err != nil || !ok {
+		if err := store.RecordLoginFailure(ctx, s.db, account, ip); err != nil {
+			return "", nil, err
+		}
+		return "", nil, apperr.ErrInvalidCredentials
+	}
+	if u.Disabled {
+		return "", nil, apperr.ErrAccountDisabled
+	}
+	if err := store.ClearLoginFailures(ctx, s.db, account); err != nil {
+		return "", nil, err
+	}
+	if oldToken != "" {
+		if err := store.DeleteSession(ctx, s.db, hashToken(oldToken)); err != nil {
+			return "", nil, err
+		}
+	}
+	token := randomToken()
+	sess := model.Session{TokenHash: hashToken(token), UserID: u.ID, CSRFToken: randomToken(), ExpiresAt: now.Add(s.set.SessionMax)}
+	if err := store.CreateSession(ctx, s.db, sess, ip, truncate(userAgent, 300)); err != nil {
+		return "", nil, err
+	}
+	s.log.InfoContext(ctx, "login", "user_id", u.ID)
+	p, err := s.Authenticate(ctx, token)
+	if err != nil {
+		return "", nil, fmt.Errorf("load new session: %w", err)
+	}
+	return token, p, nil
+}
+
+// throttleDelay is how long to wait before the next attempt: nothing below the
+// limit, then one minute, doubling with each further failure, at most the window.
+func throttleDelay(st store.FailureStats, limit int, window time.Duration, now time.Time) time.Duration {
+	if st.Count < limit || st.Last == nil {
+		return 0
+	}
+	shift := min(st.Count-limit, 10)
+	wait := min(time.Minute<<shift, window)
+	if remaining := st.Last.Add(wait).Sub(now); remaining > 0 {
+		return remaining.Round(time.Second) + time.Second
+	}
+	return 0
+}
+
+// Authenticate resolves a session token to its user. An unknown, expired, idle or
+// disabled user's session is apperr.ErrUnauthenticated.
+func (s *Service) Authenticate(ctx context.Context, token string) (*Principal, error) {
+	if token == "" || len(token) > 200 {
+		return nil, apperr.ErrUnauthenticated
+	}
+	h := hashToken(token)
+	su, err := store.GetSessionUser(ctx, s.db, h, s.set.SessionIdle)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, apperr.ErrUnauthenticated
+	}
+	if err != nil {
+		return nil, err
+	}
+	p := &Principal{
+		Actor:          access.NewActor(su.User, su.Memberships),
+		User:           su.User,
+		Memberships:    su.Memberships,
+		CSRFToken:      su.CSRFToken,
+		SessionCreated: su.Session.CreatedAt,
+	}
+	switch {
+	case su.Rotate:
+		p.NewToken = randomToken()
+		if err := store.ReplaceSessionToken(ctx, s.db, h, hashToken(p.NewToken)); err != nil {
+			return nil, err
+		}
+	case s.now().Sub(su.LastSeenAt) > time.Minute:
+		// Idle expiry needs last_seen_at, but writing it on every request would
+		// turn every page view into a write; once a minute is plenty.
+		if err := store.TouchSession(ctx, s.db, h); err != nil {
+			return nil, err
+		}
+	}
+	return p, nil
+}
+
+// Logout ends the session behind token.
+func (s *Service) Logout(ctx context.Context, token string) error {
+	if token == "" {
+		return nil
+	}
+	return store.DeleteSession(ctx, s.db, hashToken(token))
+}
+
+// Housekeeping deletes expired sessions and old login failures.
+func (s *Service) Housekeeping(ctx context.Context) error {
+	n, err := store.DeleteExpiredSessions(ctx, s.db, s.set.SessionIdle)
+	if err != nil {
+		return err
+	}
+	if n > 0 {
+		s.log.InfoContext(ctx, "expired sessions deleted", "count", n)
+	}
+	return store.DeleteOldLoginFailures(ctx, s.db, s.set.LoginWindow)
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n]
+}

@@ -1,0 +1,144 @@
+// Package i18n holds the Polish and English message catalogs. Plural forms follow
+// CLDR rules through go-i18n (Polish needs one/few/many/other: 1 wątek, 2 wątki,
+// 5 wątków), and dates are shown in Europe/Warsaw whatever the server's zone.
+package i18n
+
+import (
+	"embed"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	goi18n "github.com/nicksnyder/go-i18n/v2/i18n"
+	"golang.org/x/text/language"
+)
+
+//go:embed locales/*.json
+var locales embed.FS
+
+// Languages the UI speaks, default first.
+var Languages = []string{"pl", "en"}
+
+// Catalog is built once at start and shared.
+type Catalog struct {
+	bundle   *goi18n.Bundle
+	zone     *time.Location
+	printers map[string]*Printer
+}
+
+func New() (*Catalog, error) {
+	zone, err := time.LoadLocation("Europe/Warsaw")
+	if err != nil {
+		return nil, fmt.Errorf("load Europe/Warsaw: %w", err)
+	}
+	b := goi18n.NewBundle(language.Polish)
+	b.RegisterUnmarshalFunc("json", json.Unmarshal)
+	for _, l := range Languages {
+		if _, err := b.LoadMessageFileFS(locales, "locales/"+l+".json"); err != nil {
+			return nil, fmt.Errorf("load %s catalog: %w", l, err)
+		}
+	}
+	c := &Catalog{bundle: b, zone: zone, printers: map[string]*Printer{}}
+	for _, l := range Languages {
+		c.printers[l] = &Printer{Lang: l, loc: goi18n.NewLocalizer(b, l), zone: zone, cache: &sync.Map{}}
+	}
+	return c, nil
+}
+
+// Printer returns the printer for lang, falling back to Polish.
+func (c *Catalog) Printer(lang string) *Printer {
+	if p, ok := c.printers[lang]; ok {
+		return p
+	}
+	return c.printers[Languages[0]]
+}
+
+// Match picks a supported language from an Accept-Language header.
+func Match(acceptLanguage string) string {
+	tags, _, err := language.ParseAcceptLanguage(acceptLanguage)
+	if err != nil {
+		return ""
+	}
+	for _, t := range tags {
+		base, _ := t.Base()
+		for _, l := range Languages {
+			if base.String() == l {
+				return l
+			}
+		}
+	}
+	return ""
+}
+
+// Printer translates into one language. Safe for concurrent use.
+type Printer struct {
+	Lang  string
+	loc   *goi18n.Localizer
+	zone  *time.Location
+	cache *sync.Map // message id → string, for messages without arguments
+}
+
+// T translates id; args are key/value pairs for the message's template
+// ({{.Name}}). A missing message shows its id, which tests forbid.
+func (p *Printer) T(id string, args ...any) string {
+	if len(args) == 0 {
+		if s, ok := p.cache.Load(id); ok {
+			return s.(string)
+		}
+	}
+	data := map[string]any{}
+	for i := 0; i+1 < len(args); i += 2 {
+		data[fmt.Sprint(args[i])] = args[i+1]
+	}
+	s, err := p.loc.Localize(&goi18n.LocalizeConfig{MessageID: id, TemplateData: data})
+	if err != nil {
+		return id
+	}
+	if len(args) == 0 {
+		p.cache.Store(id, s)
+	}
+	return s
+}
+
+// N translates a message with plural forms; {{.Count}} is the number.
+func (p *Printer) N(id string, count int) string {
+	s, err := p.loc.Localize(&goi18n.LocalizeConfig{MessageID: id, PluralCount: count,
+		TemplateData: map[string]any{"Count": count}})
+	if err != nil {
+		return id
+	}
+	return s
+}
+
+// Has reports whether the catalog defines id in this language (for tests).
+func (p *Printer) Has(id string) bool {
+	_, tag, err := p.loc.LocalizeWithTag(&goi18n.LocalizeConfig{MessageID: id, PluralCount: 1})
+	if err != nil {
+		return false
+	}
+	base, _ := tag.Base()
+	return base.String() == p.Lang
+}
+
+// Date formats t as "23 listopada 2026" / "23 November 2026" in Warsaw time.
+func (p *Printer) Date(t time.Time) string {
+	t = t.In(p.zone)
+	month := p.T(fmt.Sprintf("month.%d", int(t.Month())))
+	return fmt.Sprintf("%d %s %d", t.Day(), month, t.Year())
+}
+
+// DateTime formats t as "23 listopada 2026, 18:05" in Warsaw time.
+func (p *Printer) DateTime(t time.Time) string {
+	return p.Date(t) + ", " + t.In(p.zone).Format("15:04")
+}
+
+// ISO is the machine-readable form for <time datetime>.
+func (p *Printer) ISO(t time.Time) string { return t.UTC().Format(time.RFC3339) }
+
+// Zone is Europe/Warsaw.
+func (p *Printer) Zone() *time.Location { return p.zone }
+
+// Key is a helper for templates: it joins parts into a message id ("kind." + "rural").
+func Key(parts ...string) string { return strings.Join(parts, "") }

@@ -1,0 +1,67 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/gwd-jst/forumjst/internal/model"
+)
+
+// nullID stores 0 as NULL (an action taken by the system, e.g. create-admin).
+func nullID(id int64) *int64 {
+	if id == 0 {
+		return nil
+	}
+	return &id
+}
+
+// NewAuditEntry is one moderation or administration action. The table is append-only.
+type NewAuditEntry struct {
+	ActorID    int64
+	Action     string
+	TargetType string
+	TargetID   int64
+	GroupID    *int64
+	Reason     string
+	Details    map[string]any
+}
+
+func AppendAudit(ctx context.Context, q Q, e NewAuditEntry) error {
+	details := []byte("{}")
+	if len(e.Details) > 0 {
+		var err error
+		if details, err = json.Marshal(e.Details); err != nil {
+			return fmt.Errorf("encode audit details: %w", err)
+		}
+	}
+	_, err := q.ExecContext(ctx, `
+		INSERT INTO audit_log (actor_id, action, target_type, target_id, group_id, reason, details)
+		VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+		nullID(e.ActorID), e.Action, e.TargetType, e.TargetID, e.GroupID, e.Reason, details)
+	if err != nil {
+		return fmt.Errorf("append audit %s: %w", e.Action, err)
+	}
+	return nil
+}
+
+// AuditFilter narrows the log; zero values mean "any".
+type AuditFilter struct {
+	GroupID int64
+	ActorID int64
+	Action  string
+}
+
+func ListAudit(ctx context.Context, q Q, f AuditFilter, p Page) ([]model.AuditEntry, error) {
+	out := []model.AuditEntry{}
+	err := selectAll(ctx, q, &out, "list audit", `
+		SELECT a.id, a.actor_id, u.display_name AS actor_name, a.action, a.target_type, a.target_id,
+		       a.group_id, a.reason, a.details, a.created_at
+		FROM audit_log a LEFT JOIN users u ON u.id = a.actor_id
+		WHERE ($1 = 0 OR a.group_id = $1)
+		  AND ($2 = 0 OR a.actor_id = $2)
+		  AND ($3 = '' OR a.action = $3)
+		ORDER BY a.id DESC
+		LIMIT $4 OFFSET $5`, f.GroupID, f.ActorID, f.Action, p.Limit, p.Offset)
+	return out, err
+}

@@ -1,0 +1,136 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/gwd-jst/forumjst/internal/model"
+)
+
+func CreateSession(ctx context.Context, q Q, s model.Session, ip, userAgent string) error {
+	_, err := q.ExecContext(ctx, `
+		INSERT INTO sessions (token_hash, user_id, csrf_token, expires_at, ip, user_agent)
+		VALUES ($1, $2, $3, $4, $5, $6)`,
+		s.TokenHash, s.UserID, s.CSRFToken, s.ExpiresAt, ip, userAgent)
+	if err != nil {
+		return fmt.Errorf("insert session: %w", err)
+	}
+	return nil
+}
+
+// SessionUser is everything a request needs about who is asking, loaded in one
+// query: the session, the user and their memberships.
+type SessionUser struct {
+	model.Session
+	User        model.User
+	Memberships []model.Membership
+}
+
+// sessionUserRow names the session's columns apart from the user's (both tables
+// have created_at).
+type sessionUserRow struct {
+	model.User
+	TokenHash        []byte    `db:"s_token_hash"`
+	CSRFToken        string    `db:"s_csrf_token"`
+	SessionCreatedAt time.Time `db:"s_created_at"`
+	LastSeenAt       time.Time `db:"s_last_seen_at"`
+	ExpiresAt        time.Time `db:"s_expires_at"`
+	Rotate           bool      `db:"s_rotate"`
+	MembershipsJSON  []byte    `db:"memberships"`
+}
+
+// GetSessionUser loads a live session with its user and memberships. Expired
+// sessions, idle ones, and those of disabled users are not found.
+func GetSessionUser(ctx context.Context, q Q, tokenHash []byte, idle time.Duration) (SessionUser, error) {
+	var row sessionUserRow
+	err := one(ctx, q, &row, "load session", `
+		SELECT s.token_hash AS s_token_hash, s.csrf_token AS s_csrf_token, s.created_at AS s_created_at,
+		       s.last_seen_at AS s_last_seen_at, s.expires_at AS s_expires_at, s.rotate AS s_rotate,
+		       `+userColumns+`,
+		       COALESCE((SELECT json_agg(json_build_object(
+		                    'group_id', m.group_id, 'group_name', g.name, 'group_kind', g.kind, 'role', m.role)
+		                    ORDER BY g.name)
+		                 FROM memberships m JOIN groups g ON g.id = m.group_id
+		                 WHERE m.user_id = u.id), '[]') AS memberships
+		FROM sessions s
+		JOIN users u ON u.id = s.user_id
+		LEFT JOIN jst j ON j.id = u.jst_id
+		WHERE s.token_hash = $1
+		  AND s.expires_at > now()
+		  AND s.last_seen_at > now() - make_interval(secs => $2)
+		  AND NOT u.disabled`, tokenHash, idle.Seconds())
+	if err != nil {
+		return SessionUser{}, err
+	}
+	su := SessionUser{User: row.User, Session: model.Session{TokenHash: row.TokenHash, UserID: row.User.ID,
+		CSRFToken: row.CSRFToken, CreatedAt: row.SessionCreatedAt, LastSeenAt: row.LastSeenAt,
+		ExpiresAt: row.ExpiresAt, Rotate: row.Rotate}}
+	if err := json.Unmarshal(row.MembershipsJSON, &su.Memberships); err != nil {
+		return SessionUser{}, fmt.Errorf("decode memberships: %w", err)
+	}
+	return su, nil
+}
+
+// TouchSession records activity; callers do it at most once a minute per session.
+func TouchSession(ctx context.Context, q Q, tokenHash []byte) error {
+	_, err := q.ExecContext(ctx, `UPDATE sessions SET last_seen_at = now() WHERE token_hash = $1`, tokenHash)
+	if err != nil {
+		return fmt.Errorf("touch session: %w", err)
+	}
+	return nil
+}
+
+// ReplaceSessionToken swaps a session's token (after a role change) keeping its CSRF token.
+func ReplaceSessionToken(ctx context.Context, q Q, oldHash, newHash []byte) error {
+	return execOne(ctx, q, "rotate session", `
+		UPDATE sessions SET token_hash = $2, rotate = false, last_seen_at = now()
+		WHERE token_hash = $1`, oldHash, newHash)
+}
+
+func DeleteSession(ctx context.Context, q Q, tokenHash []byte) error {
+	_, err := q.ExecContext(ctx, `DELETE FROM sessions WHERE token_hash = $1`, tokenHash)
+	if err != nil {
+		return fmt.Errorf("delete session: %w", err)
+	}
+	return nil
+}
+
+// DeleteUserSessions ends every session of a user and says how many there were.
+func DeleteUserSessions(ctx context.Context, q Q, userID int64) (int64, error) {
+	res, err := q.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = $1`, userID)
+	if err != nil {
+		return 0, fmt.Errorf("delete sessions of user %d: %w", userID, err)
+	}
+	n, _ := res.RowsAffected()
+	return n, nil
+}
+
+// MarkUserSessionsForRotation makes each of the user's sessions get a new token on its next request.
+func MarkUserSessionsForRotation(ctx context.Context, q Q, userID int64) error {
+	_, err := q.ExecContext(ctx, `UPDATE sessions SET rotate = true WHERE user_id = $1`, userID)
+	if err != nil {
+		return fmt.Errorf("mark sessions of user %d for rotation: %w", userID, err)
+	}
+	return nil
+}
+
+func CountUserSessions(ctx context.Context, q Q, userID int64) (int, error) {
+	var n int
+	err := one(ctx, q, &n, "count sessions",
+		`SELECT count(*) FROM sessions WHERE user_id = $1 AND expires_at > now()`, userID)
+	return n, err
+}
+
+// DeleteExpiredSessions is housekeeping run periodically by serve.
+func DeleteExpiredSessions(ctx context.Context, q Q, idle time.Duration) (int64, error) {
+	res, err := q.ExecContext(ctx, `
+		DELETE FROM sessions
+		WHERE expires_at <= now() OR last_seen_at <= now() - make_interval(secs => $1)`, idle.Seconds())
+	if err != nil {
+		return 0, fmt.Errorf("delete expired sessions: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	return n, nil
+}

@@ -1,0 +1,90 @@
+// Package store is the only place that speaks SQL. Each file owns one aggregate;
+// functions take a sqlx.ExtContext so the calling service decides whether they run
+// in a transaction. Nothing here knows about HTTP or permissions.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+
+	"github.com/gwd-jst/forumjst/internal/apperr"
+)
+
+// ErrNotFound is returned when a row does not exist; the web layer maps it to 404.
+var ErrNotFound = apperr.ErrNotFound
+
+// Q is what every store function queries through: *sqlx.DB or *sqlx.Tx.
+type Q = sqlx.ExtContext
+
+// InTx runs fn in a transaction, committing when it returns nil.
+func InTx(ctx context.Context, db *sqlx.DB, fn func(tx *sqlx.Tx) error) error {
+	tx, err := db.BeginTxx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin transaction: %w", err)
+	}
+	if err := fn(tx); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+// one wraps a single-row Get so a missing row becomes ErrNotFound.
+func one(ctx context.Context, q Q, dest any, what string, query string, args ...any) error {
+	if err := sqlx.GetContext(ctx, q, dest, query, args...); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("%s: %w", what, ErrNotFound)
+		}
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	return nil
+}
+
+func selectAll(ctx context.Context, q Q, dest any, what string, query string, args ...any) error {
+	if err := sqlx.SelectContext(ctx, q, dest, query, args...); err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	return nil
+}
+
+// execOne runs a statement that must touch at least one row.
+func execOne(ctx context.Context, q Q, what string, query string, args ...any) error {
+	res, err := q.ExecContext(ctx, query, args...)
+	if err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("%s: %w", what, ErrNotFound)
+	}
+	return nil
+}
+
+// IsUniqueViolation reports whether err is PostgreSQL's unique_violation,
+// optionally on the named constraint.
+func IsUniqueViolation(err error, constraint string) bool {
+	var pqErr *pq.Error
+	if !errors.As(err, &pqErr) || pqErr.Code != "23505" {
+		return false
+	}
+	return constraint == "" || pqErr.Constraint == constraint
+}
+
+// IsForeignKeyViolation reports whether err is PostgreSQL's foreign_key_violation.
+func IsForeignKeyViolation(err error) bool {
+	var pqErr *pq.Error
+	return errors.As(err, &pqErr) && pqErr.Code == "23503"
+}
+
+// Page is the limit/offset pair every list takes.
+type Page struct {
+	Limit  int
+	Offset int
+}

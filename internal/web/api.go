@@ -1,0 +1,310 @@
+package web
+
+import (
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/gwd-jst/forumjst/internal/accounts"
+	"github.com/gwd-jst/forumjst/internal/apperr"
+	"github.com/gwd-jst/forumjst/internal/model"
+)
+
+func (s *server) apiRoutes(r fiber.Router) {
+	r.Post("/auth/login", s.apiLogin)
+	r.Post("/auth/logout", s.apiLogout)
+	r.Get("/me", s.apiMe)
+
+	r.Get("/forum", s.apiForum)
+
+	r.Get("/users", s.apiListUsers)
+	r.Post("/users", s.apiCreateUser)
+	r.Get("/users/:id", s.apiGetUser)
+	r.Patch("/users/:id", s.apiUpdateUser)
+	r.Delete("/users/:id/sessions", s.apiEndSessions)
+
+	r.Get("/jst", s.apiListJST)
+	r.Post("/jst", s.apiCreateJST)
+
+	r.Get("/groups", s.apiListGroups)
+	r.Post("/groups", s.apiCreateGroup)
+	r.Get("/groups/:id/members", s.apiListMembers)
+	r.Put("/groups/:id/members/:user_id", s.apiPutMember)
+	r.Delete("/groups/:id/members/:user_id", s.apiRemoveMember)
+
+	r.Get("/invitations", s.apiListInvitations)
+	r.Post("/invitations", s.apiCreateInvitation)
+	r.Post("/invitations/:token/accept", s.apiAcceptInvitation)
+
+	r.Use(func(c *fiber.Ctx) error { return fiber.ErrNotFound })
+}
+
+type loginRequest struct {
+	Email    string `json:"email"`
+	Password string `json:"password"`
+}
+
+type meResponse struct {
+	model.User
+	Memberships []model.Membership `json:"memberships"`
+}
+
+func (s *server) apiLogin(c *fiber.Ctx) error {
+	var in loginRequest
+	if err := decodeJSON(c, &in); err != nil {
+		return err
+	}
+	v := &apperr.Validation{}
+	if strings.TrimSpace(in.Email) == "" {
+		v.Add("email", "err.required")
+	}
+	if in.Password == "" {
+		v.Add("password", "err.required")
+	}
+	if err := v.Err(); err != nil {
+		return err
+	}
+	token, p, err := s.Accounts.Login(c.UserContext(), in.Email, in.Password, c.IP(), c.Get(fiber.HeaderUserAgent), c.Cookies(s.cookieName()))
+	if err != nil {
+		return err
+	}
+	s.setSessionCookie(c, token)
+	return c.JSON(fiber.Map{"user": meResponse{p.User, p.Memberships}, "csrf_token": p.CSRFToken})
+}
+
+func (s *server) apiLogout(c *fiber.Ctx) error {
+	if err := s.Accounts.Logout(c.UserContext(), c.Cookies(s.cookieName())); err != nil {
+		return err
+	}
+	s.clearSessionCookie(c)
+	return c.SendStatus(fiber.StatusNoContent)
+}
+
+func (s *server) apiMe(c *fiber.Ctx) error {
+	p := principal(c)
+	if p == nil {
+		return apperr.ErrUnauthenticated
+	}
+	return c.JSON(meResponse{p.User, p.Memberships})
+}
+
+func (s *server) apiForum(c *fiber.Ctx) error {
+	sections, err := s.Forum.Index(c.UserContext(), actor(c))
+	if err != nil {
+		return err
+	}
+	return c.JSON(fiber.Map{"sections": sections})
+}
+
+func (s *server) apiListUsers(c *fiber.Ctx) error {
+	p, page, err := pageParams(c)
+	if err != nil {
+		return err
+	}
+	users, err := s.Accounts.ListUsers(c.UserContext(), actor(c), c.Query("q"), p)
+	if err != nil {
+		return err
+	}
+	return c.JSON(paginate(users, p, page))
+}
+
+func (s *server) apiCreateUser(c *fiber.Ctx) error {
+	var in accounts.NewUserInput
+	if err := decodeJSON(c, &in); err != nil {
+		return err
+	}
+	u, err := s.Accounts.CreateUser(c.UserContext(), actor(c), in)
+	if err != nil {
+		return err
+	}
+	return c.Status(fiber.StatusCreated).JSON(u)
+}
+
+type userDetail struct {
+	model.User
+	Memberships []model.Membership `json:"memberships"`
+	Sessions    int                `json:"active_sessions"`
+}
+
+func (s *server) apiGetUser(c *fiber.Ctx) error {
+	id, err := idParam(c, "id")
+	if err != nil {
+		return err
+	}
+	u, ms, n, err := s.Accounts.GetUser(c.UserContext(), actor(c), id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(userDetail{u, ms, n})
+}
+
+func (s *server) apiUpdateUser(c *fiber.Ctx) error {
+	id, err := idParam(c, "id")
+	if err != nil {
+		return err
+	}
+	var in accounts.UserUpdateInput
+	if err := decodeJSON(c, &in); err != nil {
+		return err
+	}
+	u, err := s.Accounts.UpdateUser(c.UserContext(), actor(c), id, in)
+	if err != nil {
+		return err
+	}
+	return c.JSON(u)
+}
+
+func (s *server) apiEndSessions(c *fiber.Ctx) error {
+	id, err := idParam(c, "id")
+	if err != nil {
+		return err
+	}
+	if _, err := s.Accounts.EndSessions(c.UserContext(), actor(c), id); err != nil {
+		return err
+	}
+	return c.SendStatus(fiber.StatusNoContent)
+}
+
+func (s *server) apiListJST(c *fiber.Ctx) error {
+	p, page, err := pageParams(c)
+	if err != nil {
+		return err
+	}
+	list, err := s.Accounts.ListJST(c.UserContext(), actor(c), p)
+	if err != nil {
+		return err
+	}
+	return c.JSON(paginate(list, p, page))
+}
+
+func (s *server) apiCreateJST(c *fiber.Ctx) error {
+	var in accounts.NewJSTInput
+	if err := decodeJSON(c, &in); err != nil {
+		return err
+	}
+	j, err := s.Accounts.CreateJST(c.UserContext(), actor(c), in)
+	if err != nil {
+		return err
+	}
+	return c.Status(fiber.StatusCreated).JSON(j)
+}
+
+func (s *server) apiListGroups(c *fiber.Ctx) error {
+	groups, err := s.Accounts.Groups(c.UserContext(), actor(c))
+	if err != nil {
+		return err
+	}
+	return c.JSON(fiber.Map{"items": groups})
+}
+
+func (s *server) apiCreateGroup(c *fiber.Ctx) error {
+	var in accounts.NewGroupInput
+	if err := decodeJSON(c, &in); err != nil {
+		return err
+	}
+	g, err := s.Accounts.CreateGroup(c.UserContext(), actor(c), in)
+	if err != nil {
+		return err
+	}
+	return c.Status(fiber.StatusCreated).JSON(g)
+}
+
+func (s *server) apiListMembers(c *fiber.Ctx) error {
+	id, err := idParam(c, "id")
+	if err != nil {
+		return err
+	}
+	_, members, err := s.Accounts.GroupMembers(c.UserContext(), actor(c), id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(fiber.Map{"items": members})
+}
+
+type memberRequest struct {
+	Role string `json:"role"`
+}
+
+func (s *server) apiPutMember(c *fiber.Ctx) error {
+	gid, err := idParam(c, "id")
+	if err != nil {
+		return err
+	}
+	uid, err := idParam(c, "user_id")
+	if err != nil {
+		return err
+	}
+	var in memberRequest
+	if err := decodeJSON(c, &in); err != nil {
+		return err
+	}
+	created, err := s.Accounts.PutMember(c.UserContext(), actor(c), gid, uid, in.Role)
+	if err != nil {
+		return err
+	}
+	status := fiber.StatusOK
+	if created {
+		status = fiber.StatusCreated
+	}
+	return c.Status(status).JSON(fiber.Map{"group_id": gid, "user_id": uid, "role": in.Role})
+}
+
+func (s *server) apiRemoveMember(c *fiber.Ctx) error {
+	gid, err := idParam(c, "id")
+	if err != nil {
+		return err
+	}
+	uid, err := idParam(c, "user_id")
+	if err != nil {
+		return err
+	}
+	if err := s.Accounts.RemoveMember(c.UserContext(), actor(c), gid, uid); err != nil {
+		return err
+	}
+	return c.SendStatus(fiber.StatusNoContent)
+}
+
+func (s *server) apiListInvitations(c *fiber.Ctx) error {
+	p, page, err := pageParams(c)
+	if err != nil {
+		return err
+	}
+	list, err := s.Accounts.ListInvitations(c.UserContext(), actor(c), p)
+	if err != nil {
+		return err
+	}
+	return c.JSON(paginate(list, p, page))
+}
+
+type invitationResponse struct {
+	model.Invitation
+	URL string `json:"url"`
+}
+
+func (s *server) apiCreateInvitation(c *fiber.Ctx) error {
+	var in accounts.InvitationInput
+	if err := decodeJSON(c, &in); err != nil {
+		return err
+	}
+	inv, token, err := s.Accounts.CreateInvitation(c.UserContext(), actor(c), in)
+	if err != nil {
+		return err
+	}
+	return c.Status(fiber.StatusCreated).JSON(invitationResponse{inv, s.invitationURL(token)})
+}
+
+func (s *server) invitationURL(token string) string {
+	return s.Config.PublicURL.String() + "/invite/" + token
+}
+
+func (s *server) apiAcceptInvitation(c *fiber.Ctx) error {
+	var in accounts.AcceptInput
+	if err := decodeJSON(c, &in); err != nil {
+		return err
+	}
+	u, err := s.Accounts.AcceptInvitation(c.UserContext(), strings.Clone(c.Params("token")), in)
+	if err != nil {
+		return err
+	}
+	return c.Status(fiber.StatusCreated).JSON(u)
+}

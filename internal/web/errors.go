@@ -1,0 +1,120 @@
+package web
+
+import (
+	"errors"
+	"strconv"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/gwd-jst/forumjst/internal/apperr"
+)
+
+// apiError is the body of every JSON error (SPEC §4).
+type apiError struct {
+	Code    string            `json:"code"`
+	Message string            `json:"message"`
+	Details map[string]string `json:"details,omitempty"`
+	Current any               `json:"current,omitempty"`
+}
+
+// classify maps any error to a status and a stable code, in one place.
+func classify(err error) (status int, code string) {
+	var fe *fiber.Error
+	var ve *apperr.Validation
+	var ce *apperr.Conflict
+	var re *apperr.RateLimited
+	var be *badRequest
+	switch {
+	case errors.As(err, &ve):
+		return fiber.StatusBadRequest, "validation"
+	case errors.As(err, &be):
+		return fiber.StatusBadRequest, "bad_request"
+	case errors.As(err, &ce):
+		return fiber.StatusConflict, ce.Code
+	case errors.As(err, &re):
+		return fiber.StatusTooManyRequests, "rate_limited"
+	case errors.Is(err, apperr.ErrNotFound):
+		return fiber.StatusNotFound, "not_found"
+	case errors.Is(err, apperr.ErrUnauthenticated):
+		return fiber.StatusUnauthorized, "unauthenticated"
+	case errors.Is(err, apperr.ErrInvalidCredentials):
+		return fiber.StatusUnauthorized, "invalid_credentials"
+	case errors.Is(err, apperr.ErrAccountDisabled):
+		return fiber.StatusForbidden, "account_disabled"
+	case errors.Is(err, apperr.ErrForbidden):
+		return fiber.StatusForbidden, "forbidden"
+	case errors.Is(err, errCSRF):
+		return fiber.StatusForbidden, "csrf"
+	case errors.Is(err, errCrossOrigin):
+		return fiber.StatusForbidden, "cross_origin"
+	case errors.As(err, &fe):
+		switch fe.Code {
+		case fiber.StatusNotFound:
+			return fe.Code, "not_found"
+		case fiber.StatusRequestEntityTooLarge:
+			return fe.Code, "too_large"
+		case fiber.StatusMethodNotAllowed:
+			return fe.Code, "method_not_allowed"
+		case fiber.StatusUnsupportedMediaType:
+			return fe.Code, "unsupported_media_type"
+		}
+		if fe.Code < 500 {
+			return fe.Code, "bad_request"
+		}
+	}
+	return fiber.StatusInternalServerError, "internal"
+}
+
+// handleError is Fiber's ErrorHandler: JSON for the API, a page for people.
+// Server errors are logged with the request id and never shown.
+func (s *server) handleError(c *fiber.Ctx, err error) error {
+	status, code := classify(err)
+	tr := s.Catalog.Printer(lang(c))
+	body := apiError{Code: code, Message: tr.T("error." + code)}
+	if body.Message == "error."+code {
+		body.Message = err.Error()
+	}
+	var ve *apperr.Validation
+	if errors.As(err, &ve) {
+		body.Details = make(map[string]string, len(ve.Fields))
+		for f, key := range ve.Fields {
+			body.Details[f] = tr.T(key)
+		}
+	}
+	var ce *apperr.Conflict
+	if errors.As(err, &ce) {
+		body.Message, body.Current = ce.Message, ce.Current
+	}
+	var re *apperr.RateLimited
+	if errors.As(err, &re) {
+		c.Set(fiber.HeaderRetryAfter, strconv.Itoa(int(re.RetryAfter.Seconds()+0.999)))
+	}
+	if status >= 500 {
+		s.Log.ErrorContext(c.UserContext(), "request failed", "err", err, "path", c.Path())
+	}
+
+	if wantsJSON(c) {
+		return c.Status(status).JSON(fiber.Map{"error": body})
+	}
+	if status == fiber.StatusUnauthorized && c.Method() == fiber.MethodGet {
+		return c.Redirect("/login?next=" + urlQueryEscape(c.OriginalURL()))
+	}
+	c.Status(status)
+	return s.render(c, "error", pageOpts{Title: tr.T("error.title." + strconv.Itoa(status))}, errorPage{Status: status, Code: code, Message: body.Message})
+}
+
+type errorPage struct {
+	Status  int
+	Code    string
+	Message string
+}
+
+// wantsJSON: the API always speaks JSON; pages do when the client asks for it.
+func wantsJSON(c *fiber.Ctx) bool {
+	if strings.HasPrefix(c.Path(), "/api/") {
+		return true
+	}
+	accept := c.Get(fiber.HeaderAccept)
+	return strings.Contains(accept, "application/json") && !strings.Contains(accept, "text/html")
+}

@@ -1,0 +1,103 @@
+// Package web serves HTML pages and the /api/v1 JSON API with Fiber. Handlers are
+// thin: parse, call one service, render. Permissions live in the services.
+package web
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/recover"
+	"github.com/jmoiron/sqlx"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/gwd-jst/forumjst/internal/accounts"
+	"github.com/gwd-jst/forumjst/internal/config"
+	"github.com/gwd-jst/forumjst/internal/forum"
+	"github.com/gwd-jst/forumjst/internal/i18n"
+)
+
+// Deps is everything the web layer needs, wired in main.
+type Deps struct {
+	Config   config.Config
+	DB       *sqlx.DB
+	Log      *slog.Logger
+	Accounts *accounts.Service
+	Forum    *forum.Service
+	Catalog  *i18n.Catalog
+	Registry *prometheus.Registry
+}
+
+type server struct {
+	Deps
+	views   *views
+	static  *staticFiles
+	metrics *httpMetrics
+}
+
+// New builds the Fiber app with every route and middleware.
+func New(d Deps) (*fiber.App, error) {
+	st, err := newStaticFiles()
+	if err != nil {
+		return nil, err
+	}
+	vw, err := newViews(st)
+	if err != nil {
+		return nil, err
+	}
+	s := &server{Deps: d, views: vw, static: st, metrics: newHTTPMetrics(d.Registry)}
+
+	fc := fiber.Config{
+		AppName:               "forumjst",
+		DisableStartupMessage: true,
+		ErrorHandler:          s.handleError,
+		BodyLimit:             d.Config.MaxBodyBytes,
+		ReadTimeout:           15 * time.Second,
+		WriteTimeout:          30 * time.Second,
+		IdleTimeout:           120 * time.Second,
+		ReadBufferSize:        16 << 10, // long cookies + headers of municipal proxies
+		// Only configured proxies' X-Forwarded-For is believed; otherwise c.IP() is the socket's.
+		EnableTrustedProxyCheck: true,
+		TrustedProxies:          d.Config.TrustedProxies,
+	}
+	if len(d.Config.TrustedProxies) > 0 {
+		fc.ProxyHeader = fiber.HeaderXForwardedFor
+	}
+	app := fiber.New(fc)
+
+	// recover sits inside requestContext so a panic is logged and counted as a 500.
+	app.Use(s.requestContext)
+	app.Use(recover.New(recover.Config{EnableStackTrace: true, StackTraceHandler: s.logPanic}))
+	app.Use(s.securityHeaders, s.session, s.csrf)
+
+	app.Get("/healthz", s.healthz)
+	app.Get("/readyz", s.readyz)
+	app.Get("/metrics", s.metricsHandler())
+	app.Get("/static/:hash/*", s.serveStatic)
+	app.Get("/favicon.ico", func(c *fiber.Ctx) error { return c.Redirect(s.static.URL("img/favicon.svg"), fiber.StatusMovedPermanently) })
+
+	s.apiRoutes(app.Group("/api/v1"))
+	s.pageRoutes(app)
+
+	app.Use(func(c *fiber.Ctx) error { return fiber.ErrNotFound })
+	return app, nil
+}
+
+func (s *server) logPanic(c *fiber.Ctx, e any) {
+	s.Log.ErrorContext(c.UserContext(), "panic", "panic", e, "path", c.Path())
+}
+
+func (s *server) healthz(c *fiber.Ctx) error {
+	return c.JSON(fiber.Map{"status": "ok"})
+}
+
+func (s *server) readyz(c *fiber.Ctx) error {
+	ctx, cancel := context.WithTimeout(c.UserContext(), 2*time.Second)
+	defer cancel()
+	if err := s.DB.PingContext(ctx); err != nil {
+		s.Log.WarnContext(ctx, "readiness check failed", "err", err)
+		return c.Status(fiber.StatusServiceUnavailable).JSON(fiber.Map{"status": "database unreachable"})
+	}
+	return c.JSON(fiber.Map{"status": "ready"})
+}

@@ -1,0 +1,169 @@
+package web
+
+import (
+	"bytes"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"net/url"
+	"path"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/gwd-jst/forumjst/frontend"
+	"github.com/gwd-jst/forumjst/internal/access"
+	"github.com/gwd-jst/forumjst/internal/i18n"
+	"github.com/gwd-jst/forumjst/internal/model"
+)
+
+// views holds one parsed template set per page: layout.html + partials + the page.
+type views struct {
+	pages map[string]*template.Template
+}
+
+func newViews(st *staticFiles) (*views, error) {
+	funcs := template.FuncMap{
+		"static": st.URL,
+		"join":   func(parts ...string) string { return strings.Join(parts, "") },
+		"add":    func(a, b int) int { return a + b },
+		"sub":    func(a, b int) int { return a - b },
+		"deref": func(p any) any {
+			switch v := p.(type) {
+			case *string:
+				if v == nil {
+					return ""
+				}
+				return *v
+			case *int64:
+				if v == nil {
+					return int64(0)
+				}
+				return *v
+			}
+			return p
+		},
+		"eqi64": func(a *int64, b int64) bool { return a != nil && *a == b },
+		"query": url.QueryEscape,
+		"list":  func(items ...string) []string { return items },
+		// dict passes several values to a sub-template: dict "Page" $ "Name" "email".
+		"dict": func(kv ...any) (map[string]any, error) {
+			if len(kv)%2 != 0 {
+				return nil, fmt.Errorf("dict needs key/value pairs")
+			}
+			m := make(map[string]any, len(kv)/2)
+			for i := 0; i < len(kv); i += 2 {
+				m[fmt.Sprint(kv[i])] = kv[i+1]
+			}
+			return m, nil
+		},
+	}
+	names, err := fs.Glob(frontend.FS, "templates/*.html")
+	if err != nil {
+		return nil, err
+	}
+	base := template.New("").Funcs(funcs)
+	var pages []string
+	for _, n := range names {
+		b := path.Base(n)
+		if b == "layout.html" || strings.HasPrefix(b, "_") {
+			if _, err := base.ParseFS(frontend.FS, n); err != nil {
+				return nil, fmt.Errorf("parse %s: %w", n, err)
+			}
+			continue
+		}
+		pages = append(pages, n)
+	}
+	v := &views{pages: map[string]*template.Template{}}
+	for _, n := range pages {
+		t, err := template.Must(base.Clone()).ParseFS(frontend.FS, n)
+		if err != nil {
+			return nil, fmt.Errorf("parse %s: %w", n, err)
+		}
+		v.pages[strings.TrimSuffix(path.Base(n), ".html")] = t
+	}
+	return v, nil
+}
+
+// Page is what every template receives.
+type Page struct {
+	Title   string
+	Tr      *i18n.Printer
+	Lang    string
+	User    *model.User
+	Actor   *access.Actor
+	CSRF    string
+	Nav     string
+	Flash   string
+	Path    string
+	Data    any
+	Errors  map[string]string // per-field messages, already translated
+	Form    map[string]string // submitted values, re-shown after an error
+	IsAdmin bool
+}
+
+type pageOpts struct {
+	Title  string
+	Nav    string
+	Errors map[string]string
+	Form   map[string]string
+}
+
+// render executes a page template into the response.
+func (s *server) render(c *fiber.Ctx, name string, o pageOpts, data any) error {
+	t, ok := s.views.pages[name]
+	if !ok {
+		return fmt.Errorf("no template %q", name)
+	}
+	l := lang(c)
+	p := Page{Title: o.Title, Tr: s.Catalog.Printer(l), Lang: l, Nav: o.Nav, Path: c.Path(), Data: data,
+		Errors: o.Errors, Form: o.Form, Flash: s.takeFlash(c)}
+	if pr := principal(c); pr != nil {
+		p.User, p.Actor, p.CSRF, p.IsAdmin = &pr.User, pr.Actor, pr.CSRFToken, pr.Actor.IsAdmin()
+	}
+	var buf bytes.Buffer
+	if err := t.ExecuteTemplate(&buf, "layout", p); err != nil {
+		return fmt.Errorf("render %s: %w", name, err)
+	}
+	c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	return c.Send(buf.Bytes())
+}
+
+func lang(c *fiber.Ctx) string {
+	if l, ok := c.Locals(localLang).(string); ok {
+		return l
+	}
+	return "pl"
+}
+
+// Flash messages survive one redirect in a short-lived cookie holding a catalog key.
+func (s *server) flash(c *fiber.Ctx, key string) {
+	c.Cookie(&fiber.Cookie{Name: "flash", Value: key, Path: "/", HTTPOnly: true, Secure: s.Config.Secure(),
+		SameSite: fiber.CookieSameSiteLaxMode, MaxAge: 60})
+}
+
+func (s *server) takeFlash(c *fiber.Ctx) string {
+	key := c.Cookies("flash")
+	if key == "" {
+		return ""
+	}
+	c.Cookie(&fiber.Cookie{Name: "flash", Value: "", Path: "/", MaxAge: -1, HTTPOnly: true, Secure: s.Config.Secure()})
+	tr := s.Catalog.Printer(lang(c))
+	if !strings.HasPrefix(key, "flash.") || !tr.Has(key) {
+		return ""
+	}
+	return tr.T(key)
+}
+
+func urlQueryEscape(s string) string { return url.QueryEscape(s) }
+
+// translateErrors turns a validation error's catalog keys into messages.
+func (s *server) translateErrors(c *fiber.Ctx, fields map[string]string) map[string]string {
+	tr := s.Catalog.Printer(lang(c))
+	out := make(map[string]string, len(fields))
+	for f, k := range fields {
+		out[f] = tr.T(k)
+	}
+	return out
+}
