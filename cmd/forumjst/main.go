@@ -24,22 +24,18 @@ import (
 	"time"
 	_ "time/tzdata" // Europe/Warsaw must work in minimal containers too
 
-	"github.com/gofiber/fiber/v2"
 	"github.com/jmoiron/sqlx"
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
 	"golang.org/x/term"
 
 	"github.com/gwd-jst/forumjst/internal/accounts"
+	"github.com/gwd-jst/forumjst/internal/app"
 	"github.com/gwd-jst/forumjst/internal/apperr"
 	"github.com/gwd-jst/forumjst/internal/config"
 	"github.com/gwd-jst/forumjst/internal/database"
-	"github.com/gwd-jst/forumjst/internal/forum"
 	"github.com/gwd-jst/forumjst/internal/i18n"
 	"github.com/gwd-jst/forumjst/internal/logging"
 	"github.com/gwd-jst/forumjst/internal/markup"
 	"github.com/gwd-jst/forumjst/internal/seed"
-	"github.com/gwd-jst/forumjst/internal/web"
 )
 
 const usage = `usage: forumjst <command> [flags]
@@ -105,11 +101,6 @@ func openDB(ctx context.Context, cfg config.Config) (*sqlx.DB, error) {
 	return database.Open(ctx, cfg.DatabaseURL, cfg.DBMaxConns)
 }
 
-func accountSettings(cfg config.Config) accounts.Settings {
-	return accounts.Settings{SessionIdle: cfg.SessionIdle, SessionMax: cfg.SessionMax,
-		LoginAccountFailures: cfg.LoginAccountFailures, LoginIPFailures: cfg.LoginIPFailures, LoginWindow: cfg.LoginWindow}
-}
-
 func serve(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	noMigrate := fs.Bool("no-migrate", false, "do not apply pending migrations at start")
@@ -131,11 +122,11 @@ func serve(ctx context.Context, args []string) error {
 		log.Info("migrations applied", "count", n)
 	}
 
-	app, acc, err := buildApp(cfg, db, log)
+	a, err := app.Build(cfg, db, log)
 	if err != nil {
 		return err
 	}
-	go housekeeping(ctx, acc, log)
+	go housekeeping(ctx, a.Accounts, log)
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
@@ -143,7 +134,7 @@ func serve(ctx context.Context, args []string) error {
 	}
 	log.Info("forum listening", "addr", ln.Addr().String(), "public_url", cfg.PublicURL.String())
 	errc := make(chan error, 1)
-	go func() { errc <- app.Listener(ln) }()
+	go func() { errc <- a.Fiber.Listener(ln) }()
 
 	select {
 	case err := <-errc:
@@ -152,31 +143,11 @@ func serve(ctx context.Context, args []string) error {
 	}
 	// Finish in-flight requests, then close.
 	log.Info("shutting down")
-	if err := app.ShutdownWithTimeout(30 * time.Second); err != nil {
+	if err := a.Fiber.ShutdownWithTimeout(30 * time.Second); err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	log.Info("stopped")
 	return nil
-}
-
-// buildApp wires the services into the web layer.
-func buildApp(cfg config.Config, db *sqlx.DB, log *slog.Logger) (*fiber.App, *accounts.Service, error) {
-	acc, err := accounts.New(db, log, accountSettings(cfg))
-	if err != nil {
-		return nil, nil, err
-	}
-	cat, err := i18n.New()
-	if err != nil {
-		return nil, nil, err
-	}
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		collectors.NewDBStatsCollector(db.DB, "forumjst"))
-	app, err := web.New(web.Deps{Config: cfg, DB: db, Log: log, Accounts: acc, Forum: forum.New(db), Catalog: cat, Registry: reg})
-	if err != nil {
-		return nil, nil, err
-	}
-	return app, acc, nil
 }
 
 func housekeeping(ctx context.Context, acc *accounts.Service, log *slog.Logger) {
@@ -265,7 +236,7 @@ func createAdmin(ctx context.Context, args []string) error {
 	if _, err := database.Migrate(ctx, db.DB); err != nil {
 		return err
 	}
-	acc, err := accounts.New(db, log, accountSettings(cfg))
+	acc, err := accounts.New(db, log, app.AccountSettings(cfg))
 	if err != nil {
 		return err
 	}

@@ -87,6 +87,9 @@ func (a *Actor) CanModerate(g model.Group) bool {
 
 // ModeratesAny reports whether the actor moderates at least one group (for navigation).
 func (a *Actor) ModeratesAny() bool {
+	if a.Anonymous() {
+		return false
+	}
 	if a.IsStaff() {
 		return true
 	}

@@ -86,3 +86,15 @@ type RateLimited struct {
 func (r *RateLimited) Error() string {
 	return fmt.Sprintf("too many attempts, retry after %s", r.RetryAfter.Round(time.Second))
 }
+
+// Denied is a refusal with a specific reason the user can act on (a locked
+// thread, a muted member). It maps to 403 with Code.
+type Denied struct {
+	Code    string
+	Message string
+}
+
+func (d *Denied) Error() string { return d.Message }
+
+// Is lets errors.Is(err, ErrForbidden) match a Denied too.
+func (d *Denied) Is(target error) bool { return target == ErrForbidden }

@@ -34,6 +34,8 @@ type Config struct {
 	LoginAccountFailures int
 	LoginIPFailures      int
 	LoginWindow          time.Duration
+	// PostsPerMinute is the per-account posting limit (threads and replies).
+	PostsPerMinute int
 }
 
 // SMTP is optional: with no host, mail (invitation links) is only logged.
@@ -68,6 +70,7 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		LoginAccountFailures: r.integer("FORUM_LOGIN_ACCOUNT_FAILURES", 5, 1, 1000),
 		LoginIPFailures:      r.integer("FORUM_LOGIN_IP_FAILURES", 100, 1, 100000),
 		LoginWindow:          r.duration("FORUM_LOGIN_WINDOW", 15*time.Minute),
+		PostsPerMinute:       r.integer("FORUM_POSTS_PER_MINUTE", 10, 1, 100000),
 		SMTP: SMTP{
 			Host:     r.str("FORUM_SMTP_HOST", ""),
 			Port:     r.integer("FORUM_SMTP_PORT", 587, 1, 65535),

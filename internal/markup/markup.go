@@ -20,8 +20,13 @@ type Renderer struct {
 	policy *bluemonday.Policy
 }
 
-// localImage matches the only images we allow: the forum's own attachments.
-var localImage = regexp.MustCompile(`^/attachments/[0-9]+(/[^/?#]*)?$`)
+// localImage matches the only images we allow: the forum's own attachments,
+// i.e. SPEC's ^/attachments/[0-9]+(/[^/?#]*)?$ narrowed so the optional file-name
+// segment cannot be a dot segment ("..", "%2e%2e": browsers resolve those to
+// /attachments/ or above) and cannot hold a backslash (read as "/") or whitespace.
+// The segment must therefore start with something other than "." or "%2e".
+var localImage = regexp.MustCompile(
+	`^/attachments/[0-9]+(/([^/?#\\\s.%]|%[013-9A-Fa-f][0-9A-Fa-f]|%2[0-9A-DFa-df])[^/?#\\\s]*)?$`)
 
 // New builds the Markdown engine and the sanitizer policy.
 func New() *Renderer {
@@ -50,7 +55,9 @@ func New() *Renderer {
 	p.RequireNoReferrerOnLinks(false)
 	// Remote images would leak every reader's address to a third party.
 	p.AllowAttrs("src").Matching(localImage).OnElements("img")
-	p.AllowAttrs("alt", "title").OnElements("img", "a")
+	// No title on <a>: a link whose href is rejected would survive as <a title="…">
+	// without href and so without rel (bluemonday adds rel only next to an href).
+	p.AllowAttrs("alt", "title").OnElements("img")
 	return &Renderer{md: md, policy: p}
 }
 

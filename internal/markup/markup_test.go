@@ -21,6 +21,13 @@ func TestRenderBasics(t *testing.T) {
 		{"heading ids dropped", "# Tytuł", []string{"<h1>Tytuł</h1>"}, []string{"id="}},
 		{"table", "| a | b |\n|---|---|\n| 1 | 2 |", []string{"<table>", "<td>1</td>"}, nil},
 		{"strikethrough", "~~stare~~", []string{"<del>stare</del>"}, nil},
+		{"rejected link leaves plain text", "[klik](javascript:alert(1) \"tytuł\")", []string{"<p>klik</p>"}, []string{"<a", "tytuł"}},
+		{"link title dropped", "[strona](https://example.pl \"tytuł\")", []string{`<a href="https://example.pl" rel="nofollow ugc noopener">strona</a>`}, []string{"title="}},
+		{"image title kept", "![plan](/attachments/12/plan.png \"Plan\")", []string{`title="Plan"`}, nil},
+		{"polish attachment name", "![ż](/attachments/3/żółw-ąę.png)", []string{`src="/attachments/3/%C5%BC%C3%B3%C5%82w-%C4%85%C4%99.png"`}, nil},
+		{"attachment without name", "![a](/attachments/3)", []string{`src="/attachments/3"`}, nil},
+		{"attachment dot segment dropped", "![a](/attachments/3/..) ![b](/attachments/3/%2e%2E)", nil, []string{"src="}},
+		{"protocol-relative image dropped", "![a](//evil.example/attachments/1/p.png)", nil, []string{"src=", "evil"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

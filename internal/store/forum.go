@@ -121,3 +121,244 @@ func GroupSummaries(ctx context.Context, q Q, userID int64, groupIDs []int64) ([
 		userID, pq.Array(groupIDs))
 	return out, err
 }
+
+// AreaRef is an area as shown on a thread.
+type AreaRef struct {
+	ID   int64  `json:"id"`
+	Name string `json:"name"`
+}
+
+// areasJSON aggregates a thread's areas in display order.
+const areasJSON = `COALESCE((SELECT json_agg(json_build_object('id', a.id, 'name', a.name) ORDER BY a.position, a.id)
+	FROM thread_areas ta JOIN support_areas a ON a.id = ta.area_id WHERE ta.thread_id = t.id), '[]')`
+
+const threadColumns = `t.id, t.group_id, t.title, t.author_id, t.pinned, t.locked, t.hidden, t.post_count, t.created_at, t.last_activity_at`
+
+// ThreadRow is a thread with what its page or list entry needs, in one query.
+type ThreadRow struct {
+	model.Thread
+	AuthorName   string    `db:"author_name"`
+	AreasJSON    []byte    `db:"areas"`
+	LastReadPos  *int      `db:"last_read_position"`
+	GroupName    string    `db:"group_name"`
+	GroupKind    string    `db:"group_kind"`
+	GroupSlug    string    `db:"group_slug"`
+	GroupDesc    string    `db:"group_description"`
+	GroupCreated time.Time `db:"group_created_at"`
+}
+
+// Group returns the thread's group as loaded with it.
+func (r ThreadRow) Group() model.Group {
+	return model.Group{ID: r.GroupID, Name: r.GroupName, Kind: r.GroupKind, Slug: r.GroupSlug, Description: r.GroupDesc, CreatedAt: r.GroupCreated}
+}
+
+// GetThreadRow loads a thread with its group, areas and the user's read position.
+func GetThreadRow(ctx context.Context, q Q, threadID, userID int64) (ThreadRow, error) {
+	var r ThreadRow
+	err := one(ctx, q, &r, fmt.Sprintf("load thread %d", threadID), `
+		SELECT `+threadColumns+`, u.display_name AS author_name, `+areasJSON+` AS areas,
+		       r.last_position AS last_read_position,
+		       g.name AS group_name, g.kind AS group_kind, g.slug AS group_slug,
+		       g.description AS group_description, g.created_at AS group_created_at
+		FROM threads t
+		JOIN groups g ON g.id = t.group_id
+		JOIN users u ON u.id = t.author_id
+		LEFT JOIN thread_reads r ON r.thread_id = t.id AND r.user_id = $2
+		WHERE t.id = $1`, threadID, userID)
+	return r, err
+}
+
+// ThreadListRow is one line of a group's thread list.
+type ThreadListRow struct {
+	model.Thread
+	AuthorName string `db:"author_name"`
+	AreasJSON  []byte `db:"areas"`
+	Unread     int    `db:"unread"`
+	NeverRead  bool   `db:"never_read"`
+}
+
+// ThreadFilter selects and orders a group's threads.
+type ThreadFilter struct {
+	GroupID       int64
+	UserID        int64
+	AreaID        int64  // 0 = any
+	Sort          string // "activity" (default) or "created"
+	IncludeHidden bool
+}
+
+// ListThreads returns a page of a group's threads, pinned first.
+func ListThreads(ctx context.Context, q Q, f ThreadFilter, p Page) ([]ThreadListRow, error) {
+	order := `t.pinned DESC, t.last_activity_at DESC, t.id DESC`
+	if f.Sort == "created" {
+		order = `t.pinned DESC, t.created_at DESC, t.id DESC`
+	}
+	out := []ThreadListRow{}
+	err := selectAll(ctx, q, &out, fmt.Sprintf("list threads of group %d", f.GroupID), `
+		SELECT `+threadColumns+`, u.display_name AS author_name, `+areasJSON+` AS areas,
+		       GREATEST(t.post_count - COALESCE(r.last_position, 0), 0) AS unread,
+		       r.last_position IS NULL AS never_read
+		FROM threads t
+		JOIN users u ON u.id = t.author_id
+		LEFT JOIN thread_reads r ON r.thread_id = t.id AND r.user_id = $2
+		WHERE t.group_id = $1
+		  AND ($3 OR NOT t.hidden)
+		  AND ($4 = 0 OR EXISTS (SELECT 1 FROM thread_areas ta WHERE ta.thread_id = t.id AND ta.area_id = $4))
+		ORDER BY `+order+`
+		LIMIT $5 OFFSET $6`, f.GroupID, f.UserID, f.IncludeHidden, f.AreaID, p.Limit, p.Offset)
+	return out, err
+}
+
+// PostRow is a post with its author and what a reply needs to link back.
+type PostRow struct {
+	ID            int64      `db:"id"`
+	ThreadID      int64      `db:"thread_id"`
+	Position      int        `db:"position"`
+	AuthorID      int64      `db:"author_id"`
+	AuthorName    string     `db:"author_name"`
+	AuthorJST     *string    `db:"author_jst"`
+	Body          string     `db:"body"`
+	BodyHTML      string     `db:"body_html"`
+	ReplyTo       *int64     `db:"reply_to"`
+	ReplyPosition *int       `db:"reply_position"`
+	ReplyAuthor   *string    `db:"reply_author"`
+	Version       int        `db:"version"`
+	CreatedAt     time.Time  `db:"created_at"`
+	EditedAt      *time.Time `db:"edited_at"`
+	EditedBy      *int64     `db:"edited_by"`
+	DeletedAt     *time.Time `db:"deleted_at"`
+	Hidden        bool       `db:"hidden"`
+	HiddenReason  string     `db:"hidden_reason"`
+}
+
+const postRowSelect = `
+	SELECT p.id, p.thread_id, p.position, p.author_id, u.display_name AS author_name, j.name AS author_jst,
+	       p.body, p.body_html, p.reply_to, rp.position AS reply_position, ru.display_name AS reply_author,
+	       p.version, p.created_at, p.edited_at, p.edited_by, p.deleted_at, p.hidden, p.hidden_reason
+	FROM posts p
+	JOIN users u ON u.id = p.author_id
+	LEFT JOIN jst j ON j.id = u.jst_id
+	LEFT JOIN posts rp ON rp.id = p.reply_to
+	LEFT JOIN users ru ON ru.id = rp.author_id`
+
+// ListPostRange returns a thread's posts with positions in [from, to].
+func ListPostRange(ctx context.Context, q Q, threadID int64, from, to int) ([]PostRow, error) {
+	out := []PostRow{}
+	err := selectAll(ctx, q, &out, fmt.Sprintf("list posts of thread %d", threadID),
+		postRowSelect+` WHERE p.thread_id = $1 AND p.position BETWEEN $2 AND $3 ORDER BY p.position`,
+		threadID, from, to)
+	return out, err
+}
+
+// GetPostRow loads one post with its author.
+func GetPostRow(ctx context.Context, q Q, postID int64) (PostRow, error) {
+	var r PostRow
+	err := one(ctx, q, &r, fmt.Sprintf("load post %d", postID), postRowSelect+` WHERE p.id = $1`, postID)
+	return r, err
+}
+
+// MarkRead moves the user's read position forward (never back).
+func MarkRead(ctx context.Context, q Q, userID, threadID int64, position int) error {
+	_, err := q.ExecContext(ctx, `
+		INSERT INTO thread_reads (user_id, thread_id, last_position) VALUES ($1, $2, $3)
+		ON CONFLICT (user_id, thread_id) DO UPDATE
+		SET last_position = GREATEST(thread_reads.last_position, EXCLUDED.last_position), updated_at = now()
+		WHERE thread_reads.last_position < EXCLUDED.last_position`, userID, threadID, position)
+	if err != nil {
+		return fmt.Errorf("mark thread %d read: %w", threadID, err)
+	}
+	return nil
+}
+
+// UpdatePostBody applies an edit only if the post is still at expectedVersion;
+// a stale edit touches nothing and returns ErrNotFound for the caller to turn
+// into a conflict.
+func UpdatePostBody(ctx context.Context, q Q, postID int64, expectedVersion int, body, html string, editorID int64) (int, error) {
+	var v int
+	err := one(ctx, q, &v, fmt.Sprintf("edit post %d", postID), `
+		UPDATE posts SET body = $3, body_html = $4, version = version + 1, edited_at = now(), edited_by = $5
+		WHERE id = $1 AND version = $2 AND deleted_at IS NULL
+		RETURNING version`, postID, expectedVersion, body, html, editorID)
+	return v, err
+}
+
+// InsertPostRevision records one version of a post and who wrote it.
+func InsertPostRevision(ctx context.Context, q Q, postID int64, version int, body string, editorID int64) error {
+	_, err := q.ExecContext(ctx, `
+		INSERT INTO post_revisions (post_id, version, body, editor_id) VALUES ($1, $2, $3, $4)`,
+		postID, version, body, editorID)
+	if err != nil {
+		return fmt.Errorf("insert revision %d of post %d: %w", version, postID, err)
+	}
+	return nil
+}
+
+// Revision is one version of a post.
+type Revision struct {
+	Version    int       `db:"version" json:"version"`
+	Body       string    `db:"body" json:"body"`
+	EditorID   int64     `db:"editor_id" json:"editor_id"`
+	EditorName string    `db:"editor_name" json:"editor_name"`
+	CreatedAt  time.Time `db:"created_at" json:"created_at"`
+}
+
+func ListPostRevisions(ctx context.Context, q Q, postID int64) ([]Revision, error) {
+	out := []Revision{}
+	err := selectAll(ctx, q, &out, fmt.Sprintf("list revisions of post %d", postID), `
+		SELECT r.version, r.body, r.editor_id, u.display_name AS editor_name, r.created_at
+		FROM post_revisions r JOIN users u ON u.id = r.editor_id
+		WHERE r.post_id = $1 ORDER BY r.version DESC`, postID)
+	return out, err
+}
+
+// SoftDeletePost marks a post deleted; its text stays for moderators.
+func SoftDeletePost(ctx context.Context, q Q, postID, by int64) error {
+	return execOne(ctx, q, fmt.Sprintf("delete post %d", postID), `
+		UPDATE posts SET deleted_at = now(), deleted_by = $2 WHERE id = $1 AND deleted_at IS NULL`, postID, by)
+}
+
+// CountRecentPosts counts a user's posts since t (the posting rate limit).
+func CountRecentPosts(ctx context.Context, q Q, userID int64, since time.Time) (int, error) {
+	var n int
+	err := one(ctx, q, &n, "count recent posts",
+		`SELECT count(*) FROM posts WHERE author_id = $1 AND created_at > $2`, userID, since)
+	return n, err
+}
+
+// LockThread takes the thread row's lock for the rest of the transaction and
+// returns the thread with its group's kind (for the permission check).
+func LockThread(ctx context.Context, q Q, threadID int64) (model.Thread, model.Group, error) {
+	var r struct {
+		model.Thread
+		GName string `db:"g_name"`
+		GKind string `db:"g_kind"`
+	}
+	err := one(ctx, q, &r, fmt.Sprintf("lock thread %d", threadID), `
+		SELECT `+threadColumns+`, g.name AS g_name, g.kind AS g_kind
+		FROM threads t JOIN groups g ON g.id = t.group_id
+		WHERE t.id = $1 FOR UPDATE OF t`, threadID)
+	return r.Thread, model.Group{ID: r.GroupID, Name: r.GName, Kind: r.GKind}, err
+}
+
+func CreateArea(ctx context.Context, q Q, name, macro string) (model.Area, error) {
+	var a model.Area
+	err := one(ctx, q, &a, "insert area", `
+		INSERT INTO support_areas (name, macro_area, position)
+		VALUES ($1, $2, (SELECT COALESCE(max(position), 0) + 1 FROM support_areas))
+		RETURNING id, name, macro_area, position`, name, macro)
+	return a, err
+}
+
+func UpdateArea(ctx context.Context, q Q, id int64, name, macro string) (model.Area, error) {
+	var a model.Area
+	err := one(ctx, q, &a, fmt.Sprintf("update area %d", id), `
+		UPDATE support_areas SET name = $2, macro_area = $3 WHERE id = $1
+		RETURNING id, name, macro_area, position`, id, name, macro)
+	return a, err
+}
+
+// ExistingAreaIDs returns those of ids that exist.
+func ExistingAreaIDs(ctx context.Context, q Q, ids []int64) ([]int64, error) {
+	out := []int64{}
+	err := selectAll(ctx, q, &out, "check areas", `SELECT id FROM support_areas WHERE id = ANY($1)`, pq.Array(ids))
+	return out, err
+}

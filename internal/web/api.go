@@ -35,8 +35,6 @@ func (s *server) apiRoutes(r fiber.Router) {
 	r.Get("/invitations", s.apiListInvitations)
 	r.Post("/invitations", s.apiCreateInvitation)
 	r.Post("/invitations/:token/accept", s.apiAcceptInvitation)
-
-	r.Use(func(c *fiber.Ctx) error { return fiber.ErrNotFound })
 }
 
 type loginRequest struct {

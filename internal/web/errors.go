@@ -25,6 +25,7 @@ func classify(err error) (status int, code string) {
 	var ce *apperr.Conflict
 	var re *apperr.RateLimited
 	var be *badRequest
+	var de *apperr.Denied
 	switch {
 	case errors.As(err, &ve):
 		return fiber.StatusBadRequest, "validation"
@@ -42,6 +43,8 @@ func classify(err error) (status int, code string) {
 		return fiber.StatusUnauthorized, "invalid_credentials"
 	case errors.Is(err, apperr.ErrAccountDisabled):
 		return fiber.StatusForbidden, "account_disabled"
+	case errors.As(err, &de):
+		return fiber.StatusForbidden, de.Code
 	case errors.Is(err, apperr.ErrForbidden):
 		return fiber.StatusForbidden, "forbidden"
 	case errors.Is(err, errCSRF):

@@ -22,14 +22,23 @@ func (s *server) pageRoutes(app *fiber.App) {
 	app.Post("/lang", s.pageLang)
 	app.Get("/invite/:token", s.pageInvite)
 	app.Post("/invite/:token", s.pageInvitePost)
-	app.Get("/g/:id", s.pageGroup)
+	app.Get("/g/:id/members", s.pageGroupMembers)
+	s.forumPageRoutes(app)
 	s.adminRoutes(app.Group("/admin"))
 }
 
 // localPath accepts only same-site paths as redirect targets (no open redirects).
+// Browsers drop tabs and newlines from URLs and read a backslash as "/", so
+// "/<TAB>/evil.example" would become "//evil.example": any control character or
+// backslash is refused.
 func localPath(p, fallback string) string {
-	if p == "" || !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") || strings.HasPrefix(p, "/\\") {
+	if p == "" || !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") {
 		return fallback
+	}
+	for _, r := range p {
+		if r < 0x20 || r == 0x7f || r == '\\' {
+			return fallback
+		}
 	}
 	return p
 }
@@ -174,7 +183,7 @@ type groupPage struct {
 	Now     time.Time
 }
 
-func (s *server) pageGroup(c *fiber.Ctx) error {
+func (s *server) pageGroupMembers(c *fiber.Ctx) error {
 	id, err := idParam(c, "id")
 	if err != nil {
 		return err
@@ -183,5 +192,5 @@ func (s *server) pageGroup(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return s.render(c, "group", pageOpts{Title: g.Name, Nav: "index"}, groupPage{Group: g, Members: members, Now: time.Now()})
+	return s.render(c, "members", pageOpts{Title: g.Name, Nav: "index"}, groupPage{Group: g, Members: members, Now: time.Now()})
 }

@@ -77,7 +77,10 @@ func New(d Deps) (*fiber.App, error) {
 	app.Get("/static/:hash/*", s.serveStatic)
 	app.Get("/favicon.ico", func(c *fiber.Ctx) error { return c.Redirect(s.static.URL("img/favicon.svg"), fiber.StatusMovedPermanently) })
 
-	s.apiRoutes(app.Group("/api/v1"))
+	api := app.Group("/api/v1")
+	s.apiRoutes(api)
+	s.forumAPIRoutes(api)
+	api.Use(func(c *fiber.Ctx) error { return fiber.ErrNotFound })
 	s.pageRoutes(app)
 
 	app.Use(func(c *fiber.Ctx) error { return fiber.ErrNotFound })

@@ -46,6 +46,9 @@ func newViews(st *staticFiles) (*views, error) {
 		"eqi64": func(a *int64, b int64) bool { return a != nil && *a == b },
 		"query": url.QueryEscape,
 		"list":  func(items ...string) []string { return items },
+		// safeHTML marks text that was sanitized by package markup when it was
+		// written; it is never applied to anything else.
+		"safeHTML": func(s string) template.HTML { return template.HTML(s) },
 		// dict passes several values to a sub-template: dict "Page" $ "Name" "email".
 		"dict": func(kv ...any) (map[string]any, error) {
 			if len(kv)%2 != 0 {
@@ -149,11 +152,16 @@ func (s *server) takeFlash(c *fiber.Ctx) string {
 		return ""
 	}
 	c.Cookie(&fiber.Cookie{Name: "flash", Value: "", Path: "/", MaxAge: -1, HTTPOnly: true, Secure: s.Config.Secure()})
-	tr := s.Catalog.Printer(lang(c))
-	if !strings.HasPrefix(key, "flash.") || !tr.Has(key) {
+	if !strings.HasPrefix(key, "flash.") {
 		return ""
 	}
-	return tr.T(key)
+	// T shows the id of a missing message; the cookie is the visitor's, so an
+	// unknown key is dropped. (Printer.Has is false for every non-plural message.)
+	msg := s.Catalog.Printer(lang(c)).T(key)
+	if msg == key {
+		return ""
+	}
+	return msg
 }
 
 func urlQueryEscape(s string) string { return url.QueryEscape(s) }

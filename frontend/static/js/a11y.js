@@ -1,5 +1,6 @@
 // Accessibility controls: text size and high contrast, remembered in localStorage.
-// The page is fully usable without this module; it only adds the two controls.
+// The page is fully usable without this module; it only adds the two controls
+// and moves the focus to a form's error summary.
 const root = document.documentElement;
 const KEY = "forumjst.a11y";
 const MIN = 0.9, MAX = 1.6, STEP = 0.1;
@@ -39,5 +40,17 @@ function init() {
   apply(state);
 }
 
-if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init);
-else init();
+// A form that came back with errors: move the focus to the error summary, so
+// that a screen reader reads it out and the keyboard starts from its links.
+function focusErrors() {
+  const summary = document.querySelector(".error-summary[tabindex]");
+  if (summary && !location.hash) summary.focus();
+}
+
+function ready() {
+  init();
+  focusErrors();
+}
+
+if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", ready);
+else ready();

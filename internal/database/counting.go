@@ -1,0 +1,116 @@
+package database
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"fmt"
+	"sync/atomic"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+)
+
+// QueryCounter counts the statements sent through a pool opened with
+// OpenCounting. Tests and benchmarks use it to prove that a page runs a fixed
+// number of queries however much data it shows.
+type QueryCounter struct{ n atomic.Int64 }
+
+// Load returns the number of statements counted so far.
+func (c *QueryCounter) Load() int64 { return c.n.Load() }
+
+// OpenCounting opens a pool like Open, counting every query and exec.
+func OpenCounting(ctx context.Context, url string, maxConns int, c *QueryCounter) (*sqlx.DB, error) {
+	inner, err := pq.NewConnector(url)
+	if err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	db := sqlx.NewDb(sql.OpenDB(countingConnector{inner, c}), "postgres")
+	db.SetMaxOpenConns(maxConns)
+	db.SetMaxIdleConns(maxConns)
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("connect to database: %w", err)
+	}
+	return db, nil
+}
+
+type countingConnector struct {
+	inner driver.Connector
+	c     *QueryCounter
+}
+
+func (cc countingConnector) Connect(ctx context.Context) (driver.Conn, error) {
+	conn, err := cc.inner.Connect(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &countingConn{Conn: conn, c: cc.c}, nil
+}
+
+func (cc countingConnector) Driver() driver.Driver { return cc.inner.Driver() }
+
+// countingConn forwards to lib/pq's connection, which implements every optional
+// interface used here.
+type countingConn struct {
+	driver.Conn
+	c *QueryCounter
+}
+
+func (cc *countingConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
+	cc.c.n.Add(1)
+	return cc.Conn.(driver.QueryerContext).QueryContext(ctx, query, args)
+}
+
+func (cc *countingConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
+	cc.c.n.Add(1)
+	return cc.Conn.(driver.ExecerContext).ExecContext(ctx, query, args)
+}
+
+func (cc *countingConn) PrepareContext(ctx context.Context, query string) (driver.Stmt, error) {
+	st, err := cc.Conn.(driver.ConnPrepareContext).PrepareContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	return &countingStmt{Stmt: st, c: cc.c}, nil
+}
+
+func (cc *countingConn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx, error) {
+	return cc.Conn.(driver.ConnBeginTx).BeginTx(ctx, opts)
+}
+
+func (cc *countingConn) Ping(ctx context.Context) error {
+	if p, ok := cc.Conn.(driver.Pinger); ok {
+		return p.Ping(ctx)
+	}
+	return nil
+}
+
+func (cc *countingConn) ResetSession(ctx context.Context) error {
+	if r, ok := cc.Conn.(driver.SessionResetter); ok {
+		return r.ResetSession(ctx)
+	}
+	return nil
+}
+
+func (cc *countingConn) IsValid() bool {
+	if v, ok := cc.Conn.(driver.Validator); ok {
+		return v.IsValid()
+	}
+	return true
+}
+
+type countingStmt struct {
+	driver.Stmt
+	c *QueryCounter
+}
+
+func (s *countingStmt) ExecContext(ctx context.Context, args []driver.NamedValue) (driver.Result, error) {
+	s.c.n.Add(1)
+	return s.Stmt.(driver.StmtExecContext).ExecContext(ctx, args)
+}
+
+func (s *countingStmt) QueryContext(ctx context.Context, args []driver.NamedValue) (driver.Rows, error) {
+	s.c.n.Add(1)
+	return s.Stmt.(driver.StmtQueryContext).QueryContext(ctx, args)
+}

@@ -1,0 +1,598 @@
+package forum
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/jmoiron/sqlx"
+	"golang.org/x/text/unicode/norm"
+
+	"github.com/gwd-jst/forumjst/internal/access"
+	"github.com/gwd-jst/forumjst/internal/apperr"
+	"github.com/gwd-jst/forumjst/internal/model"
+	"github.com/gwd-jst/forumjst/internal/store"
+)
+
+// ThreadQuery selects a page of a group's threads.
+type ThreadQuery struct {
+	AreaID int64
+	Sort   string // "activity" or "created"
+	Page   store.Page
+}
+
+// ThreadItem is one entry of a group's thread list.
+type ThreadItem struct {
+	Thread
+	Unread    int  `json:"unread"`
+	NeverRead bool `json:"never_read"`
+}
+
+// GroupView is what the group page shows.
+type GroupView struct {
+	Group       model.Group
+	Threads     []ThreadItem
+	Areas       []model.Area
+	CanWrite    bool
+	CanModerate bool
+}
+
+// Group lists a group's threads for a reader: pinned first, then by activity.
+func (s *Service) Group(ctx context.Context, a *access.Actor, groupID int64, q ThreadQuery) (GroupView, error) {
+	if err := a.LoggedIn(); err != nil {
+		return GroupView{}, err
+	}
+	g, err := store.GetGroup(ctx, s.db, groupID)
+	if err != nil {
+		return GroupView{}, err
+	}
+	if err := a.Read(g); err != nil {
+		return GroupView{}, err
+	}
+	if q.Sort != "created" {
+		q.Sort = "activity"
+	}
+	rows, err := store.ListThreads(ctx, s.db, store.ThreadFilter{GroupID: g.ID, UserID: a.UserID, AreaID: q.AreaID,
+		Sort: q.Sort, IncludeHidden: a.CanModerate(g)}, q.Page)
+	if err != nil {
+		return GroupView{}, err
+	}
+	v := GroupView{Group: g, Threads: make([]ThreadItem, 0, len(rows)), CanWrite: a.CanWrite(g), CanModerate: a.CanModerate(g)}
+	for _, r := range rows {
+		t, err := threadFrom(r.Thread, r.AuthorName, r.AreasJSON)
+		if err != nil {
+			return GroupView{}, err
+		}
+		v.Threads = append(v.Threads, ThreadItem{Thread: t, Unread: r.Unread, NeverRead: r.NeverRead})
+	}
+	if v.Areas, err = store.ListAreas(ctx, s.db); err != nil {
+		return GroupView{}, err
+	}
+	return v, nil
+}
+
+// ThreadView is one page of a thread.
+type ThreadView struct {
+	Thread      Thread
+	Group       model.Group
+	Posts       []Post
+	Page        int
+	PageCount   int
+	FirstUnread int // position of the first unread post, 0 if none
+	CanPost     bool
+	CanModerate bool
+	// PostingClosed explains why CanPost is false for a member ("locked", "observer").
+	PostingClosed string
+}
+
+// Thread loads one page of a thread. With markRead, the reader's position moves
+// to the last post shown. It runs at most three queries whatever the post count:
+// the thread, the page of posts, and the read-position upsert.
+func (s *Service) Thread(ctx context.Context, a *access.Actor, threadID int64, page int, markRead bool) (ThreadView, error) {
+	if err := a.LoggedIn(); err != nil {
+		return ThreadView{}, err
+	}
+	row, err := store.GetThreadRow(ctx, s.db, threadID, a.UserID)
+	if err != nil {
+		return ThreadView{}, err
+	}
+	g := row.Group()
+	if err := s.readableThread(a, g, row.Thread); err != nil {
+		return ThreadView{}, err
+	}
+	t, err := threadFrom(row.Thread, row.AuthorName, row.AreasJSON)
+	if err != nil {
+		return ThreadView{}, err
+	}
+	v := ThreadView{Thread: t, Group: g, Page: page, PageCount: pageCount(row.PostCount), CanModerate: a.CanModerate(g)}
+	if page < 1 || page > v.PageCount {
+		return ThreadView{}, fmt.Errorf("page %d of thread %d: %w", page, threadID, apperr.ErrNotFound)
+	}
+	switch {
+	case !a.CanWrite(g):
+		v.PostingClosed = "observer"
+	case row.Locked && !v.CanModerate:
+		v.PostingClosed = "locked"
+	default:
+		v.CanPost = true
+	}
+	lastRead := 0
+	if row.LastReadPos != nil {
+		lastRead = *row.LastReadPos
+	}
+	if lastRead < row.PostCount {
+		v.FirstUnread = lastRead + 1
+	}
+	from := (page-1)*PageSize + 1
+	rows, err := store.ListPostRange(ctx, s.db, threadID, from, from+PageSize-1)
+	if err != nil {
+		return ThreadView{}, err
+	}
+	v.Posts = make([]Post, 0, len(rows))
+	for _, r := range rows {
+		v.Posts = append(v.Posts, postFor(a, r, v.CanModerate))
+	}
+	if markRead && len(rows) > 0 {
+		if last := rows[len(rows)-1].Position; last > lastRead {
+			if err := store.MarkRead(ctx, s.db, a.UserID, threadID, last); err != nil {
+				return ThreadView{}, err
+			}
+		}
+	}
+	return v, nil
+}
+
+// readableThread: the group must be readable, and a hidden thread exists only
+// for its moderators.
+func (s *Service) readableThread(a *access.Actor, g model.Group, t model.Thread) error {
+	if err := a.Read(g); err != nil {
+		return err
+	}
+	if t.Hidden && !a.CanModerate(g) {
+		return apperr.ErrNotFound
+	}
+	return nil
+}
+
+// Locate finds the thread and page of a post (permalinks).
+func (s *Service) Locate(ctx context.Context, a *access.Actor, postID int64) (threadID int64, page int, err error) {
+	if err := a.LoggedIn(); err != nil {
+		return 0, 0, err
+	}
+	p, err := store.GetPostRow(ctx, s.db, postID)
+	if err != nil {
+		return 0, 0, err
+	}
+	row, err := store.GetThreadRow(ctx, s.db, p.ThreadID, a.UserID)
+	if err != nil {
+		return 0, 0, err
+	}
+	if err := s.readableThread(a, row.Group(), row.Thread); err != nil {
+		return 0, 0, err
+	}
+	return p.ThreadID, pageOf(p.Position), nil
+}
+
+// NewThreadInput opens a thread with its first post.
+type NewThreadInput struct {
+	Title string  `json:"title"`
+	Body  string  `json:"body"`
+	Areas []int64 `json:"areas"`
+}
+
+// CreateThread opens a thread in a group and returns it with its first post.
+func (s *Service) CreateThread(ctx context.Context, a *access.Actor, groupID int64, in NewThreadInput) (Thread, Post, error) {
+	if err := a.LoggedIn(); err != nil {
+		return Thread{}, Post{}, err
+	}
+	g, err := store.GetGroup(ctx, s.db, groupID)
+	if err != nil {
+		return Thread{}, Post{}, err
+	}
+	if err := a.Write(g); err != nil {
+		return Thread{}, Post{}, err
+	}
+	in.Title = strings.Join(strings.Fields(norm.NFC.String(in.Title)), " ")
+	v := &apperr.Validation{}
+	switch n := utf8.RuneCountInString(in.Title); {
+	case n == 0:
+		v.Add("title", "err.required")
+	case n < 3:
+		v.Add("title", "err.title_length")
+	case n > 200:
+		v.Add("title", "err.title_length")
+	}
+	body, html := s.checkBody(v, in.Body)
+	areas := dedupe(in.Areas)
+	if len(areas) > 3 {
+		v.Add("areas", "err.areas_max")
+	}
+	if err := v.Err(); err != nil {
+		return Thread{}, Post{}, err
+	}
+	if len(areas) > 0 {
+		found, err := store.ExistingAreaIDs(ctx, s.db, areas)
+		if err != nil {
+			return Thread{}, Post{}, err
+		}
+		if len(found) != len(areas) {
+			return Thread{}, Post{}, apperr.Invalid("areas", "err.area_unknown")
+		}
+	}
+	if err := s.checkRate(ctx, a); err != nil {
+		return Thread{}, Post{}, err
+	}
+	var threadID, postID int64
+	err = store.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
+		var err error
+		if threadID, err = store.CreateThread(ctx, tx, store.NewThread{GroupID: g.ID, Title: in.Title, AuthorID: a.UserID}); err != nil {
+			return err
+		}
+		if err := store.SetThreadAreas(ctx, tx, threadID, areas); err != nil {
+			return err
+		}
+		var pos int
+		if postID, pos, err = store.CreatePost(ctx, tx, store.NewPost{ThreadID: threadID, AuthorID: a.UserID, Body: body, BodyHTML: html}); err != nil {
+			return err
+		}
+		if err := store.InsertPostRevision(ctx, tx, postID, 1, body, a.UserID); err != nil {
+			return err
+		}
+		return store.MarkRead(ctx, tx, a.UserID, threadID, pos)
+	})
+	if err != nil {
+		return Thread{}, Post{}, err
+	}
+	return s.threadAndPost(ctx, a, threadID, postID)
+}
+
+func (s *Service) threadAndPost(ctx context.Context, a *access.Actor, threadID, postID int64) (Thread, Post, error) {
+	row, err := store.GetThreadRow(ctx, s.db, threadID, a.UserID)
+	if err != nil {
+		return Thread{}, Post{}, err
+	}
+	t, err := threadFrom(row.Thread, row.AuthorName, row.AreasJSON)
+	if err != nil {
+		return Thread{}, Post{}, err
+	}
+	pr, err := store.GetPostRow(ctx, s.db, postID)
+	if err != nil {
+		return Thread{}, Post{}, err
+	}
+	return t, postFor(a, pr, a.CanModerate(row.Group())), nil
+}
+
+// checkBody validates and renders a post body (1–50,000 characters).
+func (s *Service) checkBody(v *apperr.Validation, raw string) (body, html string) {
+	body = strings.TrimSpace(norm.NFC.String(strings.ReplaceAll(raw, "\r\n", "\n")))
+	switch n := utf8.RuneCountInString(body); {
+	case n == 0:
+		v.Add("body", "err.required")
+		return "", ""
+	case n > 50000:
+		v.Add("body", "err.body_long")
+		return "", ""
+	}
+	html, err := s.md.Render(body)
+	if err != nil {
+		v.Add("body", "err.body_render")
+	}
+	return body, html
+}
+
+// checkRate enforces the per-account posting limit; staff are exempt.
+func (s *Service) checkRate(ctx context.Context, a *access.Actor) error {
+	if a.IsStaff() {
+		return nil
+	}
+	n, err := store.CountRecentPosts(ctx, s.db, a.UserID, s.now().Add(-time.Minute))
+	if err != nil {
+		return err
+	}
+	if n >= s.set.PostsPerMinute {
+		return &apperr.RateLimited{RetryAfter: time.Minute}
+	}
+	return nil
+}
+
+func dedupe(ids []int64) []int64 {
+	seen := map[int64]bool{}
+	out := []int64{}
+	for _, id := range ids {
+		if !seen[id] {
+			seen[id] = true
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// errLocked is what a member gets for posting in a locked thread.
+var errLocked = &apperr.Denied{Code: "thread_locked", Message: "this thread is locked"}
+
+// NewPostInput is a reply.
+type NewPostInput struct {
+	Body    string `json:"body"`
+	ReplyTo *int64 `json:"reply_to"`
+}
+
+// Reply appends a post to a thread.
+func (s *Service) Reply(ctx context.Context, a *access.Actor, threadID int64, in NewPostInput) (Post, error) {
+	if err := a.LoggedIn(); err != nil {
+		return Post{}, err
+	}
+	v := &apperr.Validation{}
+	body, html := s.checkBody(v, in.Body)
+	if err := v.Err(); err != nil {
+		// Validation comes after the permission check below only when the thread
+		// is readable; check readability first so nothing leaks.
+		if _, _, lerr := s.loadForWrite(ctx, a, threadID); lerr != nil {
+			return Post{}, lerr
+		}
+		return Post{}, err
+	}
+	if err := s.checkRate(ctx, a); err != nil {
+		if _, _, lerr := s.loadForWrite(ctx, a, threadID); lerr != nil {
+			return Post{}, lerr
+		}
+		return Post{}, err
+	}
+	var postID int64
+	err := store.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
+		t, g, err := store.LockThread(ctx, tx, threadID)
+		if err != nil {
+			return err
+		}
+		if err := s.writableThread(a, g, t); err != nil {
+			return err
+		}
+		if in.ReplyTo != nil {
+			rp, err := store.GetPostRow(ctx, tx, *in.ReplyTo)
+			if err != nil || rp.ThreadID != threadID {
+				return apperr.Invalid("reply_to", "err.reply_to")
+			}
+		}
+		var pos int
+		if postID, pos, err = store.CreatePost(ctx, tx, store.NewPost{ThreadID: threadID, AuthorID: a.UserID, Body: body, BodyHTML: html, ReplyTo: in.ReplyTo}); err != nil {
+			return err
+		}
+		if err := store.InsertPostRevision(ctx, tx, postID, 1, body, a.UserID); err != nil {
+			return err
+		}
+		return store.MarkRead(ctx, tx, a.UserID, threadID, pos)
+	})
+	if err != nil {
+		return Post{}, err
+	}
+	_, p, err := s.threadAndPost(ctx, a, threadID, postID)
+	return p, err
+}
+
+// loadForWrite checks that a may post in the thread, outside a transaction.
+func (s *Service) loadForWrite(ctx context.Context, a *access.Actor, threadID int64) (model.Thread, model.Group, error) {
+	row, err := store.GetThreadRow(ctx, s.db, threadID, a.UserID)
+	if err != nil {
+		return model.Thread{}, model.Group{}, err
+	}
+	g := row.Group()
+	return row.Thread, g, s.writableThread(a, g, row.Thread)
+}
+
+// writableThread: readable, writable group, and not locked (moderators excepted).
+func (s *Service) writableThread(a *access.Actor, g model.Group, t model.Thread) error {
+	if err := s.readableThread(a, g, t); err != nil {
+		return err
+	}
+	if err := a.Write(g); err != nil {
+		return err
+	}
+	if t.Locked && !a.CanModerate(g) {
+		return errLocked
+	}
+	return nil
+}
+
+// postContext loads a post, its thread and group, and checks the thread is readable.
+func (s *Service) postContext(ctx context.Context, q store.Q, a *access.Actor, postID int64) (store.PostRow, model.Thread, model.Group, error) {
+	p, err := store.GetPostRow(ctx, q, postID)
+	if err != nil {
+		return p, model.Thread{}, model.Group{}, err
+	}
+	row, err := store.GetThreadRow(ctx, q, p.ThreadID, a.UserID)
+	if err != nil {
+		return p, model.Thread{}, model.Group{}, err
+	}
+	g := row.Group()
+	if err := s.readableThread(a, g, row.Thread); err != nil {
+		return p, row.Thread, g, err
+	}
+	return p, row.Thread, g, nil
+}
+
+// Post loads a single post as a reader sees it, with the page it is on.
+func (s *Service) Post(ctx context.Context, a *access.Actor, postID int64) (Post, Thread, model.Group, error) {
+	if err := a.LoggedIn(); err != nil {
+		return Post{}, Thread{}, model.Group{}, err
+	}
+	p, t, g, err := s.postContext(ctx, s.db, a, postID)
+	if err != nil {
+		return Post{}, Thread{}, model.Group{}, err
+	}
+	th, err := threadFrom(t, "", nil)
+	return postFor(a, p, a.CanModerate(g)), th, g, err
+}
+
+// EditInput changes a post's text; Version is the version the editor started from.
+type EditInput struct {
+	Body    string `json:"body"`
+	Version int    `json:"version"`
+}
+
+// Current is what a stale editor receives with the 409, so nothing is lost.
+type Current struct {
+	ID       int64  `json:"id"`
+	Version  int    `json:"version"`
+	Body     string `json:"body"`
+	BodyHTML string `json:"body_html"`
+}
+
+// EditPost replaces a post's text if nobody changed it since in.Version; every
+// version is kept as a revision naming its editor.
+func (s *Service) EditPost(ctx context.Context, a *access.Actor, postID int64, in EditInput) (Post, error) {
+	if err := a.LoggedIn(); err != nil {
+		return Post{}, err
+	}
+	v := &apperr.Validation{}
+	body, html := s.checkBody(v, in.Body)
+	if in.Version < 1 {
+		v.Add("version", "err.required")
+	}
+	err := store.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
+		p, t, g, err := s.postContext(ctx, tx, a, postID)
+		if err != nil {
+			return err
+		}
+		own := p.AuthorID == a.UserID
+		if (!own && !a.CanModerate(g)) || p.DeletedAt != nil {
+			return apperr.ErrForbidden
+		}
+		if own && !a.CanModerate(g) {
+			if err := s.writableThread(a, g, t); err != nil {
+				return err
+			}
+		}
+		if err := v.Err(); err != nil {
+			return err
+		}
+		newVersion, err := store.UpdatePostBody(ctx, tx, postID, in.Version, body, html, a.UserID)
+		if errors.Is(err, store.ErrNotFound) {
+			return &apperr.Conflict{Code: "stale_version", Message: "the post was changed since you opened it",
+				Current: Current{ID: p.ID, Version: p.Version, Body: p.Body, BodyHTML: p.BodyHTML}}
+		}
+		if err != nil {
+			return err
+		}
+		return store.InsertPostRevision(ctx, tx, postID, newVersion, body, a.UserID)
+	})
+	if err != nil {
+		return Post{}, err
+	}
+	p, _, _, err := s.Post(ctx, a, postID)
+	return p, err
+}
+
+// DeletePost soft-deletes: readers see a tombstone, moderators still see the text.
+func (s *Service) DeletePost(ctx context.Context, a *access.Actor, postID int64) error {
+	if err := a.LoggedIn(); err != nil {
+		return err
+	}
+	return store.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
+		p, _, g, err := s.postContext(ctx, tx, a, postID)
+		if err != nil {
+			return err
+		}
+		if p.AuthorID != a.UserID && !a.CanModerate(g) {
+			return apperr.ErrForbidden
+		}
+		if p.DeletedAt != nil {
+			return apperr.ErrNotFound
+		}
+		return store.SoftDeletePost(ctx, tx, postID, a.UserID)
+	})
+}
+
+// Revisions lists every version of a post, newest first, for its author and moderators.
+func (s *Service) Revisions(ctx context.Context, a *access.Actor, postID int64) (Post, []store.Revision, error) {
+	if err := a.LoggedIn(); err != nil {
+		return Post{}, nil, err
+	}
+	p, _, g, err := s.postContext(ctx, s.db, a, postID)
+	if err != nil {
+		return Post{}, nil, err
+	}
+	if p.AuthorID != a.UserID && !a.CanModerate(g) {
+		return Post{}, nil, apperr.ErrForbidden
+	}
+	revs, err := store.ListPostRevisions(ctx, s.db, postID)
+	return postFor(a, p, a.CanModerate(g)), revs, err
+}
+
+// MarkRead records that the reader has read the thread up to postID.
+func (s *Service) MarkRead(ctx context.Context, a *access.Actor, threadID, postID int64) error {
+	if err := a.LoggedIn(); err != nil {
+		return err
+	}
+	p, _, _, err := s.postContext(ctx, s.db, a, postID)
+	if err != nil {
+		return err
+	}
+	if p.ThreadID != threadID {
+		return apperr.Invalid("post_id", "err.post_not_in_thread")
+	}
+	return store.MarkRead(ctx, s.db, a.UserID, threadID, p.Position)
+}
+
+// Areas lists the support areas for anyone logged in.
+func (s *Service) Areas(ctx context.Context, a *access.Actor) ([]model.Area, error) {
+	if err := a.LoggedIn(); err != nil {
+		return nil, err
+	}
+	return store.ListAreas(ctx, s.db)
+}
+
+// AreaInput names a support area and its macro-area.
+type AreaInput struct {
+	Name      string `json:"name"`
+	MacroArea string `json:"macro_area"`
+}
+
+var macroAreas = []string{"planowanie_rozwoju", "gospodarowanie_zasobami", "wspolpraca_z_partnerami"}
+
+// MacroAreas are the needs diagnosis' three macro-areas.
+func MacroAreas() []string { return macroAreas }
+
+// SaveArea creates (id 0) or renames an area; admins only, audited.
+func (s *Service) SaveArea(ctx context.Context, a *access.Actor, id int64, in AreaInput) (model.Area, error) {
+	if err := a.Admin(); err != nil {
+		return model.Area{}, err
+	}
+	in.Name = strings.Join(strings.Fields(norm.NFC.String(in.Name)), " ")
+	v := &apperr.Validation{}
+	if n := utf8.RuneCountInString(in.Name); n < 3 || n > 200 {
+		v.Add("name", "err.area_name")
+	}
+	ok := false
+	for _, m := range macroAreas {
+		ok = ok || m == in.MacroArea
+	}
+	if !ok {
+		v.Add("macro_area", "err.choice")
+	}
+	if err := v.Err(); err != nil {
+		return model.Area{}, err
+	}
+	var out model.Area
+	err := store.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
+		var err error
+		action := "area.create"
+		if id == 0 {
+			out, err = store.CreateArea(ctx, tx, in.Name, in.MacroArea)
+		} else {
+			action = "area.update"
+			out, err = store.UpdateArea(ctx, tx, id, in.Name, in.MacroArea)
+		}
+		if store.IsUniqueViolation(err, "") {
+			return apperr.Invalid("name", "err.area_taken")
+		}
+		if err != nil {
+			return err
+		}
+		return store.AppendAudit(ctx, tx, store.NewAuditEntry{ActorID: a.UserID, Action: action, TargetType: "area",
+			TargetID: out.ID, Details: map[string]any{"name": out.Name, "macro_area": out.MacroArea}})
+	})
+	return out, err
+}
+
