@@ -78,8 +78,10 @@ func TestAnonymousPages(t *testing.T) {
 	if st != 400 {
 		t.Errorf("empty login submit = %d, want 400", st)
 	}
-	if n := eval[int](p, `document.querySelectorAll(".error-summary li").length`); n != 2 {
-		t.Errorf("error summary lists %d problems, want 2", n)
+	// Each problem in the summary names its field and links to it.
+	items := eval[[]string](p, `[...document.querySelectorAll(".error-summary li a")].map(a => a.getAttribute("href") + " " + a.textContent.trim())`)
+	if len(items) != 2 || !strings.HasPrefix(items[0], "#f-email Adres e-mail") || !strings.HasPrefix(items[1], "#f-password Hasło") {
+		t.Errorf("error summary links = %q, want one per field, naming it", items)
 	}
 	for _, id := range []string{"f-email", "f-password"} {
 		got := eval[string](p, `(() => { const el = document.getElementById("`+id+`");

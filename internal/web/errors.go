@@ -1,13 +1,16 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"strconv"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/google/uuid"
 
 	"github.com/gwd-jst/forumjst/internal/apperr"
+	"github.com/gwd-jst/forumjst/internal/logging"
 )
 
 // apiError is the body of every JSON error (SPEC §4).
@@ -73,6 +76,17 @@ func classify(err error) (status int, code string) {
 // Server errors are logged with the request id and never shown.
 func (s *server) handleError(c *fiber.Ctx, err error) error {
 	status, code := classify(err)
+	if c.Locals(localRequestID) == nil {
+		// fasthttp refused the request before any middleware ran (a body over
+		// the limit, a malformed request): it still gets the headers and the
+		// request id that every response carries, and a log line.
+		s.setSecurityHeaders(c)
+		rid := uuid.NewString()
+		c.Locals(localRequestID, rid)
+		c.Set(fiber.HeaderXRequestID, rid)
+		c.SetUserContext(logging.WithRequestID(context.Background(), rid))
+		s.Log.WarnContext(c.UserContext(), "request refused", "method", c.Method(), "path", c.Path(), "status", status, "err", err.Error())
+	}
 	tr := s.Catalog.Printer(lang(c))
 	body := apiError{Code: code, Message: tr.T("error." + code)}
 	if body.Message == "error."+code {

@@ -71,6 +71,11 @@ func (s *server) requestContext(c *fiber.Ctx) error {
 // securityHeaders: a CSP without 'unsafe-inline' (every script and style is a
 // file under /static), images only from us, no framing.
 func (s *server) securityHeaders(c *fiber.Ctx) error {
+	s.setSecurityHeaders(c)
+	return c.Next()
+}
+
+func (s *server) setSecurityHeaders(c *fiber.Ctx) {
 	c.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; "+
 		"connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'")
 	c.Set("X-Content-Type-Options", "nosniff")
@@ -82,7 +87,6 @@ func (s *server) securityHeaders(c *fiber.Ctx) error {
 	if s.Config.Secure() {
 		c.Set("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
 	}
-	return c.Next()
 }
 
 func (s *server) cookieName() string {
