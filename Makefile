@@ -31,14 +31,23 @@ test:
 	$(WITH_TEST_DB); \
 	$(GO) test -race -count=1 -timeout 20m ./...
 
-# Browser tests (headless Chromium); the package lives in internal/browsertest.
+# Browser tests only (headless Chromium + axe-core); `make test` runs them too.
+# Screenshots land in test-artifacts/screenshots/. axe-core comes from npm.
 test-browser:
+	if [[ ! -f node_modules/axe-core/axe.min.js ]]; then npm ci --no-audit --no-fund; fi
 	$(WITH_TEST_DB); \
-	$(GO) test -race -count=1 -timeout 20m -tags browser ./internal/browsertest/...
+	$(GO) test -race -count=1 -timeout 20m ./internal/browsertest/...
 
 bench:
 	$(WITH_TEST_DB); \
 	$(GO) test -run '^$$' -bench . -benchtime 2s ./...
+
+# Forum load benchmarks of SPEC §8 (thread page, group page, posting, next to a
+# naive one-query Fiber page); fixed-duration loads over loopback, ~1.5 minutes.
+.PHONY: bench-forum
+bench-forum:
+	$(WITH_TEST_DB); \
+	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 15m ./internal/loadtest/
 
 fmt:
 	$(if $(GOFILES),gofmt -w $(GOFILES))

@@ -12,6 +12,8 @@ import (
 
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/emulation"
+	cdplog "github.com/chromedp/cdproto/log"
+	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
 	"github.com/gwd-jst/forumjst/internal/markup"
@@ -85,7 +87,7 @@ func tools(t testing.TB) (root, axeSource string) {
 	}
 	src, err := os.ReadFile(filepath.Join(root, axeRelPath))
 	if err != nil {
-		missing = append(missing, filepath.Join(root, axeRelPath)+" (run `npm install` in "+root+")")
+		missing = append(missing, filepath.Join(root, axeRelPath)+" (run `npm ci` in "+root+")")
 	}
 	if len(missing) > 0 {
 		skipOrFail(t, "missing %s", strings.Join(missing, " and "))
@@ -100,7 +102,6 @@ var (
 
 // suite is one running server with the demo data, and one Chromium.
 type suite struct {
-	t    *testing.T
 	env  *testkit.Env
 	root string
 	axe  string
@@ -125,13 +126,23 @@ func newSuite(t *testing.T) *suite {
 	}
 	seedMu.Unlock()
 
-	opts := []chromedp.ExecAllocatorOption{chromedp.ExecPath(chromiumPath), chromedp.UserDataDir(t.TempDir())}
+	// Chromium's own temporary files (its singleton socket, shared memory
+	// when /dev/shm is small) go to a test directory too, removed afterwards.
+	opts := []chromedp.ExecAllocatorOption{chromedp.ExecPath(chromiumPath), chromedp.UserDataDir(t.TempDir()),
+		chromedp.Env("TMPDIR=" + t.TempDir())}
 	for _, f := range chromiumFlags {
 		opts = append(opts, chromedp.Flag(f, true))
 	}
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancel := chromedp.NewContext(allocCtx, chromedp.WithErrorf(func(string, ...any) {}))
+	// chromedp's own error messages are kept and shown only if the test fails.
+	cdpErrors := &testkit.SyncBuffer{}
+	ctx, cancel := chromedp.NewContext(allocCtx, chromedp.WithErrorf(func(format string, args ...any) {
+		fmt.Fprintf(cdpErrors, format+"\n", args...)
+	}))
 	t.Cleanup(func() {
+		if t.Failed() && cdpErrors.String() != "" {
+			t.Logf("chromedp errors:\n%s", cdpErrors)
+		}
 		// Closing the browser normally takes milliseconds; if it hangs,
 		// cancelling the allocator kills the process.
 		done := make(chan struct{})
@@ -148,7 +159,7 @@ func newSuite(t *testing.T) *suite {
 	if err := watchdog(startTimeout, cancelAlloc, func() error { return chromedp.Do(ctx) }); err != nil {
 		t.Fatalf("start %s: %v", chromiumPath, err)
 	}
-	return &suite{t: t, env: env, root: root, axe: axe, ctx: ctx}
+	return &suite{env: env, root: root, axe: axe, ctx: ctx}
 }
 
 // watchdog runs f and cancels (which makes f return) when it takes longer than d.
@@ -171,6 +182,9 @@ type tab struct {
 	t   *testing.T
 	s   *suite
 	ctx context.Context
+
+	mu       sync.Mutex
+	problems []string // script errors and console errors (such as CSP refusals) not yet reported
 }
 
 // newTab opens a tab with a desktop viewport (1280 wide).
@@ -182,8 +196,47 @@ func (s *suite) newTab(t *testing.T) *tab {
 		t.Fatalf("open a tab: %v", err)
 	}
 	p := &tab{t: t, s: s, ctx: ctx}
+	// Uncaught script errors and console errors (a CSP refusal, a failed
+	// module) are collected and fail the next page check. Error statuses of
+	// documents (the 404 page, a 400 form) are expected and not collected.
+	if err := chromedp.Listen(ctx, func(ev any) {
+		var msg string
+		switch ev := ev.(type) {
+		case *runtime.EventExceptionThrown:
+			d := ev.ExceptionDetails
+			msg = fmt.Sprintf("uncaught exception: %s at %s:%d", d.Text, d.URL, d.LineNumber+1)
+			if d.Exception != nil && d.Exception.Description != "" {
+				msg += ": " + d.Exception.Description
+			}
+		case *cdplog.EventEntryAdded:
+			if ev.Entry.Level == cdplog.EntryLevelError && ev.Entry.Source != cdplog.EntrySourceNetwork {
+				msg = fmt.Sprintf("console %s error: %s (%s)", ev.Entry.Source, ev.Entry.Text, ev.Entry.URL)
+			}
+		}
+		if msg != "" {
+			p.mu.Lock()
+			p.problems = append(p.problems, msg)
+			p.mu.Unlock()
+		}
+	}); err != nil {
+		t.Fatalf("listen to the tab: %v", err)
+	}
+	t.Cleanup(func() {
+		if probs := p.takeProblems(); len(probs) > 0 {
+			t.Errorf("browser errors after the last page check:\n  %s", strings.Join(probs, "\n  "))
+		}
+	})
 	p.viewport(desktopWidth, desktopHeight, false)
 	return p
+}
+
+// takeProblems returns and forgets the collected browser errors.
+func (p *tab) takeProblems() []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	probs := p.problems
+	p.problems = nil
+	return probs
 }
 
 // do runs browser steps, bounded by pageTimeout, and fails the test on error.
@@ -360,6 +413,9 @@ func formatViolations(page string, vs []violation) string {
 // saves the screenshot NAME.png.
 func (p *tab) checkPage(name string) {
 	p.t.Helper()
+	if probs := p.takeProblems(); len(probs) > 0 {
+		p.t.Errorf("%s: browser errors:\n  %s", name, strings.Join(probs, "\n  "))
+	}
 	p.screenshot(name)
 	res := p.runAxe()
 	if len(res.Violations) > 0 {

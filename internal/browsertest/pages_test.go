@@ -25,6 +25,7 @@ const (
 // an empty submit. Also the basics: lang="pl", the skip link comes first and
 // works, every login field has a label.
 func TestAnonymousPages(t *testing.T) {
+	t.Parallel()
 	s := newSuite(t)
 	p := s.newTab(t)
 
@@ -95,11 +96,20 @@ func TestAnonymousPages(t *testing.T) {
 		t.Errorf("after a failed submit the focus is on %q, want the error summary (so screen readers announce it)", active)
 	}
 	p.checkPage("login-error")
+
+	// The login page on a phone (390 px wide): nothing scrolls sideways.
+	p.viewport(mobileWidth, mobileHeight, true)
+	p.open("/login")
+	if w := eval[int](p, `document.documentElement.scrollWidth`); w > mobileWidth {
+		t.Errorf("login at %dpx scrolls sideways: the page is %dpx wide", mobileWidth, w)
+	}
+	p.checkPage("login-mobile")
 }
 
 // A member logs in through the form and sees the index; the index is checked
 // at desktop and phone widths, with larger text and in high contrast.
 func TestMemberPages(t *testing.T) {
+	t.Parallel()
 	s := newSuite(t)
 	ctx := context.Background()
 	group, err := store.GetGroupBySlug(ctx, s.env.DB, memberGroup)
@@ -142,6 +152,14 @@ func TestMemberPages(t *testing.T) {
 		t.Errorf("GET /g/%d = %d", group.ID, st)
 	}
 	p.reportPage("group")
+	// Its first thread, also still being reworked: reported, not failed.
+	if href := eval[string](p, `(document.querySelector(".thread-list a[href^='/t/']") || {}).pathname || ""`); href == "" {
+		t.Log("TODO: the group page lists no thread link; the thread page was not checked")
+	} else if st := p.open(href); st != 200 {
+		t.Logf("TODO: GET %s = %d; the thread page was not checked", href, st)
+	} else {
+		p.reportPage("thread")
+	}
 
 	// A page that does not exist.
 	if st := p.open("/g/999999"); st != 404 {
@@ -177,6 +195,7 @@ func TestMemberPages(t *testing.T) {
 // The administrator's pages, with an invitation created through the form so
 // that its one-time link is shown.
 func TestAdminPages(t *testing.T) {
+	t.Parallel()
 	s := newSuite(t)
 	member, err := store.GetUserByEmail(context.Background(), s.env.DB, memberEmail)
 	if err != nil {
@@ -229,6 +248,7 @@ func TestAdminPages(t *testing.T) {
 
 // Keyboard only: focus the email field, type, Tab to the password, type, Enter.
 func TestKeyboardOnlyLogin(t *testing.T) {
+	t.Parallel()
 	s := newSuite(t)
 	p := s.newTab(t)
 	if st := p.open("/login"); st != 200 {

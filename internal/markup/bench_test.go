@@ -5,7 +5,7 @@ import (
 	"testing"
 )
 
-// typicalPost is a ~1.5 KB Polish forum post with a list, a link and a quote.
+// typicalPost is a ~1.2 KB Polish forum post with a list, a link and a quote.
 const typicalPost = `Dzień dobry wszystkim,
 
 w nawiązaniu do wczorajszego zebrania przesyłam krótkie podsumowanie ustaleń. Proszę

@@ -40,7 +40,7 @@ func TestAdminUsersAPI(t *testing.T) {
 	admin := env.Login(adminU)
 	jst := newJST(t, admin)
 	tag := "Kowalska" + testkit.Unique()
-	email := "ala." + strings.ToLower(tag) + "@gmina.example"
+	email := "Ala." + tag + "@Gmina.example" // stored as typed, matched case-insensitively
 
 	var created userJSON
 	t.Run("create", func(t *testing.T) {
@@ -57,6 +57,7 @@ func TestAdminUsersAPI(t *testing.T) {
 		}
 		// The new account works.
 		wantStatus(t, "login as the new user", login(env.Anonymous(), email, goodPassword), http.StatusOK)
+		wantStatus(t, "login in lower case", login(env.Anonymous(), strings.ToLower(email), goodPassword), http.StatusOK)
 	})
 
 	t.Run("validation", func(t *testing.T) {

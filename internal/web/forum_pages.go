@@ -180,7 +180,9 @@ func (s *server) renderThread(c *fiber.Ctx, o pageOpts, draft string) error {
 		return err
 	}
 	d := threadPageData{ThreadView: v, Draft: draft}
-	if v.FirstUnread > 0 {
+	// Only when the reader has read part of the thread: on a first visit
+	// everything is new and "jump to first unread" would point at post 1.
+	if v.FirstUnread > 1 {
 		d.UnreadPage = (v.FirstUnread-1)/forum.PageSize + 1
 		if d.UnreadPage == v.Page {
 			d.UnreadAnchor = v.FirstUnread

@@ -1,7 +1,11 @@
 package web_test
 
 import (
+	"bufio"
 	"encoding/json"
+	"fmt"
+	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -126,4 +130,41 @@ func contains(s string, parts ...string) bool {
 		}
 	}
 	return true
+}
+
+// oversized sends a request announcing a body of n bytes over a raw connection
+// without sending the body, and reads the answer. The server refuses by
+// Content-Length before reading the body; had the client been writing it, the
+// server's close of a socket with unread data (a TCP reset) could destroy the
+// answer before it is read.
+func oversized(t *testing.T, env *testkit.Env, path string, n int, header map[string]string) *testkit.Response {
+	t.Helper()
+	u, err := url.Parse(env.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := net.Dial("tcp", u.Host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	var b strings.Builder
+	fmt.Fprintf(&b, "POST %s HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n", path, u.Host, n)
+	for k, v := range header {
+		fmt.Fprintf(&b, "%s: %s\r\n", k, v)
+	}
+	b.WriteString("\r\n")
+	if _, err := io.WriteString(conn, b.String()); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatalf("no answer to an oversized request: %v", err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &testkit.Response{T: t, Status: resp.StatusCode, Header: resp.Header, Body: body}
 }

@@ -39,7 +39,7 @@ func TestMetrics(t *testing.T) {
 	env := testkit.Start(t, dbURL)
 	c := env.Anonymous()
 	wantStatus(t, "healthz", c.Get("/healthz"), http.StatusOK)
-	c.Get("/api/v1/users/123")  // 401, a parameterised route
+	c.Get("/api/v1/users/123")   // 401, a parameterised route
 	c.Get("/no-such-page-12345") // 404, unmatched
 	r := c.Get("/metrics")
 	wantStatus(t, "/metrics", r, http.StatusOK)
@@ -92,14 +92,19 @@ func TestSecurityHeadersOnEveryResponse(t *testing.T) {
 		{"static file", anon, "GET", css, ""},
 		{"healthz", anon, "GET", "/healthz", ""},
 		{"metrics", anon, "GET", "/metrics", ""},
-		{"bad JSON", member, "POST", "/api/v1/auth/logout", ""},
+		{"logout (204, last use of member)", member, "POST", "/api/v1/auth/logout", ""},
 		{"CSRF refusal", anon, "POST", "/api/v1/auth/login", ""},
 		{"body too large", anon, "POST", "/api/v1/auth/login", strings.Repeat("x", 16<<10)},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			var r *testkit.Response
-			if tc.method == "GET" {
+			if tc.name == "body too large" {
+				r = oversized(t, env, tc.path, len(tc.body), nil)
+				if r.Status != http.StatusRequestEntityTooLarge {
+					t.Fatalf("oversized body = %d, want 413", r.Status)
+				}
+			} else if tc.method == "GET" {
 				r = tc.c.Get(tc.path)
 			} else {
 				h := map[string]string{"Content-Type": "application/json"}
