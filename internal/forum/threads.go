@@ -595,4 +595,3 @@ func (s *Service) SaveArea(ctx context.Context, a *access.Actor, id int64, in Ar
 	})
 	return out, err
 }
-

@@ -235,4 +235,3 @@ func (s *server) apiRevisions(c *fiber.Ctx) error {
 	}
 	return c.JSON(fiber.Map{"items": revs})
 }
-

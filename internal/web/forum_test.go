@@ -15,8 +15,8 @@ import (
 // forumWorld is one group with a member, a moderator, an observer, a member of
 // another group, and a common group.
 type forumWorld struct {
-	env                                  *testkit.Env
-	group, other, common                 model.Group
+	env                                   *testkit.Env
+	group, other, common                  model.Group
 	member, moderator, observer, outsider testkit.User
 }
 

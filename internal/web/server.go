@@ -75,7 +75,9 @@ func New(d Deps) (*fiber.App, error) {
 	app.Get("/readyz", s.readyz)
 	app.Get("/metrics", s.metricsHandler())
 	app.Get("/static/:hash/*", s.serveStatic)
-	app.Get("/favicon.ico", func(c *fiber.Ctx) error { return c.Redirect(s.static.URL("img/favicon.svg"), fiber.StatusMovedPermanently) })
+	app.Get("/favicon.ico", func(c *fiber.Ctx) error {
+		return c.Redirect(s.static.URL("img/favicon.svg"), fiber.StatusMovedPermanently)
+	})
 
 	api := app.Group("/api/v1")
 	s.apiRoutes(api)
