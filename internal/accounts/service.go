@@ -184,9 +184,16 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*Principal, e
 	}
 	switch {
 	case su.Rotate:
-		p.NewToken = randomToken()
-		if err := store.ReplaceSessionToken(ctx, s.db, h, hashToken(p.NewToken)); err != nil {
+		newToken := randomToken()
+		err := store.ReplaceSessionToken(ctx, s.db, h, hashToken(newToken))
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			// A concurrent request with the same cookie rotated it first and
+			// carries the new cookie; this one is served as it was read.
+		case err != nil:
 			return nil, err
+		default:
+			p.NewToken = newToken
 		}
 	case s.now().Sub(su.LastSeenAt) > time.Minute:
 		// Idle expiry needs last_seen_at, but writing it on every request would

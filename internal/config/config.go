@@ -36,6 +36,8 @@ type Config struct {
 	LoginWindow          time.Duration
 	// PostsPerMinute is the per-account posting limit (threads and replies).
 	PostsPerMinute int
+	// FlagHideThreshold: this many distinct reports hide a post pending review.
+	FlagHideThreshold int
 }
 
 // SMTP is optional: with no host, mail (invitation links) is only logged.
@@ -71,6 +73,7 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		LoginIPFailures:      r.integer("FORUM_LOGIN_IP_FAILURES", 100, 1, 100000),
 		LoginWindow:          r.duration("FORUM_LOGIN_WINDOW", 15*time.Minute),
 		PostsPerMinute:       r.integer("FORUM_POSTS_PER_MINUTE", 10, 1, 100000),
+		FlagHideThreshold:    r.integer("FORUM_FLAG_HIDE_THRESHOLD", 3, 1, 1000),
 		SMTP: SMTP{
 			Host:     r.str("FORUM_SMTP_HOST", ""),
 			Port:     r.integer("FORUM_SMTP_PORT", 587, 1, 65535),

@@ -102,11 +102,13 @@ type Thread struct {
 	CreatedAt      time.Time       `json:"created_at"`
 	LastActivityAt time.Time       `json:"last_activity_at"`
 	Author         Author          `json:"author"`
+	// SlowModeSeconds: members may post once per this many seconds (0 = off).
+	SlowModeSeconds int `json:"slow_mode_seconds"`
 }
 
 func threadFrom(t model.Thread, authorName string, areasJSON []byte) (Thread, error) {
 	out := Thread{ID: t.ID, GroupID: t.GroupID, Title: t.Title, Pinned: t.Pinned, Locked: t.Locked, Hidden: t.Hidden,
-		PostCount: t.PostCount, CreatedAt: t.CreatedAt, LastActivityAt: t.LastActivityAt,
+		PostCount: t.PostCount, CreatedAt: t.CreatedAt, LastActivityAt: t.LastActivityAt, SlowModeSeconds: t.SlowModeSeconds,
 		Author: Author{ID: t.AuthorID, Name: authorName}, Areas: []store.AreaRef{}}
 	if len(areasJSON) > 0 {
 		if err := json.Unmarshal(areasJSON, &out.Areas); err != nil {

@@ -38,6 +38,10 @@ type GroupView struct {
 	Areas       []model.Area
 	CanWrite    bool
 	CanModerate bool
+	// CanOpenThreads: may write here, and the group is not moderators-only (or they moderate it).
+	CanOpenThreads bool
+	// OpenFlags is the open report count, shown to the group's moderators.
+	OpenFlags int
 }
 
 // Group lists a group's threads for a reader: pinned first, then by activity.
@@ -61,6 +65,12 @@ func (s *Service) Group(ctx context.Context, a *access.Actor, groupID int64, q T
 		return GroupView{}, err
 	}
 	v := GroupView{Group: g, Threads: make([]ThreadItem, 0, len(rows)), CanWrite: a.CanWrite(g), CanModerate: a.CanModerate(g)}
+	v.CanOpenThreads = v.CanWrite && (!g.ModeratorsOnlyThreads || v.CanModerate)
+	if v.CanModerate {
+		if v.OpenFlags, err = store.CountGroupOpenFlags(ctx, s.db, g.ID); err != nil {
+			return GroupView{}, err
+		}
+	}
 	for _, r := range rows {
 		t, err := threadFrom(r.Thread, r.AuthorName, r.AreasJSON)
 		if err != nil {
@@ -84,9 +94,22 @@ type ThreadView struct {
 	FirstUnread int // position of the first unread post, 0 if none
 	CanPost     bool
 	CanModerate bool
-	// PostingClosed explains why CanPost is false for a member ("locked", "observer").
+	// PostingClosed explains why CanPost is false for a member ("locked", "observer", "muted").
 	PostingClosed string
+	// Mute is the reader's mute in this group, if one is in force.
+	Mute *MuteInfo
 }
+
+// MuteInfo tells a muted member until when and why.
+type MuteInfo struct {
+	Until  time.Time
+	Reason string
+}
+
+// Merged is returned for a thread that was merged into another: its URL redirects.
+type Merged struct{ Into int64 }
+
+func (m *Merged) Error() string { return fmt.Sprintf("thread merged into %d", m.Into) }
 
 // Thread loads one page of a thread. With markRead, the reader's position moves
 // to the last post shown. It runs at most three queries whatever the post count:
@@ -103,6 +126,9 @@ func (s *Service) Thread(ctx context.Context, a *access.Actor, threadID int64, p
 	if err := s.readableThread(a, g, row.Thread); err != nil {
 		return ThreadView{}, err
 	}
+	if row.MergedInto != nil {
+		return ThreadView{}, &Merged{Into: *row.MergedInto}
+	}
 	t, err := threadFrom(row.Thread, row.AuthorName, row.AreasJSON)
 	if err != nil {
 		return ThreadView{}, err
@@ -111,9 +137,14 @@ func (s *Service) Thread(ctx context.Context, a *access.Actor, threadID int64, p
 	if page < 1 || page > v.PageCount {
 		return ThreadView{}, fmt.Errorf("page %d of thread %d: %w", page, threadID, apperr.ErrNotFound)
 	}
+	if row.MuteUntil != nil {
+		v.Mute = &MuteInfo{Until: *row.MuteUntil, Reason: deref(row.MuteReason)}
+	}
 	switch {
 	case !a.CanWrite(g):
 		v.PostingClosed = "observer"
+	case v.Mute != nil:
+		v.PostingClosed = "muted"
 	case row.Locked && !v.CanModerate:
 		v.PostingClosed = "locked"
 	default:
@@ -193,6 +224,12 @@ func (s *Service) CreateThread(ctx context.Context, a *access.Actor, groupID int
 		return Thread{}, Post{}, err
 	}
 	if err := a.Write(g); err != nil {
+		return Thread{}, Post{}, err
+	}
+	if g.ModeratorsOnlyThreads && !a.CanModerate(g) {
+		return Thread{}, Post{}, errModeratorsOnly
+	}
+	if err := s.checkMute(ctx, s.db, a, g); err != nil {
 		return Thread{}, Post{}, err
 	}
 	in.Title = strings.Join(strings.Fields(norm.NFC.String(in.Title)), " ")
@@ -310,6 +347,37 @@ func dedupe(ids []int64) []int64 {
 	return out
 }
 
+// errModeratorsOnly: in this group only moderators open threads; members reply.
+var errModeratorsOnly = &apperr.Denied{Code: "moderators_only", Message: "only moderators open threads in this group"}
+
+// checkMute refuses members muted in the group, telling them until when and why.
+func (s *Service) checkMute(ctx context.Context, q store.Q, a *access.Actor, g model.Group) error {
+	m, err := store.ActiveMute(ctx, q, g.ID, a.UserID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return &apperr.Denied{Code: "muted", Message: fmt.Sprintf("you are muted in this group until %s: %s",
+		m.Until.UTC().Format(time.RFC3339), m.Reason)}
+}
+
+// checkSlowMode allows members one post per SlowModeSeconds in the thread.
+func (s *Service) checkSlowMode(ctx context.Context, q store.Q, a *access.Actor, g model.Group, t model.Thread) error {
+	if t.SlowModeSeconds == 0 || a.CanModerate(g) {
+		return nil
+	}
+	last, err := store.LastPostAt(ctx, q, t.ID, a.UserID)
+	if err != nil || last == nil {
+		return err
+	}
+	if wait := last.Add(time.Duration(t.SlowModeSeconds) * time.Second).Sub(s.now()); wait > 0 {
+		return &apperr.RateLimited{RetryAfter: wait}
+	}
+	return nil
+}
+
 // errLocked is what a member gets for posting in a locked thread.
 var errLocked = &apperr.Denied{Code: "thread_locked", Message: "this thread is locked"}
 
@@ -347,6 +415,12 @@ func (s *Service) Reply(ctx context.Context, a *access.Actor, threadID int64, in
 			return err
 		}
 		if err := s.writableThread(a, g, t); err != nil {
+			return err
+		}
+		if err := s.checkMute(ctx, tx, a, g); err != nil {
+			return err
+		}
+		if err := s.checkSlowMode(ctx, tx, a, g, t); err != nil {
 			return err
 		}
 		if in.ReplyTo != nil {
@@ -594,4 +668,11 @@ func (s *Service) SaveArea(ctx context.Context, a *access.Actor, id int64, in Ar
 			TargetID: out.ID, Details: map[string]any{"name": out.Name, "macro_area": out.MacroArea}})
 	})
 	return out, err
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
 }

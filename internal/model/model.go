@@ -72,6 +72,8 @@ type Group struct {
 	Kind        string    `db:"kind" json:"kind"`
 	Description string    `db:"description" json:"description"`
 	CreatedAt   time.Time `db:"created_at" json:"created_at"`
+	// ModeratorsOnlyThreads: only moderators open threads; members reply.
+	ModeratorsOnlyThreads bool `db:"moderators_only_threads" json:"moderators_only_threads"`
 }
 
 // Membership as seen from a user (with the group's name and kind).
@@ -147,6 +149,10 @@ type Thread struct {
 	PostCount      int       `db:"post_count" json:"post_count"`
 	CreatedAt      time.Time `db:"created_at" json:"created_at"`
 	LastActivityAt time.Time `db:"last_activity_at" json:"last_activity_at"`
+	// SlowModeSeconds: members may post once per this many seconds (0 = off).
+	SlowModeSeconds int `db:"slow_mode_seconds" json:"slow_mode_seconds"`
+	// MergedInto is set on the stub left behind by a merge.
+	MergedInto *int64 `db:"merged_into" json:"merged_into,omitempty"`
 }
 
 type Post struct {

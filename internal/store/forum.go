@@ -113,7 +113,7 @@ func GroupSummaries(ctx context.Context, q Q, userID int64, groupIDs []int64) ([
 		       max(t.last_activity_at) AS last_activity_at,
 		       COALESCE(sum(GREATEST(t.post_count - COALESCE(r.last_position, 0), 0)), 0) AS unread
 		FROM groups g
-		LEFT JOIN threads t ON t.group_id = g.id AND NOT t.hidden
+		LEFT JOIN threads t ON t.group_id = g.id AND NOT t.hidden AND t.merged_into IS NULL
 		LEFT JOIN thread_reads r ON r.thread_id = t.id AND r.user_id = $1
 		WHERE g.id = ANY($2)
 		GROUP BY g.id
@@ -132,7 +132,8 @@ type AreaRef struct {
 const areasJSON = `COALESCE((SELECT json_agg(json_build_object('id', a.id, 'name', a.name) ORDER BY a.position, a.id)
 	FROM thread_areas ta JOIN support_areas a ON a.id = ta.area_id WHERE ta.thread_id = t.id), '[]')`
 
-const threadColumns = `t.id, t.group_id, t.title, t.author_id, t.pinned, t.locked, t.hidden, t.post_count, t.created_at, t.last_activity_at`
+const threadColumns = `t.id, t.group_id, t.title, t.author_id, t.pinned, t.locked, t.hidden, t.post_count, t.created_at, t.last_activity_at,
+	t.slow_mode_seconds, t.merged_into`
 
 // ThreadRow is a thread with what its page or list entry needs, in one query.
 type ThreadRow struct {
@@ -145,11 +146,16 @@ type ThreadRow struct {
 	GroupSlug    string    `db:"group_slug"`
 	GroupDesc    string    `db:"group_description"`
 	GroupCreated time.Time `db:"group_created_at"`
+	GroupModOnly bool      `db:"group_moderators_only"`
+	// The reader's mute in the thread's group, if one is in force.
+	MuteUntil  *time.Time `db:"mute_until"`
+	MuteReason *string    `db:"mute_reason"`
 }
 
 // Group returns the thread's group as loaded with it.
 func (r ThreadRow) Group() model.Group {
-	return model.Group{ID: r.GroupID, Name: r.GroupName, Kind: r.GroupKind, Slug: r.GroupSlug, Description: r.GroupDesc, CreatedAt: r.GroupCreated}
+	return model.Group{ID: r.GroupID, Name: r.GroupName, Kind: r.GroupKind, Slug: r.GroupSlug, Description: r.GroupDesc,
+		CreatedAt: r.GroupCreated, ModeratorsOnlyThreads: r.GroupModOnly}
 }
 
 // GetThreadRow loads a thread with its group, areas and the user's read position.
@@ -159,11 +165,16 @@ func GetThreadRow(ctx context.Context, q Q, threadID, userID int64) (ThreadRow, 
 		SELECT `+threadColumns+`, u.display_name AS author_name, `+areasJSON+` AS areas,
 		       r.last_position AS last_read_position,
 		       g.name AS group_name, g.kind AS group_kind, g.slug AS group_slug,
-		       g.description AS group_description, g.created_at AS group_created_at
+		       g.description AS group_description, g.created_at AS group_created_at,
+		       g.moderators_only_threads AS group_moderators_only,
+		       mu.until AS mute_until, mu.reason AS mute_reason
 		FROM threads t
 		JOIN groups g ON g.id = t.group_id
 		JOIN users u ON u.id = t.author_id
 		LEFT JOIN thread_reads r ON r.thread_id = t.id AND r.user_id = $2
+		LEFT JOIN LATERAL (SELECT until, reason FROM mutes
+		                   WHERE group_id = t.group_id AND user_id = $2 AND until > now()
+		                   ORDER BY until DESC LIMIT 1) mu ON true
 		WHERE t.id = $1`, threadID, userID)
 	return r, err
 }
@@ -200,7 +211,7 @@ func ListThreads(ctx context.Context, q Q, f ThreadFilter, p Page) ([]ThreadList
 		FROM threads t
 		JOIN users u ON u.id = t.author_id
 		LEFT JOIN thread_reads r ON r.thread_id = t.id AND r.user_id = $2
-		WHERE t.group_id = $1
+		WHERE t.group_id = $1 AND t.merged_into IS NULL
 		  AND ($3 OR NOT t.hidden)
 		  AND ($4 = 0 OR EXISTS (SELECT 1 FROM thread_areas ta WHERE ta.thread_id = t.id AND ta.area_id = $4))
 		ORDER BY `+order+`
@@ -228,12 +239,13 @@ type PostRow struct {
 	DeletedAt     *time.Time `db:"deleted_at"`
 	Hidden        bool       `db:"hidden"`
 	HiddenReason  string     `db:"hidden_reason"`
+	AutoHidden    bool       `db:"auto_hidden"`
 }
 
 const postRowSelect = `
 	SELECT p.id, p.thread_id, p.position, p.author_id, u.display_name AS author_name, j.name AS author_jst,
 	       p.body, p.body_html, p.reply_to, rp.position AS reply_position, ru.display_name AS reply_author,
-	       p.version, p.created_at, p.edited_at, p.edited_by, p.deleted_at, p.hidden, p.hidden_reason
+	       p.version, p.created_at, p.edited_at, p.edited_by, p.deleted_at, p.hidden, p.hidden_reason, p.auto_hidden
 	FROM posts p
 	JOIN users u ON u.id = p.author_id
 	LEFT JOIN jst j ON j.id = u.jst_id
@@ -329,14 +341,15 @@ func CountRecentPosts(ctx context.Context, q Q, userID int64, since time.Time) (
 func LockThread(ctx context.Context, q Q, threadID int64) (model.Thread, model.Group, error) {
 	var r struct {
 		model.Thread
-		GName string `db:"g_name"`
-		GKind string `db:"g_kind"`
+		GName    string `db:"g_name"`
+		GKind    string `db:"g_kind"`
+		GModOnly bool   `db:"g_moderators_only"`
 	}
 	err := one(ctx, q, &r, fmt.Sprintf("lock thread %d", threadID), `
-		SELECT `+threadColumns+`, g.name AS g_name, g.kind AS g_kind
+		SELECT `+threadColumns+`, g.name AS g_name, g.kind AS g_kind, g.moderators_only_threads AS g_moderators_only
 		FROM threads t JOIN groups g ON g.id = t.group_id
 		WHERE t.id = $1 FOR UPDATE OF t`, threadID)
-	return r.Thread, model.Group{ID: r.GroupID, Name: r.GName, Kind: r.GKind}, err
+	return r.Thread, model.Group{ID: r.GroupID, Name: r.GName, Kind: r.GKind, ModeratorsOnlyThreads: r.GModOnly}, err
 }
 
 func CreateArea(ctx context.Context, q Q, name, macro string) (model.Area, error) {

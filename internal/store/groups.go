@@ -7,7 +7,7 @@ import (
 	"github.com/gwd-jst/forumjst/internal/model"
 )
 
-const groupColumns = `id, name, slug, kind, description, created_at`
+const groupColumns = `id, name, slug, kind, description, created_at, moderators_only_threads`
 
 type NewGroup struct {
 	Name        string
@@ -86,5 +86,13 @@ func ListUserMemberships(ctx context.Context, q Q, userID int64) ([]model.Member
 		SELECT m.group_id, g.name AS group_name, g.kind AS group_kind, m.role
 		FROM memberships m JOIN groups g ON g.id = m.group_id
 		WHERE m.user_id = $1 ORDER BY g.name`, userID)
+	return out, err
+}
+
+// SetGroupModeratorsOnly switches the "only moderators open threads" setting.
+func SetGroupModeratorsOnly(ctx context.Context, q Q, groupID int64, on bool) (model.Group, error) {
+	var out model.Group
+	err := one(ctx, q, &out, fmt.Sprintf("update group %d", groupID), `
+		UPDATE groups SET moderators_only_threads = $2 WHERE id = $1 RETURNING `+groupColumns, groupID, on)
 	return out, err
 }

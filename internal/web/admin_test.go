@@ -423,6 +423,39 @@ func TestInvitations(t *testing.T) {
 		wantDetails(t, "unknown JST", admin.JSON("POST", "/api/v1/invitations", map[string]any{"email": "a" + testkit.Unique() + "@gmina.example", "jst_id": 999999999}), "jst_id")
 	})
 
+	t.Run("accepted through the form", func(t *testing.T) {
+		addr := "formularz-zapr" + testkit.Unique() + "@gmina.example"
+		_, token := invite(t, map[string]any{"email": addr, "group_id": g.ID})
+		c := env.Anonymous()
+		r := c.Form("/invite/"+token, url.Values{"name": {"Wiesław Formularz"}, "password": {goodPassword}, "password_confirm": {goodPassword + "x"}})
+		if r.Status != http.StatusBadRequest || !contains(r.String(), `id="e-password_confirm"`, `value="Wiesław Formularz"`) {
+			t.Errorf("mismatched confirmation = %d, want 400 with the error and the name kept: %s", r.Status, trim(r.String()))
+		}
+		if strings.Contains(r.String(), goodPassword) {
+			t.Error("the form echoes the password")
+		}
+		r = c.Form("/invite/"+token, url.Values{"name": {"Wiesław Formularz"}, "password": {goodPassword}, "password_confirm": {goodPassword}})
+		if r.Status != http.StatusSeeOther || r.Header.Get("Location") != "/" {
+			t.Fatalf("accepting through the form = %d to %q, want 303 to /", r.Status, r.Header.Get("Location"))
+		}
+		if ck := sessionCookie(r); ck == nil || ck.Value == "" {
+			t.Fatal("the new member is not logged in")
+		}
+		me := c.JSON("GET", "/api/v1/me", nil)
+		wantStatus(t, "me after accepting", me, http.StatusOK)
+		var out struct {
+			Email       string             `json:"email"`
+			Memberships []model.Membership `json:"memberships"`
+		}
+		me.Decode(&out)
+		if out.Email != addr || len(out.Memberships) != 1 || out.Memberships[0].GroupID != g.ID || out.Memberships[0].Role != "member" {
+			t.Errorf("new member = %+v, want %s, member of group %d", out, addr, g.ID)
+		}
+		if home := c.Get("/"); !strings.Contains(home.String(), `role="status"`) {
+			t.Error("no welcome message after accepting")
+		}
+	})
+
 	t.Run("listed", func(t *testing.T) {
 		r := admin.JSON("GET", "/api/v1/invitations", nil)
 		wantStatus(t, "list", r, http.StatusOK)

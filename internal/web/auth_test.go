@@ -502,3 +502,99 @@ func TestLoginForm(t *testing.T) {
 		}
 	})
 }
+
+// Requests that race a pending rotation (a page and its assets right after a role
+// change) are never answered with an error other than 401: losing the race to
+// rotate is not a failure of the request.
+func TestConcurrentRequestsDuringRotation(t *testing.T) {
+	env := testkit.Start(t, dbURL)
+	admin := env.Login(env.NewUser(model.RoleAdmin))
+	for round := 0; round < 5; round++ {
+		u := env.NewUser(model.RoleMember)
+		token := jarToken(t, env.Login(u))
+		wantStatus(t, "promote", admin.JSON("PATCH", "/api/v1/users/"+itoa(u.ID), map[string]string{"role": model.RoleStaff}), http.StatusOK)
+
+		const n = 8
+		statuses := make(chan int, n)
+		newCookies := make(chan string, n)
+		start := make(chan struct{})
+		for i := 0; i < n; i++ {
+			c := withToken(t, env, token)
+			go func() {
+				<-start
+				req, _ := http.NewRequest("GET", env.URL+"/api/v1/me", nil)
+				req.Header.Set("Accept", "application/json")
+				resp, err := c.HTTP.Do(req)
+				if err != nil {
+					statuses <- 0
+					return
+				}
+				resp.Body.Close()
+				for _, ck := range resp.Cookies() {
+					if ck.Name == cookieName && ck.Value != "" {
+						newCookies <- ck.Value
+					}
+				}
+				statuses <- resp.StatusCode
+			}()
+		}
+		close(start)
+		ok := 0
+		for i := 0; i < n; i++ {
+			switch s := <-statuses; s {
+			case http.StatusOK:
+				ok++
+			case http.StatusUnauthorized: // arrived after the rotation: the old token is gone
+			default:
+				t.Errorf("round %d: a request racing the rotation answered %d", round, s)
+			}
+		}
+		close(newCookies)
+		var issued []string
+		for v := range newCookies {
+			issued = append(issued, v)
+		}
+		if ok == 0 || len(issued) != 1 {
+			t.Errorf("round %d: %d requests served, %d new tokens issued; want at least 1 served and exactly 1 token", round, ok, len(issued))
+			continue
+		}
+		wantStatus(t, "the issued token", withToken(t, env, issued[0]).JSON("GET", "/api/v1/me", nil), http.StatusOK)
+	}
+}
+
+// Sessions end after the idle lifetime without activity and after the absolute
+// lifetime whatever the activity; activity is recorded.
+func TestSessionLifetimes(t *testing.T) {
+	env := testkit.Start(t, dbURL)
+	u := env.NewUser(model.RoleMember)
+	idle := int(env.Config.SessionIdle.Seconds())
+	for _, tc := range []struct {
+		name   string
+		update string
+		status int
+	}{
+		{"active a while ago", `UPDATE sessions SET last_seen_at = now() - interval '5 minutes' WHERE user_id = $1`, http.StatusOK},
+		{"idle too long", fmt.Sprintf(`UPDATE sessions SET last_seen_at = now() - interval '%d seconds' WHERE user_id = $1`, idle+60), http.StatusUnauthorized},
+		{"past the absolute lifetime", `UPDATE sessions SET expires_at = now() - interval '1 second' WHERE user_id = $1`, http.StatusUnauthorized},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if _, err := env.DB.Exec(`DELETE FROM sessions WHERE user_id = $1`, u.ID); err != nil {
+				t.Fatal(err)
+			}
+			c := env.Login(u)
+			if _, err := env.DB.Exec(tc.update, u.ID); err != nil {
+				t.Fatal(err)
+			}
+			wantStatus(t, "me", c.JSON("GET", "/api/v1/me", nil), tc.status)
+			if tc.status == http.StatusOK {
+				var recent bool
+				if err := env.DB.Get(&recent, `SELECT last_seen_at > now() - interval '1 minute' FROM sessions WHERE user_id = $1`, u.ID); err != nil {
+					t.Fatal(err)
+				}
+				if !recent {
+					t.Error("activity was not recorded")
+				}
+			}
+		})
+	}
+}

@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 
@@ -10,6 +11,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/gwd-jst/forumjst/internal/apperr"
+	"github.com/gwd-jst/forumjst/internal/forum"
 	"github.com/gwd-jst/forumjst/internal/logging"
 )
 
@@ -75,6 +77,14 @@ func classify(err error) (status int, code string) {
 // handleError is Fiber's ErrorHandler: JSON for the API, a page for people.
 // Server errors are logged with the request id and never shown.
 func (s *server) handleError(c *fiber.Ctx, err error) error {
+	// A merged thread's old address leads to the thread it was merged into.
+	var merged *forum.Merged
+	if errors.As(err, &merged) {
+		if strings.HasPrefix(c.Path(), "/api/") {
+			return c.Redirect(fmt.Sprintf("/api/v1/threads/%d", merged.Into), fiber.StatusMovedPermanently)
+		}
+		return c.Redirect(fmt.Sprintf("/t/%d", merged.Into), fiber.StatusMovedPermanently)
+	}
 	status, code := classify(err)
 	if c.Locals(localRequestID) == nil {
 		// fasthttp refused the request before any middleware ran (a body over

@@ -262,3 +262,41 @@ func TestUnknownRoutes(t *testing.T) {
 		})
 	}
 }
+
+// The client address (logged, and the key of per-address login throttling) comes
+// from X-Forwarded-For only when the connection is from a configured proxy.
+func TestClientAddress(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		proxies []string
+		want    string
+	}{
+		{"no proxy configured", nil, "127.0.0.1"},
+		{"another proxy configured", []string{"10.1.2.3"}, "127.0.0.1"},
+		{"the connection is from a trusted proxy", []string{"127.0.0.1"}, "203.0.113.9"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			env := testkit.Start(t, dbURL, func(c *config.Config) { c.TrustedProxies = tc.proxies })
+			email := "adres" + testkit.Unique() + "@test.example"
+			env.Anonymous().Do("POST", "/api/v1/auth/login", strings.NewReader(`{"email":"`+email+`","password":"zle-haslo-123"}`),
+				map[string]string{"Content-Type": "application/json", "X-Forwarded-For": "203.0.113.9", "X-Request-ID": "adres-" + email})
+			var ip string
+			if err := env.DB.Get(&ip, `SELECT ip FROM login_failures WHERE account = $1`, email); err != nil {
+				t.Fatal(err)
+			}
+			if ip != tc.want {
+				t.Errorf("login failure recorded for %q, want %q", ip, tc.want)
+			}
+			logged := ""
+			for _, line := range strings.Split(env.Logs.String(), "\n") {
+				var m map[string]any
+				if json.Unmarshal([]byte(line), &m) == nil && m["msg"] == "request" && m["request_id"] == "adres-"+email {
+					logged, _ = m["ip"].(string)
+				}
+			}
+			if logged != tc.want {
+				t.Errorf("request logged with ip %q, want %q", logged, tc.want)
+			}
+		})
+	}
+}

@@ -16,6 +16,7 @@ import (
 	"github.com/gwd-jst/forumjst/internal/config"
 	"github.com/gwd-jst/forumjst/internal/forum"
 	"github.com/gwd-jst/forumjst/internal/i18n"
+	"github.com/gwd-jst/forumjst/internal/moderation"
 )
 
 // Deps is everything the web layer needs, wired in main.
@@ -25,6 +26,7 @@ type Deps struct {
 	Log      *slog.Logger
 	Accounts *accounts.Service
 	Forum    *forum.Service
+	Mod      *moderation.Service
 	Catalog  *i18n.Catalog
 	Registry *prometheus.Registry
 }
@@ -82,6 +84,7 @@ func New(d Deps) (*fiber.App, error) {
 	api := app.Group("/api/v1")
 	s.apiRoutes(api)
 	s.forumAPIRoutes(api)
+	s.moderationAPIRoutes(api)
 	api.Use(func(c *fiber.Ctx) error { return fiber.ErrNotFound })
 	s.pageRoutes(app)
 

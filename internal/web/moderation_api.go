@@ -1,0 +1,306 @@
+package web
+
+import (
+	"bytes"
+	"strconv"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/gwd-jst/forumjst/internal/moderation"
+)
+
+func (s *server) moderationAPIRoutes(r fiber.Router) {
+	for _, action := range moderation.ThreadActions {
+		r.Post("/threads/:id/"+action, s.apiThreadAction(action))
+	}
+	r.Patch("/threads/:id", s.apiEditThread)
+	r.Post("/threads/:id/move", s.apiMoveThread)
+	r.Post("/threads/:id/merge", s.apiMergeThread)
+	r.Post("/threads/:id/split", s.apiSplitThread)
+	r.Post("/posts/:id/hide", s.apiHidePost(true))
+	r.Post("/posts/:id/unhide", s.apiHidePost(false))
+	r.Post("/posts/:id/flags", s.apiReport)
+	r.Get("/groups/:id/flags", s.apiFlags)
+	r.Post("/flags/:id/resolve", s.apiCloseFlag(true))
+	r.Post("/flags/:id/dismiss", s.apiCloseFlag(false))
+	r.Get("/groups/:id/mutes", s.apiMutes)
+	r.Post("/groups/:id/mutes", s.apiMute)
+	r.Delete("/groups/:id/mutes/:user_id", s.apiUnmute)
+	r.Patch("/groups/:id", s.apiGroupSettings)
+	r.Get("/audit", s.apiAudit)
+}
+
+// decodeOptionalJSON accepts an empty body (an action without a reason).
+func decodeOptionalJSON(c *fiber.Ctx, dst any) error {
+	if len(bytes.TrimSpace(c.Body())) == 0 {
+		return nil
+	}
+	return decodeJSON(c, dst)
+}
+
+type reasonRequest struct {
+	Reason string `json:"reason"`
+}
+
+// threadJSON answers a moderation action with the updated thread (SPEC §4).
+func (s *server) threadJSON(c *fiber.Ctx, id int64, status int) error {
+	v, err := s.Forum.Thread(c.UserContext(), actor(c), id, 1, false)
+	if err != nil {
+		return err
+	}
+	return c.Status(status).JSON(v.Thread)
+}
+
+func (s *server) apiThreadAction(action string) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		id, err := idParam(c, "id")
+		if err != nil {
+			return err
+		}
+		var in reasonRequest
+		if err := decodeOptionalJSON(c, &in); err != nil {
+			return err
+		}
+		if err := s.Mod.ThreadAction(c.UserContext(), actor(c), id, action, in.Reason); err != nil {
+			return err
+		}
+		return s.threadJSON(c, id, fiber.StatusOK)
+	}
+}
+
+func (s *server) apiEditThread(c *fiber.Ctx) error {
+	id, err := idParam(c, "id")
+	if err != nil {
+		return err
+	}
+	var in moderation.ThreadEdit
+	if err := decodeJSON(c, &in); err != nil {
+		return err
+	}
+	if err := s.Mod.EditThread(c.UserContext(), actor(c), id, in); err != nil {
+		return err
+	}
+	return s.threadJSON(c, id, fiber.StatusOK)
+}
+
+type moveRequest struct {
+	GroupID int64  `json:"group_id"`
+	Reason  string `json:"reason"`
+}
+
+func (s *server) apiMoveThread(c *fiber.Ctx) error {
+	id, err := idParam(c, "id")
+	if err != nil {
+		return err
+	}
+	var in moveRequest
+	if err := decodeJSON(c, &in); err != nil {
+		return err
+	}
+	if err := s.Mod.Move(c.UserContext(), actor(c), id, in.GroupID, in.Reason); err != nil {
+		return err
+	}
+	return s.threadJSON(c, id, fiber.StatusOK)
+}
+
+type mergeRequest struct {
+	IntoThreadID int64  `json:"into_thread_id"`
+	Reason       string `json:"reason"`
+}
+
+func (s *server) apiMergeThread(c *fiber.Ctx) error {
+	id, err := idParam(c, "id")
+	if err != nil {
+		return err
+	}
+	var in mergeRequest
+	if err := decodeJSON(c, &in); err != nil {
+		return err
+	}
+	if err := s.Mod.Merge(c.UserContext(), actor(c), id, in.IntoThreadID, in.Reason); err != nil {
+		return err
+	}
+	return s.threadJSON(c, in.IntoThreadID, fiber.StatusOK)
+}
+
+func (s *server) apiSplitThread(c *fiber.Ctx) error {
+	id, err := idParam(c, "id")
+	if err != nil {
+		return err
+	}
+	var in moderation.SplitInput
+	if err := decodeJSON(c, &in); err != nil {
+		return err
+	}
+	newID, err := s.Mod.Split(c.UserContext(), actor(c), id, in)
+	if err != nil {
+		return err
+	}
+	return s.threadJSON(c, newID, fiber.StatusCreated)
+}
+
+func (s *server) apiHidePost(hide bool) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		id, err := idParam(c, "id")
+		if err != nil {
+			return err
+		}
+		var in reasonRequest
+		if err := decodeOptionalJSON(c, &in); err != nil {
+			return err
+		}
+		if err := s.Mod.HidePost(c.UserContext(), actor(c), id, hide, in.Reason); err != nil {
+			return err
+		}
+		p, _, _, err := s.Forum.Post(c.UserContext(), actor(c), id)
+		if err != nil {
+			return err
+		}
+		return c.JSON(p)
+	}
+}
+
+func (s *server) apiReport(c *fiber.Ctx) error {
+	id, err := idParam(c, "id")
+	if err != nil {
+		return err
+	}
+	var in reasonRequest
+	if err := decodeJSON(c, &in); err != nil {
+		return err
+	}
+	fid, err := s.Mod.Report(c.UserContext(), actor(c), id, in.Reason)
+	if err != nil {
+		return err
+	}
+	return c.Status(fiber.StatusCreated).JSON(fiber.Map{"id": fid, "post_id": id, "reason": strings.TrimSpace(in.Reason), "state": "open"})
+}
+
+func (s *server) apiFlags(c *fiber.Ctx) error {
+	id, err := idParam(c, "id")
+	if err != nil {
+		return err
+	}
+	p, page, err := pageParams(c)
+	if err != nil {
+		return err
+	}
+	_, flags, err := s.Mod.Flags(c.UserContext(), actor(c), id, c.Query("state"), p)
+	if err != nil {
+		return err
+	}
+	return c.JSON(paginate(flags, p, page))
+}
+
+type noteRequest struct {
+	Note string `json:"note"`
+}
+
+func (s *server) apiCloseFlag(resolve bool) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		id, err := idParam(c, "id")
+		if err != nil {
+			return err
+		}
+		var in noteRequest
+		if err := decodeOptionalJSON(c, &in); err != nil {
+			return err
+		}
+		f, err := s.Mod.CloseFlag(c.UserContext(), actor(c), id, resolve, in.Note)
+		if err != nil {
+			return err
+		}
+		return c.JSON(f)
+	}
+}
+
+func (s *server) apiMutes(c *fiber.Ctx) error {
+	id, err := idParam(c, "id")
+	if err != nil {
+		return err
+	}
+	_, mutes, _, err := s.Mod.Mutes(c.UserContext(), actor(c), id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(fiber.Map{"items": mutes})
+}
+
+func (s *server) apiMute(c *fiber.Ctx) error {
+	id, err := idParam(c, "id")
+	if err != nil {
+		return err
+	}
+	var in moderation.MuteInput
+	if err := decodeJSON(c, &in); err != nil {
+		return err
+	}
+	m, err := s.Mod.Mute(c.UserContext(), actor(c), id, in)
+	if err != nil {
+		return err
+	}
+	return c.Status(fiber.StatusCreated).JSON(m)
+}
+
+func (s *server) apiUnmute(c *fiber.Ctx) error {
+	id, err := idParam(c, "id")
+	if err != nil {
+		return err
+	}
+	uid, err := idParam(c, "user_id")
+	if err != nil {
+		return err
+	}
+	if err := s.Mod.Unmute(c.UserContext(), actor(c), id, uid); err != nil {
+		return err
+	}
+	return c.SendStatus(fiber.StatusNoContent)
+}
+
+func (s *server) apiGroupSettings(c *fiber.Ctx) error {
+	id, err := idParam(c, "id")
+	if err != nil {
+		return err
+	}
+	var in moderation.GroupSettings
+	if err := decodeJSON(c, &in); err != nil {
+		return err
+	}
+	g, err := s.Mod.UpdateGroup(c.UserContext(), actor(c), id, in)
+	if err != nil {
+		return err
+	}
+	return c.JSON(g)
+}
+
+// auditQuery reads group_id, actor_id, action and pagination.
+func auditQuery(c *fiber.Ctx) (moderation.AuditQuery, int, error) {
+	p, page, err := pageParams(c)
+	if err != nil {
+		return moderation.AuditQuery{}, 0, err
+	}
+	q := moderation.AuditQuery{Page: p, Action: c.Query("action")}
+	for name, dst := range map[string]*int64{"group_id": &q.GroupID, "actor_id": &q.ActorID} {
+		if v := c.Query(name); v != "" {
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil || n < 0 {
+				return q, 0, &badRequest{name + " must be an id"}
+			}
+			*dst = n
+		}
+	}
+	return q, page, nil
+}
+
+func (s *server) apiAudit(c *fiber.Ctx) error {
+	q, page, err := auditQuery(c)
+	if err != nil {
+		return err
+	}
+	entries, err := s.Mod.Audit(c.UserContext(), actor(c), q)
+	if err != nil {
+		return err
+	}
+	return c.JSON(paginate(entries, q.Page, page))
+}
