@@ -146,19 +146,26 @@ func TestMemberPages(t *testing.T) {
 		t.Errorf("A− after A+ gives %.2fpx, want the original %.2fpx", back, before)
 	}
 
-	// The member's group page. Another engineer is reworking this page, so
-	// its violations are reported, not failed (TODO: make it checkPage).
+	// The member's group page and its first thread.
 	if st := p.open("/g/" + strconv.FormatInt(group.ID, 10)); st != 200 {
 		t.Errorf("GET /g/%d = %d", group.ID, st)
 	}
-	p.reportPage("group")
-	// Its first thread, also still being reworked: reported, not failed.
-	if href := eval[string](p, `(document.querySelector(".thread-list a[href^='/t/']") || {}).pathname || ""`); href == "" {
-		t.Log("TODO: the group page lists no thread link; the thread page was not checked")
-	} else if st := p.open(href); st != 200 {
-		t.Logf("TODO: GET %s = %d; the thread page was not checked", href, st)
+	p.checkPage("group")
+	href := eval[string](p, `(document.querySelector(".thread-list a[href^='/t/']") || {}).pathname || ""`)
+	if href == "" {
+		t.Fatal("the group page lists no thread link")
+	}
+	if st := p.open(href); st != 200 {
+		t.Fatalf("GET %s = %d", href, st)
+	}
+	p.checkPage("thread")
+	// The report form a member reaches from a post.
+	if rep := eval[string](p, `(document.querySelector("a[href$='/report']") || {}).pathname || ""`); rep == "" {
+		t.Error("thread page offers no report link")
+	} else if st := p.open(rep); st != 200 {
+		t.Errorf("GET %s = %d", rep, st)
 	} else {
-		p.reportPage("thread")
+		p.checkPage("post-report")
 	}
 
 	// A page that does not exist.
@@ -247,6 +254,61 @@ func TestAdminPages(t *testing.T) {
 }
 
 // Keyboard only: focus the email field, type, Tab to the password, type, Enter.
+// A moderator's tools: the panels on the group and thread pages, every
+// moderation form, the report queue, mutes and the audit log.
+func TestModeratorPages(t *testing.T) {
+	t.Parallel()
+	s := newSuite(t)
+	ctx := context.Background()
+	group, err := store.GetGroupBySlug(ctx, s.env.DB, memberGroup)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gid := strconv.FormatInt(group.ID, 10)
+	p := s.newTab(t)
+	p.loginForm("moderator@forum-jst.example")
+
+	if st := p.open("/g/" + gid); st != 200 {
+		t.Fatalf("GET /g/%s = %d", gid, st)
+	}
+	if n := eval[int](p, `document.querySelectorAll(".mod-panel").length`); n != 1 {
+		t.Errorf("group page shows %d moderation panels to a moderator, want 1", n)
+	}
+	p.checkPage("mod-group")
+	href := eval[string](p, `(document.querySelector(".thread-list a[href^='/t/']") || {}).pathname || ""`)
+	if href == "" {
+		t.Fatal("the group page lists no thread link")
+	}
+	p.open(href)
+	p.do("open the split form", chromedp.Click(chromedp.CSS(`details.split summary`)))
+	p.checkPage("mod-thread")
+	for _, form := range []string{"hide", "edit", "move", "merge"} {
+		if st := p.open(href + "/mod/" + form); st != 200 {
+			t.Errorf("GET %s/mod/%s = %d", href, form, st)
+			continue
+		}
+		p.checkPage("mod-form-" + form)
+	}
+	p.open(href)
+	if hide := eval[string](p, `(document.querySelector("a[href$='/mod/hide'][href^='/p/']") || {}).pathname || ""`); hide == "" {
+		t.Error("thread page offers a moderator no post hide link")
+	} else {
+		p.open(hide)
+		// Submitting without a reason is refused with the reason field marked.
+		if st := p.submit("submit without a reason", chromedp.Click(chromedp.CSS(`main form button[type=submit]`))); st != 400 {
+			t.Errorf("hiding a post without a reason answered %d, want 400", st)
+		}
+		p.checkPage("mod-post-hide-error")
+	}
+	for _, page := range []string{"flags", "mutes", "audit"} {
+		if st := p.open("/g/" + gid + "/" + page); st != 200 {
+			t.Errorf("GET /g/%s/%s = %d", gid, page, st)
+			continue
+		}
+		p.checkPage("mod-" + page)
+	}
+}
+
 func TestKeyboardOnlyLogin(t *testing.T) {
 	t.Parallel()
 	s := newSuite(t)

@@ -31,7 +31,7 @@ var naivePage = template.Must(template.New("page").Parse(`<!doctype html>
 <html lang="pl"><head><meta charset="utf-8"><title>Wątek {{.Thread}}</title></head>
 <body><h1>Wątek {{.Thread}}, strona {{.Page}}</h1>
 {{range .Posts}}<article class="post" id="p{{.ID}}"><h2>{{.Author}}</h2> <a href="/p/{{.ID}}">#{{.Position}}</a>
-<time datetime="{{.CreatedAt.Format "2006-01-02T15:04:05Z07:00"}}">{{.CreatedAt.Format "02.01.2006 15:04"}}</time>
+<time>{{.CreatedAt.Format "02.01.2006 15:04"}}</time>
 <div class="post-body">{{.HTML}}</div></article>
 {{end}}</body></html>`))
 

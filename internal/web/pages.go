@@ -24,6 +24,7 @@ func (s *server) pageRoutes(app *fiber.App) {
 	app.Post("/invite/:token", s.pageInvitePost)
 	app.Get("/g/:id/members", s.pageGroupMembers)
 	s.forumPageRoutes(app)
+	s.moderationPageRoutes(app)
 	s.adminRoutes(app.Group("/admin"))
 }
 

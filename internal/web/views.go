@@ -28,6 +28,7 @@ func newViews(st *staticFiles) (*views, error) {
 		"join":   func(parts ...string) string { return strings.Join(parts, "") },
 		"add":    func(a, b int) int { return a + b },
 		"sub":    func(a, b int) int { return a - b },
+		"div":    func(a, b int) int { return a / b },
 		"deref": func(p any) any {
 			switch v := p.(type) {
 			case *string:
