@@ -42,7 +42,12 @@ CREATE INDEX mutes_active_idx ON mutes (group_id, user_id, until DESC);
 -- Slow mode asks for the author's latest post in a thread.
 CREATE INDEX posts_thread_author_idx ON posts (thread_id, author_id, created_at DESC);
 
+-- The audit log refuses UPDATE and DELETE (migration 1); TRUNCATE too.
+CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log
+    FOR EACH STATEMENT EXECUTE FUNCTION audit_log_append_only();
+
 -- +goose Down
+DROP TRIGGER audit_log_no_truncate ON audit_log;
 DROP INDEX posts_thread_author_idx;
 DROP TABLE mutes;
 DROP TABLE flags;

@@ -112,16 +112,6 @@ func (p *Printer) N(id string, count int) string {
 	return s
 }
 
-// Has reports whether the catalog defines id in this language (for tests).
-func (p *Printer) Has(id string) bool {
-	_, tag, err := p.loc.LocalizeWithTag(&goi18n.LocalizeConfig{MessageID: id, PluralCount: 1})
-	if err != nil {
-		return false
-	}
-	base, _ := tag.Base()
-	return base.String() == p.Lang
-}
-
 // Date formats t as "23 listopada 2026" / "23 November 2026" in Warsaw time.
 func (p *Printer) Date(t time.Time) string {
 	t = t.In(p.zone)

@@ -93,3 +93,107 @@ func CountMeetings(ctx context.Context, q Q, groupID int64) (int, error) {
 	err := one(ctx, q, &n, "count meetings", `SELECT count(*) FROM meetings WHERE group_id = $1`, groupID)
 	return n, err
 }
+
+// MeetingRow is a meeting with its group, for permission checks and pages.
+type MeetingRow struct {
+	model.Meeting
+	GroupName string `db:"group_name"`
+	GroupKind string `db:"group_kind"`
+}
+
+func (r MeetingRow) Group() model.Group {
+	return model.Group{ID: r.GroupID, Name: r.GroupName, Kind: r.GroupKind}
+}
+
+const meetingRowSelect = `
+	SELECT m.id, m.group_id, m.title, m.starts_at, m.ends_at, m.location, m.online_url, m.agenda, m.agenda_html,
+	       m.status, m.last_seq, m.created_by, m.created_at, m.started_at, m.ended_at,
+	       g.name AS group_name, g.kind AS group_kind
+	FROM meetings m JOIN groups g ON g.id = m.group_id`
+
+func GetMeetingRow(ctx context.Context, q Q, id int64) (MeetingRow, error) {
+	var r MeetingRow
+	err := one(ctx, q, &r, fmt.Sprintf("load meeting %d", id), meetingRowSelect+` WHERE m.id = $1`, id)
+	return r, err
+}
+
+// LockMeetingRow takes the meeting row's lock: chat seqs are assigned under it.
+func LockMeetingRow(ctx context.Context, q Q, id int64) (MeetingRow, error) {
+	var r MeetingRow
+	err := one(ctx, q, &r, fmt.Sprintf("lock meeting %d", id), meetingRowSelect+` WHERE m.id = $1 FOR UPDATE OF m`, id)
+	return r, err
+}
+
+// ListMeetings returns a group's meetings: upcoming (not ended) soonest first,
+// or past (ended) newest first.
+func ListMeetings(ctx context.Context, q Q, groupID int64, past bool, p Page) ([]MeetingRow, error) {
+	out := []MeetingRow{}
+	cond, order := `m.status <> 'ended'`, `m.starts_at, m.id`
+	if past {
+		cond, order = `m.status = 'ended'`, `m.starts_at DESC, m.id DESC`
+	}
+	err := selectAll(ctx, q, &out, fmt.Sprintf("list meetings of group %d", groupID),
+		meetingRowSelect+` WHERE m.group_id = $1 AND `+cond+` ORDER BY `+order+` LIMIT $2 OFFSET $3`, groupID, p.Limit, p.Offset)
+	return out, err
+}
+
+type MeetingChange struct {
+	Title      *string
+	StartsAt   *time.Time
+	EndsAt     *time.Time
+	Location   *string
+	OnlineURL  *string
+	Agenda     *string
+	AgendaHTML *string
+}
+
+func UpdateMeeting(ctx context.Context, q Q, id int64, c MeetingChange) error {
+	return execOne(ctx, q, fmt.Sprintf("update meeting %d", id), `
+		UPDATE meetings SET
+			title = COALESCE($2, title), starts_at = COALESCE($3, starts_at), ends_at = COALESCE($4, ends_at),
+			location = COALESCE($5, location), online_url = COALESCE($6, online_url),
+			agenda = COALESCE($7, agenda), agenda_html = COALESCE($8, agenda_html)
+		WHERE id = $1`, id, c.Title, c.StartsAt, c.EndsAt, c.Location, c.OnlineURL, c.Agenda, c.AgendaHTML)
+}
+
+// ChatRow is a stored chat message with its author.
+type ChatRow struct {
+	model.ChatMessage
+	AuthorName string  `db:"author_name"`
+	AuthorJST  *string `db:"author_jst"`
+}
+
+const chatSelect = `
+	SELECT c.id, c.meeting_id, c.seq, c.author_id, c.client_id, c.body, c.body_html, c.created_at,
+	       u.display_name AS author_name, j.name AS author_jst
+	FROM chat_messages c JOIN users u ON u.id = c.author_id LEFT JOIN jst j ON j.id = u.jst_id`
+
+// FindChatMessage returns an author's message with a client id (idempotent sends).
+func FindChatMessage(ctx context.Context, q Q, meetingID, authorID int64, clientID string) (ChatRow, error) {
+	var r ChatRow
+	err := one(ctx, q, &r, "find chat message", chatSelect+`
+		WHERE c.meeting_id = $1 AND c.author_id = $2 AND c.client_id = $3`, meetingID, authorID, clientID)
+	return r, err
+}
+
+func GetChatMessage(ctx context.Context, q Q, id int64) (ChatRow, error) {
+	var r ChatRow
+	err := one(ctx, q, &r, fmt.Sprintf("load chat message %d", id), chatSelect+` WHERE c.id = $1`, id)
+	return r, err
+}
+
+// ChatAfter returns a meeting's messages with seq > after, in seq order.
+func ChatAfter(ctx context.Context, q Q, meetingID, after int64, limit int) ([]ChatRow, error) {
+	out := []ChatRow{}
+	err := selectAll(ctx, q, &out, fmt.Sprintf("chat of meeting %d", meetingID),
+		chatSelect+` WHERE c.meeting_id = $1 AND c.seq > $2 ORDER BY c.seq LIMIT $3`, meetingID, after, limit)
+	return out, err
+}
+
+// CountRecentChat counts a user's chat messages since t (the chat rate limit).
+func CountRecentChat(ctx context.Context, q Q, userID int64, since time.Time) (int, error) {
+	var n int
+	err := one(ctx, q, &n, "count recent chat",
+		`SELECT count(*) FROM chat_messages WHERE author_id = $1 AND created_at > $2`, userID, since)
+	return n, err
+}

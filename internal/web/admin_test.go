@@ -620,3 +620,11 @@ func TestAdminHTMLForms(t *testing.T) {
 		wantError(t, "session after ending", c.JSON("GET", "/api/v1/me", nil), http.StatusUnauthorized, "unauthenticated")
 	})
 }
+
+// The audit log cannot be emptied with TRUNCATE either.
+func TestAuditLogRefusesTruncate(t *testing.T) {
+	env := testkit.Start(t, dbURL)
+	if _, err := env.DB.Exec(`TRUNCATE audit_log`); err == nil || !strings.Contains(err.Error(), "append-only") {
+		t.Fatalf("TRUNCATE audit_log = %v, want the append-only error", err)
+	}
+}
