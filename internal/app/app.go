@@ -15,6 +15,7 @@ import (
 	"github.com/gwd-jst/forumjst/internal/forum"
 	"github.com/gwd-jst/forumjst/internal/i18n"
 	"github.com/gwd-jst/forumjst/internal/markup"
+	"github.com/gwd-jst/forumjst/internal/meetings"
 	"github.com/gwd-jst/forumjst/internal/moderation"
 	"github.com/gwd-jst/forumjst/internal/web"
 )
@@ -25,6 +26,7 @@ type App struct {
 	Accounts *accounts.Service
 	Forum    *forum.Service
 	Mod      *moderation.Service
+	Meetings *meetings.Service
 	Markup   *markup.Renderer
 }
 
@@ -47,12 +49,13 @@ func Build(cfg config.Config, db *sqlx.DB, log *slog.Logger) (*App, error) {
 	md := markup.New()
 	fs := forum.New(db, md, forum.Settings{PostsPerMinute: cfg.PostsPerMinute})
 	mod := moderation.New(db, moderation.Settings{FlagHideThreshold: cfg.FlagHideThreshold})
+	mt := meetings.New(db, md, meetings.Settings{})
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		collectors.NewDBStatsCollector(db.DB, "forumjst"))
-	f, err := web.New(web.Deps{Config: cfg, DB: db, Log: log, Accounts: acc, Forum: fs, Mod: mod, Catalog: cat, Registry: reg})
+	f, err := web.New(web.Deps{Config: cfg, DB: db, Log: log, Accounts: acc, Forum: fs, Mod: mod, Meetings: mt, Catalog: cat, Registry: reg})
 	if err != nil {
 		return nil, err
 	}
-	return &App{Fiber: f, Accounts: acc, Forum: fs, Mod: mod, Markup: md}, nil
+	return &App{Fiber: f, Accounts: acc, Forum: fs, Mod: mod, Meetings: mt, Markup: md}, nil
 }

@@ -25,6 +25,7 @@ func (s *server) pageRoutes(app *fiber.App) {
 	app.Get("/g/:id/members", s.pageGroupMembers)
 	s.forumPageRoutes(app)
 	s.moderationPageRoutes(app)
+	s.meetingPageRoutes(app)
 	s.adminRoutes(app.Group("/admin"))
 }
 

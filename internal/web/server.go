@@ -16,6 +16,7 @@ import (
 	"github.com/gwd-jst/forumjst/internal/config"
 	"github.com/gwd-jst/forumjst/internal/forum"
 	"github.com/gwd-jst/forumjst/internal/i18n"
+	"github.com/gwd-jst/forumjst/internal/meetings"
 	"github.com/gwd-jst/forumjst/internal/moderation"
 )
 
@@ -27,6 +28,7 @@ type Deps struct {
 	Accounts *accounts.Service
 	Forum    *forum.Service
 	Mod      *moderation.Service
+	Meetings *meetings.Service
 	Catalog  *i18n.Catalog
 	Registry *prometheus.Registry
 }
@@ -85,6 +87,7 @@ func New(d Deps) (*fiber.App, error) {
 	s.apiRoutes(api)
 	s.forumAPIRoutes(api)
 	s.moderationAPIRoutes(api)
+	s.meetingAPIRoutes(api)
 	api.Use(func(c *fiber.Ctx) error { return fiber.ErrNotFound })
 	s.pageRoutes(app)
 

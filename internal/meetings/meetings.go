@@ -1,0 +1,428 @@
+// Package meetings owns GWD sessions and their live chat: scheduling, starting
+// and ending, and storing chat messages with a gap-free per-meeting seq assigned
+// under the meeting row's lock, so seq order is commit order (SPEC §5). It
+// persists first and only then tells the live layer, through Notifier.
+package meetings
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
+	"github.com/jmoiron/sqlx"
+	"golang.org/x/text/unicode/norm"
+
+	"github.com/gwd-jst/forumjst/internal/access"
+	"github.com/gwd-jst/forumjst/internal/apperr"
+	"github.com/gwd-jst/forumjst/internal/markup"
+	"github.com/gwd-jst/forumjst/internal/model"
+	"github.com/gwd-jst/forumjst/internal/store"
+)
+
+// Notifier learns of committed changes; the live layer implements it. It is
+// called after the transaction commits, never inside it.
+type Notifier interface {
+	Notify(ctx context.Context, topic string, seq int64)
+}
+
+type noNotifier struct{}
+
+func (noNotifier) Notify(context.Context, string, int64) {}
+
+// Settings come from configuration.
+type Settings struct {
+	// ChatPerTenSeconds limits one account's chat messages (default 10 per 10 s).
+	ChatPerTenSeconds int
+}
+
+type Service struct {
+	db  *sqlx.DB
+	md  *markup.Renderer
+	set Settings
+	n   Notifier
+	now func() time.Time
+}
+
+func New(db *sqlx.DB, md *markup.Renderer, set Settings) *Service {
+	if set.ChatPerTenSeconds <= 0 {
+		set.ChatPerTenSeconds = 10
+	}
+	return &Service{db: db, md: md, set: set, n: noNotifier{}, now: time.Now}
+}
+
+// SetNotifier connects the live layer (done once at start).
+func (s *Service) SetNotifier(n Notifier) { s.n = n }
+
+// Topic names the live topic of a meeting.
+func Topic(meetingID int64) string { return fmt.Sprintf("meeting:%d", meetingID) }
+
+// Meeting is a meeting as the API shows it.
+type Meeting struct {
+	model.Meeting
+	GroupName   string `json:"group_name"`
+	CanModerate bool   `json:"-"`
+	CanChat     bool   `json:"-"`
+}
+
+func view(a *access.Actor, r store.MeetingRow) Meeting {
+	g := r.Group()
+	return Meeting{Meeting: r.Meeting, GroupName: r.GroupName, CanModerate: a.CanModerate(g),
+		CanChat: r.Status == "live" && a.CanWrite(g)}
+}
+
+// readable loads a meeting and checks the actor may read its group.
+func (s *Service) readable(ctx context.Context, q store.Q, a *access.Actor, id int64) (store.MeetingRow, error) {
+	if err := a.LoggedIn(); err != nil {
+		return store.MeetingRow{}, err
+	}
+	r, err := store.GetMeetingRow(ctx, q, id)
+	if err != nil {
+		return r, err
+	}
+	return r, a.Read(r.Group())
+}
+
+// Get returns a meeting for a reader.
+func (s *Service) Get(ctx context.Context, a *access.Actor, id int64) (Meeting, error) {
+	r, err := s.readable(ctx, s.db, a, id)
+	if err != nil {
+		return Meeting{}, err
+	}
+	return view(a, r), nil
+}
+
+// CanRead reports whether a may read the meeting (for websocket topics).
+func (s *Service) CanRead(ctx context.Context, a *access.Actor, id int64) error {
+	_, err := s.readable(ctx, s.db, a, id)
+	return err
+}
+
+// List returns a group's upcoming or past meetings.
+func (s *Service) List(ctx context.Context, a *access.Actor, groupID int64, past bool, p store.Page) (model.Group, []Meeting, error) {
+	if err := a.LoggedIn(); err != nil {
+		return model.Group{}, nil, err
+	}
+	g, err := store.GetGroup(ctx, s.db, groupID)
+	if err != nil {
+		return g, nil, err
+	}
+	if err := a.Read(g); err != nil {
+		return g, nil, err
+	}
+	rows, err := store.ListMeetings(ctx, s.db, groupID, past, p)
+	if err != nil {
+		return g, nil, err
+	}
+	out := make([]Meeting, 0, len(rows))
+	for _, r := range rows {
+		out = append(out, view(a, r))
+	}
+	return g, out, nil
+}
+
+// Input describes a meeting; on update nil fields stay as they are.
+type Input struct {
+	Title     *string    `json:"title"`
+	StartsAt  *time.Time `json:"starts_at"`
+	EndsAt    *time.Time `json:"ends_at"`
+	Location  *string    `json:"location"`
+	OnlineURL *string    `json:"online_url"`
+	Agenda    *string    `json:"agenda"`
+}
+
+// check validates in against the meeting's current values (zero for a new one).
+func (s *Service) check(in *Input, cur model.Meeting) (store.MeetingChange, error) {
+	v := &apperr.Validation{}
+	c := store.MeetingChange{StartsAt: in.StartsAt, EndsAt: in.EndsAt}
+	if in.Title != nil {
+		t := strings.Join(strings.Fields(norm.NFC.String(*in.Title)), " ")
+		if n := utf8.RuneCountInString(t); n < 3 || n > 200 {
+			v.Add("title", "err.title_length")
+		}
+		c.Title = &t
+	} else if cur.ID == 0 {
+		v.Add("title", "err.required")
+	}
+	starts, ends := cur.StartsAt, cur.EndsAt
+	if in.StartsAt != nil {
+		starts = *in.StartsAt
+	}
+	if in.EndsAt != nil {
+		ends = *in.EndsAt
+	}
+	switch {
+	case starts.IsZero():
+		v.Add("starts_at", "err.required")
+	case ends.IsZero():
+		v.Add("ends_at", "err.required")
+	case !ends.After(starts):
+		v.Add("ends_at", "err.ends_before_starts")
+	case ends.Sub(starts) > 7*24*time.Hour:
+		v.Add("ends_at", "err.meeting_too_long")
+	}
+	if in.Location != nil {
+		l := strings.TrimSpace(*in.Location)
+		if utf8.RuneCountInString(l) > 300 {
+			v.Add("location", "err.too_long")
+		}
+		c.Location = &l
+	}
+	if in.OnlineURL != nil {
+		u := strings.TrimSpace(*in.OnlineURL)
+		if u != "" {
+			p, err := url.Parse(u)
+			if err != nil || (p.Scheme != "https" && p.Scheme != "http") || p.Host == "" || len(u) > 500 {
+				v.Add("online_url", "err.url")
+			}
+		}
+		c.OnlineURL = &u
+	}
+	if in.Agenda != nil {
+		ag := strings.TrimSpace(*in.Agenda)
+		if utf8.RuneCountInString(ag) > 20000 {
+			v.Add("agenda", "err.too_long")
+		}
+		html, err := s.md.Render(ag)
+		if err != nil {
+			v.Add("agenda", "err.body_render")
+		}
+		c.Agenda, c.AgendaHTML = &ag, &html
+	}
+	return c, v.Err()
+}
+
+// Create schedules a meeting; the group's moderators (and staff) may.
+func (s *Service) Create(ctx context.Context, a *access.Actor, groupID int64, in Input) (Meeting, error) {
+	if err := a.LoggedIn(); err != nil {
+		return Meeting{}, err
+	}
+	g, err := store.GetGroup(ctx, s.db, groupID)
+	if err != nil {
+		return Meeting{}, err
+	}
+	if err := a.Moderate(g); err != nil {
+		return Meeting{}, err
+	}
+	c, err := s.check(&in, model.Meeting{})
+	if err != nil {
+		return Meeting{}, err
+	}
+	var id int64
+	err = store.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
+		m, err := store.CreateMeeting(ctx, tx, store.NewMeeting{GroupID: g.ID, Title: *c.Title, StartsAt: *c.StartsAt, EndsAt: *c.EndsAt,
+			Location: deref(c.Location), OnlineURL: deref(c.OnlineURL), Agenda: deref(c.Agenda), AgendaHTML: deref(c.AgendaHTML), CreatedBy: a.UserID})
+		if err != nil {
+			return err
+		}
+		id = m.ID
+		return store.AppendAudit(ctx, tx, store.NewAuditEntry{ActorID: a.UserID, Action: "meeting.create", TargetType: "meeting",
+			TargetID: m.ID, GroupID: &g.ID, Details: map[string]any{"title": m.Title}})
+	})
+	if err != nil {
+		return Meeting{}, err
+	}
+	s.n.Notify(ctx, fmt.Sprintf("group:%d", g.ID), 0)
+	return s.Get(ctx, a, id)
+}
+
+func deref(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return *p
+}
+
+// Update edits a meeting's details (not its status).
+func (s *Service) Update(ctx context.Context, a *access.Actor, id int64, in Input) (Meeting, error) {
+	err := store.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
+		r, err := s.readable(ctx, tx, a, id)
+		if err != nil {
+			return err
+		}
+		if err := a.Moderate(r.Group()); err != nil {
+			return err
+		}
+		c, err := s.check(&in, r.Meeting)
+		if err != nil {
+			return err
+		}
+		if err := store.UpdateMeeting(ctx, tx, id, c); err != nil {
+			return err
+		}
+		return store.AppendAudit(ctx, tx, store.NewAuditEntry{ActorID: a.UserID, Action: "meeting.update", TargetType: "meeting",
+			TargetID: id, GroupID: &r.GroupID, Details: map[string]any{"title": r.Title}})
+	})
+	if err != nil {
+		return Meeting{}, err
+	}
+	return s.Get(ctx, a, id)
+}
+
+// SetStatus moves a meeting scheduled → live → ended; moderators only.
+func (s *Service) SetStatus(ctx context.Context, a *access.Actor, id int64, status string) (Meeting, error) {
+	from := map[string]string{"live": "scheduled", "ended": "live"}[status]
+	if from == "" {
+		return Meeting{}, fmt.Errorf("meeting status %q: %w", status, apperr.ErrNotFound)
+	}
+	err := store.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
+		if err := a.LoggedIn(); err != nil {
+			return err
+		}
+		r, err := store.LockMeetingRow(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if err := a.Moderate(r.Group()); err != nil {
+			return err
+		}
+		if r.Status != from {
+			return &apperr.Conflict{Code: "bad_status", Message: fmt.Sprintf("the meeting is %s, not %s", r.Status, from)}
+		}
+		if _, err := store.SetMeetingStatus(ctx, tx, id, status); err != nil {
+			return err
+		}
+		action := map[string]string{"live": "meeting.start", "ended": "meeting.end"}[status]
+		return store.AppendAudit(ctx, tx, store.NewAuditEntry{ActorID: a.UserID, Action: action, TargetType: "meeting",
+			TargetID: id, GroupID: &r.GroupID, Details: map[string]any{"title": r.Title}})
+	})
+	if err != nil {
+		return Meeting{}, err
+	}
+	s.n.Notify(ctx, Topic(id), 0)
+	return s.Get(ctx, a, id)
+}
+
+// Message is a chat message as clients see it (SPEC §5).
+type Message struct {
+	ID        int64     `json:"id"`
+	Seq       int64     `json:"seq"`
+	MeetingID int64     `json:"meeting_id"`
+	Author    Author    `json:"author"`
+	Body      string    `json:"body"`
+	BodyHTML  string    `json:"body_html"`
+	ClientID  string    `json:"client_id"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// Author is how a chat message's writer appears.
+type Author struct {
+	ID   int64   `json:"id"`
+	Name string  `json:"name"`
+	JST  *string `json:"jst"`
+}
+
+func messageFrom(r store.ChatRow) Message {
+	return Message{ID: r.ID, Seq: r.Seq, MeetingID: r.MeetingID, Author: Author{ID: r.AuthorID, Name: r.AuthorName, JST: r.AuthorJST},
+		Body: r.Body, BodyHTML: r.BodyHTML, ClientID: r.ClientID, CreatedAt: r.CreatedAt}
+}
+
+// Send errors carry the codes of SPEC §5's error frames.
+var (
+	ErrNotLive  = &apperr.Denied{Code: "meeting_not_live", Message: "the meeting is not live"}
+	ErrTooLong  = apperr.Invalid("body", "err.chat_length")
+	ErrClientID = apperr.Invalid("client_id", "err.client_id")
+)
+
+// Send stores a chat message and returns it once committed. The same client id
+// from the same author returns the stored message and stores nothing new (a
+// UNIQUE constraint, kept forever). The seq is assigned under the meeting row's
+// lock in the same transaction, so it is gap-free and in commit order.
+func (s *Service) Send(ctx context.Context, a *access.Actor, meetingID int64, clientID, body string) (Message, bool, error) {
+	if err := a.LoggedIn(); err != nil {
+		return Message{}, false, err
+	}
+	cid, err := uuid.Parse(clientID)
+	if err != nil {
+		return Message{}, false, ErrClientID
+	}
+	clientID = cid.String()
+	body = strings.TrimSpace(norm.NFC.String(strings.ReplaceAll(body, "\r\n", "\n")))
+	n := utf8.RuneCountInString(body)
+	var html string
+	if n >= 1 && n <= 4000 {
+		if html, err = s.md.Render(body); err != nil {
+			return Message{}, false, err
+		}
+	}
+	var msg store.ChatRow
+	created := false
+	err = store.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
+		r, err := store.LockMeetingRow(ctx, tx, meetingID)
+		if err != nil {
+			return err
+		}
+		g := r.Group()
+		if err := a.Write(g); err != nil {
+			return err
+		}
+		// A resend of a message already stored answers with it, whatever the
+		// meeting's state now: the client only missed the ack.
+		if msg, err = store.FindChatMessage(ctx, tx, meetingID, a.UserID, clientID); err == nil {
+			return nil
+		} else if !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		if r.Status != "live" {
+			return ErrNotLive
+		}
+		if n == 0 || n > 4000 {
+			return ErrTooLong
+		}
+		if m, err := store.ActiveMute(ctx, tx, g.ID, a.UserID); err == nil {
+			return &apperr.Denied{Code: "muted", Message: "muted until " + m.Until.UTC().Format(time.RFC3339) + ": " + m.Reason}
+		} else if !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		if !a.IsStaff() {
+			recent, err := store.CountRecentChat(ctx, tx, a.UserID, s.now().Add(-10*time.Second))
+			if err != nil {
+				return err
+			}
+			if recent >= s.set.ChatPerTenSeconds {
+				return &apperr.RateLimited{RetryAfter: 10 * time.Second}
+			}
+		}
+		stored, err := store.InsertChatMessage(ctx, tx, store.NewChatMessage{MeetingID: meetingID, AuthorID: a.UserID,
+			ClientID: clientID, Body: body, BodyHTML: html})
+		if err != nil {
+			return err
+		}
+		created = true
+		msg, err = store.GetChatMessage(ctx, tx, stored.ID)
+		return err
+	})
+	if err != nil {
+		return Message{}, false, err
+	}
+	if created {
+		s.n.Notify(ctx, Topic(meetingID), msg.Seq)
+	}
+	return messageFrom(msg), created, nil
+}
+
+// After returns up to limit messages with seq > after, for a reader.
+func (s *Service) After(ctx context.Context, a *access.Actor, meetingID, after int64, limit int) ([]Message, error) {
+	if _, err := s.readable(ctx, s.db, a, meetingID); err != nil {
+		return nil, err
+	}
+	return s.AfterUnchecked(ctx, meetingID, after, limit)
+}
+
+// AfterUnchecked reads messages for a topic whose subscriber was already checked
+// (the live layer re-reads on every hint).
+func (s *Service) AfterUnchecked(ctx context.Context, meetingID, after int64, limit int) ([]Message, error) {
+	rows, err := store.ChatAfter(ctx, s.db, meetingID, after, limit)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Message, len(rows))
+	for i, r := range rows {
+		out[i] = messageFrom(r)
+	}
+	return out, nil
+}

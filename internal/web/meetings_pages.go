@@ -1,0 +1,249 @@
+package web
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/google/uuid"
+
+	"github.com/gwd-jst/forumjst/internal/apperr"
+	"github.com/gwd-jst/forumjst/internal/meetings"
+	"github.com/gwd-jst/forumjst/internal/model"
+	"github.com/gwd-jst/forumjst/internal/store"
+)
+
+func (s *server) meetingPageRoutes(app *fiber.App) {
+	app.Get("/g/:id/meetings", s.pageMeetings)
+	app.Get("/g/:id/meetings/new", s.pageMeetingForm)
+	app.Post("/g/:id/meetings", s.pageCreateMeeting)
+	app.Get("/m/:id", s.pageMeeting)
+	app.Get("/m/:id/edit", s.pageMeetingForm)
+	app.Post("/m/:id/edit", s.pageUpdateMeeting)
+	app.Post("/m/:id/:status<regex(^(start|end)$)>", s.pageMeetingStatus)
+	app.Post("/m/:id/messages", s.pageSendMessage)
+}
+
+type meetingsPageData struct {
+	Group     model.Group
+	Upcoming  []meetings.Meeting
+	Past      []meetings.Meeting
+	CanCreate bool
+}
+
+func (s *server) pageMeetings(c *fiber.Ctx) error {
+	id, err := idParam(c, "id")
+	if err != nil {
+		return err
+	}
+	g, up, err := s.Meetings.List(c.UserContext(), actor(c), id, false, store.Page{Limit: 50})
+	if err != nil {
+		return err
+	}
+	_, past, err := s.Meetings.List(c.UserContext(), actor(c), id, true, store.Page{Limit: 50})
+	if err != nil {
+		return err
+	}
+	return s.render(c, "meetings", pageOpts{Title: s.tr(c)("meeting.list_title"), Nav: "index"},
+		meetingsPageData{Group: g, Upcoming: up, Past: past, CanCreate: actor(c).CanModerate(g)})
+}
+
+type meetingFormData struct {
+	Group   model.Group
+	Meeting *meetings.Meeting
+}
+
+// Dates in forms are Warsaw local time, as people read them.
+const formDate, formTime = "2006-01-02", "15:04"
+
+func (s *server) pageMeetingForm(c *fiber.Ctx) error { return s.renderMeetingForm(c, pageOpts{}) }
+
+func (s *server) renderMeetingForm(c *fiber.Ctx, o pageOpts) error {
+	id, err := idParam(c, "id")
+	if err != nil {
+		return err
+	}
+	d := meetingFormData{}
+	zone := s.Catalog.Printer(lang(c)).Zone()
+	if strings.HasPrefix(c.Path(), "/m/") {
+		m, err := s.Meetings.Get(c.UserContext(), actor(c), id)
+		if err != nil {
+			return err
+		}
+		if !m.CanModerate {
+			return apperr.ErrForbidden
+		}
+		d.Meeting, d.Group = &m, model.Group{ID: m.GroupID, Name: m.GroupName}
+		if o.Form == nil {
+			st, en := m.StartsAt.In(zone), m.EndsAt.In(zone)
+			o.Form = map[string]string{"title": m.Title, "starts_date": st.Format(formDate), "starts_time": st.Format(formTime),
+				"ends_date": en.Format(formDate), "ends_time": en.Format(formTime), "location": m.Location, "online_url": m.OnlineURL, "agenda": m.Agenda}
+		}
+	} else {
+		g, _, err := s.Meetings.List(c.UserContext(), actor(c), id, false, store.Page{Limit: 1})
+		if err != nil {
+			return err
+		}
+		if !actor(c).CanModerate(g) {
+			return apperr.ErrForbidden
+		}
+		d.Group = g
+	}
+	o.Title, o.Nav = s.tr(c)("meeting.form_title"), "index"
+	return s.render(c, "meeting_form", o, d)
+}
+
+// meetingInput reads the meeting form; unparsable dates become field errors.
+func (s *server) meetingInput(c *fiber.Ctx) (meetings.Input, map[string]string) {
+	zone := s.Catalog.Printer(lang(c)).Zone()
+	str := func(n string) *string { v := c.FormValue(n); return &v }
+	in := meetings.Input{Title: str("title"), Location: str("location"), OnlineURL: str("online_url"), Agenda: str("agenda")}
+	bad := map[string]string{}
+	for _, f := range []struct {
+		name string
+		dst  **time.Time
+	}{{"starts", &in.StartsAt}, {"ends", &in.EndsAt}} {
+		t, err := time.ParseInLocation(formDate+" "+formTime, c.FormValue(f.name+"_date")+" "+c.FormValue(f.name+"_time"), zone)
+		if err != nil {
+			bad[f.name+"_at"] = s.tr(c)("err.until_format")
+			continue
+		}
+		*f.dst = &t
+	}
+	return in, bad
+}
+
+func (s *server) meetingFormResult(c *fiber.Ctx, m meetings.Meeting, err error, bad map[string]string) error {
+	fe := s.formError(c, err)
+	if fe == nil && err != nil && len(bad) == 0 {
+		return err
+	}
+	if fe != nil || len(bad) > 0 {
+		if fe == nil {
+			fe = map[string]string{}
+			c.Status(fiber.StatusBadRequest)
+		}
+		for k, v := range bad {
+			fe[k] = v
+		}
+		return s.renderMeetingForm(c, pageOpts{Errors: fe, Form: formValues(c, "title", "starts_date", "starts_time",
+			"ends_date", "ends_time", "location", "online_url", "agenda")})
+	}
+	s.flash(c, "flash.saved")
+	return c.Redirect(fmt.Sprintf("/m/%d", m.ID), fiber.StatusSeeOther)
+}
+
+func (s *server) pageCreateMeeting(c *fiber.Ctx) error {
+	id, err := idParam(c, "id")
+	if err != nil {
+		return err
+	}
+	in, bad := s.meetingInput(c)
+	var m meetings.Meeting
+	if len(bad) == 0 {
+		m, err = s.Meetings.Create(c.UserContext(), actor(c), id, in)
+	}
+	return s.meetingFormResult(c, m, err, bad)
+}
+
+func (s *server) pageUpdateMeeting(c *fiber.Ctx) error {
+	id, err := idParam(c, "id")
+	if err != nil {
+		return err
+	}
+	in, bad := s.meetingInput(c)
+	var m meetings.Meeting
+	if len(bad) == 0 {
+		m, err = s.Meetings.Update(c.UserContext(), actor(c), id, in)
+	}
+	return s.meetingFormResult(c, m, err, bad)
+}
+
+type meetingPageData struct {
+	Meeting  meetings.Meeting
+	Messages []meetings.Message
+	After    int64 // the archive page starts after this seq
+	Before   int64 // where the previous archive page starts
+	Next     int64 // seq to continue from, 0 if none
+	ClientID string
+}
+
+const chatPage = 50
+
+func (s *server) pageMeeting(c *fiber.Ctx) error { return s.renderMeeting(c, pageOpts{}) }
+
+func (s *server) renderMeeting(c *fiber.Ctx, o pageOpts) error {
+	id, err := idParam(c, "id")
+	if err != nil {
+		return err
+	}
+	m, err := s.Meetings.Get(c.UserContext(), actor(c), id)
+	if err != nil {
+		return err
+	}
+	after := int64(0)
+	if v := c.Query("after"); v != "" {
+		if after, err = strconv.ParseInt(v, 10, 64); err != nil || after < 0 {
+			return &badRequest{"after must be a non-negative number"}
+		}
+	} else if m.LastSeq > chatPage {
+		// By default show the latest page: that is what someone joining wants.
+		after = m.LastSeq - chatPage
+	}
+	msgs, err := s.Meetings.After(c.UserContext(), actor(c), id, after, chatPage+1)
+	if err != nil {
+		return err
+	}
+	d := meetingPageData{Meeting: m, After: after, Before: max(after-chatPage, 0), ClientID: uuid.NewString()}
+	if len(msgs) > chatPage {
+		msgs = msgs[:chatPage]
+		d.Next = msgs[len(msgs)-1].Seq
+	}
+	d.Messages = msgs
+	o.Title, o.Nav = m.Title, "index"
+	return s.render(c, "meeting", o, d)
+}
+
+func (s *server) pageMeetingStatus(c *fiber.Ctx) error {
+	id, err := idParam(c, "id")
+	if err != nil {
+		return err
+	}
+	status := map[string]string{"start": "live", "end": "ended"}[c.Params("status")]
+	_, err = s.Meetings.SetStatus(c.UserContext(), actor(c), id, status)
+	var conflict *apperr.Conflict
+	if err != nil && !errors.As(err, &conflict) {
+		return err
+	}
+	return c.Redirect(fmt.Sprintf("/m/%d", id), fiber.StatusSeeOther)
+}
+
+// pageSendMessage is the chat without JavaScript: the form carries a client id
+// made when the page was rendered, so submitting twice stores one message.
+func (s *server) pageSendMessage(c *fiber.Ctx) error {
+	id, err := idParam(c, "id")
+	if err != nil {
+		return err
+	}
+	body := c.FormValue("body")
+	msg, _, err := s.Meetings.Send(c.UserContext(), actor(c), id, c.FormValue("client_id"), body)
+	if fe := s.formError(c, err); fe != nil {
+		return s.renderMeeting(c, pageOpts{Errors: fe, Form: map[string]string{"body": body}})
+	}
+	var denied *apperr.Denied
+	if errors.As(err, &denied) {
+		c.Status(fiber.StatusForbidden)
+		return s.renderMeeting(c, pageOpts{Errors: map[string]string{"form": s.tr(c)("error." + denied.Code)}, Form: map[string]string{"body": body}})
+	}
+	if err != nil {
+		return err
+	}
+	after := int64(0)
+	if msg.Seq > chatPage {
+		after = msg.Seq - chatPage
+	}
+	return c.Redirect(fmt.Sprintf("/m/%d?after=%d#c%d", id, after, msg.Seq), fiber.StatusSeeOther)
+}
