@@ -455,10 +455,14 @@ func (s *Service) loadForWrite(ctx context.Context, a *access.Actor, threadID in
 	return row.Thread, g, s.writableThread(a, g, row.Thread)
 }
 
-// writableThread: readable, writable group, and not locked (moderators excepted).
+// writableThread: readable, not merged into another thread (whose address the
+// caller is sent to), writable group, and not locked (moderators excepted).
 func (s *Service) writableThread(a *access.Actor, g model.Group, t model.Thread) error {
 	if err := s.readableThread(a, g, t); err != nil {
 		return err
+	}
+	if t.MergedInto != nil {
+		return &Merged{Into: *t.MergedInto}
 	}
 	if err := a.Write(g); err != nil {
 		return err

@@ -140,11 +140,18 @@ func (s *Service) CloseFlag(ctx context.Context, a *access.Actor, flagID int64, 
 		} else if err != nil {
 			return err
 		}
-		if !resolve {
-			p, err := store.GetPostRow(ctx, tx, f.PostID)
-			if err != nil {
+		p, err := store.GetPostRow(ctx, tx, f.PostID)
+		if err != nil {
+			return err
+		}
+		if resolve && p.AutoHidden {
+			// The report was right: the hide pending review becomes a
+			// moderator's hide, which later dismissals do not undo.
+			if err := store.SetPostHidden(ctx, tx, f.PostID, true, p.HiddenReason, false); err != nil {
 				return err
 			}
+		}
+		if !resolve {
 			open, err := store.CountOpenFlags(ctx, tx, f.PostID)
 			if err != nil {
 				return err

@@ -264,19 +264,30 @@ func (s *Service) Merge(ctx context.Context, a *access.Actor, src, dst int64, re
 		v.Add("into_thread_id", "err.merge_same")
 	}
 	return store.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
-		// Lock in id order so two opposite merges cannot deadlock.
+		// Lock in id order so two opposite merges cannot deadlock, but judge
+		// the source first whatever the order: a reader of the source who may
+		// not moderate it gets 403, a stranger 404, and only then is a target
+		// they may not use a validation error.
 		first, second := min(src, dst), max(src, dst)
-		if _, _, err := moderatedThread(ctx, tx, a, first); err != nil && first == src {
-			return err
-		} else if err != nil {
-			return apperr.Invalid("into_thread_id", "err.thread_unknown")
-		}
-		if second != first {
-			if _, _, err := moderatedThread(ctx, tx, a, second); err != nil && second == src {
-				return err
-			} else if err != nil {
-				return apperr.Invalid("into_thread_id", "err.thread_unknown")
+		var srcErr, dstErr error
+		for _, id := range []int64{first, second} {
+			_, _, err := moderatedThread(ctx, tx, a, id)
+			if id == src {
+				srcErr = err
+			} else {
+				dstErr = err
 			}
+			if first == second {
+				break
+			}
+		}
+		if srcErr != nil {
+			return srcErr
+		}
+		if errors.Is(dstErr, apperr.ErrNotFound) || errors.Is(dstErr, apperr.ErrForbidden) {
+			return apperr.Invalid("into_thread_id", "err.thread_unknown")
+		} else if dstErr != nil {
+			return dstErr
 		}
 		if err := v.Err(); err != nil {
 			return err

@@ -40,7 +40,11 @@ func MoveThread(ctx context.Context, q Q, id, groupID int64) error {
 // reader's first unread post in the merged thread is the earliest post they had
 // not read in either thread: nothing unread is skipped, nothing read is lost.
 func MergeThreads(ctx context.Context, q Q, src, dst int64) error {
-	steps := []struct{ what, sql string }{
+	both, one := []any{src, dst}, []any{src}
+	steps := []struct {
+		what, sql string
+		args      []any // exactly the parameters the statement uses
+	}{
 		{"carry read positions", `
 			WITH m AS (
 				SELECT thread_id AS old_thread, position AS old_pos,
@@ -63,23 +67,23 @@ func MergeThreads(ctx context.Context, q Q, src, dst int64) error {
 			)
 			INSERT INTO thread_reads (user_id, thread_id, last_position)
 			SELECT user_id, $2, COALESCE(pos - 1, total) FROM first_unread
-			ON CONFLICT (user_id, thread_id) DO UPDATE SET last_position = EXCLUDED.last_position, updated_at = now()`},
-		{"drop stub read positions", `DELETE FROM thread_reads WHERE thread_id = $1`},
-		{"defer position check", `SET CONSTRAINTS posts_thread_id_position_key DEFERRED`},
-		{"move posts", `UPDATE posts SET thread_id = $2 WHERE thread_id = $1`},
+			ON CONFLICT (user_id, thread_id) DO UPDATE SET last_position = EXCLUDED.last_position, updated_at = now()`, both},
+		{"drop stub read positions", `DELETE FROM thread_reads WHERE thread_id = $1`, one},
+		{"defer position check", `SET CONSTRAINTS posts_thread_id_position_key DEFERRED`, nil},
+		{"move posts", `UPDATE posts SET thread_id = $2 WHERE thread_id = $1`, both},
 		{"renumber posts", `
 			UPDATE posts p SET position = r.rn
-			FROM (SELECT id, row_number() OVER (ORDER BY created_at, id) AS rn FROM posts WHERE thread_id = $2) r
-			WHERE p.id = r.id AND p.position <> r.rn`},
+			FROM (SELECT id, row_number() OVER (ORDER BY created_at, id) AS rn FROM posts WHERE thread_id = $1) r
+			WHERE p.id = r.id AND p.position <> r.rn`, []any{dst}},
 		{"update target", `
 			UPDATE threads SET post_count = (SELECT count(*) FROM posts WHERE thread_id = $2),
 				last_activity_at = GREATEST(last_activity_at, (SELECT last_activity_at FROM threads WHERE id = $1))
-			WHERE id = $2`},
-		{"leave stub", `UPDATE threads SET merged_into = $2, post_count = 0, pinned = false WHERE id = $1`},
-		{"repoint older stubs", `UPDATE threads SET merged_into = $2 WHERE merged_into = $1`},
+			WHERE id = $2`, both},
+		{"leave stub", `UPDATE threads SET merged_into = $2, post_count = 0, pinned = false WHERE id = $1`, both},
+		{"repoint older stubs", `UPDATE threads SET merged_into = $2 WHERE merged_into = $1`, both},
 	}
 	for _, s := range steps {
-		if _, err := q.ExecContext(ctx, s.sql, src, dst); err != nil {
+		if _, err := q.ExecContext(ctx, s.sql, s.args...); err != nil {
 			return fmt.Errorf("merge thread %d into %d: %s: %w", src, dst, s.what, err)
 		}
 	}
@@ -91,36 +95,40 @@ func MergeThreads(ctx context.Context, q Q, src, dst int64) error {
 // moved posts keep their relative order, so "read up to" stays a prefix).
 func SplitPosts(ctx context.Context, q Q, src, dst int64, postIDs []int64) error {
 	ids := pq.Array(postIDs)
-	steps := []struct{ what, sql string }{
+	all, srcIDs, both := []any{src, dst, ids}, []any{src, ids}, []any{src, dst}
+	steps := []struct {
+		what, sql string
+		args      []any // exactly the parameters the statement uses
+	}{
 		{"carry read positions to the new thread", `
 			INSERT INTO thread_reads (user_id, thread_id, last_position)
 			SELECT r.user_id, $2, count(p.id)
 			FROM thread_reads r JOIN posts p ON p.thread_id = $1 AND p.id = ANY($3) AND p.position <= r.last_position
 			WHERE r.thread_id = $1
 			GROUP BY r.user_id
-			HAVING count(p.id) > 0`},
+			HAVING count(p.id) > 0`, all},
 		{"shift read positions of the source", `
 			UPDATE thread_reads r SET last_position = r.last_position - (
-				SELECT count(*) FROM posts p WHERE p.thread_id = $1 AND p.id = ANY($3) AND p.position <= r.last_position)
-			WHERE r.thread_id = $1`},
-		{"defer position check", `SET CONSTRAINTS posts_thread_id_position_key DEFERRED`},
+				SELECT count(*) FROM posts p WHERE p.thread_id = $1 AND p.id = ANY($2) AND p.position <= r.last_position)
+			WHERE r.thread_id = $1`, srcIDs},
+		{"defer position check", `SET CONSTRAINTS posts_thread_id_position_key DEFERRED`, nil},
 		// A reply must stay in its thread: replies that would cross the split lose the link.
 		{"detach replies across the split", `
 			UPDATE posts SET reply_to = NULL
-			WHERE thread_id = $1 AND reply_to IS NOT NULL AND (id = ANY($3)) <> (reply_to = ANY($3))`},
-		{"move posts", `UPDATE posts SET thread_id = $2 WHERE thread_id = $1 AND id = ANY($3)`},
+			WHERE thread_id = $1 AND reply_to IS NOT NULL AND (id = ANY($2)) <> (reply_to = ANY($2))`, srcIDs},
+		{"move posts", `UPDATE posts SET thread_id = $2 WHERE thread_id = $1 AND id = ANY($3)`, all},
 		{"renumber both", `
 			UPDATE posts p SET position = r.rn
 			FROM (SELECT id, row_number() OVER (PARTITION BY thread_id ORDER BY position, id) AS rn
 			      FROM posts WHERE thread_id IN ($1, $2)) r
-			WHERE p.id = r.id AND p.position <> r.rn`},
+			WHERE p.id = r.id AND p.position <> r.rn`, both},
 		{"recount", `
 			UPDATE threads t SET post_count = c.n, last_activity_at = c.last
 			FROM (SELECT thread_id, count(*) AS n, max(created_at) AS last FROM posts WHERE thread_id IN ($1, $2) GROUP BY thread_id) c
-			WHERE t.id = c.thread_id`},
+			WHERE t.id = c.thread_id`, both},
 	}
 	for _, s := range steps {
-		if _, err := q.ExecContext(ctx, s.sql, src, dst, ids); err != nil {
+		if _, err := q.ExecContext(ctx, s.sql, s.args...); err != nil {
 			return fmt.Errorf("split thread %d: %s: %w", src, s.what, err)
 		}
 	}

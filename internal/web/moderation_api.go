@@ -2,11 +2,13 @@ package web
 
 import (
 	"bytes"
+	"encoding/json"
 	"strconv"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/gwd-jst/forumjst/internal/model"
 	"github.com/gwd-jst/forumjst/internal/moderation"
 )
 
@@ -302,5 +304,19 @@ func (s *server) apiAudit(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(paginate(entries, q.Page, page))
+	out := make([]auditEntryJSON, len(entries))
+	for i, e := range entries {
+		out[i] = auditEntryJSON{AuditEntry: e, Details: json.RawMessage(e.Details)}
+		if len(bytes.TrimSpace(e.Details)) == 0 {
+			out[i].Details = json.RawMessage("{}")
+		}
+	}
+	return c.JSON(paginate(out, q.Page, page))
+}
+
+// auditEntryJSON is an audit entry with its details (what changed, before and
+// after), which model.AuditEntry keeps out of its own JSON.
+type auditEntryJSON struct {
+	model.AuditEntry
+	Details json.RawMessage `json:"details"`
 }
