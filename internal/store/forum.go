@@ -204,18 +204,22 @@ func ListThreads(ctx context.Context, q Q, f ThreadFilter, p Page) ([]ThreadList
 		order = `t.pinned DESC, t.created_at DESC, t.id DESC`
 	}
 	out := []ThreadListRow{}
+	// Page the threads first, then join authors, read positions and areas to
+	// the page only: with the joins outside, a deep OFFSET ran the areas
+	// subquery for every skipped row.
 	err := selectAll(ctx, q, &out, fmt.Sprintf("list threads of group %d", f.GroupID), `
 		SELECT `+threadColumns+`, u.display_name AS author_name, `+areasJSON+` AS areas,
 		       GREATEST(t.post_count - COALESCE(r.last_position, 0), 0) AS unread,
 		       r.last_position IS NULL AS never_read
-		FROM threads t
+		FROM (SELECT * FROM threads t
+		      WHERE t.group_id = $1 AND t.merged_into IS NULL
+		        AND ($3 OR NOT t.hidden)
+		        AND ($4 = 0 OR EXISTS (SELECT 1 FROM thread_areas ta WHERE ta.thread_id = t.id AND ta.area_id = $4))
+		      ORDER BY `+order+`
+		      LIMIT $5 OFFSET $6) t
 		JOIN users u ON u.id = t.author_id
 		LEFT JOIN thread_reads r ON r.thread_id = t.id AND r.user_id = $2
-		WHERE t.group_id = $1 AND t.merged_into IS NULL
-		  AND ($3 OR NOT t.hidden)
-		  AND ($4 = 0 OR EXISTS (SELECT 1 FROM thread_areas ta WHERE ta.thread_id = t.id AND ta.area_id = $4))
-		ORDER BY `+order+`
-		LIMIT $5 OFFSET $6`, f.GroupID, f.UserID, f.IncludeHidden, f.AreaID, p.Limit, p.Offset)
+		ORDER BY `+order, f.GroupID, f.UserID, f.IncludeHidden, f.AreaID, p.Limit, p.Offset)
 	return out, err
 }
 
