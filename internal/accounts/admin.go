@@ -10,12 +10,12 @@ import (
 	"unicode/utf8"
 
 	"github.com/jmoiron/sqlx"
-	"golang.org/x/text/unicode/norm"
 
 	"github.com/gwd-jst/forumjst/internal/access"
 	"github.com/gwd-jst/forumjst/internal/apperr"
 	"github.com/gwd-jst/forumjst/internal/model"
 	"github.com/gwd-jst/forumjst/internal/store"
+	"github.com/gwd-jst/forumjst/internal/textnorm"
 )
 
 // NewUserInput is what an admin submits to create an account.
@@ -419,11 +419,8 @@ func (s *Service) Groups(ctx context.Context, a *access.Actor) ([]model.Group, e
 
 // --- validation helpers -------------------------------------------------------
 
-// clean trims, NFC-normalises (Polish letters typed on different keyboards compare
-// equal) and collapses inner whitespace of one-line fields.
-func clean(s string) string {
-	return strings.Join(strings.Fields(norm.NFC.String(s)), " ")
-}
+// clean normalises one-line fields (names, titles).
+func clean(s string) string { return textnorm.OneLine(s) }
 
 func checkEmail(v *apperr.Validation, email string) {
 	if email == "" {
@@ -483,7 +480,7 @@ var polishFold = strings.NewReplacer("ą", "a", "ć", "c", "ę", "e", "ł", "l",
 
 // Slugify makes a URL slug from a Polish name: "Gminy miejskie – kohorta 2" → "gminy-miejskie-kohorta-2".
 func Slugify(name string) string {
-	s := polishFold.Replace(strings.ToLower(norm.NFC.String(name)))
+	s := polishFold.Replace(strings.ToLower(textnorm.OneLine(name)))
 	var b strings.Builder
 	dash := false
 	for _, r := range s {

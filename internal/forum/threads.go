@@ -4,17 +4,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 	"unicode/utf8"
 
 	"github.com/jmoiron/sqlx"
-	"golang.org/x/text/unicode/norm"
 
 	"github.com/gwd-jst/forumjst/internal/access"
 	"github.com/gwd-jst/forumjst/internal/apperr"
 	"github.com/gwd-jst/forumjst/internal/model"
 	"github.com/gwd-jst/forumjst/internal/store"
+	"github.com/gwd-jst/forumjst/internal/textnorm"
 )
 
 // ThreadQuery selects a page of a group's threads.
@@ -232,7 +231,7 @@ func (s *Service) CreateThread(ctx context.Context, a *access.Actor, groupID int
 	if err := s.checkMute(ctx, s.db, a, g); err != nil {
 		return Thread{}, Post{}, err
 	}
-	in.Title = strings.Join(strings.Fields(norm.NFC.String(in.Title)), " ")
+	in.Title = textnorm.OneLine(in.Title)
 	v := &apperr.Validation{}
 	switch n := utf8.RuneCountInString(in.Title); {
 	case n == 0:
@@ -304,7 +303,7 @@ func (s *Service) threadAndPost(ctx context.Context, a *access.Actor, threadID, 
 
 // checkBody validates and renders a post body (1–50,000 characters).
 func (s *Service) checkBody(v *apperr.Validation, raw string) (body, html string) {
-	body = strings.TrimSpace(norm.NFC.String(strings.ReplaceAll(raw, "\r\n", "\n")))
+	body = textnorm.Block(raw)
 	switch n := utf8.RuneCountInString(body); {
 	case n == 0:
 		v.Add("body", "err.required")
@@ -637,7 +636,7 @@ func (s *Service) SaveArea(ctx context.Context, a *access.Actor, id int64, in Ar
 	if err := a.Admin(); err != nil {
 		return model.Area{}, err
 	}
-	in.Name = strings.Join(strings.Fields(norm.NFC.String(in.Name)), " ")
+	in.Name = textnorm.OneLine(in.Name)
 	v := &apperr.Validation{}
 	if n := utf8.RuneCountInString(in.Name); n < 3 || n > 200 {
 		v.Add("name", "err.area_name")

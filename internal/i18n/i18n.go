@@ -7,7 +7,6 @@ import (
 	"embed"
 	"encoding/json"
 	"fmt"
-	"strings"
 	"sync"
 	"time"
 
@@ -129,6 +128,3 @@ func (p *Printer) ISO(t time.Time) string { return t.UTC().Format(time.RFC3339) 
 
 // Zone is Europe/Warsaw.
 func (p *Printer) Zone() *time.Location { return p.zone }
-
-// Key is a helper for templates: it joins parts into a message id ("kind." + "rural").
-func Key(parts ...string) string { return strings.Join(parts, "") }

@@ -15,13 +15,13 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jmoiron/sqlx"
-	"golang.org/x/text/unicode/norm"
 
 	"github.com/gwd-jst/forumjst/internal/access"
 	"github.com/gwd-jst/forumjst/internal/apperr"
 	"github.com/gwd-jst/forumjst/internal/markup"
 	"github.com/gwd-jst/forumjst/internal/model"
 	"github.com/gwd-jst/forumjst/internal/store"
+	"github.com/gwd-jst/forumjst/internal/textnorm"
 )
 
 // Notifier learns of committed changes; the live layer implements it. It is
@@ -55,7 +55,8 @@ func New(db *sqlx.DB, md *markup.Renderer, set Settings) *Service {
 	return &Service{db: db, md: md, set: set, n: noNotifier{}, now: time.Now}
 }
 
-// SetNotifier connects the live layer (done once at start).
+// SetNotifier connects the live layer (done once at start; the websocket hub
+// of issue 5 is its first user).
 func (s *Service) SetNotifier(n Notifier) { s.n = n }
 
 // Topic names the live topic of a meeting.
@@ -96,12 +97,6 @@ func (s *Service) Get(ctx context.Context, a *access.Actor, id int64) (Meeting, 
 	return view(a, r), nil
 }
 
-// CanRead reports whether a may read the meeting (for websocket topics).
-func (s *Service) CanRead(ctx context.Context, a *access.Actor, id int64) error {
-	_, err := s.readable(ctx, s.db, a, id)
-	return err
-}
-
 // List returns a group's upcoming or past meetings.
 func (s *Service) List(ctx context.Context, a *access.Actor, groupID int64, past bool, p store.Page) (model.Group, []Meeting, error) {
 	if err := a.LoggedIn(); err != nil {
@@ -140,7 +135,7 @@ func (s *Service) check(in *Input, cur model.Meeting) (store.MeetingChange, erro
 	v := &apperr.Validation{}
 	c := store.MeetingChange{StartsAt: in.StartsAt, EndsAt: in.EndsAt}
 	if in.Title != nil {
-		t := strings.Join(strings.Fields(norm.NFC.String(*in.Title)), " ")
+		t := textnorm.OneLine(*in.Title)
 		if n := utf8.RuneCountInString(t); n < 3 || n > 200 {
 			v.Add("title", "err.title_length")
 		}
@@ -341,7 +336,7 @@ func (s *Service) Send(ctx context.Context, a *access.Actor, meetingID int64, cl
 		return Message{}, false, ErrClientID
 	}
 	clientID = cid.String()
-	body = strings.TrimSpace(norm.NFC.String(strings.ReplaceAll(body, "\r\n", "\n")))
+	body = textnorm.Block(body)
 	n := utf8.RuneCountInString(body)
 	var html string
 	if n >= 1 && n <= 4000 {

@@ -100,14 +100,6 @@ func (s *Service) Flags(ctx context.Context, a *access.Actor, groupID int64, sta
 	return g, flags, err
 }
 
-// OpenFlagCount is the badge on a group page; 0 for those who do not moderate it.
-func (s *Service) OpenFlagCount(ctx context.Context, a *access.Actor, g model.Group) (int, error) {
-	if !a.CanModerate(g) {
-		return 0, nil
-	}
-	return store.CountGroupOpenFlags(ctx, s.db, g.ID)
-}
-
 // CloseFlag resolves (the report was right) or dismisses (it was not) a report
 // with a note. Dismissing the last open report of a post that reports hid
 // shows the post again.

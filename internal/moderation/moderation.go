@@ -8,17 +8,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 	"unicode/utf8"
 
 	"github.com/jmoiron/sqlx"
-	"golang.org/x/text/unicode/norm"
 
 	"github.com/gwd-jst/forumjst/internal/access"
 	"github.com/gwd-jst/forumjst/internal/apperr"
 	"github.com/gwd-jst/forumjst/internal/model"
 	"github.com/gwd-jst/forumjst/internal/store"
+	"github.com/gwd-jst/forumjst/internal/textnorm"
 )
 
 // Settings come from configuration.
@@ -81,7 +80,7 @@ func audit(ctx context.Context, tx *sqlx.Tx, a *access.Actor, action, targetType
 		TargetID: targetID, GroupID: &groupID, Reason: reason, Details: details})
 }
 
-func cleanReason(r string) string { return strings.TrimSpace(norm.NFC.String(r)) }
+func cleanReason(r string) string { return textnorm.Block(r) }
 
 // checkReason: a reason is required (3–1000 characters) where something is hidden or removed.
 func checkReason(v *apperr.Validation, field, r string, required bool) {
@@ -147,7 +146,7 @@ func (s *Service) EditThread(ctx context.Context, a *access.Actor, threadID int6
 	v := &apperr.Validation{}
 	var c store.ThreadChange
 	if in.Title != nil {
-		t := strings.Join(strings.Fields(norm.NFC.String(*in.Title)), " ")
+		t := textnorm.OneLine(*in.Title)
 		if n := utf8.RuneCountInString(t); n < 3 || n > 200 {
 			v.Add("title", "err.title_length")
 		}
@@ -318,7 +317,7 @@ type SplitInput struct {
 // Split moves the selected posts of a thread into a new thread in the same group
 // and returns the new thread's id.
 func (s *Service) Split(ctx context.Context, a *access.Actor, threadID int64, in SplitInput) (int64, error) {
-	title := strings.Join(strings.Fields(norm.NFC.String(in.Title)), " ")
+	title := textnorm.OneLine(in.Title)
 	reason := cleanReason(in.Reason)
 	v := &apperr.Validation{}
 	if n := utf8.RuneCountInString(title); n < 3 || n > 200 {

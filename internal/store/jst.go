@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/gwd-jst/forumjst/internal/model"
 )
@@ -20,13 +19,6 @@ func CreateJST(ctx context.Context, q Q, j NewJST) (model.JST, error) {
 		INSERT INTO jst (name, kind, voivodeship, teryt) VALUES ($1, $2, $3, $4)
 		RETURNING id, name, kind, voivodeship, teryt, created_at`,
 		j.Name, j.Kind, j.Voivodeship, j.TERYT)
-	return out, err
-}
-
-func GetJST(ctx context.Context, q Q, id int64) (model.JST, error) {
-	var out model.JST
-	err := one(ctx, q, &out, fmt.Sprintf("load jst %d", id),
-		`SELECT id, name, kind, voivodeship, teryt, created_at FROM jst WHERE id = $1`, id)
 	return out, err
 }
 

@@ -95,7 +95,7 @@ func (s *server) renderNewThread(c *fiber.Ctx, o pageOpts, selected []int64) err
 	if err != nil {
 		return err
 	}
-	if !v.CanWrite {
+	if !v.CanOpenThreads {
 		return apperr.ErrForbidden
 	}
 	sel := map[int64]bool{}

@@ -538,3 +538,23 @@ func excerpt(s, around string, n int) string {
 	}
 	return s[i:min(len(s), i+n)]
 }
+
+// In a moderators-only group the new-thread form is not offered to members,
+// matching what the service accepts.
+func TestNewThreadFormFollowsModeratorsOnly(t *testing.T) {
+	w := newForumWorld(t)
+	member, moderator := w.env.Login(w.member), w.env.Login(w.moderator)
+	path := fmt.Sprintf("/g/%d/new", w.group.ID)
+	if r := member.Get(path); r.Status != http.StatusOK {
+		t.Fatalf("member new-thread form in an open group = %d", r.Status)
+	}
+	if r := moderator.JSON("PATCH", fmt.Sprintf("/api/v1/groups/%d", w.group.ID), map[string]any{"moderators_only_threads": true}); r.Status != http.StatusOK {
+		t.Fatalf("switch on moderators-only: %d %s", r.Status, r.Body)
+	}
+	if r := member.Get(path); r.Status != http.StatusForbidden {
+		t.Errorf("member new-thread form in a moderators-only group = %d, want 403", r.Status)
+	}
+	if r := moderator.Get(path); r.Status != http.StatusOK {
+		t.Errorf("moderator new-thread form = %d, want 200", r.Status)
+	}
+}

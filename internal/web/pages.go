@@ -4,7 +4,6 @@ import (
 	"errors"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -182,7 +181,6 @@ func (s *server) pageInvitePost(c *fiber.Ctx) error {
 type groupPage struct {
 	Group   model.Group
 	Members []model.Member
-	Now     time.Time
 }
 
 func (s *server) pageGroupMembers(c *fiber.Ctx) error {
@@ -194,5 +192,5 @@ func (s *server) pageGroupMembers(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return s.render(c, "members", pageOpts{Title: g.Name, Nav: "index"}, groupPage{Group: g, Members: members, Now: time.Now()})
+	return s.render(c, "members", pageOpts{Title: g.Name, Nav: "index"}, groupPage{Group: g, Members: members})
 }
