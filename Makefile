@@ -62,3 +62,22 @@ clean:
 
 db-stop:
 	scripts/devdb.sh --stop
+
+# Live chat benchmark of SPEC §8 (issue 5 item 12): fan-out 1k at 100 msg/s, 5k at
+# 20 msg/s and 10,000 idle websockets, each against a fresh `forumjst serve` and a
+# bare broadcast baseline in the same run, over loopback; a throwaway database on
+# the DATABASE_URL server. About 3 minutes; extra flags in BENCH_LIVE_FLAGS
+# (e.g. BENCH_LIVE_FLAGS='--scenarios fanout1k --profile /tmp/prof').
+.PHONY: bench-live
+bench-live: build
+	$(WITH_TEST_DB); \
+	$(BIN) bench-live $(BENCH_LIVE_FLAGS)
+
+# Fault tests of SPEC §7 "Nothing lost" (issue 5 item 11): `forumjst serve`
+# instances killed with SIGKILL mid-chat, PostgreSQL restarted (-m fast,
+# -m immediate, a 2 s stop) under chat load, on a throwaway cluster of their own
+# (initdb/pg_ctl; the shared test server is never touched). Verbose, with the
+# figures of the run; under a minute. `make test` runs them too.
+.PHONY: faults
+faults:
+	$(GO) test -race -count=1 -timeout 10m -v ./internal/faults/

@@ -5,6 +5,7 @@
 //	forumjst create-admin --email E --name N   (password from stdin, a prompt, or FORUM_ADMIN_PASSWORD)
 //	forumjst seed-demo               load demo data (idempotent) and print the demo logins
 //	forumjst healthcheck             exit 0 if the local server answers /healthz (for containers)
+//	forumjst bench-live [flags]      live chat benchmark against a bare broadcast baseline (SPEC §8)
 package main
 
 import (
@@ -30,6 +31,7 @@ import (
 	"github.com/gwd-jst/forumjst/internal/accounts"
 	"github.com/gwd-jst/forumjst/internal/app"
 	"github.com/gwd-jst/forumjst/internal/apperr"
+	"github.com/gwd-jst/forumjst/internal/benchlive"
 	"github.com/gwd-jst/forumjst/internal/config"
 	"github.com/gwd-jst/forumjst/internal/database"
 	"github.com/gwd-jst/forumjst/internal/i18n"
@@ -47,6 +49,8 @@ commands:
                  (password: first line of stdin, an interactive prompt, or FORUM_ADMIN_PASSWORD)
   seed-demo      load demo data (safe to run again) and print the demo logins
   healthcheck    exit 0 if the server on FORUM_ADDR answers /healthz
+  bench-live     live chat benchmark over loopback next to a bare broadcast
+                 baseline (SPEC §8); needs DATABASE_URL; bench-live -h for flags
 `
 
 func main() {
@@ -70,6 +74,8 @@ func main() {
 		err = seedDemo(ctx)
 	case "healthcheck":
 		err = healthcheck()
+	case "bench-live":
+		err = benchlive.Main(ctx, args, os.Stdout, os.Stderr)
 	case "help", "-h", "--help":
 		fmt.Print(usage)
 		return
@@ -126,6 +132,7 @@ func serve(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	a.Start()
 	go housekeeping(ctx, a.Accounts, log)
 
 	ln, err := net.Listen("tcp", cfg.Addr)
@@ -141,8 +148,11 @@ func serve(ctx context.Context, args []string) error {
 		return err
 	case <-ctx.Done():
 	}
-	// Finish in-flight requests, then close.
+	// Websockets first (they are hijacked, Fiber does not wait for them): they
+	// close with 1001 and clients reconnect, to another instance if there is
+	// one. Then finish in-flight requests.
 	log.Info("shutting down")
+	a.Close()
 	if err := a.Fiber.ShutdownWithTimeout(30 * time.Second); err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}

@@ -86,6 +86,8 @@ type Principal struct {
 	NewToken string
 	// SessionCreated is when the session began, to tell live connections apart.
 	SessionCreated time.Time
+	// UnreadNotifications is the header badge's count.
+	UnreadNotifications int
 }
 
 // Login checks credentials under throttling and starts a new session. oldToken,
@@ -164,23 +166,9 @@ func throttleDelay(st store.FailureStats, limit int, window time.Duration, now t
 // Authenticate resolves a session token to its user. An unknown, expired, idle or
 // disabled user's session is apperr.ErrUnauthenticated.
 func (s *Service) Authenticate(ctx context.Context, token string) (*Principal, error) {
-	if token == "" || len(token) > 200 {
-		return nil, apperr.ErrUnauthenticated
-	}
-	h := hashToken(token)
-	su, err := store.GetSessionUser(ctx, s.db, h, s.set.SessionIdle)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, apperr.ErrUnauthenticated
-	}
+	h, su, p, err := s.lookup(ctx, token)
 	if err != nil {
 		return nil, err
-	}
-	p := &Principal{
-		Actor:          access.NewActor(su.User, su.Memberships),
-		User:           su.User,
-		Memberships:    su.Memberships,
-		CSRFToken:      su.CSRFToken,
-		SessionCreated: su.Session.CreatedAt,
 	}
 	switch {
 	case su.Rotate:
@@ -203,6 +191,48 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*Principal, e
 		}
 	}
 	return p, nil
+}
+
+// Check resolves a session token like Authenticate but never rotates it: a
+// websocket re-validates its session with it and has no way to hand the browser
+// a new cookie (the next page request rotates it).
+// Following a live meeting counts as activity, so it keeps the session from
+// idling out.
+func (s *Service) Check(ctx context.Context, token string) (*Principal, error) {
+	h, su, p, err := s.lookup(ctx, token)
+	if err != nil {
+		return nil, err
+	}
+	if s.now().Sub(su.LastSeenAt) > time.Minute {
+		if err := store.TouchSession(ctx, s.db, h); err != nil {
+			return nil, err
+		}
+	}
+	return p, nil
+}
+
+func (s *Service) lookup(ctx context.Context, token string) ([]byte, store.SessionUser, *Principal, error) {
+	if token == "" || len(token) > 200 {
+		return nil, store.SessionUser{}, nil, apperr.ErrUnauthenticated
+	}
+	h := hashToken(token)
+	su, err := store.GetSessionUser(ctx, s.db, h, s.set.SessionIdle)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, su, nil, apperr.ErrUnauthenticated
+	}
+	if err != nil {
+		return nil, su, nil, err
+	}
+	p := &Principal{
+		Actor:          access.NewActor(su.User, su.Memberships),
+		User:           su.User,
+		Memberships:    su.Memberships,
+		CSRFToken:      su.CSRFToken,
+		SessionCreated: su.Session.CreatedAt,
+
+		UnreadNotifications: su.UnreadNotifications,
+	}
+	return h, su, p, nil
 }
 
 // Logout ends the session behind token.

@@ -2,13 +2,20 @@ package browsertest
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
+	"github.com/google/uuid"
 
+	"github.com/gwd-jst/forumjst/internal/markup"
 	"github.com/gwd-jst/forumjst/internal/seed"
 	"github.com/gwd-jst/forumjst/internal/store"
 )
@@ -340,4 +347,176 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// Session notes, files, attendance and the record (issue 6), as a moderator of
+// the demo's rural group: a note written through the form, a file uploaded by
+// the browser itself (Polish name), a stale save showing both texts, the
+// history with its diff, and the record as printed.
+func TestNotesPages(t *testing.T) {
+	t.Parallel()
+	s := newSuite(t)
+	ctx := context.Background()
+	group, err := store.GetGroupBySlug(ctx, s.env.DB, memberGroup)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mod, err := store.GetUserByEmail(ctx, s.env.DB, "moderator@forum-jst.example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	member, err := store.GetUserByEmail(ctx, s.env.DB, memberEmail)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A meeting of our own, so the demo's meetings stay as other tests expect them.
+	start := time.Now().Add(48 * time.Hour).Truncate(time.Hour)
+	agenda := "**Dzień 1:** wizyta w Szkole Podstawowej w Lubiczu\n\n**Dzień 2:** warsztat diagnozy potrzeb"
+	agendaHTML, err := markup.New().Render(agenda)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := store.CreateMeeting(ctx, s.env.DB, store.NewMeeting{GroupID: group.ID, Title: "Sesja 6: Wspomaganie szkół (test notatek)",
+		StartsAt: start, EndsAt: start.Add(30 * time.Hour), Location: "Urząd Gminy Lubicz", Agenda: agenda, AgendaHTML: agendaHTML, CreatedBy: mod.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, body := range []string{"Dzień dobry, zaczynamy od wizyty w szkole.", "Prezentacja jest w plikach spotkania."} {
+		if _, err := store.InsertChatMessage(ctx, s.env.DB, store.NewChatMessage{MeetingID: m.ID, AuthorID: []int64{mod.ID, member.ID}[i],
+			ClientID: uuid.NewString(), Body: body, BodyHTML: "<p>" + body + "</p>"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := store.SetAnswer(ctx, s.env.DB, m.ID, member.ID, store.AnswerYes); err != nil {
+		t.Fatal(err)
+	}
+	mid := strconv.FormatInt(m.ID, 10)
+	p := s.newTab(t)
+	p.loginForm("moderator@forum-jst.example")
+
+	// A new note through the form.
+	if st := p.open("/m/" + mid + "/notes/new"); st != 200 {
+		t.Fatalf("GET new note = %d", st)
+	}
+	p.checkPage("note-new")
+	p.do("write the note",
+		chromedp.SendKeys(chromedp.CSS("#f-title"), "Notatka z sesji 6"),
+		chromedp.SendKeys(chromedp.CSS("#f-body"), "## Ustalenia\n\n1. Diagnoza potrzeb do końca marca.\n2. Wizyta studyjna w maju."))
+	if st := p.submit("create the note", chromedp.Click(chromedp.CSS(`main form button[type="submit"]`))); st != 200 {
+		t.Fatalf("create note = %d", st)
+	}
+	notePath := p.path()
+	if !strings.HasPrefix(notePath, "/n/") {
+		t.Fatalf("after creating a note the browser is at %s", notePath)
+	}
+	p.checkPage("note")
+
+	// A file uploaded by the browser, named in Polish.
+	dir := t.TempDir()
+	file := filepath.Join(dir, "Prezentacja_gminy_łódź.pdf")
+	if err := os.WriteFile(file, []byte("%PDF-1.4\n% test\ntrailer << >>\n%%EOF\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if st := p.open("/m/" + mid + "/files"); st != 200 {
+		t.Fatalf("GET files = %d", st)
+	}
+	// Submitting without a file: the error summary names the field.
+	if st := p.submit("upload nothing", chromedp.Click(chromedp.CSS(`form.upload-form button[type="submit"]`))); st != 400 {
+		t.Errorf("upload without a file = %d, want 400", st)
+	}
+	if n := eval[int](p, `document.querySelectorAll(".error-summary a[href='#f-file']").length`); n != 1 {
+		t.Error("the error summary does not link to the file field")
+	}
+	p.checkPage("files-error")
+	p.do("choose the file", chromedp.SetUploadFiles(chromedp.CSS("#f-file"), []string{file}))
+	if st := p.submit("upload the file", chromedp.Click(chromedp.CSS(`form.upload-form button[type="submit"]`))); st != 200 {
+		t.Fatalf("upload = %d", st)
+	}
+	if name := eval[string](p, `(document.querySelector("table.files td a") || {}).textContent || ""`); name != "Prezentacja_gminy_łódź.pdf" {
+		t.Errorf("the files page lists %q", name)
+	}
+	p.checkPage("files")
+	del := eval[string](p, `(document.querySelector("a[href^='/files/'][href$='/delete']") || {}).pathname || ""`)
+	if del == "" {
+		t.Error("no delete link for the uploader")
+	} else if st := p.open(del); st != 200 {
+		t.Errorf("GET %s = %d", del, st)
+	} else {
+		p.checkPage("file-delete")
+	}
+
+	// Someone else saves while the moderator edits: the form comes back with
+	// both texts.
+	if st := p.open(notePath + "/edit"); st != 200 {
+		t.Fatalf("GET edit = %d", st)
+	}
+	if id := eval[string](p, `(document.querySelector("[data-note-id]") || {dataset: {}}).dataset.noteId || ""`); "/n/"+id != notePath {
+		t.Errorf("edit page data-note-id = %q", id)
+	}
+	p.checkPage("note-edit")
+	noteID, _ := strconv.ParseInt(strings.TrimPrefix(notePath, "/n/"), 10, 64)
+	s.env.DB.MustExec(`UPDATE notes SET body = body || E'\n3. Członek dopisał: budżet na dowozy.', version = version + 1, edited_by = $2 WHERE id = $1`,
+		noteID, member.ID)
+	appendText := func(text string) string {
+		return `(() => { const f = document.querySelector("#f-body"); f.value += ` + strconv.Quote(text) + `; return f.value })()`
+	}
+	eval[string](p, appendText("\n3. Moderator dopisał: rekomendacje do diagnozy."))
+	if st := p.submit("save the stale version", chromedp.Click(chromedp.CSS(`main form button[type="submit"]`))); st != 409 {
+		t.Fatalf("stale save = %d, want 409", st)
+	}
+	theirs := eval[string](p, `document.querySelector(".conflict-current pre").textContent`)
+	mine := eval[string](p, `document.querySelector("#f-body").value`)
+	if !strings.Contains(theirs, "Członek dopisał") || !strings.Contains(mine, "Moderator dopisał") {
+		t.Errorf("conflict page: theirs %q, mine %q", theirs, mine)
+	}
+	p.checkPage("note-conflict")
+	eval[string](p, appendText("\n4. Członek dopisał: budżet na dowozy."))
+	if st := p.submit("save the merge", chromedp.Click(chromedp.CSS(`main form button[type="submit"]`))); st != 200 || p.path() != notePath {
+		t.Fatalf("merged save = %d at %s", st, p.path())
+	}
+
+	if st := p.open(notePath + "/history"); st != 200 {
+		t.Fatalf("GET history = %d", st)
+	}
+	if n := eval[int](p, `document.querySelectorAll(".diff ins").length`); n == 0 {
+		t.Error("the history shows no added line")
+	}
+	p.checkPage("note-history")
+
+	if st := p.open("/m/" + mid + "/attendance"); st != 200 {
+		t.Fatalf("GET attendance = %d", st)
+	}
+	p.checkPage("attendance")
+
+	// The meeting page links it all: notes, files with the upload form, the
+	// attendance form and the record.
+	if st := p.open("/m/" + mid); st != 200 {
+		t.Fatalf("GET meeting = %d", st)
+	}
+	for _, sel := range []string{"#notes a[href^='/n/']", "#files form.upload-form", "#attendance form.answer-form", "a[href='/m/" + mid + "/record']"} {
+		if !eval[bool](p, `!!document.querySelector("`+sel+`")`) {
+			t.Errorf("meeting page lacks %s", sel)
+		}
+	}
+	p.checkPage("meeting-notes-files")
+
+	// The record, on screen and as printed: no header, navigation or forms.
+	if st := p.open("/m/" + mid + "/record"); st != 200 {
+		t.Fatalf("GET record = %d", st)
+	}
+	p.checkPage("record")
+	printMedia := func(media string) chromedp.Action[chromedp.Void] {
+		return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+			_, err := cdp.Call(ctx, t, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{Media: media})
+			return err
+		})
+	}
+	p.do("emulate print", printMedia("print"))
+	visible := eval[[]string](p, `[...document.querySelectorAll(".site-header, .site-footer, .breadcrumb, form, .no-print")]
+		.filter(el => getComputedStyle(el).display !== "none").map(el => el.className || el.tagName)`)
+	if len(visible) > 0 {
+		t.Errorf("printed record still shows %v", visible)
+	}
+	p.screenshot("record-print")
+	p.do("back to screen", printMedia(""))
 }

@@ -38,6 +38,17 @@ type Config struct {
 	PostsPerMinute int
 	// FlagHideThreshold: this many distinct reports hide a post pending review.
 	FlagHideThreshold int
+	// MaxUploadBytes is the largest file accepted on a meeting or note; upload
+	// routes alone accept bodies this large (MaxBodyBytes stays for the rest).
+	MaxUploadBytes int
+	// MaxFilesPerMeeting caps the files of one meeting, its notes' included.
+	MaxFilesPerMeeting int
+	// WSQueueFrames bounds each websocket's outgoing queue; a client that falls
+	// this far behind is closed with 4008 and resumes with since_seq.
+	WSQueueFrames int
+	// WSPingInterval is how often the server pings each websocket; a peer
+	// silent for 2.5 intervals is dropped.
+	WSPingInterval time.Duration
 }
 
 // SMTP is optional: with no host, mail (invitation links) is only logged.
@@ -74,6 +85,10 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		LoginWindow:          r.duration("FORUM_LOGIN_WINDOW", 15*time.Minute),
 		PostsPerMinute:       r.integer("FORUM_POSTS_PER_MINUTE", 10, 1, 100000),
 		FlagHideThreshold:    r.integer("FORUM_FLAG_HIDE_THRESHOLD", 3, 1, 1000),
+		MaxUploadBytes:       r.integer("FORUM_MAX_UPLOAD_BYTES", 25<<20, 1<<10, 1<<30),
+		MaxFilesPerMeeting:   r.integer("FORUM_MAX_FILES_PER_MEETING", 50, 1, 10000),
+		WSQueueFrames:        r.integer("FORUM_WS_QUEUE_FRAMES", 512, 16, 1<<16),
+		WSPingInterval:       r.duration("FORUM_WS_PING_INTERVAL", 25*time.Second),
 		SMTP: SMTP{
 			Host:     r.str("FORUM_SMTP_HOST", ""),
 			Port:     r.integer("FORUM_SMTP_PORT", 587, 1, 65535),

@@ -15,6 +15,7 @@ import (
 	"github.com/gwd-jst/forumjst/internal/markup"
 	"github.com/gwd-jst/forumjst/internal/model"
 	"github.com/gwd-jst/forumjst/internal/store"
+	"github.com/gwd-jst/forumjst/internal/topic"
 )
 
 // PageSize is the number of posts on a thread page.
@@ -31,6 +32,7 @@ type Service struct {
 	db  *sqlx.DB
 	md  *markup.Renderer
 	set Settings
+	n   topic.Notifier
 	now func() time.Time
 }
 
@@ -38,7 +40,16 @@ func New(db *sqlx.DB, md *markup.Renderer, set Settings) *Service {
 	if set.PostsPerMinute <= 0 {
 		set.PostsPerMinute = 10
 	}
-	return &Service{db: db, md: md, set: set, now: time.Now}
+	return &Service{db: db, md: md, set: set, n: topic.Discard{}, now: time.Now}
+}
+
+// SetNotifier connects the live layer; called once while wiring, before serving.
+func (s *Service) SetNotifier(n topic.Notifier) { s.n = n }
+
+// changed tells open pages of a thread and its group that something committed.
+func (s *Service) changed(ctx context.Context, threadID, groupID int64) {
+	s.n.Notify(ctx, topic.Name(topic.Thread, threadID), 0)
+	s.n.Notify(ctx, topic.Name(topic.Group, groupID), 0)
 }
 
 // Section is one kind of GWD on the index.

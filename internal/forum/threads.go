@@ -12,6 +12,7 @@ import (
 	"github.com/gwd-jst/forumjst/internal/access"
 	"github.com/gwd-jst/forumjst/internal/apperr"
 	"github.com/gwd-jst/forumjst/internal/model"
+	"github.com/gwd-jst/forumjst/internal/notify"
 	"github.com/gwd-jst/forumjst/internal/store"
 	"github.com/gwd-jst/forumjst/internal/textnorm"
 )
@@ -187,6 +188,31 @@ func (s *Service) readableThread(a *access.Actor, g model.Group, t model.Thread)
 	return nil
 }
 
+// CanFollowThread reports (as ErrNotFound) whether a may follow a thread's live
+// updates: exactly when they may read its page.
+func (s *Service) CanFollowThread(ctx context.Context, a *access.Actor, threadID int64) error {
+	if err := a.LoggedIn(); err != nil {
+		return err
+	}
+	row, err := store.GetThreadRow(ctx, s.db, threadID, a.UserID)
+	if err != nil {
+		return err
+	}
+	return s.readableThread(a, row.Group(), row.Thread)
+}
+
+// CanFollowGroup: a group's live updates are for those who may read it.
+func (s *Service) CanFollowGroup(ctx context.Context, a *access.Actor, groupID int64) error {
+	if err := a.LoggedIn(); err != nil {
+		return err
+	}
+	g, err := store.GetGroup(ctx, s.db, groupID)
+	if err != nil {
+		return err
+	}
+	return a.Read(g)
+}
+
 // Locate finds the thread and page of a post (permalinks).
 func (s *Service) Locate(ctx context.Context, a *access.Actor, postID int64) (threadID int64, page int, err error) {
 	if err := a.LoggedIn(); err != nil {
@@ -282,6 +308,7 @@ func (s *Service) CreateThread(ctx context.Context, a *access.Actor, groupID int
 	if err != nil {
 		return Thread{}, Post{}, err
 	}
+	s.changed(ctx, threadID, g.ID)
 	return s.threadAndPost(ctx, a, threadID, postID)
 }
 
@@ -407,9 +434,11 @@ func (s *Service) Reply(ctx context.Context, a *access.Actor, threadID int64, in
 		}
 		return Post{}, err
 	}
-	var postID int64
+	var postID, groupID int64
+	var told []store.SentNotification
 	err := store.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
 		t, g, err := store.LockThread(ctx, tx, threadID)
+		groupID = g.ID
 		if err != nil {
 			return err
 		}
@@ -422,11 +451,14 @@ func (s *Service) Reply(ctx context.Context, a *access.Actor, threadID int64, in
 		if err := s.checkSlowMode(ctx, tx, a, g, t); err != nil {
 			return err
 		}
+		// The thread's author and the author of the post replied to hear of it.
+		recipients := []int64{t.AuthorID}
 		if in.ReplyTo != nil {
 			rp, err := store.GetPostRow(ctx, tx, *in.ReplyTo)
 			if err != nil || rp.ThreadID != threadID {
 				return apperr.Invalid("reply_to", "err.reply_to")
 			}
+			recipients = append(recipients, rp.AuthorID)
 		}
 		var pos int
 		if postID, pos, err = store.CreatePost(ctx, tx, store.NewPost{ThreadID: threadID, AuthorID: a.UserID, Body: body, BodyHTML: html, ReplyTo: in.ReplyTo}); err != nil {
@@ -435,11 +467,17 @@ func (s *Service) Reply(ctx context.Context, a *access.Actor, threadID int64, in
 		if err := store.InsertPostRevision(ctx, tx, postID, 1, body, a.UserID); err != nil {
 			return err
 		}
+		if told, err = notify.Record(ctx, tx, store.NewNotifications{UserIDs: recipients, Kind: notify.Reply, ActorID: a.UserID,
+			GroupID: g.ID, TargetType: "post", TargetID: postID, Title: t.Title}); err != nil {
+			return err
+		}
 		return store.MarkRead(ctx, tx, a.UserID, threadID, pos)
 	})
 	if err != nil {
 		return Post{}, err
 	}
+	s.changed(ctx, threadID, groupID)
+	notify.Announce(ctx, s.n, told)
 	_, p, err := s.threadAndPost(ctx, a, threadID, postID)
 	return p, err
 }

@@ -20,19 +20,11 @@ import (
 	"github.com/gwd-jst/forumjst/internal/apperr"
 	"github.com/gwd-jst/forumjst/internal/markup"
 	"github.com/gwd-jst/forumjst/internal/model"
+	"github.com/gwd-jst/forumjst/internal/notify"
 	"github.com/gwd-jst/forumjst/internal/store"
 	"github.com/gwd-jst/forumjst/internal/textnorm"
+	"github.com/gwd-jst/forumjst/internal/topic"
 )
-
-// Notifier learns of committed changes; the live layer implements it. It is
-// called after the transaction commits, never inside it.
-type Notifier interface {
-	Notify(ctx context.Context, topic string, seq int64)
-}
-
-type noNotifier struct{}
-
-func (noNotifier) Notify(context.Context, string, int64) {}
 
 // Settings come from configuration.
 type Settings struct {
@@ -44,7 +36,7 @@ type Service struct {
 	db  *sqlx.DB
 	md  *markup.Renderer
 	set Settings
-	n   Notifier
+	n   topic.Notifier
 	now func() time.Time
 }
 
@@ -52,15 +44,11 @@ func New(db *sqlx.DB, md *markup.Renderer, set Settings) *Service {
 	if set.ChatPerTenSeconds <= 0 {
 		set.ChatPerTenSeconds = 10
 	}
-	return &Service{db: db, md: md, set: set, n: noNotifier{}, now: time.Now}
+	return &Service{db: db, md: md, set: set, n: topic.Discard{}, now: time.Now}
 }
 
-// SetNotifier connects the live layer (done once at start; the websocket hub
-// of issue 5 is its first user).
-func (s *Service) SetNotifier(n Notifier) { s.n = n }
-
-// Topic names the live topic of a meeting.
-func Topic(meetingID int64) string { return fmt.Sprintf("meeting:%d", meetingID) }
+// SetNotifier connects the live layer; called once while wiring, before serving.
+func (s *Service) SetNotifier(n topic.Notifier) { s.n = n }
 
 // Meeting is a meeting as the API shows it.
 type Meeting struct {
@@ -208,6 +196,7 @@ func (s *Service) Create(ctx context.Context, a *access.Actor, groupID int64, in
 		return Meeting{}, err
 	}
 	var id int64
+	var told []store.SentNotification
 	err = store.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
 		m, err := store.CreateMeeting(ctx, tx, store.NewMeeting{GroupID: g.ID, Title: *c.Title, StartsAt: *c.StartsAt, EndsAt: *c.EndsAt,
 			Location: deref(c.Location), OnlineURL: deref(c.OnlineURL), Agenda: deref(c.Agenda), AgendaHTML: deref(c.AgendaHTML), CreatedBy: a.UserID})
@@ -215,14 +204,28 @@ func (s *Service) Create(ctx context.Context, a *access.Actor, groupID int64, in
 			return err
 		}
 		id = m.ID
+		if told, err = s.tellGroup(ctx, tx, a, g.ID, notify.MeetingScheduled, m.ID, m.Title); err != nil {
+			return err
+		}
 		return store.AppendAudit(ctx, tx, store.NewAuditEntry{ActorID: a.UserID, Action: "meeting.create", TargetType: "meeting",
 			TargetID: m.ID, GroupID: &g.ID, Details: map[string]any{"title": m.Title}})
 	})
 	if err != nil {
 		return Meeting{}, err
 	}
-	s.n.Notify(ctx, fmt.Sprintf("group:%d", g.ID), 0)
+	s.n.Notify(ctx, topic.Name(topic.Group, g.ID), 0)
+	notify.Announce(ctx, s.n, told)
 	return s.Get(ctx, a, id)
+}
+
+// tellGroup notifies the group's members (not the actor) of a meeting.
+func (s *Service) tellGroup(ctx context.Context, tx *sqlx.Tx, a *access.Actor, groupID int64, kind string, meetingID int64, title string) ([]store.SentNotification, error) {
+	members, err := store.GroupMemberIDs(ctx, tx, groupID)
+	if err != nil {
+		return nil, err
+	}
+	return notify.Record(ctx, tx, store.NewNotifications{UserIDs: members, Kind: kind, ActorID: a.UserID,
+		GroupID: groupID, TargetType: "meeting", TargetID: meetingID, Title: title})
 }
 
 func deref(p *string) string {
@@ -264,6 +267,7 @@ func (s *Service) SetStatus(ctx context.Context, a *access.Actor, id int64, stat
 	if from == "" {
 		return Meeting{}, fmt.Errorf("meeting status %q: %w", status, apperr.ErrNotFound)
 	}
+	var told []store.SentNotification
 	err := store.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
 		if err := a.LoggedIn(); err != nil {
 			return err
@@ -281,6 +285,11 @@ func (s *Service) SetStatus(ctx context.Context, a *access.Actor, id int64, stat
 		if _, err := store.SetMeetingStatus(ctx, tx, id, status); err != nil {
 			return err
 		}
+		if status == "live" {
+			if told, err = s.tellGroup(ctx, tx, a, r.GroupID, notify.MeetingStarted, id, r.Title); err != nil {
+				return err
+			}
+		}
 		action := map[string]string{"live": "meeting.start", "ended": "meeting.end"}[status]
 		return store.AppendAudit(ctx, tx, store.NewAuditEntry{ActorID: a.UserID, Action: action, TargetType: "meeting",
 			TargetID: id, GroupID: &r.GroupID, Details: map[string]any{"title": r.Title}})
@@ -288,7 +297,8 @@ func (s *Service) SetStatus(ctx context.Context, a *access.Actor, id int64, stat
 	if err != nil {
 		return Meeting{}, err
 	}
-	s.n.Notify(ctx, Topic(id), 0)
+	s.n.Notify(ctx, topic.Name(topic.Meeting, id), 0)
+	notify.Announce(ctx, s.n, told)
 	return s.Get(ctx, a, id)
 }
 
@@ -326,7 +336,8 @@ var (
 // Send stores a chat message and returns it once committed. The same client id
 // from the same author returns the stored message and stores nothing new (a
 // UNIQUE constraint, kept forever). The seq is assigned under the meeting row's
-// lock in the same transaction, so it is gap-free and in commit order.
+// lock in the statement that stores the message, so it is gap-free and in
+// commit order.
 func (s *Service) Send(ctx context.Context, a *access.Actor, meetingID int64, clientID, body string) (Message, bool, error) {
 	if err := a.LoggedIn(); err != nil {
 		return Message{}, false, err
@@ -344,60 +355,64 @@ func (s *Service) Send(ctx context.Context, a *access.Actor, meetingID int64, cl
 			return Message{}, false, err
 		}
 	}
-	var msg store.ChatRow
-	created := false
-	err = store.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
-		r, err := store.LockMeetingRow(ctx, tx, meetingID)
-		if err != nil {
-			return err
-		}
-		g := r.Group()
-		if err := a.Write(g); err != nil {
-			return err
-		}
-		// A resend of a message already stored answers with it, whatever the
-		// meeting's state now: the client only missed the ack.
-		if msg, err = store.FindChatMessage(ctx, tx, meetingID, a.UserID, clientID); err == nil {
-			return nil
-		} else if !errors.Is(err, store.ErrNotFound) {
-			return err
-		}
-		if r.Status != "live" {
-			return ErrNotLive
-		}
-		if n == 0 || n > 4000 {
-			return ErrTooLong
-		}
-		if m, err := store.ActiveMute(ctx, tx, g.ID, a.UserID); err == nil {
-			return &apperr.Denied{Code: "muted", Message: "muted until " + m.Until.UTC().Format(time.RFC3339) + ": " + m.Reason}
-		} else if !errors.Is(err, store.ErrNotFound) {
-			return err
-		}
-		if !a.IsStaff() {
-			recent, err := store.CountRecentChat(ctx, tx, a.UserID, s.now().Add(-10*time.Second))
-			if err != nil {
-				return err
-			}
-			if recent >= s.set.ChatPerTenSeconds {
-				return &apperr.RateLimited{RetryAfter: 10 * time.Second}
-			}
-		}
-		stored, err := store.InsertChatMessage(ctx, tx, store.NewChatMessage{MeetingID: meetingID, AuthorID: a.UserID,
-			ClientID: clientID, Body: body, BodyHTML: html})
-		if err != nil {
-			return err
-		}
-		created = true
-		msg, err = store.GetChatMessage(ctx, tx, stored.ID)
-		return err
-	})
+	// The checks read without locking anything; only the storing statement
+	// takes the meeting row's lock, for one round trip, so one meeting's chat
+	// is not limited to one transaction's worth of round trips at a time.
+	r, err := store.GetMeetingRow(ctx, s.db, meetingID)
 	if err != nil {
 		return Message{}, false, err
 	}
-	if created {
-		s.n.Notify(ctx, Topic(meetingID), msg.Seq)
+	g := r.Group()
+	if err := a.Write(g); err != nil {
+		return Message{}, false, err
 	}
-	return messageFrom(msg), created, nil
+	sender, err := store.GetChatSender(ctx, s.db, meetingID, g.ID, a.UserID, clientID, s.now().Add(-10*time.Second))
+	if err != nil {
+		return Message{}, false, err
+	}
+	// A resend of a message already stored answers with it, whatever the
+	// meeting's state now: the client only missed the ack.
+	if sender.ExistingID != nil {
+		old, err := s.stored(ctx, a, meetingID, clientID)
+		return old, false, err
+	}
+	if r.Status != "live" {
+		return Message{}, false, ErrNotLive
+	}
+	if n == 0 || n > 4000 {
+		return Message{}, false, ErrTooLong
+	}
+	if sender.MutedUntil != nil {
+		return Message{}, false, &apperr.Denied{Code: "muted", Message: "muted until " + sender.MutedUntil.UTC().Format(time.RFC3339) + ": " + deref(sender.MuteReason)}
+	}
+	if !a.IsStaff() && sender.Recent >= s.set.ChatPerTenSeconds {
+		return Message{}, false, &apperr.RateLimited{RetryAfter: 10 * time.Second}
+	}
+	m, err := store.AppendChatMessage(ctx, s.db, store.NewChatMessage{MeetingID: meetingID, AuthorID: a.UserID,
+		ClientID: clientID, Body: body, BodyHTML: html})
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return Message{}, false, ErrNotLive // ended since the check above
+	case store.IsUniqueViolation(err, store.ChatClientIDKey):
+		// The same client id raced itself (two tabs resending at once).
+		old, err := s.stored(ctx, a, meetingID, clientID)
+		return old, false, err
+	case err != nil:
+		return Message{}, false, err
+	}
+	msg := Message{ID: m.ID, Seq: m.Seq, MeetingID: m.MeetingID, Author: Author{ID: a.UserID, Name: sender.Name, JST: sender.JST},
+		Body: m.Body, BodyHTML: m.BodyHTML, ClientID: m.ClientID, CreatedAt: m.CreatedAt}
+	s.n.Notify(ctx, topic.Name(topic.Meeting, meetingID), msg.Seq)
+	return msg, true, nil
+}
+
+// stored finds an author's message by client id (ErrNotFound if none).
+func (s *Service) stored(ctx context.Context, a *access.Actor, meetingID int64, clientID string) (Message, error) {
+	r, err := store.FindChatMessage(ctx, s.db, meetingID, a.UserID, clientID)
+	if err != nil {
+		return Message{}, err
+	}
+	return messageFrom(r), nil
 }
 
 // After returns up to limit messages with seq > after, for a reader.

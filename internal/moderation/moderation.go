@@ -18,6 +18,7 @@ import (
 	"github.com/gwd-jst/forumjst/internal/model"
 	"github.com/gwd-jst/forumjst/internal/store"
 	"github.com/gwd-jst/forumjst/internal/textnorm"
+	"github.com/gwd-jst/forumjst/internal/topic"
 )
 
 // Settings come from configuration.
@@ -30,6 +31,7 @@ type Settings struct {
 type Service struct {
 	db  *sqlx.DB
 	set Settings
+	n   topic.Notifier
 	now func() time.Time
 }
 
@@ -37,7 +39,29 @@ func New(db *sqlx.DB, set Settings) *Service {
 	if set.FlagHideThreshold <= 0 {
 		set.FlagHideThreshold = 3
 	}
-	return &Service{db: db, set: set, now: time.Now}
+	return &Service{db: db, set: set, n: topic.Discard{}, now: time.Now}
+}
+
+// SetNotifier connects the live layer; called once while wiring, before serving.
+func (s *Service) SetNotifier(n topic.Notifier) { s.n = n }
+
+// touched collects the threads and groups a transaction changed, so that open
+// pages learn of it once the transaction has committed (never inside it).
+type touched []string
+
+func (t *touched) thread(id int64) { *t = append(*t, topic.Name(topic.Thread, id)) }
+func (t *touched) group(id int64)  { *t = append(*t, topic.Name(topic.Group, id)) }
+
+// inTx runs fn in a transaction and announces what it touched after commit.
+func (s *Service) inTx(ctx context.Context, fn func(tx *sqlx.Tx, ch *touched) error) error {
+	var ch touched
+	if err := store.InTx(ctx, s.db, func(tx *sqlx.Tx) error { return fn(tx, &ch) }); err != nil {
+		return err
+	}
+	for _, name := range ch {
+		s.n.Notify(ctx, name, 0)
+	}
+	return nil
 }
 
 // Thread actions without arguments.
@@ -119,11 +143,13 @@ func (s *Service) ThreadAction(ctx context.Context, a *access.Actor, threadID in
 	default:
 		return fmt.Errorf("thread action %q: %w", action, apperr.ErrNotFound)
 	}
-	return store.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
+	return s.inTx(ctx, func(tx *sqlx.Tx, ch *touched) error {
 		t, g, err := moderatedThread(ctx, tx, a, threadID)
 		if err != nil {
 			return err
 		}
+		ch.thread(t.ID)
+		ch.group(g.ID)
 		if err := v.Err(); err != nil {
 			return err
 		}
@@ -175,11 +201,13 @@ func (s *Service) EditThread(ctx context.Context, a *access.Actor, threadID int6
 	}
 	reason := cleanReason(in.Reason)
 	checkReason(v, "reason", reason, false)
-	return store.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
+	return s.inTx(ctx, func(tx *sqlx.Tx, ch *touched) error {
 		t, g, err := moderatedThread(ctx, tx, a, threadID)
 		if err != nil {
 			return err
 		}
+		ch.thread(t.ID)
+		ch.group(g.ID)
 		if err := v.Err(); err != nil {
 			return err
 		}
@@ -220,11 +248,14 @@ func (s *Service) Move(ctx context.Context, a *access.Actor, threadID, groupID i
 	reason = cleanReason(reason)
 	v := &apperr.Validation{}
 	checkReason(v, "reason", reason, false)
-	return store.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
+	return s.inTx(ctx, func(tx *sqlx.Tx, ch *touched) error {
 		t, from, err := moderatedThread(ctx, tx, a, threadID)
 		if err != nil {
 			return err
 		}
+		ch.thread(t.ID)
+		ch.group(from.ID)
+		ch.group(groupID)
 		to, err := store.GetGroup(ctx, tx, groupID)
 		if errors.Is(err, store.ErrNotFound) || (err == nil && !a.CanRead(to)) {
 			return apperr.Invalid("group_id", "err.group_unknown")
@@ -262,7 +293,7 @@ func (s *Service) Merge(ctx context.Context, a *access.Actor, src, dst int64, re
 	if src == dst {
 		v.Add("into_thread_id", "err.merge_same")
 	}
-	return store.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
+	return s.inTx(ctx, func(tx *sqlx.Tx, ch *touched) error {
 		// Lock in id order so two opposite merges cannot deadlock, but judge
 		// the source first whatever the order: a reader of the source who may
 		// not moderate it gets 403, a stranger 404, and only then is a target
@@ -302,6 +333,9 @@ func (s *Service) Merge(ctx context.Context, a *access.Actor, src, dst int64, re
 		if err := store.MergeThreads(ctx, tx, src, dst); err != nil {
 			return err
 		}
+		ch.thread(src)
+		ch.thread(dst)
+		ch.group(sg.ID)
 		return audit(ctx, tx, a, "thread.merge", "thread", src, sg.ID, reason,
 			map[string]any{"title": st.Title, "into_thread_id": dst, "into_title": dt.Title, "posts": st.PostCount})
 	})
@@ -328,11 +362,13 @@ func (s *Service) Split(ctx context.Context, a *access.Actor, threadID int64, in
 		v.Add("post_ids", "err.split_none")
 	}
 	var newID int64
-	err := store.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
+	err := s.inTx(ctx, func(tx *sqlx.Tx, ch *touched) error {
 		t, g, err := moderatedThread(ctx, tx, a, threadID)
 		if err != nil {
 			return err
 		}
+		ch.thread(t.ID)
+		ch.group(g.ID)
 		if err := v.Err(); err != nil {
 			return err
 		}

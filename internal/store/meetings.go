@@ -71,6 +71,58 @@ func InsertChatMessage(ctx context.Context, q Q, m NewChatMessage) (model.ChatMe
 	return out, err
 }
 
+// AppendChatMessage stores a message of a live meeting in one statement: the
+// UPDATE takes the meeting row's lock and the next seq, the INSERT uses it, and
+// the statement's own commit releases the lock, so the lock is held for one
+// round trip and seq order is still commit order. No rows (ErrNotFound) means
+// the meeting is not live. A repeated client id fails the whole statement with
+// a unique violation on ChatClientIDKey, leaving last_seq untouched.
+func AppendChatMessage(ctx context.Context, q Q, m NewChatMessage) (model.ChatMessage, error) {
+	var out model.ChatMessage
+	err := one(ctx, q, &out, fmt.Sprintf("append chat message to meeting %d", m.MeetingID), `
+		WITH next AS (
+			UPDATE meetings SET last_seq = last_seq + 1
+			WHERE id = $1 AND status = 'live'
+			RETURNING id, last_seq)
+		INSERT INTO chat_messages (meeting_id, seq, author_id, client_id, body, body_html)
+		SELECT id, last_seq, $2, $3, $4, $5 FROM next
+		RETURNING id, meeting_id, seq, author_id, client_id, body, body_html, created_at`,
+		m.MeetingID, m.AuthorID, m.ClientID, m.Body, m.BodyHTML)
+	return out, err
+}
+
+// ChatSender is what sending a chat message checks about its author, read in
+// one query before the storing statement.
+type ChatSender struct {
+	Name       string     `db:"name"`
+	JST        *string    `db:"jst"`
+	ExistingID *int64     `db:"existing_id"` // a message already stored under this client id
+	Recent     int        `db:"recent"`      // messages sent since the rate window began
+	MutedUntil *time.Time `db:"muted_until"`
+	MuteReason *string    `db:"mute_reason"`
+}
+
+func GetChatSender(ctx context.Context, q Q, meetingID, groupID, userID int64, clientID string, since time.Time) (ChatSender, error) {
+	var cs ChatSender
+	err := one(ctx, q, &cs, fmt.Sprintf("chat sender %d", userID), `
+		SELECT u.display_name AS name, j.name AS jst,
+		       (SELECT c.id FROM chat_messages c
+		        WHERE c.meeting_id = $1 AND c.author_id = u.id AND c.client_id = $4) AS existing_id,
+		       (SELECT count(*) FROM chat_messages c WHERE c.author_id = u.id AND c.created_at > $5) AS recent,
+		       m.until AS muted_until, m.reason AS mute_reason
+		FROM users u
+		LEFT JOIN jst j ON j.id = u.jst_id
+		LEFT JOIN LATERAL (
+			SELECT until, reason FROM mutes
+			WHERE group_id = $2 AND user_id = u.id AND until > now()
+			ORDER BY until DESC LIMIT 1) m ON true
+		WHERE u.id = $3`, meetingID, groupID, userID, clientID, since)
+	return cs, err
+}
+
+// ChatClientIDKey is the constraint that makes a client id count once per author.
+const ChatClientIDKey = "chat_messages_meeting_id_author_id_client_id_key"
+
 type NewNote struct {
 	MeetingID int64
 	AuthorID  int64
@@ -173,12 +225,6 @@ func FindChatMessage(ctx context.Context, q Q, meetingID, authorID int64, client
 	var r ChatRow
 	err := one(ctx, q, &r, "find chat message", chatSelect+`
 		WHERE c.meeting_id = $1 AND c.author_id = $2 AND c.client_id = $3`, meetingID, authorID, clientID)
-	return r, err
-}
-
-func GetChatMessage(ctx context.Context, q Q, id int64) (ChatRow, error) {
-	var r ChatRow
-	err := one(ctx, q, &r, fmt.Sprintf("load chat message %d", id), chatSelect+` WHERE c.id = $1`, id)
 	return r, err
 }
 

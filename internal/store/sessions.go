@@ -26,6 +26,8 @@ type SessionUser struct {
 	model.Session
 	User        model.User
 	Memberships []model.Membership
+	// UnreadNotifications feeds the header's badge without another query.
+	UnreadNotifications int
 }
 
 // sessionUserRow names the session's columns apart from the user's (both tables
@@ -39,6 +41,7 @@ type sessionUserRow struct {
 	ExpiresAt        time.Time `db:"s_expires_at"`
 	Rotate           bool      `db:"s_rotate"`
 	MembershipsJSON  []byte    `db:"memberships"`
+	Unread           int       `db:"unread_notifications"`
 }
 
 // GetSessionUser loads a live session with its user and memberships. Expired
@@ -53,7 +56,8 @@ func GetSessionUser(ctx context.Context, q Q, tokenHash []byte, idle time.Durati
 		                    'group_id', m.group_id, 'group_name', g.name, 'group_kind', g.kind, 'role', m.role)
 		                    ORDER BY g.name)
 		                 FROM memberships m JOIN groups g ON g.id = m.group_id
-		                 WHERE m.user_id = u.id), '[]') AS memberships
+		                 WHERE m.user_id = u.id), '[]') AS memberships,
+		       (SELECT count(*) FROM notifications n WHERE n.user_id = u.id AND n.read_at IS NULL) AS unread_notifications
 		FROM sessions s
 		JOIN users u ON u.id = s.user_id
 		LEFT JOIN jst j ON j.id = u.jst_id
@@ -66,7 +70,7 @@ func GetSessionUser(ctx context.Context, q Q, tokenHash []byte, idle time.Durati
 	}
 	su := SessionUser{User: row.User, Session: model.Session{TokenHash: row.TokenHash, UserID: row.User.ID,
 		CSRFToken: row.CSRFToken, CreatedAt: row.SessionCreatedAt, LastSeenAt: row.LastSeenAt,
-		ExpiresAt: row.ExpiresAt, Rotate: row.Rotate}}
+		ExpiresAt: row.ExpiresAt, Rotate: row.Rotate}, UnreadNotifications: row.Unread}
 	if err := json.Unmarshal(row.MembershipsJSON, &su.Memberships); err != nil {
 		return SessionUser{}, fmt.Errorf("decode memberships: %w", err)
 	}

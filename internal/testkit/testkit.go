@@ -113,7 +113,8 @@ func start(t testing.TB, dbURL string, db *sqlx.DB, mutate []func(*config.Config
 		t.Fatal(err)
 	}
 	base := "http://" + ln.Addr().String()
-	env := map[string]string{"DATABASE_URL": dbURL, "FORUM_PUBLIC_URL": base, "FORUM_LOG_LEVEL": "debug"}
+	// Uploads go to a directory of this test, never into the source tree.
+	env := map[string]string{"DATABASE_URL": dbURL, "FORUM_PUBLIC_URL": base, "FORUM_LOG_LEVEL": "debug", "FORUM_UPLOAD_DIR": t.TempDir()}
 	cfg, err := config.FromEnv(func(k string) string { return env[k] })
 	if err != nil {
 		t.Fatalf("test config: %v", err)
@@ -127,6 +128,7 @@ func start(t testing.TB, dbURL string, db *sqlx.DB, mutate []func(*config.Config
 	if err != nil {
 		t.Fatalf("build app: %v", err)
 	}
+	a.Start()
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -135,6 +137,7 @@ func start(t testing.TB, dbURL string, db *sqlx.DB, mutate []func(*config.Config
 		}
 	}()
 	t.Cleanup(func() {
+		a.Close()
 		_ = a.Fiber.ShutdownWithTimeout(5 * time.Second)
 		<-done
 		if t.Failed() {

@@ -13,6 +13,7 @@ import (
 	"github.com/gwd-jst/forumjst/internal/apperr"
 	"github.com/gwd-jst/forumjst/internal/meetings"
 	"github.com/gwd-jst/forumjst/internal/model"
+	"github.com/gwd-jst/forumjst/internal/notes"
 	"github.com/gwd-jst/forumjst/internal/store"
 )
 
@@ -169,6 +170,8 @@ type meetingPageData struct {
 	Before   int64 // where the previous archive page starts
 	Next     int64 // seq to continue from, 0 if none
 	ClientID string
+	// Extras: the meeting's notes, files and attendance (internal/notes).
+	Extras notes.Overview
 }
 
 const chatPage = 50
@@ -203,6 +206,9 @@ func (s *server) renderMeeting(c *fiber.Ctx, o pageOpts) error {
 		d.Next = msgs[len(msgs)-1].Seq
 	}
 	d.Messages = msgs
+	if d.Extras, err = s.Notes.Overview(c.UserContext(), actor(c), id); err != nil {
+		return err
+	}
 	o.Title, o.Nav = m.Title, "index"
 	return s.render(c, "meeting", o, d)
 }

@@ -25,6 +25,8 @@ func (s *server) pageRoutes(app *fiber.App) {
 	s.forumPageRoutes(app)
 	s.moderationPageRoutes(app)
 	s.meetingPageRoutes(app)
+	s.notificationPageRoutes(app)
+	s.notePageRoutes(app)
 	s.adminRoutes(app.Group("/admin"))
 }
 

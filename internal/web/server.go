@@ -16,8 +16,11 @@ import (
 	"github.com/gwd-jst/forumjst/internal/config"
 	"github.com/gwd-jst/forumjst/internal/forum"
 	"github.com/gwd-jst/forumjst/internal/i18n"
+	"github.com/gwd-jst/forumjst/internal/live"
 	"github.com/gwd-jst/forumjst/internal/meetings"
 	"github.com/gwd-jst/forumjst/internal/moderation"
+	"github.com/gwd-jst/forumjst/internal/notes"
+	"github.com/gwd-jst/forumjst/internal/notify"
 )
 
 // Deps is everything the web layer needs, wired in main.
@@ -29,6 +32,9 @@ type Deps struct {
 	Forum    *forum.Service
 	Mod      *moderation.Service
 	Meetings *meetings.Service
+	Notes    *notes.Service
+	Live     *live.Hub
+	Notify   *notify.Service
 	Catalog  *i18n.Catalog
 	Registry *prometheus.Registry
 }
@@ -64,11 +70,17 @@ func New(d Deps) (*fiber.App, error) {
 		// Only configured proxies' X-Forwarded-For is believed; otherwise c.IP() is the socket's.
 		EnableTrustedProxyCheck: true,
 		TrustedProxies:          d.Config.TrustedProxies,
+		// Multipart bodies stay raw until a handler asks: uploads are parsed by
+		// files.go, streamed into the upload directory, never into /tmp.
+		DisablePreParseMultipartForm: true,
 	}
 	if len(d.Config.TrustedProxies) > 0 {
 		fc.ProxyHeader = fiber.HeaderXForwardedFor
 	}
 	app := fiber.New(fc)
+	// Upload routes alone may send bodies up to FORUM_MAX_UPLOAD_BYTES (decided
+	// from the headers, before the body is read); see files.go.
+	app.Server().HeaderReceived = s.requestLimits
 
 	// recover sits inside requestContext so a panic is logged and counted as a 500.
 	app.Use(s.requestContext)
@@ -83,11 +95,15 @@ func New(d Deps) (*fiber.App, error) {
 		return c.Redirect(s.static.URL("img/favicon.svg"), fiber.StatusMovedPermanently)
 	})
 
+	s.wsRoutes(app)
+
 	api := app.Group("/api/v1")
 	s.apiRoutes(api)
 	s.forumAPIRoutes(api)
 	s.moderationAPIRoutes(api)
 	s.meetingAPIRoutes(api)
+	s.notificationAPIRoutes(api)
+	s.noteAPIRoutes(api)
 	api.Use(func(c *fiber.Ctx) error { return fiber.ErrNotFound })
 	s.pageRoutes(app)
 

@@ -47,6 +47,8 @@ func newViews(st *staticFiles) (*views, error) {
 		"eqi64": func(a *int64, b int64) bool { return a != nil && *a == b },
 		"query": url.QueryEscape,
 		"list":  func(items ...string) []string { return items },
+		// filesize writes a byte count as people read it: filesize .Size $.Lang.
+		"filesize": humanSize,
 		// safeHTML marks text that was sanitized by package markup when it was
 		// written; it is never applied to anything else.
 		"safeHTML": func(s string) template.HTML { return template.HTML(s) },
@@ -104,6 +106,7 @@ type Page struct {
 	Errors  map[string]string // per-field messages, already translated
 	Form    map[string]string // submitted values, re-shown after an error
 	IsAdmin bool
+	Unread  int // unread notifications, for the header
 }
 
 type pageOpts struct {
@@ -123,7 +126,7 @@ func (s *server) render(c *fiber.Ctx, name string, o pageOpts, data any) error {
 	p := Page{Title: o.Title, Tr: s.Catalog.Printer(l), Lang: l, Nav: o.Nav, Path: c.Path(), Data: data,
 		Errors: o.Errors, Form: o.Form, Flash: s.takeFlash(c)}
 	if pr := principal(c); pr != nil {
-		p.User, p.Actor, p.CSRF, p.IsAdmin = &pr.User, pr.Actor, pr.CSRFToken, pr.Actor.IsAdmin()
+		p.User, p.Actor, p.CSRF, p.IsAdmin, p.Unread = &pr.User, pr.Actor, pr.CSRFToken, pr.Actor.IsAdmin(), pr.UnreadNotifications
 	}
 	var buf bytes.Buffer
 	if err := t.ExecuteTemplate(&buf, "layout", p); err != nil {

@@ -1,0 +1,483 @@
+package live
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/fasthttp/websocket"
+
+	"github.com/gwd-jst/forumjst/internal/access"
+	"github.com/gwd-jst/forumjst/internal/apperr"
+	"github.com/gwd-jst/forumjst/internal/meetings"
+	"github.com/gwd-jst/forumjst/internal/store"
+	"github.com/gwd-jst/forumjst/internal/topic"
+)
+
+// Close codes beyond RFC 6455's.
+const (
+	closeNormal     = websocket.CloseNormalClosure
+	closeGoingAway  = websocket.CloseGoingAway
+	closeSessionEnd = 4001 // the session was ended or expired: log in again
+	closeTooSlow    = 4008 // the queue filled up: reconnect and resume with since_seq
+)
+
+const (
+	// ReadLimit is the largest frame a client may send (SPEC §5).
+	ReadLimit    = 16 << 10
+	writeTimeout = 10 * time.Second
+	closeGrace   = time.Second // for the close frame before the socket is closed
+	maxTopics    = 50          // per connection
+)
+
+// Session re-validates a connection's session; it returns the actor as of now,
+// or apperr.ErrUnauthenticated once the session is gone.
+type Session func(ctx context.Context) (*access.Actor, error)
+
+// Conn is one websocket connection. Its reader goroutine (Serve's caller)
+// handles client frames; exactly one writer goroutine writes to the socket.
+type Conn struct {
+	h       *Hub
+	ws      *websocket.Conn
+	raw     net.Conn // the TCP connection itself (see hardClose)
+	who     atomic.Pointer[access.Actor]
+	session Session
+
+	out       *queue
+	done      chan struct{} // closed by close(): the writer sends the close frame
+	finished  chan struct{} // closed when Serve has returned
+	closeOnce sync.Once
+	closeCode int
+	closeText string
+
+	mu     sync.Mutex
+	topics map[string]*topicState
+
+	// self is how the user appears in presence lists; loaded by the reader
+	// goroutine before its first meeting subscription, read under topic locks.
+	self *store.PresentUser
+}
+
+func (c *Conn) actor() *access.Actor { return c.who.Load() }
+
+// Serve runs a connection until it ends. The caller (the web layer) has checked
+// the session and the Origin before upgrading.
+func (h *Hub) Serve(ws *websocket.Conn, a *access.Actor, session Session) {
+	c := &Conn{h: h, ws: ws, raw: rawConn(ws), session: session, out: newQueue(h.set.QueueFrames),
+		done: make(chan struct{}), finished: make(chan struct{}), topics: map[string]*topicState{}}
+	c.who.Store(a)
+	defer close(c.finished)
+	if !h.register(c) {
+		_ = ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(closeGoingAway, "server shutting down"), time.Now().Add(time.Second))
+		_ = ws.Close()
+		return
+	}
+	writerDone := make(chan struct{})
+	go func() { defer close(writerDone); c.writeLoop() }()
+	c.readLoop()
+	c.close(closeNormal, "")
+	<-writerDone
+	c.mu.Lock()
+	names := make([]string, 0, len(c.topics))
+	for name := range c.topics {
+		names = append(names, name)
+	}
+	c.mu.Unlock()
+	for _, name := range names {
+		c.unsubscribe(name)
+	}
+	h.unregister(c)
+}
+
+// close asks the writer to send a close frame and end the connection. Safe to
+// call from anywhere, any number of times; the first code wins.
+func (c *Conn) close(code int, text string) {
+	c.closeOnce.Do(func() {
+		c.closeCode, c.closeText = code, text
+		if code == closeTooSlow {
+			c.h.metrics.slowCloses.Inc()
+		}
+		close(c.done)
+		// The writer may be blocked writing to a peer that stopped reading
+		// (its socket buffer full): the close frame gets a moment, then the
+		// socket is closed under the blocked write. A stalled peer usually
+		// sees the connection end without the frame; it resumes all the same.
+		time.AfterFunc(closeGrace, c.hardClose)
+	})
+}
+
+// offer queues a frame without waiting; false means the queue is full.
+func (c *Conn) offer(frame []byte) bool {
+	select {
+	case <-c.done:
+		return true // closing: nothing more will be written anyway
+	default:
+	}
+	if !c.out.offer(frame) {
+		return false
+	}
+	c.h.metrics.frames.Inc()
+	return true
+}
+
+// send queues a frame for the reader goroutine's own answers (replays, acks):
+// it waits for room, since the reader is this connection's alone to block.
+func (c *Conn) send(frame []byte) bool {
+	for !c.out.offer(frame) {
+		select {
+		case <-c.out.room:
+		case <-c.done:
+			return false
+		}
+	}
+	c.h.metrics.frames.Inc()
+	return true
+}
+
+func (c *Conn) sendJSON(v any) bool { return c.send(encode(v)) }
+
+func (c *Conn) writeLoop() {
+	ping := time.NewTicker(c.h.set.PingEvery)
+	defer ping.Stop()
+	recheck := time.NewTicker(c.h.set.RecheckSession)
+	defer recheck.Stop()
+	defer c.hardClose() // ends the reader's blocked read
+	var batch [][]byte
+	for {
+		select {
+		case <-c.out.ready:
+			batch = c.out.take(batch)
+			for _, frame := range batch {
+				_ = c.ws.SetWriteDeadline(time.Now().Add(writeTimeout))
+				if err := c.ws.WriteMessage(websocket.TextMessage, frame); err != nil {
+					c.close(closeNormal, "")
+					return
+				}
+			}
+		case <-ping.C:
+			if err := c.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(writeTimeout)); err != nil {
+				c.close(closeNormal, "")
+				return
+			}
+		case <-recheck.C:
+			c.recheckSession()
+		case <-c.done:
+			msg := websocket.FormatCloseMessage(c.closeCode, c.closeText)
+			_ = c.ws.WriteControl(websocket.CloseMessage, msg, time.Now().Add(time.Second))
+			return
+		}
+	}
+}
+
+// hardClose closes the TCP connection, ending any blocked read or write.
+// fasthttp's hijacked connection ignores Close (fasthttp closes the socket when
+// the handler returns, and pools the wrapper), so this holds the socket itself,
+// taken at the start. Closing it twice is harmless.
+func (c *Conn) hardClose() { _ = c.raw.Close() }
+
+// rawConn unwraps fasthttp's hijacked connection.
+func rawConn(ws *websocket.Conn) net.Conn {
+	nc := ws.UnderlyingConn()
+	if u, ok := nc.(interface{ UnsafeConn() net.Conn }); ok {
+		return u.UnsafeConn()
+	}
+	return nc
+}
+
+// recheckSession ends the connection when its session is gone and refreshes
+// the actor otherwise (memberships may have changed), dropping topics it may
+// no longer read.
+func (c *Conn) recheckSession() {
+	ctx, cancel := context.WithTimeout(c.h.ctx, 5*time.Second)
+	defer cancel()
+	a, err := c.session(ctx)
+	if errors.Is(err, apperr.ErrUnauthenticated) {
+		c.close(closeSessionEnd, "session ended")
+		return
+	}
+	if err != nil {
+		return // the database is away; try again next time
+	}
+	c.who.Store(a)
+	c.mu.Lock()
+	ts := make([]*topicState, 0, len(c.topics))
+	for _, t := range c.topics {
+		ts = append(ts, t)
+	}
+	c.mu.Unlock()
+	for _, t := range ts {
+		if t.feed.authorize(ctx, a, t.id) != nil {
+			c.drop(t.name)
+		}
+	}
+}
+
+// drop ends a subscription the connection may no longer read, telling it so.
+func (c *Conn) drop(name string) {
+	c.unsubscribe(name)
+	c.offer(encode(errorFrame{Type: "error", Code: "not_found", Ref: name, Message: "this topic is no longer available"}))
+}
+
+func (c *Conn) readLoop() {
+	pongWait := c.h.set.PingEvery * 5 / 2
+	c.ws.SetReadLimit(ReadLimit)
+	_ = c.ws.SetReadDeadline(time.Now().Add(pongWait))
+	c.ws.SetPongHandler(func(string) error { return c.ws.SetReadDeadline(time.Now().Add(pongWait)) })
+	for {
+		kind, data, err := c.ws.ReadMessage()
+		if err != nil {
+			if errors.Is(err, websocket.ErrReadLimit) {
+				c.close(websocket.CloseMessageTooBig, "frame larger than 16 KiB")
+			}
+			return
+		}
+		_ = c.ws.SetReadDeadline(time.Now().Add(pongWait))
+		if kind != websocket.TextMessage {
+			c.sendJSON(errorFrame{Type: "error", Code: "bad_request", Message: "text frames of JSON only"})
+			continue
+		}
+		c.handle(data)
+		select {
+		case <-c.done:
+			return
+		default:
+		}
+	}
+}
+
+// clientFrame is every field any client frame may carry.
+type clientFrame struct {
+	Type      string `json:"type"`
+	Topic     string `json:"topic"`
+	SinceSeq  *int64 `json:"since_seq"`
+	MeetingID int64  `json:"meeting_id"`
+	ClientID  string `json:"client_id"`
+	Body      string `json:"body"`
+}
+
+type errorFrame struct {
+	Type    string `json:"type"`
+	Code    string `json:"code"`
+	Ref     string `json:"ref,omitempty"`
+	Message string `json:"message,omitempty"`
+	// RetryAfter is set on rate_limited: seconds until a send may succeed.
+	RetryAfter int `json:"retry_after,omitempty"`
+}
+
+type ackFrame struct {
+	Type     string `json:"type"`
+	ClientID string `json:"client_id"`
+	ID       int64  `json:"id"`
+	Seq      int64  `json:"seq"`
+}
+
+type subscribedFrame struct {
+	Type  string `json:"type"`
+	Topic string `json:"topic"`
+	Seq   int64  `json:"seq"`
+	State any    `json:"state,omitempty"`
+}
+
+func (c *Conn) handle(data []byte) {
+	var f clientFrame
+	if err := json.Unmarshal(data, &f); err != nil {
+		c.sendJSON(errorFrame{Type: "error", Code: "bad_request", Message: "not a JSON object"})
+		return
+	}
+	switch f.Type {
+	case "ping":
+		c.sendJSON(map[string]string{"type": "pong"})
+	case "subscribe":
+		c.subscribe(f.Topic, f.SinceSeq)
+	case "unsubscribe":
+		c.unsubscribe(f.Topic)
+	case "chat.send":
+		c.chatSend(f)
+	default:
+		c.sendJSON(errorFrame{Type: "error", Code: "bad_request", Ref: f.Type, Message: "unknown frame type"})
+	}
+}
+
+func (c *Conn) chatSend(f clientFrame) {
+	ctx, cancel := context.WithTimeout(c.h.ctx, 10*time.Second)
+	defer cancel()
+	msg, _, err := c.h.meetings.Send(ctx, c.actor(), f.MeetingID, f.ClientID, f.Body)
+	if err != nil {
+		c.sendJSON(sendError(err, f.ClientID))
+		if code := sendError(err, "").Code; code == "internal" {
+			c.h.log.Error("chat send over websocket", "meeting", f.MeetingID, "err", err)
+		}
+		return
+	}
+	// Send returned after commit: the message is durable, and its hint is out.
+	c.sendJSON(ackFrame{Type: "chat.ack", ClientID: msg.ClientID, ID: msg.ID, Seq: msg.Seq})
+}
+
+// sendError maps a service error onto SPEC §5's error codes.
+func sendError(err error, ref string) errorFrame {
+	e := errorFrame{Type: "error", Ref: ref}
+	var denied *apperr.Denied
+	var limited *apperr.RateLimited
+	var invalid *apperr.Validation
+	switch {
+	case errors.Is(err, apperr.ErrNotFound):
+		e.Code, e.Message = "not_found", "no such meeting"
+	case errors.As(err, &denied) && denied.Code == meetings.ErrNotLive.Code:
+		e.Code, e.Message = "meeting_not_live", denied.Message
+	case errors.As(err, &denied): // muted, for one
+		e.Code, e.Message = "forbidden", denied.Message
+	case errors.Is(err, apperr.ErrForbidden), errors.Is(err, apperr.ErrUnauthenticated):
+		e.Code, e.Message = "forbidden", "you may not write in this meeting"
+	case errors.As(err, &limited):
+		e.Code, e.Message = "rate_limited", "too many messages; wait a moment"
+		e.RetryAfter = int((limited.RetryAfter + time.Second - 1) / time.Second)
+	case errors.Is(err, meetings.ErrTooLong):
+		e.Code, e.Message = "too_long", "a message has 1 to 4,000 characters"
+	case errors.As(err, &invalid):
+		e.Code, e.Message = "bad_request", "meeting_id and a UUID client_id are required"
+	default:
+		e.Code, e.Message = "internal", "the message was not stored; send it again"
+	}
+	return e
+}
+
+// subscribe replays a topic's log after since_seq from the database, then joins
+// the live stream at exactly the point the replay reached: no gap, no repeat.
+func (c *Conn) subscribe(name string, since *int64) {
+	kind, id, err := topic.Parse(name)
+	if err != nil || kind == topic.User {
+		c.sendJSON(errorFrame{Type: "error", Code: "bad_request", Ref: name, Message: "topics are meeting:ID, thread:ID or group:ID"})
+		return
+	}
+	ctx, cancel := context.WithTimeout(c.h.ctx, 30*time.Second)
+	defer cancel()
+	f := c.h.feeds[kind]
+	if err := f.authorize(ctx, c.actor(), id); err != nil {
+		c.sendJSON(errorFrame{Type: "error", Code: "not_found", Ref: name})
+		return
+	}
+	c.unsubscribe(name) // a second subscribe restarts from its since_seq
+	c.mu.Lock()
+	n := len(c.topics)
+	c.mu.Unlock()
+	if n >= maxTopics {
+		c.sendJSON(errorFrame{Type: "error", Code: "bad_request", Ref: name, Message: fmt.Sprintf("at most %d topics per connection", maxTopics)})
+		return
+	}
+	_, tracked := f.(presenceFeed)
+	if tracked && c.self == nil {
+		me, err := store.GetPresentUser(ctx, c.h.db, c.actor().UserID)
+		if err != nil {
+			c.sendJSON(errorFrame{Type: "error", Code: "internal", Ref: name, Message: "subscribe again"})
+			return
+		}
+		c.self = &me
+	}
+	t := c.h.acquire(name, kind, id)
+	select {
+	case <-t.ready:
+	case <-ctx.Done():
+		c.h.release(t)
+		return
+	}
+	if t.initErr != nil {
+		c.h.release(t)
+		c.sendJSON(errorFrame{Type: "error", Code: "not_found", Ref: name})
+		return
+	}
+	if !c.join(ctx, t, since) {
+		c.h.release(t)
+		return
+	}
+	c.mu.Lock()
+	c.topics[name] = t
+	c.mu.Unlock()
+	if tracked {
+		c.h.joined(name, c.actor().UserID)
+	}
+}
+
+// join replays and then adds the connection to the topic's subscribers.
+func (c *Conn) join(ctx context.Context, t *topicState, since *int64) bool {
+	lf, hasLog := t.feed.(logFeed)
+	cursor := int64(-1) // no since_seq: start at the live edge, no replay
+	if since != nil && hasLog {
+		cursor = max(*since, 0)
+	}
+	for {
+		// 1. Replay from the database, outside the topic's lock.
+		for cursor >= 0 {
+			entries, err := lf.log(ctx, t.name, t.id, cursor, logPage)
+			if err != nil {
+				c.h.log.Warn("live replay", "topic", t.name, "err", err)
+				c.sendJSON(errorFrame{Type: "error", Code: "internal", Ref: t.name, Message: "replay failed; subscribe again"})
+				return false
+			}
+			for _, e := range entries {
+				if !c.send(encode(e.frame)) {
+					return false
+				}
+				cursor = e.seq
+			}
+			if len(entries) < logPage {
+				break
+			}
+		}
+		if c.h.afterReplay != nil {
+			c.h.afterReplay(t.name)
+		}
+		// 2. Under the lock, bridge what the topic delivered meanwhile from
+		// its ring; if the ring no longer reaches back, replay again.
+		t.mu.Lock()
+		if cursor < 0 {
+			cursor = t.seq
+		}
+		missed, ok := t.ringSince(cursor)
+		if !ok {
+			t.mu.Unlock()
+			continue
+		}
+		for _, f := range missed {
+			if !c.offer(f.frame) {
+				t.mu.Unlock()
+				c.close(closeTooSlow, "too slow")
+				return false
+			}
+		}
+		cursor = max(cursor, t.seq)
+		t.subs[c] = &subscription{cursor: cursor}
+		summary, extra := t.feed.greeting(t.name, t.id, t.state, c)
+		ok = c.offer(encode(subscribedFrame{Type: "subscribed", Topic: t.name, Seq: cursor, State: summary}))
+		for _, f := range extra {
+			ok = ok && c.offer(encode(f))
+		}
+		t.mu.Unlock()
+		if !ok {
+			c.close(closeTooSlow, "too slow")
+			return false
+		}
+		return true
+	}
+}
+
+func (c *Conn) unsubscribe(name string) {
+	c.mu.Lock()
+	t := c.topics[name]
+	delete(c.topics, name)
+	c.mu.Unlock()
+	if t == nil {
+		return
+	}
+	t.mu.Lock()
+	delete(t.subs, c)
+	t.mu.Unlock()
+	if _, tracked := t.feed.(presenceFeed); tracked {
+		c.h.left(t.name, c.actor().UserID)
+	}
+	c.h.release(t)
+}

@@ -1,0 +1,437 @@
+// Package live is the websocket side of the forum (SPEC §5): a hub of topics
+// (meeting:ID, thread:ID, group:ID and each user's own), the connections that
+// follow them, and the PostgreSQL LISTEN/NOTIFY bridge between instances.
+//
+// The database is the only source of what gets delivered. A service that
+// commits a change tells the hub "topic T changed, its log is at seq N" (a
+// hint, through topic.Notifier); the hub of every instance then reads what it
+// has not yet delivered from the database and sends it to its subscribers,
+// encoded once. Because a meeting's seq is gap-free and in commit order, a
+// topic that always reads "seq > last delivered" can neither skip nor repeat a
+// message, however hints are lost, duplicated or coalesced.
+//
+// The package knows nothing of HTTP: the web layer upgrades the request and
+// hands the socket to Serve.
+package live
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jmoiron/sqlx"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/gwd-jst/forumjst/internal/forum"
+	"github.com/gwd-jst/forumjst/internal/meetings"
+	"github.com/gwd-jst/forumjst/internal/notes"
+	"github.com/gwd-jst/forumjst/internal/notify"
+	"github.com/gwd-jst/forumjst/internal/store"
+	"github.com/gwd-jst/forumjst/internal/topic"
+)
+
+// Settings tune the hub; zero values take the defaults.
+type Settings struct {
+	// QueueFrames bounds each connection's outgoing queue; a subscriber that
+	// falls this far behind is closed with 4008 (default 512).
+	QueueFrames int
+	// RingFrames is how many recent log frames a topic keeps so a subscriber
+	// finishing its replay can catch up without another query (default 256).
+	RingFrames int
+	// SafetyPoll re-reads every active topic this often, in case a hint was
+	// lost while the database was unreachable (default 30 s).
+	SafetyPoll time.Duration
+	// PingEvery is the websocket ping interval; a peer silent for 2.5× this is
+	// dropped (default 25 s).
+	PingEvery time.Duration
+	// RecheckSession re-validates each connection's session this often
+	// (default 2 min), so a logout or a lost membership ends live access too.
+	RecheckSession time.Duration
+}
+
+func (s *Settings) defaults() {
+	if s.QueueFrames <= 0 {
+		s.QueueFrames = 512
+	}
+	if s.RingFrames <= 0 {
+		s.RingFrames = 256
+	}
+	if s.SafetyPoll <= 0 {
+		s.SafetyPoll = 30 * time.Second
+	}
+	if s.PingEvery <= 0 {
+		s.PingEvery = 25 * time.Second
+	}
+	if s.RecheckSession <= 0 {
+		s.RecheckSession = 2 * time.Minute
+	}
+}
+
+// Deps are the hub's collaborators.
+type Deps struct {
+	DB       *sqlx.DB
+	DSN      string // for the LISTEN connection; empty disables the bridge
+	Log      *slog.Logger
+	Meetings *meetings.Service
+	Forum    *forum.Service
+	Notify   *notify.Service
+	Notes    *notes.Service
+	Registry prometheus.Registerer
+	Settings Settings
+}
+
+// Hub holds this instance's topics and connections.
+type Hub struct {
+	db       *sqlx.DB
+	log      *slog.Logger
+	meetings *meetings.Service
+	notify   *notify.Service
+	set      Settings
+	feeds    map[string]feed
+	instance string // identifies this process in live_presence
+	bridge   *bridge
+	metrics  *hubMetrics
+
+	ctx    context.Context // ends when the hub closes
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	mu       sync.Mutex
+	topics   map[string]*topicState
+	conns    map[*Conn]struct{}
+	users    map[int64]map[*Conn]struct{}
+	presence map[string]map[int64]int // topic → user → connections here
+	pushed   map[int64][]int64        // user → notification ids pushed lately
+	closed   bool
+
+	presenceMu sync.Mutex // orders presence writes so join/leave cannot swap
+
+	// afterReplay, when set (tests only), runs between a subscriber's replay
+	// and its joining the live stream: the window the ring exists to bridge.
+	afterReplay func(topic string)
+}
+
+// New builds a hub; Start begins its background work.
+func New(d Deps) *Hub {
+	d.Settings.defaults()
+	ctx, cancel := context.WithCancel(context.Background())
+	h := &Hub{
+		db: d.DB, log: d.Log, meetings: d.Meetings, notify: d.Notify, set: d.Settings,
+		instance: uuid.NewString(), metrics: newHubMetrics(d.Registry),
+		ctx: ctx, cancel: cancel,
+		topics: map[string]*topicState{}, conns: map[*Conn]struct{}{},
+		users: map[int64]map[*Conn]struct{}{}, presence: map[string]map[int64]int{}, pushed: map[int64][]int64{},
+	}
+	h.feeds = map[string]feed{
+		topic.Meeting: meetingFeed{h: h},
+		topic.Thread:  threadFeed{db: d.DB, forum: d.Forum},
+		topic.Group:   groupFeed{db: d.DB, forum: d.Forum},
+		topic.Note:    noteFeed{h: h, notes: d.Notes},
+	}
+	if d.DSN != "" {
+		h.bridge = newBridge(d.DB, d.DSN, d.Log, h)
+	}
+	return h
+}
+
+// Start runs the LISTEN bridge and the periodic safety poll until Close.
+func (h *Hub) Start() {
+	if h.bridge != nil {
+		h.wg.Add(2)
+		go func() { defer h.wg.Done(); h.bridge.listen(h.ctx) }()
+		go func() { defer h.wg.Done(); h.bridge.send(h.ctx) }()
+	}
+	h.wg.Add(1)
+	go func() { defer h.wg.Done(); h.housekeeping() }()
+}
+
+// Close ends every connection with 1001 (clients reconnect, possibly to another
+// instance), stops background work and removes this instance's presence.
+func (h *Hub) Close() {
+	h.mu.Lock()
+	h.closed = true
+	conns := make([]*Conn, 0, len(h.conns))
+	for c := range h.conns {
+		conns = append(conns, c)
+	}
+	h.mu.Unlock()
+	for _, c := range conns {
+		c.close(closeGoingAway, "server shutting down")
+	}
+	for _, c := range conns {
+		<-c.finished
+	}
+	h.cancel()
+	h.wg.Wait()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := store.ClearPresence(ctx, h.db, h.instance); err != nil {
+		h.log.Warn("clear presence at shutdown", "err", err)
+	}
+}
+
+// Notify implements topic.Notifier for the services: the change is announced
+// to this instance's topic at once and to the other instances through NOTIFY.
+func (h *Hub) Notify(_ context.Context, name string, seq int64) {
+	h.hint(name, seq, seq == 0)
+	if h.bridge != nil {
+		h.bridge.publish(name, seq, seq == 0)
+	}
+}
+
+// hint wakes a topic that this instance follows: its log loop when seq is newer
+// than what it delivered, its state loop when state changed.
+func (h *Hub) hint(name string, seq int64, state bool) {
+	if kind, userID, err := topic.Parse(name); err == nil && kind == topic.User {
+		h.push(userID, seq)
+		return
+	}
+	h.mu.Lock()
+	t := h.topics[name]
+	h.mu.Unlock()
+	if t == nil {
+		return
+	}
+	if seq > t.latest.Load() {
+		t.wakeLog()
+	}
+	if state {
+		t.wakeState()
+	}
+}
+
+// refreshAll re-reads every active topic: after the listener reconnected
+// (notifications may have been missed) and periodically as a safety net.
+func (h *Hub) refreshAll() {
+	h.mu.Lock()
+	ts := make([]*topicState, 0, len(h.topics))
+	for _, t := range h.topics {
+		ts = append(ts, t)
+	}
+	h.mu.Unlock()
+	for _, t := range ts {
+		t.wakeLog()
+		t.wakeState()
+	}
+}
+
+func (h *Hub) housekeeping() {
+	tick := time.NewTicker(h.set.SafetyPoll)
+	defer tick.Stop()
+	for {
+		select {
+		case <-h.ctx.Done():
+			return
+		case <-tick.C:
+		}
+		ctx, cancel := context.WithTimeout(h.ctx, 10*time.Second)
+		// Entries of an instance that has not refreshed for four polls are
+		// gone (it crashed); Present only counts entries of the last two.
+		if err := store.TouchPresence(ctx, h.db, h.instance, time.Now().Add(-4*h.set.SafetyPoll)); err != nil {
+			h.log.Warn("refresh presence", "err", err)
+		}
+		cancel()
+		h.refreshAll()
+	}
+}
+
+// acquire returns the topic, creating it (and its loops) on first use. Every
+// acquire is paired with a release.
+func (h *Hub) acquire(name, kind string, id int64) *topicState {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	t := h.topics[name]
+	if t == nil {
+		t = newTopic(h, name, kind, id, h.feeds[kind])
+		h.topics[name] = t
+		h.metrics.topics.Inc()
+		t.start()
+	}
+	t.refs++
+	return t
+}
+
+func (h *Hub) release(t *topicState) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	t.refs--
+	if t.refs == 0 {
+		delete(h.topics, t.name)
+		h.metrics.topics.Dec()
+		t.stop()
+	}
+}
+
+func (h *Hub) register(c *Conn) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.closed {
+		return false
+	}
+	h.conns[c] = struct{}{}
+	uid := c.actor().UserID
+	if h.users[uid] == nil {
+		h.users[uid] = map[*Conn]struct{}{}
+	}
+	h.users[uid][c] = struct{}{}
+	h.metrics.conns.Inc()
+	return true
+}
+
+func (h *Hub) unregister(c *Conn) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	delete(h.conns, c)
+	uid := c.actor().UserID
+	delete(h.users[uid], c)
+	if len(h.users[uid]) == 0 {
+		delete(h.users, uid)
+		delete(h.pushed, uid)
+	}
+	h.metrics.conns.Dec()
+}
+
+// toUser sends a frame to every connection of a user on this instance (their
+// own notifications arrive without subscribing).
+func (h *Hub) toUser(userID int64, frame []byte) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for c := range h.users[userID] {
+		if !c.offer(frame) {
+			c.close(closeTooSlow, "too slow")
+		}
+	}
+}
+
+type notificationFrame struct {
+	Type         string              `json:"type"`
+	Notification notify.Notification `json:"notification"`
+}
+
+// push sends a user's new notification to their connections here, once: the
+// local hint and its NOTIFY echo both arrive.
+func (h *Hub) push(userID, id int64) {
+	h.mu.Lock()
+	_, here := h.users[userID]
+	seen := slices.Contains(h.pushed[userID], id)
+	if here && !seen {
+		recent := append(h.pushed[userID], id)
+		h.pushed[userID] = recent[max(0, len(recent)-32):]
+	}
+	h.mu.Unlock()
+	if !here || seen || h.notify == nil {
+		return
+	}
+	go func() {
+		ctx, cancel := context.WithTimeout(h.ctx, 5*time.Second)
+		defer cancel()
+		n, err := h.notify.ForPush(ctx, userID, id)
+		if err != nil {
+			h.log.Warn("live notification", "user", userID, "notification", id, "err", err)
+			return
+		}
+		h.toUser(userID, encode(notificationFrame{Type: "notification", Notification: n}))
+	}()
+}
+
+// joined and left keep this instance's presence rows: one per (topic, user)
+// however many tabs, written when the first tab arrives and the last one goes.
+func (h *Hub) joined(name string, userID int64) {
+	h.mu.Lock()
+	if h.presence[name] == nil {
+		h.presence[name] = map[int64]int{}
+	}
+	h.presence[name][userID]++
+	first := h.presence[name][userID] == 1
+	h.mu.Unlock()
+	if first {
+		h.writePresence(name, userID, true)
+	}
+}
+
+func (h *Hub) left(name string, userID int64) {
+	h.mu.Lock()
+	h.presence[name][userID]--
+	last := h.presence[name][userID] == 0
+	if last {
+		delete(h.presence[name], userID)
+		if len(h.presence[name]) == 0 {
+			delete(h.presence, name)
+		}
+	}
+	h.mu.Unlock()
+	if last {
+		h.writePresence(name, userID, false)
+	}
+}
+
+func (h *Hub) writePresence(name string, userID int64, join bool) {
+	h.presenceMu.Lock()
+	defer h.presenceMu.Unlock()
+	// The row must match the count at the moment of writing: a join and a
+	// leave racing here are applied in the order of the final count.
+	h.mu.Lock()
+	present := h.presence[name][userID] > 0
+	h.mu.Unlock()
+	if present != join {
+		return // a later call will write the current truth
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	var err error
+	if join {
+		err = store.JoinPresence(ctx, h.db, h.instance, name, userID)
+	} else {
+		err = store.LeavePresence(ctx, h.db, h.instance, name, userID)
+	}
+	if err != nil {
+		h.log.Warn("write presence", "topic", name, "user", userID, "err", err)
+		return
+	}
+	h.Notify(ctx, name, 0)
+}
+
+// present lists the people on a topic. Entries of the last two refresh rounds
+// count: a crashed instance's people leave within a minute.
+func (h *Hub) present(ctx context.Context, name string) ([]store.PresentUser, error) {
+	return store.Present(ctx, h.db, name, time.Now().Add(-2*h.set.SafetyPoll-5*time.Second))
+}
+
+// encode marshals a frame once; every subscriber gets the same bytes.
+func encode(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		// Frames are plain structs of strings and numbers; failing here is a bug.
+		panic("live: encode frame: " + err.Error())
+	}
+	return b
+}
+
+type hubMetrics struct {
+	conns, topics prometheus.Gauge
+	frames        prometheus.Counter
+	slowCloses    prometheus.Counter
+	hintsIn       prometheus.Counter
+	notifies      prometheus.Counter
+}
+
+func newHubMetrics(reg prometheus.Registerer) *hubMetrics {
+	m := &hubMetrics{
+		conns:      prometheus.NewGauge(prometheus.GaugeOpts{Name: "forumjst_live_connections", Help: "Open websocket connections."}),
+		topics:     prometheus.NewGauge(prometheus.GaugeOpts{Name: "forumjst_live_topics", Help: "Topics with at least one subscriber on this instance."}),
+		frames:     prometheus.NewCounter(prometheus.CounterOpts{Name: "forumjst_live_frames_queued_total", Help: "Frames queued to websocket connections."}),
+		slowCloses: prometheus.NewCounter(prometheus.CounterOpts{Name: "forumjst_live_slow_closes_total", Help: "Connections closed with 4008 because their queue was full."}),
+		hintsIn:    prometheus.NewCounter(prometheus.CounterOpts{Name: "forumjst_live_notifications_received_total", Help: "NOTIFY hints received from PostgreSQL."}),
+		notifies:   prometheus.NewCounter(prometheus.CounterOpts{Name: "forumjst_live_notify_statements_total", Help: "NOTIFY statements sent (hints are coalesced)."}),
+	}
+	if reg != nil {
+		reg.MustRegister(m.conns, m.topics, m.frames, m.slowCloses, m.hintsIn, m.notifies)
+	}
+	return m
+}
+
+var _ topic.Notifier = (*Hub)(nil)

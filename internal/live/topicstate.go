@@ -1,0 +1,239 @@
+package live
+
+import (
+	"context"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// topicState is one topic this instance follows. Two loops feed it: the log
+// loop delivers a meeting's chat in seq order as hints arrive; the state loop
+// re-reads the topic's state (status, presence, post count…) and announces
+// what changed. Both deliver under mu, which also guards subscribers joining.
+type topicState struct {
+	h    *Hub
+	name string
+	kind string
+	id   int64
+	feed feed
+
+	refs int // guarded by h.mu
+
+	ready   chan struct{} // closed when the first head read is done
+	initErr error
+
+	mu    sync.Mutex
+	seq   int64 // last log seq delivered to subscribers
+	state any   // last state announced
+	ring  []logFrame
+	subs  map[*Conn]*subscription
+
+	latest   atomic.Int64 // mirror of seq, read without the lock by hint()
+	logWake  chan struct{}
+	stWake   chan struct{}
+	done     chan struct{}
+	stopOnce sync.Once
+}
+
+// subscription is one connection's position in a topic's log.
+type subscription struct {
+	cursor int64 // highest seq queued to the connection
+}
+
+type logFrame struct {
+	seq   int64
+	frame []byte
+}
+
+func newTopic(h *Hub, name, kind string, id int64, f feed) *topicState {
+	return &topicState{h: h, name: name, kind: kind, id: id, feed: f,
+		ready: make(chan struct{}), subs: map[*Conn]*subscription{},
+		logWake: make(chan struct{}, 1), stWake: make(chan struct{}, 1), done: make(chan struct{})}
+}
+
+func (t *topicState) start() {
+	go t.run()
+}
+
+func (t *topicState) stop() { t.stopOnce.Do(func() { close(t.done) }) }
+
+func (t *topicState) wakeLog() {
+	select {
+	case t.logWake <- struct{}{}:
+	default: // a wake is already pending; one read covers both hints
+	}
+}
+
+func (t *topicState) wakeState() {
+	select {
+	case t.stWake <- struct{}{}:
+	default:
+	}
+}
+
+func (t *topicState) ctx() (context.Context, context.CancelFunc) {
+	return context.WithTimeout(t.h.ctx, 10*time.Second)
+}
+
+// run loads the head, then serves both loops until the last subscriber leaves.
+func (t *topicState) run() {
+	ctx, cancel := t.ctx()
+	seq, st, err := t.feed.head(ctx, t.id)
+	cancel()
+	t.seq, t.state, t.initErr = seq, st, err
+	t.latest.Store(seq)
+	close(t.ready)
+	if err != nil {
+		t.h.log.Warn("live topic head", "topic", t.name, "err", err)
+		return
+	}
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { defer wg.Done(); t.stateLoop() }()
+	t.logLoop()
+	wg.Wait()
+}
+
+func (t *topicState) logLoop() {
+	if _, ok := t.feed.(logFeed); !ok {
+		return
+	}
+	for {
+		select {
+		case <-t.done:
+			return
+		case <-t.logWake:
+		}
+		t.pollLog()
+	}
+}
+
+// stateLoop re-reads state at most every 200 ms: a burst of presence changes
+// (a room filling up) becomes a few announcements, not one per person.
+func (t *topicState) stateLoop() {
+	for {
+		select {
+		case <-t.done:
+			return
+		case <-t.stWake:
+		}
+		t.pollState()
+		select {
+		case <-t.done:
+			return
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+// logPage is how many log entries one read fetches (replays use it too).
+const logPage = 500
+
+// livePage bounds what one poll delivers at once: a burst larger than a
+// quarter of a connection's queue would close healthy subscribers that merely
+// had not been scheduled yet. The next page follows at once.
+func (t *topicState) livePage() int { return max(1, min(logPage, t.h.set.QueueFrames/4)) }
+
+// pollLog delivers every committed log entry after the last delivered one.
+func (t *topicState) pollLog() {
+	lf := t.feed.(logFeed)
+	page := t.livePage()
+	for {
+		ctx, cancel := t.ctx()
+		entries, err := lf.log(ctx, t.name, t.id, t.seq, page)
+		cancel()
+		if err != nil {
+			t.h.log.Warn("live topic log", "topic", t.name, "err", err)
+			return // the next hint or the safety poll retries
+		}
+		frames := make([]logFrame, len(entries))
+		for i, e := range entries {
+			frames[i] = logFrame{seq: e.seq, frame: encode(e.frame)}
+		}
+		t.mu.Lock()
+		for _, f := range frames {
+			t.deliverLocked(f.seq, f.frame)
+			t.seq = f.seq
+			t.ring = append(t.ring, f)
+		}
+		if n := len(t.ring) - t.h.set.RingFrames; n > 0 {
+			t.ring = append(t.ring[:0:0], t.ring[n:]...)
+		}
+		t.latest.Store(t.seq)
+		t.mu.Unlock()
+		if len(entries) < page {
+			return
+		}
+		runtime.Gosched() // let the writers drain before the next page
+	}
+}
+
+// pollState announces what changed in the topic's state since the last read.
+func (t *topicState) pollState() {
+	ctx, cancel := t.ctx()
+	_, st, err := t.feed.head(ctx, t.id)
+	cancel()
+	if err != nil {
+		t.h.log.Warn("live topic state", "topic", t.name, "err", err)
+		return
+	}
+	t.mu.Lock()
+	frames, recheck := t.feed.diff(t.name, t.id, t.state, st)
+	t.state = st
+	for _, f := range frames {
+		t.deliverLocked(0, encode(f))
+	}
+	var subs []*Conn
+	if recheck {
+		for c := range t.subs {
+			subs = append(subs, c)
+		}
+	}
+	t.mu.Unlock()
+	// A thread that was hidden or moved may now be out of some subscribers'
+	// reach: they got the update above, and lose the subscription.
+	for _, c := range subs {
+		ctx, cancel := t.ctx()
+		err := t.feed.authorize(ctx, c.actor(), t.id)
+		cancel()
+		if err != nil {
+			c.drop(t.name)
+		}
+	}
+}
+
+// deliverLocked queues a frame to every subscriber; log frames (seq > 0) only
+// to those whose cursor is behind it, so a replayed entry is never repeated.
+func (t *topicState) deliverLocked(seq int64, frame []byte) {
+	for c, s := range t.subs {
+		if seq > 0 {
+			if seq <= s.cursor {
+				continue
+			}
+			s.cursor = seq
+		}
+		if !c.offer(frame) {
+			delete(t.subs, c)
+			c.close(closeTooSlow, "too slow")
+		}
+	}
+}
+
+// ringSince returns the buffered frames after seq, or false when the ring no
+// longer reaches back that far.
+func (t *topicState) ringSince(seq int64) ([]logFrame, bool) {
+	if seq >= t.seq {
+		return nil, true
+	}
+	if len(t.ring) == 0 || t.ring[0].seq > seq+1 {
+		return nil, false
+	}
+	for i, f := range t.ring {
+		if f.seq > seq {
+			return t.ring[i:], true
+		}
+	}
+	return nil, true
+}

@@ -1,0 +1,169 @@
+package live_test
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/fasthttp/websocket"
+	"github.com/google/uuid"
+
+	"github.com/gwd-jst/forumjst/internal/testkit"
+)
+
+const wait = 10 * time.Second
+
+// The basic exchange of SPEC §5: subscribe, send, ack after commit, the message
+// to every subscriber, ping/pong.
+func TestChatOverWebsocket(t *testing.T) {
+	env := testkit.Start(t, dbURL)
+	r := newRoom(t, env)
+	a, b := env.Login(r.member).DialWS(), env.Login(r.moderator).DialWS()
+	for _, ws := range []*testkit.WS{a, b} {
+		ws.Send(map[string]any{"type": "subscribe", "topic": r.topic(), "since_seq": 0})
+		if f := ws.Expect("subscribed", wait); f.Int("seq") != 0 || f.Str("topic") != r.topic() {
+			t.Fatalf("subscribed = %s", f.Raw)
+		}
+	}
+	cid := uuid.NewString()
+	a.Send(map[string]any{"type": "chat.send", "meeting_id": r.meetingID, "client_id": cid, "body": "Dzień dobry, **wszystkim**!"})
+	ack := a.Expect("chat.ack", wait)
+	if ack.Str("client_id") != cid || ack.Int("seq") != 1 || ack.Int("id") == 0 {
+		t.Fatalf("ack = %s", ack.Raw)
+	}
+	for _, ws := range []*testkit.WS{a, b} {
+		m := ws.Expect("chat.message", wait).Message()
+		if m.Seq != 1 || m.ID != ack.Int("id") || m.ClientID != cid || m.BodyHTML != "<p>Dzień dobry, <strong>wszystkim</strong>!</p>\n" || m.Author.ID != r.member.ID {
+			t.Errorf("message = %+v", m)
+		}
+	}
+	a.Send(map[string]any{"type": "ping"})
+	a.Expect("pong", wait)
+}
+
+func subscribe(t *testing.T, ws *testkit.WS, topic string, since int64) testkit.Frame {
+	t.Helper()
+	ws.Send(map[string]any{"type": "subscribe", "topic": topic, "since_seq": since})
+	f := ws.Expect("subscribed", wait)
+	if f.Str("topic") != topic {
+		t.Fatalf("subscribed to %s, want %s", f.Raw, topic)
+	}
+	return f
+}
+
+func chatSend(ws *testkit.WS, meetingID int64, clientID, body string) {
+	ws.Send(map[string]any{"type": "chat.send", "meeting_id": meetingID, "client_id": clientID, "body": body})
+}
+
+// Every failure of SPEC §5 answers with its error code and leaves the
+// connection open; a resend of a client_id answers with the stored message.
+func TestChatErrorsKeepTheConnection(t *testing.T) {
+	env := testkit.Start(t, dbURL)
+	r := newRoom(t, env)
+	member := env.Login(r.member).DialWS()
+	observer := env.Login(r.observer).DialWS()
+	outsider := env.Login(r.outsider).DialWS()
+	scheduled := createMeeting(t, env.Login(r.moderator), r.group.ID, false)
+
+	expectError := func(ws *testkit.WS, code, ref string) {
+		t.Helper()
+		f := ws.Expect("error", wait)
+		if f.Str("code") != code || f.Str("ref") != ref {
+			t.Errorf("error frame = %s, want code %s ref %s", f.Raw, code, ref)
+		}
+	}
+	outsider.Send(map[string]any{"type": "subscribe", "topic": r.topic(), "since_seq": 0})
+	expectError(outsider, "not_found", r.topic())
+	outsider.Send(map[string]any{"type": "subscribe", "topic": "meeting:999999999", "since_seq": 0})
+	expectError(outsider, "not_found", "meeting:999999999")
+	outsider.Send(map[string]any{"type": "subscribe", "topic": "user:1"})
+	expectError(outsider, "bad_request", "user:1")
+
+	cid := uuid.NewString()
+	chatSend(outsider, r.meetingID, cid, "hej")
+	expectError(outsider, "not_found", cid)
+	chatSend(observer, r.meetingID, cid, "hej")
+	expectError(observer, "forbidden", cid)
+	chatSend(member, scheduled, cid, "hej")
+	expectError(member, "meeting_not_live", cid)
+	chatSend(member, r.meetingID, cid, strings.Repeat("ż", 4001))
+	expectError(member, "too_long", cid)
+	chatSend(member, r.meetingID, cid, "   ")
+	expectError(member, "too_long", cid)
+	chatSend(member, r.meetingID, "not-a-uuid", "hej")
+	expectError(member, "bad_request", "not-a-uuid")
+	member.Send(map[string]any{"type": "dance"})
+	expectError(member, "bad_request", "dance")
+	if err := member.Conn.WriteMessage(1, []byte("{not json")); err != nil {
+		t.Fatal(err)
+	}
+	expectError(member, "bad_request", "")
+
+	// The same client_id twice: one stored message, the same ack.
+	chatSend(member, r.meetingID, cid, "pierwsza")
+	first := member.Expect("chat.ack", wait)
+	chatSend(member, r.meetingID, cid, "pierwsza (ponownie)")
+	again := member.Expect("chat.ack", wait)
+	if first.Int("id") != again.Int("id") || first.Int("seq") != again.Int("seq") {
+		t.Errorf("resend acked %s, first %s", again.Raw, first.Raw)
+	}
+	var rows int
+	if err := env.DB.Get(&rows, `SELECT count(*) FROM chat_messages WHERE meeting_id = $1`, r.meetingID); err != nil || rows != 1 {
+		t.Errorf("stored %d messages (err %v), want 1", rows, err)
+	}
+
+	// The rate limit (10 per 10 s per account) answers rate_limited with a
+	// retry hint, and the connection stays usable.
+	limited := false
+	for i := 0; i < 12 && !limited; i++ {
+		id := uuid.NewString()
+		chatSend(member, r.meetingID, id, fmt.Sprintf("wiadomość %d", i))
+		f := member.Next(wait)
+		for f.Type == "chat.message" || f.Type == "presence" {
+			f = member.Next(wait)
+		}
+		if f.Type == "error" {
+			if f.Str("code") != "rate_limited" || f.Str("ref") != id || f.Int("retry_after") < 1 {
+				t.Fatalf("over the limit: %s", f.Raw)
+			}
+			limited = true
+		}
+	}
+	if !limited {
+		t.Fatal("12 messages in a row were never rate limited")
+	}
+	member.Send(map[string]any{"type": "ping"})
+	member.Expect("pong", wait)
+}
+
+// The handshake refuses other origins, visitors without a session and plain
+// requests, before any upgrade.
+func TestHandshakeChecks(t *testing.T) {
+	env := testkit.Start(t, dbURL)
+	r := newRoom(t, env)
+	member := env.Login(r.member)
+	if _, resp, err := member.TryDialWS("https://evil.example"); err == nil || resp == nil || resp.StatusCode != http.StatusForbidden {
+		t.Errorf("foreign origin: err %v resp %v, want 403", err, resp)
+	}
+	if _, resp, err := member.TryDialWS(""); err == nil || resp == nil || resp.StatusCode != http.StatusForbidden {
+		t.Errorf("no origin: err %v, want 403", err)
+	}
+	if _, resp, err := env.Anonymous().TryDialWS(env.URL); err == nil || resp == nil || resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("anonymous: err %v, want 401", err)
+	}
+	if resp := member.Get("/ws"); resp.Status != http.StatusUpgradeRequired {
+		t.Errorf("plain GET /ws = %d, want 426", resp.Status)
+	}
+	// A frame over 16 KiB ends the connection with 1009.
+	ws := member.DialWS()
+	if err := ws.Conn.WriteMessage(1, []byte(`{"type":"ping","pad":"`+strings.Repeat("x", 17<<10)+`"}`)); err != nil {
+		t.Fatal(err)
+	}
+	var ce *websocket.CloseError
+	if err := ws.Closed(wait); !errors.As(err, &ce) || ce.Code != websocket.CloseMessageTooBig {
+		t.Errorf("oversized frame closed with %v, want 1009", err)
+	}
+}

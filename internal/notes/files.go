@@ -1,0 +1,430 @@
+package notes
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"net/url"
+	"os"
+	"path"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/gwd-jst/forumjst/internal/access"
+	"github.com/gwd-jst/forumjst/internal/apperr"
+	"github.com/gwd-jst/forumjst/internal/store"
+)
+
+// Attachment is a stored file as the API shows it.
+type Attachment struct {
+	ID          int64     `json:"id"`
+	MeetingID   int64     `json:"meeting_id"`
+	NoteID      *int64    `json:"note_id"`
+	Filename    string    `json:"filename"`
+	Kind        string    `json:"kind"`
+	ContentType string    `json:"content_type"`
+	Size        int64     `json:"size"`
+	Checksum    string    `json:"checksum"`
+	Uploader    Person    `json:"uploader"`
+	CreatedAt   time.Time `json:"created_at"`
+	// URL downloads the file; for images it is also what Markdown embeds.
+	URL     string `json:"url"`
+	IsImage bool   `json:"is_image"`
+	// Markdown shows an image inline in a note or post (images only).
+	Markdown  string `json:"markdown,omitempty"`
+	KindLabel string `json:"-"`
+	// CanDelete: the uploader and the group's moderators.
+	CanDelete bool `json:"-"`
+}
+
+// FileURL is the download address of an attachment. Its last segment is the
+// file name for people and browsers; only the id decides what is served. It
+// has the shape the Markdown sanitizer allows for images
+// (/attachments/{id}/{name}, the name never starting with a dot).
+func FileURL(id int64, name string) string {
+	seg := url.PathEscape(strings.TrimLeft(name, "."))
+	if seg == "" {
+		return fmt.Sprintf("/attachments/%d", id)
+	}
+	return fmt.Sprintf("/attachments/%d/%s", id, seg)
+}
+
+// markdownEscaper keeps a file name from closing the image syntax early.
+var (
+	altEscaper = strings.NewReplacer(`\`, `\\`, "[", `\[`, "]", `\]`)
+	urlEscaper = strings.NewReplacer("(", "%28", ")", "%29")
+)
+
+func attachmentFrom(a *access.Actor, r store.AttachmentRow) Attachment {
+	k := kinds[r.Kind]
+	at := Attachment{ID: r.ID, MeetingID: r.MeetingID, NoteID: r.NoteID, Filename: r.Filename, Kind: r.Kind, ContentType: k.MIME,
+		Size: r.Size, Checksum: r.Checksum, Uploader: Person{ID: r.UploaderID, Name: r.UploaderName, JST: r.UploaderJST},
+		CreatedAt: r.CreatedAt, URL: FileURL(r.ID, r.Filename), IsImage: k.Image, KindLabel: k.Label,
+		CanDelete: !a.Anonymous() && (r.UploaderID == a.UserID || a.CanModerate(r.Group()))}
+	if k.Image {
+		alt := strings.TrimSuffix(r.Filename, path.Ext(r.Filename))
+		at.Markdown = "![" + altEscaper.Replace(alt) + "](" + urlEscaper.Replace(at.URL) + ")"
+	}
+	return at
+}
+
+// Files lists a meeting's files (its notes' files included) for a reader.
+func (s *Service) Files(ctx context.Context, a *access.Actor, meetingID int64) ([]Attachment, error) {
+	if _, err := s.meeting(ctx, s.db, a, meetingID); err != nil {
+		return nil, err
+	}
+	return s.files(ctx, a, meetingID)
+}
+
+func (s *Service) files(ctx context.Context, a *access.Actor, meetingID int64) ([]Attachment, error) {
+	rows, err := store.ListAttachments(ctx, s.db, meetingID)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Attachment, len(rows))
+	for i, r := range rows {
+		out[i] = attachmentFrom(a, r)
+	}
+	return out, nil
+}
+
+// NoteFiles lists the files attached to one note.
+func (s *Service) NoteFiles(ctx context.Context, a *access.Actor, noteID int64) ([]Attachment, error) {
+	if _, err := s.readableNote(ctx, s.db, a, noteID); err != nil {
+		return nil, err
+	}
+	rows, err := store.ListNoteAttachments(ctx, s.db, noteID)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Attachment, len(rows))
+	for i, r := range rows {
+		out[i] = attachmentFrom(a, r)
+	}
+	return out, nil
+}
+
+// Attachment returns one file's metadata for a reader of its group.
+func (s *Service) Attachment(ctx context.Context, a *access.Actor, id int64) (Attachment, error) {
+	r, err := s.readableAttachment(ctx, s.db, a, id)
+	if err != nil {
+		return Attachment{}, err
+	}
+	return attachmentFrom(a, r), nil
+}
+
+func (s *Service) readableAttachment(ctx context.Context, q store.Q, a *access.Actor, id int64) (store.AttachmentRow, error) {
+	if err := a.LoggedIn(); err != nil {
+		return store.AttachmentRow{}, err
+	}
+	r, err := store.GetAttachmentRow(ctx, q, id)
+	if err != nil {
+		return r, err
+	}
+	return r, a.Read(r.Group())
+}
+
+// Open returns a file for download by a reader of its group (others get
+// ErrNotFound). The caller closes the file.
+func (s *Service) Open(ctx context.Context, a *access.Actor, id int64) (Attachment, *os.File, error) {
+	r, err := s.readableAttachment(ctx, s.db, a, id)
+	if err != nil {
+		return Attachment{}, nil, err
+	}
+	f, err := os.Open(s.blobPath(r.Checksum))
+	if errors.Is(err, fs.ErrNotExist) {
+		// Files go only after their last row: the row was deleted while this
+		// request read it. Logged in case it is anything else.
+		s.log.WarnContext(ctx, "stored file missing", "attachment_id", id, "checksum", r.Checksum)
+		return Attachment{}, nil, fmt.Errorf("stored file of attachment %d: %w", id, apperr.ErrNotFound)
+	}
+	if err != nil {
+		return Attachment{}, nil, fmt.Errorf("open stored file of attachment %d: %w", id, err)
+	}
+	return attachmentFrom(a, r), f, nil
+}
+
+// TooLarge refuses a file over the size limit (413).
+type TooLarge struct{ Limit int64 }
+
+func (e *TooLarge) Error() string { return fmt.Sprintf("the file is larger than %d bytes", e.Limit) }
+
+// UploadInput is one file sent by a client.
+type UploadInput struct {
+	// Filename is the name exactly as the client sent it (not yet cleaned).
+	Filename string
+	// NoteID attaches the file to a note of the meeting instead of the meeting.
+	NoteID *int64
+	// Content is read once, up to one byte past the limit.
+	Content io.Reader
+}
+
+// Upload stores a file on a meeting (or one of its notes). Members and
+// moderators may; observers may not. The bytes go to a temporary file in the
+// upload directory, are checked (size, emptiness, type from content), synced,
+// and renamed to their checksum; only then is the row written. A crash at any
+// point leaves either no file, an unreferenced file (swept later), or a row
+// whose file is in place — never a row without its file.
+func (s *Service) Upload(ctx context.Context, a *access.Actor, meetingID int64, in UploadInput) (Attachment, error) {
+	m, err := s.meeting(ctx, s.db, a, meetingID)
+	if err != nil {
+		return Attachment{}, err
+	}
+	if err := a.Write(m.Group()); err != nil {
+		return Attachment{}, err
+	}
+	if in.NoteID != nil {
+		n, err := store.GetNoteRow(ctx, s.db, *in.NoteID)
+		if errors.Is(err, store.ErrNotFound) || (err == nil && n.MeetingID != meetingID) {
+			return Attachment{}, apperr.Invalid("note_id", "err.note_not_in_meeting")
+		}
+		if err != nil {
+			return Attachment{}, err
+		}
+	}
+	name, err := CleanFilename(in.Filename)
+	if err != nil {
+		return Attachment{}, err
+	}
+	// Checked again under the lock below; this early look spares reading a
+	// large file only to refuse it.
+	if n, err := store.CountAttachments(ctx, s.db, meetingID); err != nil {
+		return Attachment{}, err
+	} else if n >= s.set.MaxFilesPerMeeting {
+		return Attachment{}, apperr.Invalid("file", "err.too_many_files")
+	}
+	tmp, size, sum, kind, err := s.receive(in.Content)
+	if err != nil {
+		return Attachment{}, err
+	}
+	name = withExtension(name, kinds[kind])
+
+	var id int64
+	placed := false
+	// Unless it was renamed into place, the temporary file does not outlive
+	// the request.
+	defer func() {
+		if !placed {
+			removeQuietly(tmp)
+		}
+	}()
+	err = store.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
+		if err := store.LockMeetingFiles(ctx, tx, meetingID); err != nil {
+			return err
+		}
+		n, err := store.CountAttachments(ctx, tx, meetingID)
+		if err != nil {
+			return err
+		}
+		if n >= s.set.MaxFilesPerMeeting {
+			return apperr.Invalid("file", "err.too_many_files")
+		}
+		// Under the checksum's lock nobody can remove the file between our
+		// rename and our commit (see releaseBlob).
+		if err := store.LockBlob(ctx, tx, sum); err != nil {
+			return err
+		}
+		// Renamed over an identical copy if the content is already stored:
+		// the same content is kept once.
+		if err := os.Rename(tmp, s.blobPath(sum)); err != nil {
+			return fmt.Errorf("store upload as %s: %w", sum, err)
+		}
+		placed = true
+		// The rename must be durable before a row can point at the file.
+		if err := syncDir(s.set.UploadDir); err != nil {
+			return err
+		}
+		id, err = store.InsertAttachment(ctx, tx, store.NewAttachment{MeetingID: meetingID, NoteID: in.NoteID, UploaderID: a.UserID,
+			Filename: name, Kind: kind, Size: size, Checksum: sum})
+		return err
+	})
+	if err != nil {
+		if placed {
+			// The rename happened but the row may not exist: drop the file
+			// unless some other row needs the same content.
+			s.releaseBlob(ctx, sum)
+		}
+		return Attachment{}, err
+	}
+	return s.Attachment(ctx, a, id)
+}
+
+// tempPrefix names files being received; the sweep removes stale ones.
+const tempPrefix = ".upload-"
+
+// receive copies an upload into a temporary file in the upload directory
+// (the same file system as its final name, so the rename is atomic), hashing
+// it on the way, and checks its size and type. On error nothing is left behind.
+func (s *Service) receive(r io.Reader) (tmpPath string, size int64, sum, kind string, err error) {
+	if err := os.MkdirAll(s.set.UploadDir, 0o750); err != nil {
+		return "", 0, "", "", fmt.Errorf("create upload directory: %w", err)
+	}
+	f, err := os.CreateTemp(s.set.UploadDir, tempPrefix+"*")
+	if err != nil {
+		return "", 0, "", "", fmt.Errorf("create temporary upload file: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			f.Close()
+			removeQuietly(f.Name())
+		}
+	}()
+	h := sha256.New()
+	size, err = io.Copy(io.MultiWriter(f, h), io.LimitReader(r, s.set.MaxUploadBytes+1))
+	if err != nil {
+		return "", 0, "", "", fmt.Errorf("receive upload: %w", err)
+	}
+	switch {
+	case size > s.set.MaxUploadBytes:
+		return "", 0, "", "", &TooLarge{Limit: s.set.MaxUploadBytes}
+	case size == 0:
+		return "", 0, "", "", apperr.Invalid("file", "err.file_empty")
+	}
+	kind, err = detect(f, size)
+	switch {
+	case errors.Is(err, errExecutable):
+		return "", 0, "", "", apperr.Invalid("file", "err.file_executable")
+	case errors.Is(err, errUnsupported):
+		return "", 0, "", "", apperr.Invalid("file", "err.file_type")
+	case err != nil:
+		return "", 0, "", "", err
+	}
+	if err = f.Sync(); err != nil {
+		return "", 0, "", "", fmt.Errorf("sync upload: %w", err)
+	}
+	if err = f.Close(); err != nil {
+		return "", 0, "", "", fmt.Errorf("close upload: %w", err)
+	}
+	return f.Name(), size, hex.EncodeToString(h.Sum(nil)), kind, nil
+}
+
+// blobPath is where the content with this checksum lives. Only checksums we
+// computed ever reach it; nothing a client sent is part of a path.
+func (s *Service) blobPath(sum string) string { return filepath.Join(s.set.UploadDir, sum) }
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return fmt.Errorf("open upload directory: %w", err)
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil {
+		return fmt.Errorf("sync upload directory: %w", err)
+	}
+	return nil
+}
+
+func removeQuietly(p string) {
+	if p != "" {
+		_ = os.Remove(p)
+	}
+}
+
+// releaseBlob removes the stored file with this checksum if no row refers to
+// it any more. It holds the checksum's lock, which an upload of the same
+// content also holds from its rename to its commit: an upload either sees no
+// file and writes its own, or commits its row first and we keep the file.
+// It runs after the caller's work, even if the request's context has ended.
+func (s *Service) releaseBlob(ctx context.Context, sum string) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	err := store.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
+		if err := store.LockBlob(ctx, tx, sum); err != nil {
+			return err
+		}
+		n, err := store.CountChecksumRefs(ctx, tx, sum)
+		if err != nil || n > 0 {
+			return err
+		}
+		if err := os.Remove(s.blobPath(sum)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("remove stored file %s: %w", sum, err)
+		}
+		return nil
+	})
+	if err != nil {
+		s.log.ErrorContext(ctx, "release stored file", "checksum", sum, "err", err)
+	}
+}
+
+// DeleteAttachment removes a file's row (its uploader or a moderator may) and
+// then the file itself unless another row shares its content.
+func (s *Service) DeleteAttachment(ctx context.Context, a *access.Actor, id int64) error {
+	var sum string
+	err := store.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
+		r, err := s.readableAttachment(ctx, tx, a, id)
+		if err != nil {
+			return err
+		}
+		if r.UploaderID != a.UserID && !a.CanModerate(r.Group()) {
+			return apperr.ErrForbidden
+		}
+		if err := store.DeleteAttachment(ctx, tx, id); err != nil {
+			return err
+		}
+		sum = r.Checksum
+		gid := r.GroupID
+		return store.AppendAudit(ctx, tx, store.NewAuditEntry{ActorID: a.UserID, Action: "attachment.delete", TargetType: "attachment",
+			TargetID: id, GroupID: &gid, Details: map[string]any{"filename": r.Filename, "meeting_id": r.MeetingID, "uploader_id": r.UploaderID}})
+	})
+	if err != nil {
+		return err
+	}
+	s.releaseBlob(ctx, sum)
+	return nil
+}
+
+// staleAfter: a temporary file this old belongs to no upload in progress (a
+// request has a deadline of seconds), and an unreferenced stored file this old
+// is not one whose row is about to be committed.
+const staleAfter = time.Hour
+
+var checksumName = regexp.MustCompile(`^[0-9a-f]{64}$`)
+
+// Sweep removes what a crash can leave in the upload directory: temporary
+// files of interrupted uploads, and stored files no row refers to (a crash
+// between the rename and the commit). Rows never point at missing files, so
+// nothing else needs repair. Run at start; safe while serving.
+func (s *Service) Sweep(ctx context.Context) error {
+	entries, err := os.ReadDir(s.set.UploadDir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("read upload directory: %w", err)
+	}
+	cutoff := s.now().Add(-staleAfter)
+	var candidates []string
+	for _, e := range entries {
+		info, err := e.Info()
+		if err != nil || !info.Mode().IsRegular() || info.ModTime().After(cutoff) {
+			continue
+		}
+		switch {
+		case strings.HasPrefix(e.Name(), tempPrefix):
+			removeQuietly(filepath.Join(s.set.UploadDir, e.Name()))
+		case checksumName.MatchString(e.Name()):
+			candidates = append(candidates, e.Name())
+		}
+	}
+	if len(candidates) == 0 {
+		return nil
+	}
+	used, err := store.ReferencedChecksums(ctx, s.db, candidates)
+	if err != nil {
+		return err
+	}
+	for _, sum := range candidates {
+		if !used[sum] {
+			s.releaseBlob(ctx, sum) // re-checks under the lock
+		}
+	}
+	return nil
+}

@@ -1,0 +1,97 @@
+// Package notes owns what a GWD session leaves behind: its notes (written
+// together, every save a revision, a stale save refused so nothing is lost), the
+// files attached to the meeting and its notes (type decided from the content,
+// stored once per checksum, never a row without its file), the attendance list,
+// and the meeting record that gathers them with the chat transcript.
+//
+// Who may do what follows SPEC §3 through package access: readers of the group
+// read everything here; members and moderators write notes, upload files and
+// answer attendance; observers only read; moderators confirm attendance, export
+// it and delete anyone's file. Anything of another group is ErrNotFound.
+package notes
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/gwd-jst/forumjst/internal/access"
+	"github.com/gwd-jst/forumjst/internal/markup"
+	"github.com/gwd-jst/forumjst/internal/store"
+	"github.com/gwd-jst/forumjst/internal/topic"
+)
+
+// Settings come from configuration.
+type Settings struct {
+	// UploadDir holds the stored files, named by SHA-256 (FORUM_UPLOAD_DIR).
+	UploadDir string
+	// MaxUploadBytes is the largest file accepted (FORUM_MAX_UPLOAD_BYTES).
+	MaxUploadBytes int64
+	// MaxFilesPerMeeting caps the files of one meeting, its notes' included
+	// (FORUM_MAX_FILES_PER_MEETING).
+	MaxFilesPerMeeting int
+}
+
+// Defaults used when a setting is zero.
+const (
+	DefaultMaxUploadBytes     = 25 << 20
+	DefaultMaxFilesPerMeeting = 50
+)
+
+type Service struct {
+	db  *sqlx.DB
+	md  *markup.Renderer
+	set Settings
+	log *slog.Logger
+	n   topic.Notifier
+	now func() time.Time
+}
+
+func New(db *sqlx.DB, md *markup.Renderer, set Settings, log *slog.Logger) *Service {
+	if set.MaxUploadBytes <= 0 {
+		set.MaxUploadBytes = DefaultMaxUploadBytes
+	}
+	if set.MaxFilesPerMeeting <= 0 {
+		set.MaxFilesPerMeeting = DefaultMaxFilesPerMeeting
+	}
+	if set.UploadDir == "" {
+		set.UploadDir = "./data/uploads"
+	}
+	if log == nil {
+		log = slog.Default()
+	}
+	return &Service{db: db, md: md, set: set, log: log, n: topic.Discard{}, now: time.Now}
+}
+
+// SetNotifier connects the live layer (called once while wiring): a saved
+// note is announced on its topic, so others editing it learn of the new
+// version before they save.
+func (s *Service) SetNotifier(n topic.Notifier) { s.n = n }
+
+// Limits are the upload limits, for forms and hints.
+func (s *Service) Limits() (maxBytes int64, maxFiles int) {
+	return s.set.MaxUploadBytes, s.set.MaxFilesPerMeeting
+}
+
+// Person is how an author, editor, uploader or attendee appears (like a post's
+// author in SPEC §4).
+type Person struct {
+	ID   int64   `json:"id"`
+	Name string  `json:"name"`
+	JST  *string `json:"jst"`
+}
+
+// meeting loads a meeting and checks the actor may read its group; anything of
+// another group is ErrNotFound.
+func (s *Service) meeting(ctx context.Context, q store.Q, a *access.Actor, id int64) (store.MeetingRow, error) {
+	if err := a.LoggedIn(); err != nil {
+		return store.MeetingRow{}, err
+	}
+	r, err := store.GetMeetingRow(ctx, q, id)
+	if err != nil {
+		return r, err
+	}
+	return r, a.Read(r.Group())
+}

@@ -1,0 +1,142 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// The live layer's reads: small snapshots of a topic's state that it compares to
+// what it last broadcast, and the shared presence table.
+
+// MeetingHead is what a meeting's open pages follow besides its chat.
+type MeetingHead struct {
+	Status  string `db:"status"`
+	LastSeq int64  `db:"last_seq"`
+}
+
+func GetMeetingHead(ctx context.Context, q Q, id int64) (MeetingHead, error) {
+	var h MeetingHead
+	err := one(ctx, q, &h, fmt.Sprintf("meeting %d head", id), `SELECT status, last_seq FROM meetings WHERE id = $1`, id)
+	return h, err
+}
+
+// ThreadHead is what a thread's open pages follow.
+type ThreadHead struct {
+	GroupID    int64  `db:"group_id"`
+	Title      string `db:"title"`
+	PostCount  int    `db:"post_count"`
+	LastPostID int64  `db:"last_post_id"`
+	Locked     bool   `db:"locked"`
+	Hidden     bool   `db:"hidden"`
+	MergedInto *int64 `db:"merged_into"`
+}
+
+func GetThreadHead(ctx context.Context, q Q, id int64) (ThreadHead, error) {
+	var h ThreadHead
+	err := one(ctx, q, &h, fmt.Sprintf("thread %d head", id), `
+		SELECT t.group_id, t.title, t.post_count, t.locked, t.hidden, t.merged_into,
+		       coalesce((SELECT max(p.id) FROM posts p WHERE p.thread_id = t.id), 0) AS last_post_id
+		FROM threads t WHERE t.id = $1`, id)
+	return h, err
+}
+
+// GroupHead is what a group's open pages follow: visible threads and activity.
+type GroupHead struct {
+	Threads        int        `db:"threads"`
+	LastActivityAt *time.Time `db:"last_activity_at"`
+}
+
+func GetGroupHead(ctx context.Context, q Q, id int64) (GroupHead, error) {
+	var h GroupHead
+	err := one(ctx, q, &h, fmt.Sprintf("group %d head", id), `
+		SELECT count(*) AS threads, max(last_activity_at) AS last_activity_at
+		FROM threads WHERE group_id = $1 AND NOT hidden AND merged_into IS NULL`, id)
+	return h, err
+}
+
+// NoteHead is what a note's open editors follow: its version and last editor.
+type NoteHead struct {
+	Version    int       `db:"version"`
+	EditedBy   *int64    `db:"edited_by"`
+	EditorName *string   `db:"editor_name"`
+	UpdatedAt  time.Time `db:"updated_at"`
+}
+
+func GetNoteHead(ctx context.Context, q Q, id int64) (NoteHead, error) {
+	var h NoteHead
+	err := one(ctx, q, &h, fmt.Sprintf("note %d head", id), `
+		SELECT n.version, n.edited_by, u.display_name AS editor_name, n.updated_at
+		FROM notes n LEFT JOIN users u ON u.id = n.edited_by WHERE n.id = $1`, id)
+	return h, err
+}
+
+// PresentUser is one person in a meeting's room.
+type PresentUser struct {
+	ID   int64   `db:"id" json:"id"`
+	Name string  `db:"name" json:"name"`
+	JST  *string `db:"jst" json:"jst"`
+}
+
+// GetPresentUser is how one user appears in presence lists.
+func GetPresentUser(ctx context.Context, q Q, userID int64) (PresentUser, error) {
+	var u PresentUser
+	err := one(ctx, q, &u, fmt.Sprintf("load user %d for presence", userID), `
+		SELECT u.id, u.display_name AS name, j.name AS jst
+		FROM users u LEFT JOIN jst j ON j.id = u.jst_id WHERE u.id = $1`, userID)
+	return u, err
+}
+
+// JoinPresence records that an instance holds a connection of user on topic.
+func JoinPresence(ctx context.Context, q Q, instance, topic string, userID int64) error {
+	_, err := q.ExecContext(ctx, `
+		INSERT INTO live_presence (instance_id, topic, user_id) VALUES ($1, $2, $3)
+		ON CONFLICT (topic, user_id, instance_id) DO UPDATE SET seen_at = now()`, instance, topic, userID)
+	if err != nil {
+		return fmt.Errorf("join presence of user %d on %s: %w", userID, topic, err)
+	}
+	return nil
+}
+
+// LeavePresence removes an instance's entry for user on topic.
+func LeavePresence(ctx context.Context, q Q, instance, topic string, userID int64) error {
+	_, err := q.ExecContext(ctx, `
+		DELETE FROM live_presence WHERE instance_id = $1 AND topic = $2 AND user_id = $3`, instance, topic, userID)
+	if err != nil {
+		return fmt.Errorf("leave presence of user %d on %s: %w", userID, topic, err)
+	}
+	return nil
+}
+
+// TouchPresence keeps an instance's entries fresh and prunes entries that no
+// instance refreshed for a long time (an instance that crashed).
+func TouchPresence(ctx context.Context, q Q, instance string, pruneBefore time.Time) error {
+	if _, err := q.ExecContext(ctx, `UPDATE live_presence SET seen_at = now() WHERE instance_id = $1`, instance); err != nil {
+		return fmt.Errorf("refresh presence: %w", err)
+	}
+	if _, err := q.ExecContext(ctx, `DELETE FROM live_presence WHERE seen_at < $1`, pruneBefore); err != nil {
+		return fmt.Errorf("prune presence: %w", err)
+	}
+	return nil
+}
+
+// ClearPresence drops every entry of an instance (on shutdown).
+func ClearPresence(ctx context.Context, q Q, instance string) error {
+	if _, err := q.ExecContext(ctx, `DELETE FROM live_presence WHERE instance_id = $1`, instance); err != nil {
+		return fmt.Errorf("clear presence: %w", err)
+	}
+	return nil
+}
+
+// Present lists the people on a topic (a meeting's room, a note's editors),
+// one entry each whatever the number of tabs and instances, counting entries
+// refreshed since freshSince.
+func Present(ctx context.Context, q Q, topic string, freshSince time.Time) ([]PresentUser, error) {
+	out := []PresentUser{}
+	err := selectAll(ctx, q, &out, "presence on "+topic, `
+		SELECT u.id, u.display_name AS name, j.name AS jst
+		FROM users u LEFT JOIN jst j ON j.id = u.jst_id
+		WHERE u.id IN (SELECT user_id FROM live_presence WHERE topic = $1 AND seen_at >= $2)
+		ORDER BY u.display_name, u.id`, topic, freshSince)
+	return out, err
+}

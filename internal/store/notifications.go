@@ -1,0 +1,97 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/lib/pq"
+)
+
+// Notification is one row of a user's notifications, with the actor's name.
+type Notification struct {
+	ID         int64      `db:"id" json:"id"`
+	UserID     int64      `db:"user_id" json:"-"`
+	Kind       string     `db:"kind" json:"kind"`
+	ActorID    *int64     `db:"actor_id" json:"actor_id"`
+	ActorName  *string    `db:"actor_name" json:"actor_name"`
+	GroupID    int64      `db:"group_id" json:"group_id"`
+	TargetType string     `db:"target_type" json:"target_type"`
+	TargetID   int64      `db:"target_id" json:"target_id"`
+	Title      string     `db:"title" json:"title"`
+	CreatedAt  time.Time  `db:"created_at" json:"created_at"`
+	ReadAt     *time.Time `db:"read_at" json:"read_at"`
+}
+
+// NewNotifications is one event told to several users.
+type NewNotifications struct {
+	UserIDs    []int64
+	Kind       string
+	ActorID    int64
+	GroupID    int64
+	TargetType string
+	TargetID   int64
+	Title      string
+}
+
+// SentNotification pairs a recipient with the id of their notification.
+type SentNotification struct {
+	UserID int64 `db:"user_id"`
+	ID     int64 `db:"id"`
+}
+
+// InsertNotifications writes one notification per recipient.
+func InsertNotifications(ctx context.Context, q Q, n NewNotifications) ([]SentNotification, error) {
+	out := []SentNotification{}
+	if len(n.UserIDs) == 0 {
+		return out, nil
+	}
+	err := selectAll(ctx, q, &out, "insert notifications", `
+		INSERT INTO notifications (user_id, kind, actor_id, group_id, target_type, target_id, title)
+		SELECT u, $2, $3, $4, $5, $6, $7 FROM unnest($1::bigint[]) AS u
+		RETURNING user_id, id`, pq.Array(n.UserIDs), n.Kind, n.ActorID, n.GroupID, n.TargetType, n.TargetID, n.Title)
+	return out, err
+}
+
+const notificationSelect = `
+	SELECT n.id, n.user_id, n.kind, n.actor_id, a.display_name AS actor_name, n.group_id,
+	       n.target_type, n.target_id, n.title, n.created_at, n.read_at
+	FROM notifications n LEFT JOIN users a ON a.id = n.actor_id`
+
+// GetNotification loads one user's notification (the live push).
+func GetNotification(ctx context.Context, q Q, userID, id int64) (Notification, error) {
+	var n Notification
+	err := one(ctx, q, &n, fmt.Sprintf("load notification %d", id), notificationSelect+` WHERE n.id = $1 AND n.user_id = $2`, id, userID)
+	return n, err
+}
+
+// ListNotifications returns a user's notifications, newest first.
+func ListNotifications(ctx context.Context, q Q, userID int64, p Page) ([]Notification, error) {
+	out := []Notification{}
+	err := selectAll(ctx, q, &out, "list notifications", notificationSelect+`
+		WHERE n.user_id = $1 ORDER BY n.id DESC LIMIT $2 OFFSET $3`, userID, p.Limit, p.Offset)
+	return out, err
+}
+
+// MarkNotificationsRead marks a user's notifications read: the given ids, or
+// all of them when ids is empty.
+func MarkNotificationsRead(ctx context.Context, q Q, userID int64, ids []int64) (int64, error) {
+	if ids == nil {
+		ids = []int64{} // a nil slice is NULL, and cardinality(NULL) is not 0
+	}
+	res, err := q.ExecContext(ctx, `
+		UPDATE notifications SET read_at = now()
+		WHERE user_id = $1 AND read_at IS NULL AND (cardinality($2::bigint[]) = 0 OR id = ANY($2))`, userID, pq.Array(ids))
+	if err != nil {
+		return 0, fmt.Errorf("mark notifications read: %w", err)
+	}
+	return res.RowsAffected()
+}
+
+// GroupMemberIDs lists the users with a membership in a group.
+func GroupMemberIDs(ctx context.Context, q Q, groupID int64) ([]int64, error) {
+	out := []int64{}
+	err := selectAll(ctx, q, &out, fmt.Sprintf("members of group %d", groupID),
+		`SELECT user_id FROM memberships WHERE group_id = $1 ORDER BY user_id`, groupID)
+	return out, err
+}
