@@ -211,10 +211,26 @@ func (c *Conn) recheckSession() {
 	}
 	c.mu.Unlock()
 	for _, t := range ts {
-		if t.feed.authorize(ctx, a, t.id) != nil {
+		if lostAccess(t.feed.authorize(ctx, a, t.id)) {
 			c.drop(t.name)
 		}
 	}
+}
+
+// lostAccess tells a refusal (the topic is out of the user's reach) from a
+// failure to check (the database is away), which must not end a subscription.
+func lostAccess(err error) bool {
+	return errors.Is(err, apperr.ErrNotFound) || errors.Is(err, apperr.ErrForbidden) || errors.Is(err, apperr.ErrUnauthenticated)
+}
+
+// topicError answers a subscribe that failed. not_found is final for a client
+// (SPEC §5 keeps it for topics the user may not read); anything else, such as
+// a database outage, is "internal": subscribe again.
+func topicError(name string, err error) errorFrame {
+	if lostAccess(err) {
+		return errorFrame{Type: "error", Code: "not_found", Ref: name}
+	}
+	return errorFrame{Type: "error", Code: "internal", Ref: name, Message: "the topic could not be read; subscribe again"}
 }
 
 // drop ends a subscription the connection may no longer read, telling it so.
@@ -358,7 +374,7 @@ func (c *Conn) subscribe(name string, since *int64) {
 	defer cancel()
 	f := c.h.feeds[kind]
 	if err := f.authorize(ctx, c.actor(), id); err != nil {
-		c.sendJSON(errorFrame{Type: "error", Code: "not_found", Ref: name})
+		c.sendJSON(topicError(name, err))
 		return
 	}
 	c.unsubscribe(name) // a second subscribe restarts from its since_seq
@@ -387,7 +403,7 @@ func (c *Conn) subscribe(name string, since *int64) {
 	}
 	if t.initErr != nil {
 		c.h.release(t)
-		c.sendJSON(errorFrame{Type: "error", Code: "not_found", Ref: name})
+		c.sendJSON(topicError(name, t.initErr))
 		return
 	}
 	if !c.join(ctx, t, since) {

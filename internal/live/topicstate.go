@@ -198,7 +198,7 @@ func (t *topicState) pollState() {
 		ctx, cancel := t.ctx()
 		err := t.feed.authorize(ctx, c.actor(), t.id)
 		cancel()
-		if err != nil {
+		if lostAccess(err) {
 			c.drop(t.name)
 		}
 	}

@@ -373,8 +373,7 @@ func (s *Service) Send(ctx context.Context, a *access.Actor, meetingID int64, cl
 	// A resend of a message already stored answers with it, whatever the
 	// meeting's state now: the client only missed the ack.
 	if sender.ExistingID != nil {
-		old, err := s.stored(ctx, a, meetingID, clientID)
-		return old, false, err
+		return s.resent(ctx, a, meetingID, clientID)
 	}
 	if r.Status != "live" {
 		return Message{}, false, ErrNotLive
@@ -395,8 +394,7 @@ func (s *Service) Send(ctx context.Context, a *access.Actor, meetingID int64, cl
 		return Message{}, false, ErrNotLive // ended since the check above
 	case store.IsUniqueViolation(err, store.ChatClientIDKey):
 		// The same client id raced itself (two tabs resending at once).
-		old, err := s.stored(ctx, a, meetingID, clientID)
-		return old, false, err
+		return s.resent(ctx, a, meetingID, clientID)
 	case err != nil:
 		return Message{}, false, err
 	}
@@ -404,6 +402,21 @@ func (s *Service) Send(ctx context.Context, a *access.Actor, meetingID int64, cl
 		Body: m.Body, BodyHTML: m.BodyHTML, ClientID: m.ClientID, CreatedAt: m.CreatedAt}
 	s.n.Notify(ctx, topic.Name(topic.Meeting, meetingID), msg.Seq)
 	return msg, true, nil
+}
+
+// resent answers a resend with the stored message and announces it again. The
+// first announcement may never have gone out: an instance killed between
+// COMMIT and NOTIFY leaves a stored message nobody was told about, whose
+// client resends it (here or to another instance) because it got no ack.
+// Receivers that already have it skip it by seq, so a second hint costs one
+// read of nothing new.
+func (s *Service) resent(ctx context.Context, a *access.Actor, meetingID int64, clientID string) (Message, bool, error) {
+	old, err := s.stored(ctx, a, meetingID, clientID)
+	if err != nil {
+		return Message{}, false, err
+	}
+	s.n.Notify(ctx, topic.Name(topic.Meeting, meetingID), old.Seq)
+	return old, false, nil
 }
 
 // stored finds an author's message by client id (ErrNotFound if none).
