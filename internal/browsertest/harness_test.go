@@ -179,9 +179,10 @@ func watchdog(d time.Duration, cancel func(), f func() error) error {
 // tab is one browser tab in its own browser context: its own cookies and
 // localStorage, like a separate person on a separate computer.
 type tab struct {
-	t   *testing.T
-	s   *suite
-	ctx context.Context
+	t    *testing.T
+	s    *suite
+	ctx  context.Context
+	base string // the server this tab talks to (the suite's unless onServer says otherwise)
 
 	mu       sync.Mutex
 	problems []string // script errors and console errors (such as CSP refusals) not yet reported
@@ -195,7 +196,7 @@ func (s *suite) newTab(t *testing.T) *tab {
 	if err := watchdog(startTimeout, cancel, func() error { return chromedp.Do(ctx) }); err != nil {
 		t.Fatalf("open a tab: %v", err)
 	}
-	p := &tab{t: t, s: s, ctx: ctx}
+	p := &tab{t: t, s: s, ctx: ctx, base: s.env.URL}
 	// Uncaught script errors and console errors (a CSP refusal, a failed
 	// module) are collected and fail the next page check. Error statuses of
 	// documents (the 404 page, a 400 form) are expected and not collected.
@@ -286,7 +287,7 @@ func (p *tab) viewport(w, h int64, mobile bool) {
 // the HTTP status of the document.
 func (p *tab) open(path string) int64 {
 	p.t.Helper()
-	resp := run(p, "open "+path, chromedp.NavigateResponse(p.s.env.URL+path))
+	resp := run(p, "open "+path, chromedp.NavigateResponse(p.base+path))
 	return resp.Status
 }
 

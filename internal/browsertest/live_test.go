@@ -553,3 +553,55 @@ func TestLiveThreadAndGroup(t *testing.T) {
 	}
 	pa.checkPage("live-group-activity")
 }
+
+// Two people on two `serve` instances of one database, as behind a load
+// balancer: each browser talks only to its own instance, and both see each
+// other in the room and each other's messages at once, carried between the
+// instances by PostgreSQL NOTIFY (SPEC §5).
+func TestLiveChatAcrossTwoInstances(t *testing.T) {
+	t.Parallel()
+	s := newSuite(t)
+	other := testkit.Start(t, dbURL) // the second instance, same database
+	w := newLiveWorld(t, s)
+	id := w.liveMeeting(t)
+	path := "/m/" + strconv.FormatInt(id, 10)
+
+	pa, pb := s.newTab(t), s.newTab(t)
+	pb.base = other.URL
+	pa.loginAs(w.a)
+	pb.loginAs(w.b)
+	for _, p := range []*tab{pa, pb} {
+		if st := p.open(path); st != 200 {
+			t.Fatalf("GET %s%s = %d", p.base, path, st)
+		}
+	}
+	for _, p := range []*tab{pa, pb} {
+		p.waitFor("the connection state to say connected", jsLiveState+` === "open"`, jsLiveState)
+		p.waitFor("presence to list both people, one per instance", `/\(2\)/.test(`+jsPresence+`)`, jsPresence)
+	}
+	if got := eval[string](pb, `location.host`); "http://"+got != other.URL {
+		t.Fatalf("B's page is on %s, want the second instance %s", got, other.URL)
+	}
+
+	const fromA = "Anna na pierwszej instancji: zaczynamy?"
+	pa.do("focus A's message field", chromedp.Focus(chromedp.CSS("#f-body")))
+	pa.typeText("type A's message", fromA)
+	pa.press("press Enter", kb.Enter)
+	pa.waitFor("A's message to be sent", `!!document.querySelector('#chat-log li[data-client-id][data-state="sent"]')`, jsChatTexts)
+	pb.waitFor("B, on the other instance, to see A's message", `[...document.querySelectorAll("#chat-log li .post-body")].some(b => b.textContent.trim() === `+strconv.Quote(fromA)+`)`, jsChatTexts)
+	pb.waitFor("B's live region to announce it", jsAnnounced+` === "Nowa wiadomość od Anna Kowalska"`, jsAnnounced)
+
+	const fromB = "Jan na drugiej instancji: tak, słyszę."
+	pb.do("focus B's message field", chromedp.Focus(chromedp.CSS("#f-body")))
+	pb.typeText("type B's message", fromB)
+	pb.press("press Enter", kb.Enter)
+	pa.waitFor("A to see B's message", `[...document.querySelectorAll("#chat-log li .post-body")].some(b => b.textContent.trim() === `+strconv.Quote(fromB)+`)`, jsChatTexts)
+
+	// Both pages show both messages once each, in the same seq order.
+	order := `JSON.stringify([...document.querySelectorAll("#chat-log li[data-seq]")].map(li => li.dataset.seq + ":" + li.querySelector(".post-body").textContent.trim()))`
+	if a, b := eval[string](pa, order), eval[string](pb, order); a != b || countText(pa, fromA) != 1 || countText(pb, fromB) != 1 {
+		t.Errorf("the two instances' pages differ or repeat a message:\n A: %s\n B: %s", a, b)
+	}
+	pa.checkPage("live-two-instances-a")
+	pb.checkPage("live-two-instances-b")
+}

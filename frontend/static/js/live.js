@@ -20,6 +20,7 @@ const CLOSE_SESSION_ENDED = 4001; // log in again; reconnecting cannot help
 const topics = new Map(); // topic → {onFrame, since}
 const stateListeners = new Set();
 const frameListeners = new Set(); // frames without a topic: chat.ack, errors by client_id
+const topicRetries = new Map(); // topic → failed subscribes in a row
 
 let socket = null;
 let state = "connecting"; // connecting | open | reconnecting | ended
@@ -79,6 +80,13 @@ function connect() {
 
 function route(f) {
   if (f.type === "pong") return;
+  // A topic the server could not read just now (its database is away)
+  // answers "internal": ask again later. Only not_found is final.
+  if (f.type === "error" && f.code === "internal" && topics.has(f.ref)) {
+    retryTopic(f.ref);
+    return;
+  }
+  if (f.type === "subscribed") topicRetries.delete(f.topic);
   // An error about a topic names it in ref; one about a sent message names
   // its client_id, which the page's own listener recognises.
   const topic = f.topic || (f.type === "error" && topics.has(f.ref) ? f.ref : "");
@@ -107,6 +115,18 @@ function lost(ws, code) {
   // come back and resume from the last seq seen.
   setState("reconnecting");
   scheduleReconnect();
+}
+
+// retryTopic subscribes again to one topic after a backoff of its own (the
+// connection itself is fine).
+function retryTopic(topic) {
+  const n = topicRetries.get(topic) || 0;
+  topicRetries.set(topic, n + 1);
+  const ceiling = Math.min(BACKOFF_CAP, BACKOFF_BASE * 2 ** n);
+  setTimeout(() => {
+    const entry = topics.get(topic);
+    if (entry) write(subscribeFrame(topic, entry));
+  }, BACKOFF_BASE / 2 + Math.random() * ceiling);
 }
 
 // Exponential backoff with full jitter: a random wait in [0, min(cap, base·2^n)),
