@@ -2,6 +2,7 @@ package browsertest
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -519,4 +520,91 @@ func TestNotesPages(t *testing.T) {
 	}
 	p.screenshot("record-print")
 	p.do("back to screen", printMedia(""))
+}
+
+// A moderator and a member edit one session note at the same moment, each in
+// a browser of their own (issue 6's "done when"): each edit page names the
+// other editor; when the member saves first, the moderator's page says so at
+// once; the moderator's stale save comes back with both texts; the merged
+// save keeps both people's lines.
+func TestNoteEditedTogether(t *testing.T) {
+	t.Parallel()
+	s := newSuite(t)
+	ctx := context.Background()
+	group, err := store.GetGroupBySlug(ctx, s.env.DB, memberGroup)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mod, err := store.GetUserByEmail(ctx, s.env.DB, "moderator@forum-jst.example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now().Add(-2 * time.Hour).Truncate(time.Hour)
+	m, err := store.CreateMeeting(ctx, s.env.DB, store.NewMeeting{GroupID: group.ID, Title: "Sesja 7: Wspólna notatka",
+		StartsAt: start, EndsAt: start.Add(8 * time.Hour), Location: "Starostwo Powiatowe", Agenda: "Notatka", AgendaHTML: "<p>Notatka</p>", CreatedBy: mod.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pm, pk := s.newTab(t), s.newTab(t)
+	pm.loginForm("moderator@forum-jst.example")
+	pk.loginForm(memberEmail)
+
+	if st := pm.open(fmt.Sprintf("/m/%d/notes/new", m.ID)); st != 200 {
+		t.Fatalf("GET new note = %d", st)
+	}
+	pm.do("write the note",
+		chromedp.SendKeys(chromedp.CSS("#f-title"), "Notatka z sesji 7"),
+		chromedp.SendKeys(chromedp.CSS("#f-body"), "## Ustalenia\n\n1. Diagnoza potrzeb do marca."))
+	if st := pm.submit("create the note", chromedp.Click(chromedp.CSS(`main form button[type="submit"]`))); st != 200 {
+		t.Fatalf("create note = %d", st)
+	}
+	edit := pm.path() + "/edit"
+	for _, p := range []*tab{pm, pk} {
+		if st := p.open(edit); st != 200 {
+			t.Fatalf("GET %s = %d", edit, st)
+		}
+	}
+	const jsEditors = `(document.getElementById("note-editors").hidden ? "" : document.getElementById("note-editors").textContent)`
+	pm.waitFor("the moderator to see the member editing", jsEditors+`.includes("Katarzyna Wójcik")`, jsEditors)
+	pk.waitFor("the member to see the moderator editing", jsEditors+`.length > 0`, jsEditors)
+	if got := eval[string](pk, jsEditors); strings.Contains(got, "Katarzyna Wójcik") {
+		t.Errorf("the member is listed as another editor of their own page: %q", got)
+	}
+	pm.checkPage("note-edit-together")
+
+	appendText := func(p *tab, text string) {
+		p.t.Helper()
+		eval[string](p, `(() => { const f = document.querySelector("#f-body"); f.value += `+strconv.Quote(text)+`; return f.value })()`)
+	}
+	// Both type; the member saves first.
+	appendText(pm, "\n2. Moderator: rekomendacje do diagnozy.")
+	appendText(pk, "\n2. Członkini: budżet na dowozy.")
+	if st := pk.submit("the member saves", chromedp.Click(chromedp.CSS(`main form button[type="submit"]`))); st != 200 {
+		t.Fatalf("member's save = %d", st)
+	}
+	const jsSaved = `(document.getElementById("note-saved").hidden ? "" : document.getElementById("note-saved").textContent)`
+	pm.waitFor("the moderator to be told of the member's save", jsSaved+`.includes("Katarzyna Wójcik") && `+jsSaved+`.includes("wersja 2")`, jsSaved)
+	if got := eval[string](pm, `document.querySelector("#f-body").value`); !strings.Contains(got, "Moderator: rekomendacje") {
+		t.Errorf("the notice changed the moderator's text: %q", got)
+	}
+	pm.checkPage("note-edit-someone-saved")
+
+	if st := pm.submit("the moderator saves the stale version", chromedp.Click(chromedp.CSS(`main form button[type="submit"]`))); st != 409 {
+		t.Fatalf("stale save = %d, want 409", st)
+	}
+	theirs := eval[string](pm, `document.querySelector(".conflict-current pre").textContent`)
+	mine := eval[string](pm, `document.querySelector("#f-body").value`)
+	if !strings.Contains(theirs, "Członkini: budżet") || !strings.Contains(mine, "Moderator: rekomendacje") {
+		t.Fatalf("conflict page: theirs %q, mine %q", theirs, mine)
+	}
+	appendText(pm, "\n3. Członkini: budżet na dowozy.")
+	if st := pm.submit("save the merge", chromedp.Click(chromedp.CSS(`main form button[type="submit"]`))); st != 200 {
+		t.Fatalf("merged save = %d", st)
+	}
+	body := eval[string](pm, `document.querySelector(".post-body").textContent`)
+	for _, want := range []string{"Diagnoza potrzeb", "Moderator: rekomendacje", "Członkini: budżet"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("the saved note lacks %q: %q", want, body)
+		}
+	}
 }
