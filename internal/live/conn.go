@@ -322,16 +322,17 @@ func (c *Conn) handle(data []byte) {
 func (c *Conn) chatSend(f clientFrame) {
 	ctx, cancel := context.WithTimeout(c.h.ctx, 10*time.Second)
 	defer cancel()
-	msg, _, err := c.h.meetings.Send(ctx, c.actor(), f.MeetingID, f.ClientID, f.Body)
+	// The ack is queued once the message is committed (it is durable) and
+	// before the message is delivered, to this connection too.
+	_, _, err := c.h.meetings.SendThen(ctx, c.actor(), f.MeetingID, f.ClientID, f.Body, func(msg meetings.Message) {
+		c.sendJSON(ackFrame{Type: "chat.ack", ClientID: msg.ClientID, ID: msg.ID, Seq: msg.Seq})
+	})
 	if err != nil {
 		c.sendJSON(sendError(err, f.ClientID))
 		if code := sendError(err, "").Code; code == "internal" {
 			c.h.log.Error("chat send over websocket", "meeting", f.MeetingID, "err", err)
 		}
-		return
 	}
-	// Send returned after commit: the message is durable, and its hint is out.
-	c.sendJSON(ackFrame{Type: "chat.ack", ClientID: msg.ClientID, ID: msg.ID, Seq: msg.Seq})
 }
 
 // sendError maps a service error onto SPEC §5's error codes.

@@ -141,9 +141,13 @@ func (t *topicState) pollLog() {
 	lf := t.feed.(logFeed)
 	page := t.livePage()
 	for {
+		t.mu.Lock()
+		after := t.seq // deliverCommitted moves it too
+		t.mu.Unlock()
 		ctx, cancel := t.ctx()
-		entries, err := lf.log(ctx, t.name, t.id, t.seq, page)
+		entries, err := lf.log(ctx, t.name, t.id, after, page)
 		cancel()
+		t.h.metrics.logReads.Inc()
 		if err != nil {
 			t.h.log.Warn("live topic log", "topic", t.name, "err", err)
 			return // the next hint or the safety poll retries
@@ -154,19 +158,54 @@ func (t *topicState) pollLog() {
 		}
 		t.mu.Lock()
 		for _, f := range frames {
-			t.deliverLocked(f.seq, f.frame)
-			t.seq = f.seq
-			t.ring = append(t.ring, f)
+			if f.seq > t.seq { // else delivered meanwhile by deliverCommitted
+				t.appendLocked(f)
+			}
 		}
-		if n := len(t.ring) - t.h.set.RingFrames; n > 0 {
-			t.ring = append(t.ring[:0:0], t.ring[n:]...)
-		}
-		t.latest.Store(t.seq)
 		t.mu.Unlock()
 		if len(entries) < page {
 			return
 		}
 		runtime.Gosched() // let the writers drain before the next page
+	}
+}
+
+// appendLocked delivers the log entry that follows t.seq and keeps it in the
+// ring for subscribers joining.
+func (t *topicState) appendLocked(f logFrame) {
+	t.deliverLocked(f.seq, f.frame)
+	t.seq = f.seq
+	t.ring = append(t.ring, f)
+	// The ring keeps at least RingFrames entries; trimming only once it holds
+	// twice that copies it once per RingFrames entries, not on every one.
+	if keep := t.h.set.RingFrames; len(t.ring) >= 2*keep {
+		t.ring = append(t.ring[:0:0], t.ring[len(t.ring)-keep:]...)
+	}
+	t.latest.Store(t.seq)
+}
+
+// deliverCommitted delivers a log entry committed on this instance, if it is
+// the next one; false means there is a gap the database must fill first.
+// Entries already delivered are skipped (true).
+func (t *topicState) deliverCommitted(seq int64, frame []byte) bool {
+	select {
+	case <-t.ready:
+	default:
+		return false // the head is still being read: the log loop will see it
+	}
+	if t.initErr != nil {
+		return true // a dead topic: nothing to deliver to
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	switch {
+	case seq <= t.seq:
+		return true
+	case seq == t.seq+1:
+		t.appendLocked(logFrame{seq: seq, frame: frame})
+		return true
+	default:
+		return false
 	}
 }
 

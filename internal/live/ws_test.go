@@ -167,3 +167,39 @@ func TestHandshakeChecks(t *testing.T) {
 		t.Errorf("oversized frame closed with %v, want 1009", err)
 	}
 }
+
+// A message sent on this instance reaches this instance's subscribers without
+// a read back from the database (the send hands the committed message to the
+// hub): under a fan-out every round trip waits behind the writers. Sequential
+// sends never leave a gap, so none of them needs the log read.
+func TestLocalMessagesAreDeliveredWithoutReadingBack(t *testing.T) {
+	env := testkit.Start(t, dbURL)
+	r := newRoom(t, env)
+	a, b := env.Login(r.member).DialWS(), env.Login(r.moderator).DialWS()
+	subscribe(t, a, r.topic(), 0)
+	subscribe(t, b, r.topic(), 0)
+	before := gauge(t, env, "forumjst_live_log_reads_total")
+	const n = 10 // the chat's rate limit for members
+	for i := 1; i <= n; i++ {
+		chatSend(a, r.meetingID, uuid.NewString(), fmt.Sprintf("Wiadomość %d", i))
+		// The sender hears its ack before its own copy of the message.
+		f := a.Next(wait)
+		for f.Type == "presence" { // b's arrival may still be announced
+			f = a.Next(wait)
+		}
+		if f.Type != "chat.ack" || f.Int("seq") != int64(i) {
+			t.Fatalf("sender's next frame = %s, want chat.ack seq %d", f.Raw, i)
+		}
+		if m := a.Expect("chat.message", wait).Message(); m.Seq != int64(i) {
+			t.Fatalf("sender got seq %d, want %d", m.Seq, i)
+		}
+		if m := b.Expect("chat.message", wait).Message(); m.Seq != int64(i) {
+			t.Fatalf("subscriber got seq %d, want %d", m.Seq, i)
+		}
+	}
+	// A stray read (a listener reconnect re-reads every topic) is allowed;
+	// one per message is what reading back would cost.
+	if reads := gauge(t, env, "forumjst_live_log_reads_total") - before; reads > 2 {
+		t.Errorf("%v log reads for %d messages sent on this instance, want none", reads, n)
+	}
+}

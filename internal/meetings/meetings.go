@@ -34,6 +34,7 @@ type Settings struct {
 
 type Service struct {
 	db  *sqlx.DB
+	hot *store.Prepared // the chat's statements, prepared once
 	md  *markup.Renderer
 	set Settings
 	n   topic.Notifier
@@ -44,7 +45,7 @@ func New(db *sqlx.DB, md *markup.Renderer, set Settings) *Service {
 	if set.ChatPerTenSeconds <= 0 {
 		set.ChatPerTenSeconds = 10
 	}
-	return &Service{db: db, md: md, set: set, n: topic.Discard{}, now: time.Now}
+	return &Service{db: db, hot: store.NewPrepared(db), md: md, set: set, n: topic.Discard{}, now: time.Now}
 }
 
 // SetNotifier connects the live layer; called once while wiring, before serving.
@@ -339,6 +340,14 @@ var (
 // lock in the statement that stores the message, so it is gap-free and in
 // commit order.
 func (s *Service) Send(ctx context.Context, a *access.Actor, meetingID int64, clientID, body string) (Message, bool, error) {
+	return s.SendThen(ctx, a, meetingID, clientID, body, nil)
+}
+
+// SendThen is Send for a sender that also follows the meeting (a websocket):
+// stored, unless nil, runs once the message is committed (or found stored)
+// and before it is announced, so that the sender's acknowledgement goes out
+// ahead of its own copy of the message.
+func (s *Service) SendThen(ctx context.Context, a *access.Actor, meetingID int64, clientID, body string, stored func(Message)) (Message, bool, error) {
 	if err := a.LoggedIn(); err != nil {
 		return Message{}, false, err
 	}
@@ -355,27 +364,23 @@ func (s *Service) Send(ctx context.Context, a *access.Actor, meetingID int64, cl
 			return Message{}, false, err
 		}
 	}
-	// The checks read without locking anything; only the storing statement
-	// takes the meeting row's lock, for one round trip, so one meeting's chat
-	// is not limited to one transaction's worth of round trips at a time.
-	r, err := store.GetMeetingRow(ctx, s.db, meetingID)
+	// The checks read without locking anything, in one query; only the
+	// storing statement takes the meeting row's lock, for one round trip, so
+	// one meeting's chat is not limited to one transaction's worth of round
+	// trips at a time.
+	sender, err := store.GetChatSender(ctx, s.hot, meetingID, a.UserID, clientID, s.now().Add(-10*time.Second))
 	if err != nil {
 		return Message{}, false, err
 	}
-	g := r.Group()
-	if err := a.Write(g); err != nil {
-		return Message{}, false, err
-	}
-	sender, err := store.GetChatSender(ctx, s.db, meetingID, g.ID, a.UserID, clientID, s.now().Add(-10*time.Second))
-	if err != nil {
+	if err := a.Write(sender.Group()); err != nil {
 		return Message{}, false, err
 	}
 	// A resend of a message already stored answers with it, whatever the
 	// meeting's state now: the client only missed the ack.
 	if sender.ExistingID != nil {
-		return s.resent(ctx, a, meetingID, clientID)
+		return s.resent(ctx, a, meetingID, clientID, stored)
 	}
-	if r.Status != "live" {
+	if sender.Status != "live" {
 		return Message{}, false, ErrNotLive
 	}
 	if n == 0 || n > 4000 {
@@ -387,20 +392,23 @@ func (s *Service) Send(ctx context.Context, a *access.Actor, meetingID int64, cl
 	if !a.IsStaff() && sender.Recent >= s.set.ChatPerTenSeconds {
 		return Message{}, false, &apperr.RateLimited{RetryAfter: 10 * time.Second}
 	}
-	m, err := store.AppendChatMessage(ctx, s.db, store.NewChatMessage{MeetingID: meetingID, AuthorID: a.UserID,
+	m, err := store.AppendChatMessage(ctx, s.hot, store.NewChatMessage{MeetingID: meetingID, AuthorID: a.UserID,
 		ClientID: clientID, Body: body, BodyHTML: html})
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		return Message{}, false, ErrNotLive // ended since the check above
 	case store.IsUniqueViolation(err, store.ChatClientIDKey):
 		// The same client id raced itself (two tabs resending at once).
-		return s.resent(ctx, a, meetingID, clientID)
+		return s.resent(ctx, a, meetingID, clientID, stored)
 	case err != nil:
 		return Message{}, false, err
 	}
 	msg := Message{ID: m.ID, Seq: m.Seq, MeetingID: m.MeetingID, Author: Author{ID: a.UserID, Name: sender.Name, JST: sender.JST},
 		Body: m.Body, BodyHTML: m.BodyHTML, ClientID: m.ClientID, CreatedAt: m.CreatedAt}
-	s.n.Notify(ctx, topic.Name(topic.Meeting, meetingID), msg.Seq)
+	if stored != nil {
+		stored(msg)
+	}
+	topic.NotifyEntry(ctx, s.n, topic.Name(topic.Meeting, meetingID), msg.Seq, msg)
 	return msg, true, nil
 }
 
@@ -410,10 +418,13 @@ func (s *Service) Send(ctx context.Context, a *access.Actor, meetingID int64, cl
 // client resends it (here or to another instance) because it got no ack.
 // Receivers that already have it skip it by seq, so a second hint costs one
 // read of nothing new.
-func (s *Service) resent(ctx context.Context, a *access.Actor, meetingID int64, clientID string) (Message, bool, error) {
+func (s *Service) resent(ctx context.Context, a *access.Actor, meetingID int64, clientID string, stored func(Message)) (Message, bool, error) {
 	old, err := s.stored(ctx, a, meetingID, clientID)
 	if err != nil {
 		return Message{}, false, err
+	}
+	if stored != nil {
+		stored(old)
 	}
 	s.n.Notify(ctx, topic.Name(topic.Meeting, meetingID), old.Seq)
 	return old, false, nil
@@ -421,7 +432,7 @@ func (s *Service) resent(ctx context.Context, a *access.Actor, meetingID int64, 
 
 // stored finds an author's message by client id (ErrNotFound if none).
 func (s *Service) stored(ctx context.Context, a *access.Actor, meetingID int64, clientID string) (Message, error) {
-	r, err := store.FindChatMessage(ctx, s.db, meetingID, a.UserID, clientID)
+	r, err := store.FindChatMessage(ctx, s.hot, meetingID, a.UserID, clientID)
 	if err != nil {
 		return Message{}, err
 	}
@@ -439,7 +450,7 @@ func (s *Service) After(ctx context.Context, a *access.Actor, meetingID, after i
 // AfterUnchecked reads messages for a topic whose subscriber was already checked
 // (the live layer re-reads on every hint).
 func (s *Service) AfterUnchecked(ctx context.Context, meetingID, after int64, limit int) ([]Message, error) {
-	rows, err := store.ChatAfter(ctx, s.db, meetingID, after, limit)
+	rows, err := store.ChatAfter(ctx, s.hot, meetingID, after, limit)
 	if err != nil {
 		return nil, err
 	}

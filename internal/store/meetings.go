@@ -91,9 +91,14 @@ func AppendChatMessage(ctx context.Context, q Q, m NewChatMessage) (model.ChatMe
 	return out, err
 }
 
-// ChatSender is what sending a chat message checks about its author, read in
-// one query before the storing statement.
+// ChatSender is what sending a chat message checks about its meeting and its
+// author, read in one query before the storing statement: under a fan-out
+// each round trip waits behind the writers, so a send makes only two.
 type ChatSender struct {
+	GroupID    int64      `db:"group_id"`
+	GroupName  string     `db:"group_name"`
+	GroupKind  string     `db:"group_kind"`
+	Status     string     `db:"status"` // the meeting's
 	Name       string     `db:"name"`
 	JST        *string    `db:"jst"`
 	ExistingID *int64     `db:"existing_id"` // a message already stored under this client id
@@ -102,21 +107,31 @@ type ChatSender struct {
 	MuteReason *string    `db:"mute_reason"`
 }
 
-func GetChatSender(ctx context.Context, q Q, meetingID, groupID, userID int64, clientID string, since time.Time) (ChatSender, error) {
+// Group is the meeting's group, for the permission check.
+func (cs ChatSender) Group() model.Group {
+	return model.Group{ID: cs.GroupID, Name: cs.GroupName, Kind: cs.GroupKind}
+}
+
+// GetChatSender reads a meeting and a would-be sender (ErrNotFound when the
+// meeting does not exist).
+func GetChatSender(ctx context.Context, q Q, meetingID, userID int64, clientID string, since time.Time) (ChatSender, error) {
 	var cs ChatSender
-	err := one(ctx, q, &cs, fmt.Sprintf("chat sender %d", userID), `
-		SELECT u.display_name AS name, j.name AS jst,
+	err := one(ctx, q, &cs, fmt.Sprintf("chat sender %d in meeting %d", userID, meetingID), `
+		SELECT mt.group_id, g.name AS group_name, g.kind AS group_kind, mt.status,
+		       u.display_name AS name, j.name AS jst,
 		       (SELECT c.id FROM chat_messages c
-		        WHERE c.meeting_id = $1 AND c.author_id = u.id AND c.client_id = $4) AS existing_id,
-		       (SELECT count(*) FROM chat_messages c WHERE c.author_id = u.id AND c.created_at > $5) AS recent,
-		       m.until AS muted_until, m.reason AS mute_reason
-		FROM users u
+		        WHERE c.meeting_id = mt.id AND c.author_id = u.id AND c.client_id = $3) AS existing_id,
+		       (SELECT count(*) FROM chat_messages c WHERE c.author_id = u.id AND c.created_at > $4) AS recent,
+		       mu.until AS muted_until, mu.reason AS mute_reason
+		FROM meetings mt
+		JOIN groups g ON g.id = mt.group_id
+		JOIN users u ON u.id = $2
 		LEFT JOIN jst j ON j.id = u.jst_id
 		LEFT JOIN LATERAL (
 			SELECT until, reason FROM mutes
-			WHERE group_id = $2 AND user_id = u.id AND until > now()
-			ORDER BY until DESC LIMIT 1) m ON true
-		WHERE u.id = $3`, meetingID, groupID, userID, clientID, since)
+			WHERE group_id = mt.group_id AND user_id = u.id AND until > now()
+			ORDER BY until DESC LIMIT 1) mu ON true
+		WHERE mt.id = $1`, meetingID, userID, clientID, since)
 	return cs, err
 }
 

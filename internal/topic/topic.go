@@ -54,6 +54,23 @@ type Notifier interface {
 	Notify(ctx context.Context, topic string, seq int64)
 }
 
+// A LogNotifier also takes the committed log entry itself (a chat message),
+// so that the instance that stored it delivers it to its own subscribers at
+// once instead of reading it back; other instances still get only the hint.
+type LogNotifier interface {
+	Notifier
+	NotifyEntry(ctx context.Context, topic string, seq int64, entry any)
+}
+
+// NotifyEntry hands entry to n when n takes entries, else sends the hint alone.
+func NotifyEntry(ctx context.Context, n Notifier, topic string, seq int64, entry any) {
+	if ln, ok := n.(LogNotifier); ok {
+		ln.NotifyEntry(ctx, topic, seq, entry)
+		return
+	}
+	n.Notify(ctx, topic, seq)
+}
+
 // Discard is the Notifier of a service that nobody listens to (tests, tools).
 type Discard struct{}
 

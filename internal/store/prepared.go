@@ -1,0 +1,89 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"sync"
+
+	"github.com/jmoiron/sqlx"
+)
+
+// Prepared is a Q over a pool that prepares each statement once and reuses it
+// (database/sql prepares it again by itself on each pool connection that runs
+// it). lib/pq otherwise parses every query that has arguments in a round trip
+// of its own before running it, so on a hot path — the chat's two statements
+// per message and its read per hint — this halves the round trips; under a
+// fan-out each round trip waits behind a thousand writers.
+type Prepared struct {
+	db    *sqlx.DB
+	stmts sync.Map // query text → *sqlx.Stmt
+}
+
+// NewPrepared wraps db; statements are prepared on first use.
+func NewPrepared(db *sqlx.DB) *Prepared { return &Prepared{db: db} }
+
+func (p *Prepared) stmt(ctx context.Context, query string) (*sqlx.Stmt, error) {
+	if s, ok := p.stmts.Load(query); ok {
+		return s.(*sqlx.Stmt), nil
+	}
+	s, err := p.db.PreparexContext(ctx, query)
+	if err != nil {
+		return nil, err // not kept: the next call prepares again
+	}
+	if old, loaded := p.stmts.LoadOrStore(query, s); loaded {
+		_ = s.Close()
+		return old.(*sqlx.Stmt), nil
+	}
+	return s, nil
+}
+
+// Close releases every prepared statement.
+func (p *Prepared) Close() {
+	p.stmts.Range(func(k, v any) bool {
+		_ = v.(*sqlx.Stmt).Close()
+		p.stmts.Delete(k)
+		return true
+	})
+}
+
+func (p *Prepared) DriverName() string          { return p.db.DriverName() }
+func (p *Prepared) Rebind(query string) string { return p.db.Rebind(query) }
+func (p *Prepared) BindNamed(query string, arg any) (string, []any, error) {
+	return p.db.BindNamed(query, arg)
+}
+
+func (p *Prepared) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	s, err := p.stmt(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	return s.QueryContext(ctx, args...)
+}
+
+func (p *Prepared) QueryxContext(ctx context.Context, query string, args ...any) (*sqlx.Rows, error) {
+	s, err := p.stmt(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	return s.QueryxContext(ctx, args...)
+}
+
+func (p *Prepared) QueryRowxContext(ctx context.Context, query string, args ...any) *sqlx.Row {
+	s, err := p.stmt(ctx, query)
+	if err != nil {
+		// A *sqlx.Row cannot carry an error from outside sqlx: run the query
+		// unprepared, which fails (or succeeds) with its own error.
+		return p.db.QueryRowxContext(ctx, query, args...)
+	}
+	return s.QueryRowxContext(ctx, args...)
+}
+
+func (p *Prepared) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	s, err := p.stmt(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	return s.ExecContext(ctx, args...)
+}
+
+var _ Q = (*Prepared)(nil)
