@@ -46,7 +46,7 @@ func (p *Prepared) Close() {
 	})
 }
 
-func (p *Prepared) DriverName() string          { return p.db.DriverName() }
+func (p *Prepared) DriverName() string         { return p.db.DriverName() }
 func (p *Prepared) Rebind(query string) string { return p.db.Rebind(query) }
 func (p *Prepared) BindNamed(query string, arg any) (string, []any, error) {
 	return p.db.BindNamed(query, arg)
