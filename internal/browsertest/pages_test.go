@@ -17,6 +17,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/gwd-jst/forumjst/internal/markup"
+	"github.com/gwd-jst/forumjst/internal/model"
 	"github.com/gwd-jst/forumjst/internal/seed"
 	"github.com/gwd-jst/forumjst/internal/store"
 )
@@ -350,6 +351,23 @@ func contains(list []string, s string) bool {
 	return false
 }
 
+// demoNotePeople finds the demo's rural group, its moderator and a member.
+func demoNotePeople(t *testing.T, s *suite) (model.Group, model.User, model.User) {
+	t.Helper()
+	ctx := context.Background()
+	group, err := store.GetGroupBySlug(ctx, s.env.DB, memberGroup)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var people [2]model.User
+	for i, email := range []string{"moderator@forum-jst.example", memberEmail} {
+		if people[i], err = store.GetUserByEmail(ctx, s.env.DB, email); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return group, people[0], people[1]
+}
+
 // Session notes, files, attendance and the record (issue 6), as a moderator of
 // the demo's rural group: a note written through the form, a file uploaded by
 // the browser itself (Polish name), a stale save showing both texts, the
@@ -358,18 +376,7 @@ func TestNotesPages(t *testing.T) {
 	t.Parallel()
 	s := newSuite(t)
 	ctx := context.Background()
-	group, err := store.GetGroupBySlug(ctx, s.env.DB, memberGroup)
-	if err != nil {
-		t.Fatal(err)
-	}
-	mod, err := store.GetUserByEmail(ctx, s.env.DB, "moderator@forum-jst.example")
-	if err != nil {
-		t.Fatal(err)
-	}
-	member, err := store.GetUserByEmail(ctx, s.env.DB, memberEmail)
-	if err != nil {
-		t.Fatal(err)
-	}
+	group, mod, member := demoNotePeople(t, s)
 	// A meeting of our own, so the demo's meetings stay as other tests expect them.
 	start := time.Now().Add(48 * time.Hour).Truncate(time.Hour)
 	agenda := "**Dzień 1:** wizyta w Szkole Podstawowej w Lubiczu\n\n**Dzień 2:** warsztat diagnozy potrzeb"
@@ -531,14 +538,7 @@ func TestNoteEditedTogether(t *testing.T) {
 	t.Parallel()
 	s := newSuite(t)
 	ctx := context.Background()
-	group, err := store.GetGroupBySlug(ctx, s.env.DB, memberGroup)
-	if err != nil {
-		t.Fatal(err)
-	}
-	mod, err := store.GetUserByEmail(ctx, s.env.DB, "moderator@forum-jst.example")
-	if err != nil {
-		t.Fatal(err)
-	}
+	group, mod, _ := demoNotePeople(t, s)
 	start := time.Now().Add(-2 * time.Hour).Truncate(time.Hour)
 	m, err := store.CreateMeeting(ctx, s.env.DB, store.NewMeeting{GroupID: group.ID, Title: "Sesja 7: Wspólna notatka",
 		StartsAt: start, EndsAt: start.Add(8 * time.Hour), Location: "Starostwo Powiatowe", Agenda: "Notatka", AgendaHTML: "<p>Notatka</p>", CreatedBy: mod.ID})
