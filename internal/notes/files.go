@@ -96,20 +96,22 @@ func (s *Service) files(ctx context.Context, a *access.Actor, meetingID int64) (
 	return out, nil
 }
 
-// NoteFiles lists the files attached to one note.
-func (s *Service) NoteFiles(ctx context.Context, a *access.Actor, noteID int64) ([]Attachment, error) {
-	if _, err := s.readableNote(ctx, s.db, a, noteID); err != nil {
-		return nil, err
+// NoteWithFiles returns a note and the files attached to it, for a reader of
+// its group (one access check for both).
+func (s *Service) NoteWithFiles(ctx context.Context, a *access.Actor, noteID int64) (Note, []Attachment, error) {
+	r, err := s.readableNote(ctx, s.db, a, noteID)
+	if err != nil {
+		return Note{}, nil, err
 	}
 	rows, err := store.ListNoteAttachments(ctx, s.db, noteID)
 	if err != nil {
-		return nil, err
+		return Note{}, nil, err
 	}
-	out := make([]Attachment, len(rows))
-	for i, r := range rows {
-		out[i] = attachmentFrom(a, r)
+	files := make([]Attachment, len(rows))
+	for i, row := range rows {
+		files[i] = attachmentFrom(a, row)
 	}
-	return out, nil
+	return noteFrom(a, r), files, nil
 }
 
 // Attachment returns one file's metadata for a reader of its group.

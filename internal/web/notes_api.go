@@ -64,11 +64,7 @@ func (s *server) apiNote(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	n, err := s.Notes.Note(c.UserContext(), actor(c), id)
-	if err != nil {
-		return err
-	}
-	files, err := s.Notes.NoteFiles(c.UserContext(), actor(c), id)
+	n, files, err := s.Notes.NoteWithFiles(c.UserContext(), actor(c), id)
 	if err != nil {
 		return err
 	}

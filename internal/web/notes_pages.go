@@ -114,11 +114,7 @@ func (s *server) renderNote(c *fiber.Ctx, o pageOpts) error {
 	if err != nil {
 		return err
 	}
-	n, err := s.Notes.Note(c.UserContext(), actor(c), id)
-	if err != nil {
-		return err
-	}
-	files, err := s.Notes.NoteFiles(c.UserContext(), actor(c), id)
+	n, files, err := s.Notes.NoteWithFiles(c.UserContext(), actor(c), id)
 	if err != nil {
 		return err
 	}
