@@ -2,13 +2,16 @@ package web
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"reflect"
 	"strconv"
 	"strings"
+	"time"
 
+	jsonv2 "github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/gwd-jst/forumjst/internal/store"
@@ -19,8 +22,11 @@ type badRequest struct{ msg string }
 
 func (b *badRequest) Error() string { return b.msg }
 
-// decodeJSON reads exactly one JSON object into dst, refusing unknown fields and
-// trailing data (SPEC §4).
+// decodeJSON reads exactly one JSON object into dst (SPEC §4): member names
+// match the json tags exactly (encoding/json would also take "ROLE" for "role",
+// and let a repeated name win), a repeated name, an unknown name and trailing
+// data are refused. It uses the JSON v2 decoder (go-json-experiment/json, the
+// proposal behind encoding/json/v2), whose defaults are exactly these rules.
 func decodeJSON(c *fiber.Ctx, dst any) error {
 	body := c.Body()
 	if ct := c.Get(fiber.HeaderContentType); ct != "" && !strings.HasPrefix(ct, fiber.MIMEApplicationJSON) {
@@ -29,27 +35,58 @@ func decodeJSON(c *fiber.Ctx, dst any) error {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return &badRequest{"request body is empty; a JSON object is expected"}
 	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(dst); err != nil {
-		var se *json.SyntaxError
-		var te *json.UnmarshalTypeError
-		switch {
-		case errors.As(err, &se):
-			return &badRequest{fmt.Sprintf("malformed JSON at byte %d", se.Offset)}
-		case errors.As(err, &te):
-			return &badRequest{fmt.Sprintf("field %q must be %s", te.Field, te.Type)}
-		case strings.HasPrefix(err.Error(), "json: unknown field"):
-			return &badRequest{strings.TrimPrefix(err.Error(), "json: ")}
-		case errors.Is(err, io.ErrUnexpectedEOF):
-			return &badRequest{"malformed JSON: unexpected end"}
-		}
-		return &badRequest{"malformed JSON: " + err.Error()}
+	if b := bytes.TrimSpace(body); b[0] != '{' {
+		return &badRequest{"a JSON object is expected"}
 	}
-	if dec.More() {
-		return &badRequest{"exactly one JSON object is expected"}
+	if err := jsonv2.Unmarshal(body, dst, jsonv2.RejectUnknownMembers(true)); err != nil {
+		return jsonError(err)
 	}
 	return nil
+}
+
+// jsonError words a decoding error for the client: which member, what was wrong.
+func jsonError(err error) error {
+	var syn *jsontext.SyntacticError
+	var sem *jsonv2.SemanticError
+	switch {
+	case errors.As(err, &syn) && errors.Is(syn.Err, jsontext.ErrDuplicateName):
+		return &badRequest{fmt.Sprintf("member %q appears more than once", syn.JSONPointer.LastToken())}
+	case errors.As(err, &syn) && errors.Is(err, io.ErrUnexpectedEOF):
+		return &badRequest{"malformed JSON: unexpected end"}
+	case errors.As(err, &syn):
+		return &badRequest{fmt.Sprintf("malformed JSON at byte %d", syn.ByteOffset)}
+	case errors.As(err, &sem) && errors.Is(sem.Err, jsonv2.ErrUnknownName):
+		return &badRequest{fmt.Sprintf("unknown field %q", sem.JSONPointer.LastToken())}
+	case errors.As(err, &sem) && sem.JSONPointer != "":
+		want := "of another type"
+		if sem.GoType != nil {
+			want = jsonKindOf(sem.GoType)
+		}
+		return &badRequest{fmt.Sprintf("field %q must be %s", strings.TrimPrefix(string(sem.JSONPointer), "/"), want)}
+	}
+	return &badRequest{"malformed JSON"}
+}
+
+// jsonKindOf names the JSON a Go type is decoded from, for error messages.
+func jsonKindOf(t reflect.Type) string {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch {
+	case t == reflect.TypeFor[time.Time]():
+		return "an RFC 3339 time"
+	case t.Kind() == reflect.String:
+		return "a string"
+	case t.Kind() == reflect.Bool:
+		return "true or false"
+	case t.Kind() >= reflect.Int && t.Kind() <= reflect.Float64:
+		return "a number"
+	case t.Kind() == reflect.Slice || t.Kind() == reflect.Array:
+		return "an array"
+	case t.Kind() == reflect.Struct || t.Kind() == reflect.Map:
+		return "an object"
+	}
+	return t.String()
 }
 
 // idParam parses a positive integer path parameter; anything else is not found.

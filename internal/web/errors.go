@@ -102,6 +102,11 @@ func (s *server) handleError(c *fiber.Ctx, err error) error {
 	if body.Message == "error."+code {
 		body.Message = err.Error()
 	}
+	// Malformed input says what was wrong with it (which member, which byte).
+	var br *badRequest
+	if errors.As(err, &br) {
+		body.Message = strings.TrimSuffix(body.Message, ".") + ": " + br.msg
+	}
 	var ve *apperr.Validation
 	if errors.As(err, &ve) {
 		body.Details = make(map[string]string, len(ve.Fields))

@@ -153,7 +153,7 @@ func isSafeMethod(m string) bool {
 }
 
 // csrf protects cookie-authenticated unsafe requests with the session's token
-// (header X-CSRF-Token or form field _csrf), and every unsafe request from a
+// (header X-CSRF-Token or the body's form field _csrf), and every unsafe request from a
 // browser with a same-origin check.
 func (s *server) csrf(c *fiber.Ctx) error {
 	if isSafeMethod(c.Method()) {
@@ -173,12 +173,28 @@ func (s *server) csrf(c *fiber.Ctx) error {
 	}
 	sent := c.Get("X-CSRF-Token")
 	if sent == "" {
-		sent = c.FormValue("_csrf")
+		sent = csrfFormField(c)
 	}
 	if sent == "" || subtle.ConstantTimeCompare([]byte(sent), []byte(p.CSRFToken)) != 1 {
 		return errCSRF
 	}
 	return c.Next()
+}
+
+// csrfFormField is the _csrf field of a form body. Never the query string
+// (c.FormValue would look there first): a token in a URL leaks through logs,
+// Referer headers and browser history.
+func csrfFormField(c *fiber.Ctx) string {
+	ct := string(c.Request().Header.ContentType())
+	switch {
+	case strings.HasPrefix(ct, fiber.MIMEApplicationForm):
+		return string(c.Request().PostArgs().Peek("_csrf"))
+	case strings.HasPrefix(ct, fiber.MIMEMultipartForm):
+		if f, err := c.MultipartForm(); err == nil && len(f.Value["_csrf"]) > 0 {
+			return f.Value["_csrf"][0]
+		}
+	}
+	return ""
 }
 
 // sameOrigin checks Origin (or, failing that, Referer) against the public URL.
