@@ -46,6 +46,10 @@ type Config struct {
 	// WSQueueFrames bounds each websocket's outgoing queue; a client that falls
 	// this far behind is closed with 4008 and resumes with since_seq.
 	WSQueueFrames int
+	// MetricsToken, when set, lets a scraper that is not on loopback read
+	// /metrics with "Authorization: Bearer <token>"; without it /metrics
+	// answers only to loopback.
+	MetricsToken string
 	// WSPingInterval is how often the server pings each websocket; a peer
 	// silent for 2.5 intervals is dropped.
 	WSPingInterval time.Duration
@@ -89,6 +93,7 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		MaxFilesPerMeeting:   r.integer("FORUM_MAX_FILES_PER_MEETING", 50, 1, 10000),
 		WSQueueFrames:        r.integer("FORUM_WS_QUEUE_FRAMES", 512, 16, 1<<16),
 		WSPingInterval:       r.duration("FORUM_WS_PING_INTERVAL", 25*time.Second),
+		MetricsToken:         r.str("FORUM_METRICS_TOKEN", ""),
 		SMTP: SMTP{
 			Host:     r.str("FORUM_SMTP_HOST", ""),
 			Port:     r.integer("FORUM_SMTP_PORT", 587, 1, 65535),
@@ -108,6 +113,9 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	}
 	if c.SessionIdle > c.SessionMax {
 		r.fail("FORUM_SESSION_IDLE", "must not be longer than FORUM_SESSION_MAX")
+	}
+	if c.MetricsToken != "" && len(c.MetricsToken) < 24 {
+		r.fail("FORUM_METRICS_TOKEN", "must be at least 24 characters (e.g. openssl rand -hex 24)")
 	}
 	if c.SMTP.Host != "" && c.SMTP.From == "" {
 		r.fail("FORUM_SMTP_FROM", "is required when FORUM_SMTP_HOST is set")

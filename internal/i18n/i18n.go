@@ -7,6 +7,7 @@ import (
 	"embed"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -96,7 +97,9 @@ func (p *Printer) T(id string, args ...any) string {
 		return id
 	}
 	if len(args) == 0 {
-		p.cache.Store(id, s)
+		// The id may be a view into a request's buffer (the flash cookie's
+		// key): the cache outlives the request, so it keeps its own copy.
+		p.cache.Store(strings.Clone(id), s)
 	}
 	return s
 }
