@@ -40,7 +40,28 @@ type SentNotification struct {
 	ID     int64 `db:"id"`
 }
 
-// InsertNotifications writes one notification per recipient.
+// notificationReadable is true for a notification row n whose owner may read
+// its target now: the rules of package access (SPEC §3) in SQL, judged on the
+// target's current group, not the one stored with the notification, so that a
+// thread moved away or a membership ended takes the notification with it. The
+// owner must be enabled; staff and admins read every group; others read
+// `common` groups and those they have a membership in; a hidden thread only
+// its group's moderators (and staff). It refers to the outer row as n.
+const notificationReadable = `EXISTS (
+		SELECT 1
+		FROM users nr
+		LEFT JOIN posts np ON n.target_type = 'post' AND np.id = n.target_id
+		LEFT JOIN threads nt ON nt.id = np.thread_id
+		LEFT JOIN meetings nm ON n.target_type = 'meeting' AND nm.id = n.target_id
+		JOIN groups ng ON ng.id = COALESCE(nt.group_id, nm.group_id)
+		LEFT JOIN memberships nms ON nms.user_id = nr.id AND nms.group_id = ng.id
+		WHERE nr.id = n.user_id AND NOT nr.disabled
+		  AND (nr.role IN ('staff', 'admin') OR ng.kind = 'common' OR nms.role IS NOT NULL)
+		  AND (nt.id IS NULL OR NOT nt.hidden OR nr.role IN ('staff', 'admin') OR nms.role = 'moderator'))`
+
+// InsertNotifications writes one notification per recipient who may read the
+// target now (the target row must already exist in this transaction); the
+// others are left out silently.
 func InsertNotifications(ctx context.Context, q Q, n NewNotifications) ([]SentNotification, error) {
 	out := []SentNotification{}
 	if len(n.UserIDs) == 0 {
@@ -48,7 +69,9 @@ func InsertNotifications(ctx context.Context, q Q, n NewNotifications) ([]SentNo
 	}
 	err := selectAll(ctx, q, &out, "insert notifications", `
 		INSERT INTO notifications (user_id, kind, actor_id, group_id, target_type, target_id, title)
-		SELECT u, $2, $3, $4, $5, $6, $7 FROM unnest($1::bigint[]) AS u
+		SELECT n.user_id, $2, $3, $4, n.target_type, n.target_id, $7
+		FROM (SELECT u AS user_id, $5::text AS target_type, $6::bigint AS target_id FROM unnest($1::bigint[]) AS u) n
+		WHERE `+notificationReadable+`
 		RETURNING user_id, id`, pq.Array(n.UserIDs), n.Kind, n.ActorID, n.GroupID, n.TargetType, n.TargetID, n.Title)
 	return out, err
 }
@@ -58,18 +81,22 @@ const notificationSelect = `
 	       n.target_type, n.target_id, n.title, n.created_at, n.read_at
 	FROM notifications n LEFT JOIN users a ON a.id = n.actor_id`
 
-// GetNotification loads one user's notification (the live push).
+// GetNotification loads one user's notification (the live push); one whose
+// target they can no longer read is not found.
 func GetNotification(ctx context.Context, q Q, userID, id int64) (Notification, error) {
 	var n Notification
-	err := one(ctx, q, &n, fmt.Sprintf("load notification %d", id), notificationSelect+` WHERE n.id = $1 AND n.user_id = $2`, id, userID)
+	err := one(ctx, q, &n, fmt.Sprintf("load notification %d", id), notificationSelect+`
+		WHERE n.id = $1 AND n.user_id = $2 AND `+notificationReadable, id, userID)
 	return n, err
 }
 
-// ListNotifications returns a user's notifications, newest first.
+// ListNotifications returns a user's notifications, newest first, leaving out
+// those whose target they can no longer read.
 func ListNotifications(ctx context.Context, q Q, userID int64, p Page) ([]Notification, error) {
 	out := []Notification{}
 	err := selectAll(ctx, q, &out, "list notifications", notificationSelect+`
-		WHERE n.user_id = $1 ORDER BY n.id DESC LIMIT $2 OFFSET $3`, userID, p.Limit, p.Offset)
+		WHERE n.user_id = $1 AND `+notificationReadable+`
+		ORDER BY n.id DESC LIMIT $2 OFFSET $3`, userID, p.Limit, p.Offset)
 	return out, err
 }
 
