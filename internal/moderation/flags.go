@@ -187,10 +187,9 @@ func (s *Service) Mute(ctx context.Context, a *access.Actor, groupID int64, in M
 		if err != nil {
 			return err
 		}
-		target, err := store.GetUser(ctx, tx, in.UserID)
-		if errors.Is(err, store.ErrNotFound) {
-			return apperr.Invalid("user_id", "err.user_unknown")
-		} else if err != nil {
+		// Only the group's own people are named: anyone else is one 404 (issue 10).
+		target, err := store.GroupMuteTarget(ctx, tx, g.ID, in.UserID)
+		if err != nil {
 			return err
 		}
 		if in.UserID == a.UserID {
