@@ -276,7 +276,8 @@ type AuditQuery struct {
 }
 
 // Audit reads the log: admins see everything; a group's moderators (and staff)
-// see their group's entries and must name the group.
+// see their group's entries and must name the group, without what the entries
+// say of threads and groups they may not read.
 func (s *Service) Audit(ctx context.Context, a *access.Actor, q AuditQuery) ([]model.AuditEntry, error) {
 	if err := a.LoggedIn(); err != nil {
 		return nil, err
@@ -289,5 +290,9 @@ func (s *Service) Audit(ctx context.Context, a *access.Actor, q AuditQuery) ([]m
 			return nil, err
 		}
 	}
-	return store.ListAudit(ctx, s.db, store.AuditFilter{GroupID: q.GroupID, ActorID: q.ActorID, Action: q.Action}, q.Page)
+	entries, err := store.ListAudit(ctx, s.db, store.AuditFilter{GroupID: q.GroupID, ActorID: q.ActorID, Action: q.Action}, q.Page)
+	if err != nil {
+		return nil, err
+	}
+	return s.redactAudit(ctx, a, entries) // audit.go: other groups' threads and ids
 }
