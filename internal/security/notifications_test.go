@@ -1,14 +1,17 @@
 package security_test
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/gwd-jst/forumjst/internal/model"
+	"github.com/gwd-jst/forumjst/internal/store"
 	"github.com/gwd-jst/forumjst/internal/testkit"
 )
 
@@ -209,4 +212,88 @@ func TestNotificationsAfterRemovalFromGroup(t *testing.T) {
 	kept := w.reply(t, w.keptThread, "Odpowiedź w grupie, którą alice czyta")
 	waitPush(t, ws, kept)
 	w.check(t, kept, secret)
+}
+
+// TestNotificationRecipientsFollowAccess checks the SQL filter against the
+// rules of package access, case by case: who is told of a reply in a group's
+// thread, a hidden thread, a common group's thread and a meeting.
+func TestNotificationRecipientsFollowAccess(t *testing.T) {
+	env := testkit.Start(t, dbURL)
+	ctx := context.Background()
+	g, common, elsewhere := env.NewGroup(model.KindRural), env.NewGroup(model.KindCommon), env.NewGroup(model.KindCounty)
+	users := map[string]testkit.User{}
+	for _, name := range []string{"member", "observer", "moderator", "outsider", "disabled"} {
+		users[name] = env.NewUser(model.RoleMember)
+	}
+	users["staff"], users["admin"] = env.NewUser(model.RoleStaff), env.NewUser(model.RoleAdmin)
+	env.AddMember(users["member"].ID, g.ID, model.GroupMember)
+	env.AddMember(users["observer"].ID, g.ID, model.GroupObserver)
+	env.AddMember(users["moderator"].ID, g.ID, model.GroupModerator)
+	env.AddMember(users["outsider"].ID, elsewhere.ID, model.GroupMember)
+	env.AddMember(users["disabled"].ID, g.ID, model.GroupMember)
+	if _, err := env.DB.Exec(`UPDATE users SET disabled = true WHERE id = $1`, users["disabled"].ID); err != nil {
+		t.Fatal(err)
+	}
+	actor := env.NewUser(model.RoleStaff)
+	all := []int64{}
+	for _, u := range users {
+		all = append(all, u.ID)
+	}
+
+	_, open := env.NewThread(g.ID, actor.ID, 1)
+	hiddenThread, hidden := env.NewThread(g.ID, actor.ID, 1)
+	if _, err := env.DB.Exec(`UPDATE threads SET hidden = true WHERE id = $1`, hiddenThread); err != nil {
+		t.Fatal(err)
+	}
+	_, inCommon := env.NewThread(common.ID, actor.ID, 1)
+	var meeting int64
+	if err := env.DB.Get(&meeting, `INSERT INTO meetings (group_id, title, starts_at, ends_at, created_by)
+		VALUES ($1, 'Spotkanie', now() + interval '1 day', now() + interval '25 hours', $2) RETURNING id`, g.ID, actor.ID); err != nil {
+		t.Fatal(err)
+	}
+
+	for _, tc := range []struct {
+		name       string
+		group      int64
+		targetType string
+		target     int64
+		want       []string
+	}{
+		{"a reply in the group", g.ID, "post", open[0], []string{"admin", "member", "moderator", "observer", "staff"}},
+		{"a reply in a hidden thread", g.ID, "post", hidden[0], []string{"admin", "moderator", "staff"}},
+		{"a reply in a common group", common.ID, "post", inCommon[0], []string{"admin", "member", "moderator", "observer", "outsider", "staff"}},
+		{"a meeting of the group", g.ID, "meeting", meeting, []string{"admin", "member", "moderator", "observer", "staff"}},
+	} {
+		sent, err := store.InsertNotifications(ctx, env.DB, store.NewNotifications{UserIDs: all, Kind: "reply", ActorID: actor.ID,
+			GroupID: tc.group, TargetType: tc.targetType, TargetID: tc.target, Title: tc.name})
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		told := map[int64]bool{}
+		for _, s := range sent {
+			told[s.UserID] = true
+		}
+		var got []string
+		for name, u := range users {
+			if told[u.ID] {
+				got = append(got, name)
+			}
+			// What is listed agrees with what was recorded.
+			list, err := store.ListNotifications(ctx, env.DB, u.ID, store.Page{Limit: 50})
+			if err != nil {
+				t.Fatal(err)
+			}
+			listed := false
+			for _, n := range list {
+				listed = listed || (n.TargetType == tc.targetType && n.TargetID == tc.target)
+			}
+			if listed != told[u.ID] {
+				t.Errorf("%s: %s recorded %v, listed %v", tc.name, name, told[u.ID], listed)
+			}
+		}
+		slices.Sort(got)
+		if fmt.Sprint(got) != fmt.Sprint(tc.want) {
+			t.Errorf("%s told %v, want %v", tc.name, got, tc.want)
+		}
+	}
 }
