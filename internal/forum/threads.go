@@ -106,10 +106,26 @@ type MuteInfo struct {
 	Reason string
 }
 
-// Merged is returned for a thread that was merged into another: its URL redirects.
+// Merged is returned for a thread that was merged into another: its URL
+// redirects, for readers of the target only (see mergedInto).
 type Merged struct{ Into int64 }
 
 func (m *Merged) Error() string { return fmt.Sprintf("thread merged into %d", m.Into) }
+
+// mergedInto answers for a thread merged into thread into: a redirect there
+// for those who may read the target, and ErrNotFound for everyone else, since
+// the target may be in another group (a staff merge) and its id is not theirs
+// to learn.
+func (s *Service) mergedInto(ctx context.Context, q store.Q, a *access.Actor, into int64) error {
+	row, err := store.GetThreadRow(ctx, q, into, a.UserID)
+	if err != nil {
+		return err
+	}
+	if err := s.readableThread(a, row.Group(), row.Thread); err != nil {
+		return err
+	}
+	return &Merged{Into: into}
+}
 
 // Thread loads one page of a thread. With markRead, the reader's position moves
 // to the last post shown. It runs at most three queries whatever the post count:
@@ -127,7 +143,7 @@ func (s *Service) Thread(ctx context.Context, a *access.Actor, threadID int64, p
 		return ThreadView{}, err
 	}
 	if row.MergedInto != nil {
-		return ThreadView{}, &Merged{Into: *row.MergedInto}
+		return ThreadView{}, s.mergedInto(ctx, s.db, a, *row.MergedInto)
 	}
 	t, err := threadFrom(row.Thread, row.AuthorName, row.AreasJSON)
 	if err != nil {
@@ -442,7 +458,7 @@ func (s *Service) Reply(ctx context.Context, a *access.Actor, threadID int64, in
 		if err != nil {
 			return err
 		}
-		if err := s.writableThread(a, g, t); err != nil {
+		if err := s.writableThread(ctx, tx, a, g, t); err != nil {
 			return err
 		}
 		if err := s.checkMute(ctx, tx, a, g); err != nil {
@@ -489,17 +505,18 @@ func (s *Service) loadForWrite(ctx context.Context, a *access.Actor, threadID in
 		return model.Thread{}, model.Group{}, err
 	}
 	g := row.Group()
-	return row.Thread, g, s.writableThread(a, g, row.Thread)
+	return row.Thread, g, s.writableThread(ctx, s.db, a, g, row.Thread)
 }
 
 // writableThread: readable, not merged into another thread (whose address the
-// caller is sent to), writable group, and not locked (moderators excepted).
-func (s *Service) writableThread(a *access.Actor, g model.Group, t model.Thread) error {
+// caller is sent to if they may read it), writable group, and not locked
+// (moderators excepted).
+func (s *Service) writableThread(ctx context.Context, q store.Q, a *access.Actor, g model.Group, t model.Thread) error {
 	if err := s.readableThread(a, g, t); err != nil {
 		return err
 	}
 	if t.MergedInto != nil {
-		return &Merged{Into: *t.MergedInto}
+		return s.mergedInto(ctx, q, a, *t.MergedInto)
 	}
 	if err := a.Write(g); err != nil {
 		return err
@@ -575,7 +592,7 @@ func (s *Service) EditPost(ctx context.Context, a *access.Actor, postID int64, i
 			return apperr.ErrForbidden
 		}
 		if own && !a.CanModerate(g) {
-			if err := s.writableThread(a, g, t); err != nil {
+			if err := s.writableThread(ctx, tx, a, g, t); err != nil {
 				return err
 			}
 		}

@@ -187,10 +187,9 @@ func (s *Service) Mute(ctx context.Context, a *access.Actor, groupID int64, in M
 		if err != nil {
 			return err
 		}
-		target, err := store.GetUser(ctx, tx, in.UserID)
-		if errors.Is(err, store.ErrNotFound) {
-			return apperr.Invalid("user_id", "err.user_unknown")
-		} else if err != nil {
+		// Only the group's own people are named: anyone else is one 404 (issue 10).
+		target, err := store.GroupMuteTarget(ctx, tx, g.ID, in.UserID)
+		if err != nil {
 			return err
 		}
 		if in.UserID == a.UserID {
@@ -277,7 +276,8 @@ type AuditQuery struct {
 }
 
 // Audit reads the log: admins see everything; a group's moderators (and staff)
-// see their group's entries and must name the group.
+// see their group's entries and must name the group, without what the entries
+// say of threads and groups they may not read.
 func (s *Service) Audit(ctx context.Context, a *access.Actor, q AuditQuery) ([]model.AuditEntry, error) {
 	if err := a.LoggedIn(); err != nil {
 		return nil, err
@@ -290,5 +290,9 @@ func (s *Service) Audit(ctx context.Context, a *access.Actor, q AuditQuery) ([]m
 			return nil, err
 		}
 	}
-	return store.ListAudit(ctx, s.db, store.AuditFilter{GroupID: q.GroupID, ActorID: q.ActorID, Action: q.Action}, q.Page)
+	entries, err := store.ListAudit(ctx, s.db, store.AuditFilter{GroupID: q.GroupID, ActorID: q.ActorID, Action: q.Action}, q.Page)
+	if err != nil {
+		return nil, err
+	}
+	return s.redactAudit(ctx, a, entries) // audit.go: other groups' threads and ids
 }

@@ -38,7 +38,10 @@ func view(n store.Notification) Notification {
 }
 
 // Record writes one notification per recipient inside the caller's
-// transaction; the actor is never told of their own action.
+// transaction; the actor is never told of their own action, and a recipient who
+// may not read the target now (a thread moved to another group, a membership
+// ended, a hidden thread) is not told at all: the notification would carry its
+// title, actor and group. The target must already be written in tx.
 func Record(ctx context.Context, tx *sqlx.Tx, n store.NewNotifications) ([]store.SentNotification, error) {
 	n.UserIDs = slices.DeleteFunc(slices.Compact(slices.Sorted(slices.Values(n.UserIDs))), func(id int64) bool { return id == n.ActorID })
 	return store.InsertNotifications(ctx, tx, n)
@@ -56,7 +59,8 @@ type Service struct{ db *sqlx.DB }
 
 func New(db *sqlx.DB) *Service { return &Service{db: db} }
 
-// List returns the actor's own notifications, newest first.
+// List returns the actor's own notifications, newest first, without those
+// whose target they can no longer read (the store filters by current access).
 func (s *Service) List(ctx context.Context, a *access.Actor, p store.Page) ([]Notification, error) {
 	if err := a.LoggedIn(); err != nil {
 		return nil, err
@@ -82,7 +86,8 @@ func (s *Service) MarkRead(ctx context.Context, a *access.Actor, ids []int64) (i
 }
 
 // ForPush loads one notification for the live push to its owner (the hub
-// delivers only to that user's own connections).
+// delivers only to that user's own connections). One whose target the owner
+// could no longer read by the time it is pushed is not found, like in List.
 func (s *Service) ForPush(ctx context.Context, userID, id int64) (Notification, error) {
 	n, err := store.GetNotification(ctx, s.db, userID, id)
 	return view(n), err

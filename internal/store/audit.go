@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 
+	"github.com/lib/pq"
+
 	"github.com/gwd-jst/forumjst/internal/model"
 )
 
@@ -64,4 +66,42 @@ func ListAudit(ctx context.Context, q Q, f AuditFilter, p Page) ([]model.AuditEn
 		ORDER BY a.id DESC
 		LIMIT $4 OFFSET $5`, f.GroupID, f.ActorID, f.Action, p.Limit, p.Offset)
 	return out, err
+}
+
+// AuditThreadRef is what deciding whether a reader may see a thread named in
+// an audit entry needs: its group now and whether it is hidden.
+type AuditThreadRef struct {
+	ID      int64 `db:"id"`
+	GroupID int64 `db:"group_id"`
+	Hidden  bool  `db:"hidden"`
+}
+
+// AuditRefs loads the threads that audit entries name, and the groups they
+// name or those threads are in now, by id; ids that no longer exist are simply
+// absent from the maps.
+func AuditRefs(ctx context.Context, q Q, threadIDs, groupIDs []int64) (map[int64]AuditThreadRef, map[int64]model.Group, error) {
+	threads := map[int64]AuditThreadRef{}
+	groups := map[int64]model.Group{}
+	if len(threadIDs) > 0 {
+		var rows []AuditThreadRef
+		if err := selectAll(ctx, q, &rows, "audit thread refs",
+			`SELECT id, group_id, hidden FROM threads WHERE id = ANY($1)`, pq.Array(threadIDs)); err != nil {
+			return nil, nil, err
+		}
+		for _, r := range rows {
+			threads[r.ID] = r
+			groupIDs = append(groupIDs, r.GroupID)
+		}
+	}
+	if len(groupIDs) > 0 {
+		var rows []model.Group
+		if err := selectAll(ctx, q, &rows, "audit group refs",
+			`SELECT `+groupColumns+` FROM groups WHERE id = ANY($1)`, pq.Array(groupIDs)); err != nil {
+			return nil, nil, err
+		}
+		for _, g := range rows {
+			groups[g.ID] = g
+		}
+	}
+	return threads, groups, nil
 }

@@ -264,6 +264,22 @@ func CreateMute(ctx context.Context, q Q, groupID, userID int64, until time.Time
 	return m, err
 }
 
+// GroupMuteTarget loads a user a group's moderators may name in a mute: one
+// with a membership in the group or, in a `common` group (where every user
+// writes), one who has written a post there. Anyone else, unknown ids, admins
+// and staff of other groups alike, is ErrNotFound: the answer must not tell
+// them apart or name them.
+func GroupMuteTarget(ctx context.Context, q Q, groupID, userID int64) (model.User, error) {
+	var u model.User
+	err := one(ctx, q, &u, fmt.Sprintf("load user %d as a member of group %d", userID, groupID),
+		`SELECT `+userColumns+` `+userFrom+`
+		WHERE u.id = $2
+		  AND (EXISTS (SELECT 1 FROM memberships m WHERE m.group_id = $1 AND m.user_id = u.id)
+		       OR EXISTS (SELECT 1 FROM groups g JOIN threads t ON t.group_id = g.id JOIN posts p ON p.thread_id = t.id
+		                  WHERE g.id = $1 AND g.kind = 'common' AND p.author_id = u.id))`, groupID, userID)
+	return u, err
+}
+
 // ActiveMute returns the mute in force for a user in a group, or ErrNotFound.
 func ActiveMute(ctx context.Context, q Q, groupID, userID int64) (Mute, error) {
 	var m Mute

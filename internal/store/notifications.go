@@ -40,7 +40,32 @@ type SentNotification struct {
 	ID     int64 `db:"id"`
 }
 
-// InsertNotifications writes one notification per recipient.
+// A notification's owner may read its target now when, joined by
+// notificationAccessJoins (to-one joins on a row aliased n),
+// notificationAccessCond holds: the rules of package access (SPEC §3) in SQL,
+// judged on the target's current group rather than the one stored with the
+// notification, so that a thread moved away or a membership ended takes the
+// notification with it. The owner must be enabled; staff and admins read every
+// group; others read `common` groups and those they have a membership in; a
+// hidden thread only its group's moderators (and staff). Joins rather than a
+// correlated EXISTS: the header's unread count runs on every page, and for an
+// owner with 2,000 unread it takes 5 ms joined, 30 ms as an EXISTS (1 ms
+// unfiltered).
+const (
+	notificationAccessJoins = `
+		JOIN users nr ON nr.id = n.user_id AND NOT nr.disabled
+		LEFT JOIN posts np ON n.target_type = 'post' AND np.id = n.target_id
+		LEFT JOIN threads nt ON nt.id = np.thread_id
+		LEFT JOIN meetings nm ON n.target_type = 'meeting' AND nm.id = n.target_id
+		JOIN groups ng ON ng.id = COALESCE(nt.group_id, nm.group_id)
+		LEFT JOIN memberships nms ON nms.user_id = nr.id AND nms.group_id = ng.id`
+	notificationAccessCond = `(nr.role IN ('staff', 'admin') OR ng.kind = 'common' OR nms.role IS NOT NULL)
+		AND (nt.id IS NULL OR NOT nt.hidden OR nr.role IN ('staff', 'admin') OR nms.role = 'moderator')`
+)
+
+// InsertNotifications writes one notification per recipient who may read the
+// target now (the target row must already exist in this transaction); the
+// others are left out silently.
 func InsertNotifications(ctx context.Context, q Q, n NewNotifications) ([]SentNotification, error) {
 	out := []SentNotification{}
 	if len(n.UserIDs) == 0 {
@@ -48,7 +73,10 @@ func InsertNotifications(ctx context.Context, q Q, n NewNotifications) ([]SentNo
 	}
 	err := selectAll(ctx, q, &out, "insert notifications", `
 		INSERT INTO notifications (user_id, kind, actor_id, group_id, target_type, target_id, title)
-		SELECT u, $2, $3, $4, $5, $6, $7 FROM unnest($1::bigint[]) AS u
+		SELECT n.user_id, $2, $3, $4, n.target_type, n.target_id, $7
+		FROM (SELECT u AS user_id, $5::text AS target_type, $6::bigint AS target_id FROM unnest($1::bigint[]) AS u) n
+		`+notificationAccessJoins+`
+		WHERE `+notificationAccessCond+`
 		RETURNING user_id, id`, pq.Array(n.UserIDs), n.Kind, n.ActorID, n.GroupID, n.TargetType, n.TargetID, n.Title)
 	return out, err
 }
@@ -56,20 +84,24 @@ func InsertNotifications(ctx context.Context, q Q, n NewNotifications) ([]SentNo
 const notificationSelect = `
 	SELECT n.id, n.user_id, n.kind, n.actor_id, a.display_name AS actor_name, n.group_id,
 	       n.target_type, n.target_id, n.title, n.created_at, n.read_at
-	FROM notifications n LEFT JOIN users a ON a.id = n.actor_id`
+	FROM notifications n LEFT JOIN users a ON a.id = n.actor_id` + notificationAccessJoins
 
-// GetNotification loads one user's notification (the live push).
+// GetNotification loads one user's notification (the live push); one whose
+// target they can no longer read is not found.
 func GetNotification(ctx context.Context, q Q, userID, id int64) (Notification, error) {
 	var n Notification
-	err := one(ctx, q, &n, fmt.Sprintf("load notification %d", id), notificationSelect+` WHERE n.id = $1 AND n.user_id = $2`, id, userID)
+	err := one(ctx, q, &n, fmt.Sprintf("load notification %d", id), notificationSelect+`
+		WHERE n.id = $1 AND n.user_id = $2 AND `+notificationAccessCond, id, userID)
 	return n, err
 }
 
-// ListNotifications returns a user's notifications, newest first.
+// ListNotifications returns a user's notifications, newest first, leaving out
+// those whose target they can no longer read.
 func ListNotifications(ctx context.Context, q Q, userID int64, p Page) ([]Notification, error) {
 	out := []Notification{}
 	err := selectAll(ctx, q, &out, "list notifications", notificationSelect+`
-		WHERE n.user_id = $1 ORDER BY n.id DESC LIMIT $2 OFFSET $3`, userID, p.Limit, p.Offset)
+		WHERE n.user_id = $1 AND `+notificationAccessCond+`
+		ORDER BY n.id DESC LIMIT $2 OFFSET $3`, userID, p.Limit, p.Offset)
 	return out, err
 }
 

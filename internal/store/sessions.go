@@ -57,7 +57,8 @@ func GetSessionUser(ctx context.Context, q Q, tokenHash []byte, idle time.Durati
 		                    ORDER BY g.name)
 		                 FROM memberships m JOIN groups g ON g.id = m.group_id
 		                 WHERE m.user_id = u.id), '[]') AS memberships,
-		       (SELECT count(*) FROM notifications n WHERE n.user_id = u.id AND n.read_at IS NULL) AS unread_notifications
+		       (SELECT count(*) FROM notifications n `+notificationAccessJoins+`
+		        WHERE n.user_id = u.id AND n.read_at IS NULL AND `+notificationAccessCond+`) AS unread_notifications
 		FROM sessions s
 		JOIN users u ON u.id = s.user_id
 		LEFT JOIN jst j ON j.id = u.jst_id
