@@ -4,6 +4,7 @@ SHELL := bash
 
 GO  ?= go
 BIN := bin/forumjst
+BENCH_BIN := bin/forumjst-bench
 
 # Go files to format/lint (everything except dependencies and local data).
 GOFILES = $(shell find . -name '*.go' -not -path './node_modules/*' -not -path './.data/*' -not -path './vendor/*')
@@ -68,10 +69,14 @@ db-stop:
 # bare broadcast baseline in the same run, over loopback; a throwaway database on
 # the DATABASE_URL server. About 3 minutes; extra flags in BENCH_LIVE_FLAGS
 # (e.g. BENCH_LIVE_FLAGS='--scenarios fanout1k --profile /tmp/prof').
-.PHONY: bench-live
-bench-live: build
+.PHONY: bench-live build-bench
+bench-live: build build-bench
 	$(WITH_TEST_DB); \
-	$(BIN) bench-live $(BENCH_LIVE_FLAGS)
+	$(BENCH_BIN) live --forumjst $(BIN) $(BENCH_LIVE_FLAGS)
+
+# The load tools, kept out of the production binary.
+build-bench:
+	$(GO) build -o $(BENCH_BIN) ./cmd/forumjst-bench
 
 # Fault tests of SPEC §7 "Nothing lost" (issue 5 item 11): `forumjst serve`
 # instances killed with SIGKILL mid-chat, PostgreSQL restarted (-m fast,

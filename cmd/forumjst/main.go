@@ -5,7 +5,6 @@
 //	forumjst create-admin --email E --name N   (password from stdin, a prompt, or FORUM_ADMIN_PASSWORD)
 //	forumjst seed-demo               load demo data (idempotent) and print the demo logins
 //	forumjst healthcheck             exit 0 if the local server answers /healthz (for containers)
-//	forumjst bench-live [flags]      live chat benchmark against a bare broadcast baseline (SPEC §8)
 package main
 
 import (
@@ -31,7 +30,6 @@ import (
 	"github.com/gwd-jst/forumjst/internal/accounts"
 	"github.com/gwd-jst/forumjst/internal/app"
 	"github.com/gwd-jst/forumjst/internal/apperr"
-	"github.com/gwd-jst/forumjst/internal/benchlive"
 	"github.com/gwd-jst/forumjst/internal/config"
 	"github.com/gwd-jst/forumjst/internal/database"
 	"github.com/gwd-jst/forumjst/internal/i18n"
@@ -49,8 +47,6 @@ commands:
                  (password: first line of stdin, an interactive prompt, or FORUM_ADMIN_PASSWORD)
   seed-demo      load demo data (safe to run again) and print the demo logins
   healthcheck    exit 0 if the server on FORUM_ADDR answers /healthz
-  bench-live     live chat benchmark over loopback next to a bare broadcast
-                 baseline (SPEC §8); needs DATABASE_URL; bench-live -h for flags
 `
 
 func main() {
@@ -74,8 +70,6 @@ func main() {
 		err = seedDemo(ctx)
 	case "healthcheck":
 		err = healthcheck()
-	case "bench-live":
-		err = benchlive.Main(ctx, args, os.Stdout, os.Stderr)
 	case "help", "-h", "--help":
 		fmt.Print(usage)
 		return

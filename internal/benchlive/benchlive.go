@@ -1,4 +1,4 @@
-// Package benchlive is `forumjst bench-live`, the live chat benchmark of
+// Package benchlive is `forumjst-bench live`, the live chat benchmark of
 // issue 5 item 12 and SPEC §8: N websocket clients in one meeting room over
 // loopback, against the forum and, in the same run, against a bare broadcast
 // baseline (same frames, no auth, no persistence), reporting connect time,
@@ -8,7 +8,8 @@
 //
 // By default it starts everything itself: a fresh database on the server of
 // DATABASE_URL (dropped at the end), and for every scenario a fresh
-// `forumjst serve` and a fresh baseline, each a child process on a loopback
+// `forumjst serve` (the production binary, found next to forumjst-bench or
+// named by --forumjst) and a fresh baseline, each a child process on a loopback
 // port, so that memory is measured per process, from a clean start, the same
 // way for both. Everything is bounded in count and time and stops by itself;
 // children are killed on error and interrupt (and by the kernel if this
@@ -36,7 +37,7 @@ import (
 	"github.com/gwd-jst/forumjst/internal/meetings"
 )
 
-const usageText = `usage: forumjst bench-live [flags]
+const usageText = `usage: forumjst-bench live [flags]
 
 Live chat benchmark (SPEC §8): N websocket subscribers in one room over loopback,
 against forumjst and a bare broadcast baseline in the same run.
@@ -55,6 +56,8 @@ flags:
   --dialers N       connections opened concurrently (default 200)
   --accounts N      receiver accounts the subscribers share (default 50)
   --senders K       sending connections, used round robin (default 1)
+  --forumjst PATH   the forumjst binary to start (default: forumjst next to
+                    this program)
   --url URL         benchmark a running forum on loopback instead of starting one
   --server-pid PID  that server's process, for resident memory (with --url)
   --profile DIR     save CPU and heap profiles of the forum (and a CPU profile of
@@ -66,6 +69,7 @@ flags:
 // options are the parsed flags.
 type options struct {
 	url        string
+	forumjst   string
 	serverPID  int
 	scenarios  []Scenario
 	set        loadSettings
@@ -75,10 +79,10 @@ type options struct {
 	timeout    time.Duration
 }
 
-// Main runs `forumjst bench-live args…`. Two hidden modes serve the harness's
+// Main runs `forumjst-bench live args…`. Two hidden modes serve the harness's
 // own child processes: --baseline-server and --forum-server.
 func Main(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("bench-live", flag.ContinueOnError)
+	fs := flag.NewFlagSet("live", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() { fmt.Fprint(stderr, usageText) }
 	var o options
@@ -90,6 +94,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.IntVar(&o.accounts, "accounts", 50, "")
 	fs.IntVar(&o.set.Senders, "senders", 1, "")
 	fs.StringVar(&o.url, "url", "", "")
+	fs.StringVar(&o.forumjst, "forumjst", "", "")
 	fs.IntVar(&o.serverPID, "server-pid", 0, "")
 	fs.StringVar(&o.profileDir, "profile", "", "")
 	fs.StringVar(&o.jsonFile, "json", "", "")
@@ -203,7 +208,8 @@ func parseScenarios(list string) ([]Scenario, error) {
 // harness holds what every scenario of a run shares.
 type harness struct {
 	o         options
-	exe       string
+	exe       string // this program: the baseline's and the profiled forum's child
+	forumjst  string // the production binary: the forum's child
 	dbURL     string
 	uploadDir string
 	fx        *fixtures
@@ -223,6 +229,16 @@ func run(ctx context.Context, o options, stdout, stderr io.Writer) error {
 	var err error
 	if h.exe, err = os.Executable(); err != nil {
 		return fmt.Errorf("find own executable: %w", err)
+	}
+	// The forum under test is the production binary, started as people run it.
+	h.forumjst = o.forumjst
+	if h.forumjst == "" {
+		h.forumjst = filepath.Join(filepath.Dir(h.exe), "forumjst")
+	}
+	if o.url == "" {
+		if _, err := os.Stat(h.forumjst); err != nil {
+			return fmt.Errorf("the forumjst binary (build it with make build, or name it with --forumjst): %w", err)
+		}
 	}
 	checkFileLimit(o.scenarios, h.logf)
 
@@ -353,16 +369,18 @@ func (h *harness) startForum(ctx context.Context) (*child, error) {
 		"FORUM_LOG_LEVEL":  "warn",
 		"FORUM_UPLOAD_DIR": h.uploadDir,
 	})
-	args, pprofBase := []string{"serve"}, ""
+	exe, args, pprofBase := h.forumjst, []string{"serve"}, ""
 	if h.o.profileDir != "" {
 		pport, err := freePort()
 		if err != nil {
 			return nil, err
 		}
 		pprofBase = fmt.Sprintf("http://127.0.0.1:%d", pport)
-		args = []string{"bench-live", "--forum-server", "--pprof-addr", fmt.Sprintf("127.0.0.1:%d", pport)}
+		// Profiling needs a listener inside the server: the same app, run by
+		// this program, so that the production binary has no profiling code.
+		exe, args = h.exe, []string{"live", "--forum-server", "--pprof-addr", fmt.Sprintf("127.0.0.1:%d", pport)}
 	}
-	return startChild(ctx, "forumjst", h.exe, args, env, base, pprofBase)
+	return startChild(ctx, "forumjst", exe, args, env, base, pprofBase)
 }
 
 func (h *harness) startBaseline(ctx context.Context) (*child, error) {
@@ -371,7 +389,7 @@ func (h *harness) startBaseline(ctx context.Context) (*child, error) {
 		return nil, err
 	}
 	base := fmt.Sprintf("http://127.0.0.1:%d", port)
-	args := []string{"bench-live", "--baseline-server", "--addr", fmt.Sprintf("127.0.0.1:%d", port),
+	args := []string{"live", "--baseline-server", "--addr", fmt.Sprintf("127.0.0.1:%d", port),
 		"--author-id", strconv.FormatInt(h.fx.Sender.ID, 10), "--author-name", h.fx.Sender.Name}
 	return startChild(ctx, "baseline", h.exe, args, os.Environ(), base, "")
 }

@@ -19,7 +19,7 @@ var dbURL string
 func TestMain(m *testing.M) { os.Exit(pgtest.Run(m, &dbURL)) }
 
 // TestShortScenarioBothServers runs a small fan-out (20 subscribers, 20 msg/s
-// for 1 s) through the same code as `forumjst bench-live`, against the real
+// for 1 s) through the same code as `forumjst-bench live`, against the real
 // forum (in process, on a real database) and the baseline: every acked
 // message must reach every subscriber once, in seq order, and the report must
 // carry every column.

@@ -26,7 +26,7 @@ import (
 )
 
 // child is a server process the harness started: the forum (`forumjst serve`)
-// or the baseline (`forumjst bench-live --baseline-server`). Running both as
+// or the baseline (`forumjst-bench live --baseline-server`). Running both as
 // processes of their own lets their resident memory be read the same way and
 // keeps the load client's CPU and garbage out of their figures.
 type child struct {
@@ -261,7 +261,7 @@ func childEnv(set map[string]string) []string {
 	return env
 }
 
-// runForumChild is the hidden `bench-live --forum-server` mode, used only with
+// runForumChild is the hidden `live --forum-server` mode, used only with
 // --profile: the forum built exactly as `forumjst serve` builds it (config
 // from the environment, migrations, app.Build), plus a CPU/heap profiling
 // listener on a separate loopback port. Serve itself stays free of pprof.

@@ -1,0 +1,49 @@
+// Command forumjst-bench holds the project's load tools, kept out of the
+// production binary (which has only serve, migrate, create-admin, seed-demo and
+// healthcheck): a benchmark creates and drops databases and writes fixture
+// accounts, nothing a server in production should be able to do.
+//
+//	forumjst-bench live [flags]   live chat benchmark against a bare broadcast baseline (SPEC §8)
+//
+// The forum load benchmarks (thread page, group page, posting) are Go
+// benchmarks in internal/loadtest (make bench-forum).
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/gwd-jst/forumjst/internal/benchlive"
+)
+
+const usage = `usage: forumjst-bench <command> [flags]
+
+commands:
+  live    live chat benchmark over loopback next to a bare broadcast baseline
+          (SPEC §8); needs DATABASE_URL and the forumjst binary; live -h for flags
+`
+
+func main() {
+	if len(os.Args) < 2 {
+		fmt.Fprint(os.Stderr, usage)
+		os.Exit(2)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	cmd, args := os.Args[1], os.Args[2:]
+	switch cmd {
+	case "live":
+		if err := benchlive.Main(ctx, args, os.Stdout, os.Stderr); err != nil {
+			fmt.Fprintf(os.Stderr, "forumjst-bench live: %v\n", err)
+			os.Exit(1)
+		}
+	case "help", "-h", "--help":
+		fmt.Print(usage)
+	default:
+		fmt.Fprintf(os.Stderr, "forumjst-bench: unknown command %q\n\n%s", cmd, usage)
+		os.Exit(2)
+	}
+}
