@@ -9,6 +9,7 @@ package security_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -352,7 +353,7 @@ func TestTwoFactorDisableNeedsPasswordAndCode(t *testing.T) {
 				Details map[string]string `json:"details"`
 			} `json:"error"`
 		}
-		r.Decode(&e)
+		_ = json.Unmarshal(r.Body, &e)
 		if r.Status != http.StatusBadRequest || e.Error.Details[tc.field] == "" {
 			t.Errorf("disable with %s = %d %s, want 400 naming %q", tc.name, r.Status, r.Body, tc.field)
 		}
