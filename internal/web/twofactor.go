@@ -222,7 +222,7 @@ func (s *server) pageTwoFactorSetup(c *fiber.Ctx) error {
 	if _, err := s.Accounts.StartTwoFactorSetup(c.UserContext(), principal(c)); err != nil {
 		return err
 	}
-	return c.Redirect("/konto/2fa#setup", fiber.StatusSeeOther)
+	return c.Redirect("/konto/2fa", fiber.StatusSeeOther)
 }
 
 // twoFactorQR serves the QR code of the caller's own pending set-up. The CSP
@@ -448,7 +448,9 @@ func (s *server) apiResetTwoFactor(c *fiber.Ctx) error {
 type adminTwoFactorRow struct {
 	Role     string
 	EnableBy string // YYYY-MM-DD, "" when the role has no date
-	Missing  int
+	// Day is EnableBy as people read it.
+	Day     string
+	Missing int
 }
 
 type adminTwoFactorPage struct {
@@ -462,10 +464,11 @@ func (s *server) renderAdminTwoFactor(c *fiber.Ctx, o pageOpts) error {
 	}
 	o.Title, o.Nav = s.Catalog.Printer(lang(c)).T("admin.twofactor.title"), "admin"
 	var pg adminTwoFactorPage
+	tr := s.Catalog.Printer(lang(c))
 	for _, it := range policyItems(list) {
 		row := adminTwoFactorRow{Role: it.Role}
 		if it.EnableBy != nil {
-			row.EnableBy, row.Missing = *it.EnableBy, *it.Missing
+			row.EnableBy, row.Missing, row.Day = *it.EnableBy, *it.Missing, tr.Date(it.Deadline.Add(-time.Minute))
 		}
 		pg.Rows = append(pg.Rows, row)
 	}
