@@ -475,6 +475,17 @@ func TestTwoFactorEnforcedByDate(t *testing.T) {
 		}
 	}
 
+	// The admin page sets a date too (the admins' own, in the future).
+	if r := admin.Form("/admin/2fa/admin", url.Values{"enable_by": {time.Now().AddDate(0, 0, 30).Format(time.DateOnly)}}); r.Status != http.StatusSeeOther {
+		t.Fatalf("admin page: set the admins' date = %d", r.Status)
+	}
+	if r := admin.Get("/admin/2fa"); r.Status != http.StatusOK || !strings.Contains(r.String(), "Wymagane do") {
+		t.Fatalf("admin page after setting a date = %d", r.Status)
+	}
+	if r := admin.Form("/admin/2fa/admin", url.Values{"enable_by": {"jutro"}}); r.Status != http.StatusBadRequest {
+		t.Errorf("admin page: a malformed date = %d, want 400", r.Status)
+	}
+
 	// Before the date: everything works, pages remind.
 	setDate("moderator", 10)
 	mc := env.Login(mod)
