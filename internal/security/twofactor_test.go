@@ -573,3 +573,22 @@ func TestTwoFactorEnforcedByDate(t *testing.T) {
 		t.Fatalf("after setting it up: / = %d", r.Status)
 	}
 }
+
+// `forumjst create-admin` is how a locked-out administrator recovers: it sets
+// a new password and removes the second factor they can no longer produce.
+func TestTwoFactorCreateAdminRecovers(t *testing.T) {
+	env := testkit.Start(t, dbURL)
+	u := enroll(t, env, env.NewUser(model.RoleAdmin))
+	const newPassword = "nowe-haslo-po-utracie-telefonu"
+	if _, err := env.App.Accounts.EnsureAdmin(context.Background(), u.Email, u.Name, newPassword); err != nil {
+		t.Fatal(err)
+	}
+	c := env.Anonymous()
+	if r := c.JSON("POST", "/api/v1/auth/login", map[string]string{"email": u.Email, "password": newPassword}); r.Status != http.StatusOK {
+		t.Fatalf("login after create-admin = %d %s", r.Status, r.Body)
+	}
+	if n := countRows(t, env, `SELECT count(*) FROM audit_log WHERE action = 'user.create_admin' AND target_id = $1
+		AND details->>'two_factor_reset' = 'true'`, u.ID); n != 1 {
+		t.Errorf("create-admin audit entries recording the reset = %d, want 1", n)
+	}
+}
