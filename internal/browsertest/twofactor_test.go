@@ -101,6 +101,7 @@ func TestTwoFactorModerator(t *testing.T) {
 	if txt := eval[string](p, `document.querySelector("main .notice.success").textContent`); !strings.Contains(txt, "włączone") {
 		t.Errorf("account page after enabling says %q", txt)
 	}
+	p.checkPage("twofactor-enabled")
 
 	// Log out, and in again: the password leads to the code page.
 	if st := p.submit("log out", chromedp.Click(chromedp.CSS(`form[action="/logout"] button`))); st != 200 || p.path() != "/login" {
