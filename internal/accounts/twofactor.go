@@ -440,15 +440,28 @@ func (s *Service) TwoFactorQR(ctx context.Context, p *Principal, id string) ([]b
 	return qrPNG(url)
 }
 
-// EnableTwoFactor confirms the set-up with a current code and returns the
-// recovery codes, which are shown this once. The user's other sessions end
-// (ASVS 7.4.3): they were opened with the password alone.
-func (s *Service) EnableTwoFactor(ctx context.Context, p *Principal, code string) ([]string, error) {
+// EnableTwoFactor confirms the set-up with the password and a current code and
+// returns the recovery codes, which are shown this once. The password is asked
+// again (ASVS 7.5.1) so that a stolen session cannot put the thief's phone on
+// the account and lock its owner out; a wrong one counts as a login failure.
+// The user's other sessions end (ASVS 7.4.3): they were opened with the
+// password alone.
+func (s *Service) EnableTwoFactor(ctx context.Context, p *Principal, password, code, ip string) ([]string, error) {
 	if p == nil {
 		return nil, apperr.ErrUnauthenticated
 	}
+	v := &apperr.Validation{}
+	if password == "" {
+		v.Add("password", "err.required")
+	}
 	if strings.TrimSpace(code) == "" {
-		return nil, apperr.Invalid("code", "err.required")
+		v.Add("code", "err.required")
+	}
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	if err := s.checkOwnPassword(ctx, p, password, ip); err != nil {
+		return nil, err
 	}
 	su, err := store.GetTwoFactorSetup(ctx, s.db, p.User.ID)
 	if errors.Is(err, store.ErrNotFound) {
@@ -491,6 +504,26 @@ func (s *Service) EnableTwoFactor(ctx context.Context, p *Principal, code string
 	return codes, nil
 }
 
+// checkOwnPassword checks a logged-in user's password, throttled and counted
+// like a login.
+func (s *Service) checkOwnPassword(ctx context.Context, p *Principal, password, ip string) error {
+	account := strings.ToLower(strings.TrimSpace(p.User.Email))
+	if err := s.throttle(ctx, account, ip); err != nil {
+		return err
+	}
+	ok, err := VerifyPassword(password, p.User.PasswordHash)
+	if err != nil {
+		return fmt.Errorf("verify password of user %d: %w", p.User.ID, err)
+	}
+	if !ok {
+		if err := store.RecordLoginFailure(ctx, s.db, account, ip); err != nil {
+			return err
+		}
+		return apperr.Invalid("password", "err.password_wrong")
+	}
+	return nil
+}
+
 // reauthenticate checks the password and a current second factor of a
 // logged-in user before a change to their factors, throttled and counted like
 // a login.
@@ -513,27 +546,17 @@ func (s *Service) reauthenticate(ctx context.Context, p *Principal, password, co
 	if err != nil {
 		return tf, err
 	}
-	account := strings.ToLower(strings.TrimSpace(p.User.Email))
-	if err := s.throttle(ctx, account, ip); err != nil {
+	if err := s.checkOwnPassword(ctx, p, password, ip); err != nil {
 		return tf, err
 	}
-	ok, err := VerifyPassword(password, p.User.PasswordHash)
+	ok, err := s.checkFactor(ctx, tf, code, recoveryCode, allowRecovery)
 	if err != nil {
-		return tf, fmt.Errorf("verify password of user %d: %w", p.User.ID, err)
-	}
-	field := "password"
-	if ok {
-		field = "code"
-		if ok, err = s.checkFactor(ctx, tf, code, recoveryCode, allowRecovery); err != nil {
-			return tf, err
-		}
+		return tf, err
 	}
 	if !ok {
+		account := strings.ToLower(strings.TrimSpace(p.User.Email))
 		if err := store.RecordLoginFailure(ctx, s.db, account, ip); err != nil {
 			return tf, err
-		}
-		if field == "password" {
-			return tf, apperr.Invalid("password", "err.password_wrong")
 		}
 		return tf, apperr.Invalid("code", "err.two_factor_code")
 	}

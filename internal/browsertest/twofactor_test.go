@@ -86,7 +86,9 @@ func TestTwoFactorModerator(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p.do("type the code", chromedp.SendKeys(chromedp.CSS("#f-code"), code))
+	p.do("type the password and the code",
+		chromedp.SendKeys(chromedp.CSS("#f-password"), testkit.Password),
+		chromedp.SendKeys(chromedp.CSS("#f-code"), code))
 	if st := p.submit("confirm the code", chromedp.Click(chromedp.CSS(`form[action="/konto/2fa/enable"] button`))); st != 200 {
 		t.Fatalf("confirm the code = %d", st)
 	}

@@ -48,7 +48,7 @@ func enroll(t *testing.T, env *testkit.Env, u testkit.User) enrolled {
 	if len(su.Secret) != 32 {
 		t.Fatalf("secret %q: want 32 base32 characters", su.Secret)
 	}
-	r = c.JSON("POST", "/api/v1/me/two-factor/enable", map[string]string{"code": code(t, su.Secret, 0)})
+	r = c.JSON("POST", "/api/v1/me/two-factor/enable", map[string]string{"password": u.Password, "code": code(t, su.Secret, 0)})
 	if r.Status != http.StatusOK {
 		t.Fatalf("enable: %d %s", r.Status, r.Body)
 	}
@@ -563,7 +563,7 @@ func TestTwoFactorEnforcedByDate(t *testing.T) {
 	if q := env.Login(member).Get(su.QRURL); q.Status != http.StatusNotFound {
 		t.Errorf("another user's QR image = %d, want 404", q.Status)
 	}
-	if r := mc.JSON("POST", "/api/v1/me/two-factor/enable", map[string]string{"code": code(t, su.Secret, 0)}); r.Status != http.StatusOK {
+	if r := mc.JSON("POST", "/api/v1/me/two-factor/enable", map[string]string{"password": mod.Password, "code": code(t, su.Secret, 0)}); r.Status != http.StatusOK {
 		t.Fatalf("enable while held = %d %s", r.Status, r.Body)
 	}
 	if r := mc.JSON("GET", "/api/v1/forum", nil); r.Status != http.StatusOK {
@@ -590,5 +590,33 @@ func TestTwoFactorCreateAdminRecovers(t *testing.T) {
 	if n := countRows(t, env, `SELECT count(*) FROM audit_log WHERE action = 'user.create_admin' AND target_id = $1
 		AND details->>'two_factor_reset' = 'true'`, u.ID); n != 1 {
 		t.Errorf("create-admin audit entries recording the reset = %d, want 1", n)
+	}
+}
+
+// A stolen session alone cannot put the thief's phone on the account (which
+// would lock its owner out): enabling asks for the password again.
+func TestTwoFactorEnableNeedsThePassword(t *testing.T) {
+	env := testkit.Start(t, dbURL)
+	u := env.NewUser(model.RoleStaff)
+	c := env.Login(u)
+	r := c.JSON("POST", "/api/v1/me/two-factor/setup", nil)
+	var su struct {
+		Secret string `json:"secret"`
+	}
+	r.Decode(&su)
+	for _, body := range []map[string]string{
+		{"code": code(t, su.Secret, 0)},
+		{"password": "to-nie-jest-haslo", "code": code(t, su.Secret, 0)},
+	} {
+		r := c.JSON("POST", "/api/v1/me/two-factor/enable", body)
+		if r.Status != http.StatusBadRequest || !strings.Contains(r.String(), `"password"`) {
+			t.Errorf("enable with %v = %d %s, want 400 naming the password", body, r.Status, r.Body)
+		}
+	}
+	if n := countRows(t, env, `SELECT count(*) FROM two_factor WHERE user_id = $1`, u.ID); n != 0 {
+		t.Fatal("two-factor login was enabled without the password")
+	}
+	if r := login(env.Anonymous(), u, nil); r.Status != http.StatusOK {
+		t.Fatalf("the owner's password login = %d %s", r.Status, r.Body)
 	}
 }

@@ -248,7 +248,7 @@ func (s *server) renderRecoveryCodes(c *fiber.Ctx, codes []string) error {
 }
 
 func (s *server) pageTwoFactorEnable(c *fiber.Ctx) error {
-	codes, err := s.Accounts.EnableTwoFactor(c.UserContext(), principal(c), c.FormValue("code"))
+	codes, err := s.Accounts.EnableTwoFactor(c.UserContext(), principal(c), c.FormValue("password"), c.FormValue("code"), c.IP())
 	var verr *apperr.Validation
 	var ce *apperr.Conflict
 	switch {
@@ -319,16 +319,17 @@ func (s *server) apiTwoFactorSetup(c *fiber.Ctx) error {
 	return c.Status(fiber.StatusCreated).JSON(twoFactorSetupResponse(su))
 }
 
-type twoFactorCodeRequest struct {
-	Code string `json:"code"`
+type twoFactorEnableRequest struct {
+	Password string `json:"password"`
+	Code     string `json:"code"`
 }
 
 func (s *server) apiTwoFactorEnable(c *fiber.Ctx) error {
-	var in twoFactorCodeRequest
+	var in twoFactorEnableRequest
 	if err := decodeJSON(c, &in); err != nil {
 		return err
 	}
-	codes, err := s.Accounts.EnableTwoFactor(c.UserContext(), principal(c), in.Code)
+	codes, err := s.Accounts.EnableTwoFactor(c.UserContext(), principal(c), in.Password, in.Code, c.IP())
 	if err != nil {
 		return err
 	}
