@@ -497,8 +497,8 @@ func Slugify(name string) string {
 
 // EnsureAdmin creates an administrator, or makes an existing account with that
 // email an administrator with the given password (for `forumjst create-admin`,
-// which is also how a locked-out admin recovers). It is recorded in the audit log
-// with no actor.
+// which is also how a locked-out admin recovers: it also removes a second factor
+// they can no longer produce). It is recorded in the audit log with no actor.
 func (s *Service) EnsureAdmin(ctx context.Context, email, name, password string) (created bool, err error) {
 	email, name = strings.TrimSpace(email), clean(name)
 	v := &apperr.Validation{}
@@ -517,6 +517,7 @@ func (s *Service) EnsureAdmin(ctx context.Context, email, name, password string)
 	err = store.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
 		u, err := store.GetUserByEmail(ctx, tx, email)
 		var id int64
+		twoFactorReset := false
 		switch {
 		case errors.Is(err, store.ErrNotFound):
 			created = true
@@ -535,9 +536,12 @@ func (s *Service) EnsureAdmin(ctx context.Context, email, name, password string)
 			if _, err := store.DeleteUserSessions(ctx, tx, id); err != nil {
 				return err
 			}
+			if twoFactorReset, err = store.DeleteTwoFactor(ctx, tx, id); err != nil {
+				return err
+			}
 		}
 		return store.AppendAudit(ctx, tx, store.NewAuditEntry{Action: "user.create_admin", TargetType: "user", TargetID: id,
-			Details: map[string]any{"email": email, "created": created}})
+			Details: map[string]any{"email": email, "created": created, "two_factor_reset": twoFactorReset}})
 	})
 	return created, err
 }

@@ -10,7 +10,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strings"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -88,32 +87,40 @@ type Principal struct {
 	SessionCreated time.Time
 	// UnreadNotifications is the header badge's count.
 	UnreadNotifications int
+	// TwoFactorEnabled: the user logs in with a second factor.
+	TwoFactorEnabled bool
+	// TwoFactorDeadline is when the user's roles start to require a second
+	// factor (nil: they do not).
+	TwoFactorDeadline *time.Time
+	// TwoFactorSetupRequired: the deadline has passed without a second factor;
+	// the user may do nothing but set it up (or log out).
+	TwoFactorSetupRequired bool
+
+	tokenHash []byte
 }
 
 // Login checks credentials under throttling and starts a new session. oldToken,
-// if any, is ended so that a login always yields a new session id.
+// if any, is ended so that a login always yields a new session id. An account
+// with two-factor login enabled gets apperr.ErrTwoFactorRequired and no session:
+// see LoginWithSecondFactor and BeginLogin.
 func (s *Service) Login(ctx context.Context, email, password, ip, userAgent, oldToken string) (string, *Principal, error) {
-	account := strings.ToLower(strings.TrimSpace(email))
-	byAccount, byIP, err := store.LoginFailures(ctx, s.db, account, ip, s.set.LoginWindow)
-	if err != nil {
-		return "", nil, err
-	}
-	now := s.now()
-	if wait := throttleDelay(byAccount, s.set.LoginAccountFailures, s.set.LoginWindow, now); wait > 0 {
-		s.log.WarnContext(ctx, "login throttled", "reason", "account", "retry_after_s", int(wait.Seconds()))
-		return "", nil, &apperr.RateLimited{RetryAfter: wait}
-	}
-	if wait := throttleDelay(byIP, s.set.LoginIPFailures, s.set.LoginWindow, now); wait > 0 {
-		s.log.WarnContext(ctx, "login throttled", "reason", "address", "retry_after_s", int(wait.Seconds()))
-		return "", nil, &apperr.RateLimited{RetryAfter: wait}
-	}
+	return s.LoginWithSecondFactor(ctx, LoginInput{Email: email, Password: password, IP: ip, UserAgent: userAgent, OldToken: oldToken})
+}
 
+// checkPassword is the first step of every login: throttling, then the
+// password (against a dummy hash for unknown emails), then the disabled flag.
+// A wrong password is recorded as a failure; success clears nothing, because
+// for an account with a second factor the login is not over yet.
+func (s *Service) checkPassword(ctx context.Context, account, password, ip string) (model.User, error) {
+	if err := s.throttle(ctx, account, ip); err != nil {
+		return model.User{}, err
+	}
 	u, err := store.GetUserByEmail(ctx, s.db, account)
 	hash := u.PasswordHash
 	if errors.Is(err, store.ErrNotFound) {
 		hash = s.dummyHash
 	} else if err != nil {
-		return "", nil, err
+		return model.User{}, err
 	}
 	ok, verr := VerifyPassword(password, hash)
 	if verr != nil {
@@ -121,13 +128,39 @@ func (s *Service) Login(ctx context.Context, email, password, ip, userAgent, old
 	}
 	if err != nil || !ok {
 		if err := store.RecordLoginFailure(ctx, s.db, account, ip); err != nil {
-			return "", nil, err
+			return model.User{}, err
 		}
-		return "", nil, apperr.ErrInvalidCredentials
+		return model.User{}, apperr.ErrInvalidCredentials
 	}
 	if u.Disabled {
-		return "", nil, apperr.ErrAccountDisabled
+		return model.User{}, apperr.ErrAccountDisabled
 	}
+	return u, nil
+}
+
+// throttle refuses an attempt while the account (strictly) or the address
+// (generously) has too many recent failures; password and second-factor
+// failures count together.
+func (s *Service) throttle(ctx context.Context, account, ip string) error {
+	byAccount, byIP, err := store.LoginFailures(ctx, s.db, account, ip, s.set.LoginWindow)
+	if err != nil {
+		return err
+	}
+	now := s.now()
+	if wait := throttleDelay(byAccount, s.set.LoginAccountFailures, s.set.LoginWindow, now); wait > 0 {
+		s.log.WarnContext(ctx, "login throttled", "reason", "account", "retry_after_s", int(wait.Seconds()))
+		return &apperr.RateLimited{RetryAfter: wait}
+	}
+	if wait := throttleDelay(byIP, s.set.LoginIPFailures, s.set.LoginWindow, now); wait > 0 {
+		s.log.WarnContext(ctx, "login throttled", "reason", "address", "retry_after_s", int(wait.Seconds()))
+		return &apperr.RateLimited{RetryAfter: wait}
+	}
+	return nil
+}
+
+// startSession ends a login that passed every factor: the failures are
+// forgotten, the old session (if any) ends and a new one begins.
+func (s *Service) startSession(ctx context.Context, u model.User, account, ip, userAgent, oldToken string) (string, *Principal, error) {
 	if err := store.ClearLoginFailures(ctx, s.db, account); err != nil {
 		return "", nil, err
 	}
@@ -137,7 +170,7 @@ func (s *Service) Login(ctx context.Context, email, password, ip, userAgent, old
 		}
 	}
 	token := randomToken()
-	sess := model.Session{TokenHash: hashToken(token), UserID: u.ID, CSRFToken: randomToken(), ExpiresAt: now.Add(s.set.SessionMax)}
+	sess := model.Session{TokenHash: hashToken(token), UserID: u.ID, CSRFToken: randomToken(), ExpiresAt: s.now().Add(s.set.SessionMax)}
 	if err := store.CreateSession(ctx, s.db, sess, ip, truncate(userAgent, 300)); err != nil {
 		return "", nil, err
 	}
@@ -182,6 +215,7 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*Principal, e
 			return nil, err
 		default:
 			p.NewToken = newToken
+			p.tokenHash = hashToken(newToken)
 		}
 	case s.now().Sub(su.LastSeenAt) > time.Minute:
 		// Idle expiry needs last_seen_at, but writing it on every request would
@@ -202,6 +236,12 @@ func (s *Service) Check(ctx context.Context, token string) (*Principal, error) {
 	h, su, p, err := s.lookup(ctx, token)
 	if err != nil {
 		return nil, err
+	}
+	if p.TwoFactorSetupRequired {
+		// A live connection is "doing something else" than the set-up: one
+		// held open from before the deadline ends at its next check (the live
+		// layer closes on ErrUnauthenticated).
+		return nil, fmt.Errorf("%w: %w", apperr.ErrUnauthenticated, apperr.ErrTwoFactorSetupRequired)
 	}
 	if s.now().Sub(su.LastSeenAt) > time.Minute {
 		if err := store.TouchSession(ctx, s.db, h); err != nil {
@@ -231,7 +271,12 @@ func (s *Service) lookup(ctx context.Context, token string) ([]byte, store.Sessi
 		SessionCreated: su.Session.CreatedAt,
 
 		UnreadNotifications: su.UnreadNotifications,
+
+		TwoFactorEnabled:  su.TwoFactor.Enabled,
+		TwoFactorDeadline: su.TwoFactor.Deadline,
+		tokenHash:         h,
 	}
+	p.TwoFactorSetupRequired = twoFactorSetupRequired(su.TwoFactor, s.now())
 	return h, su, p, nil
 }
 
@@ -251,6 +296,9 @@ func (s *Service) Housekeeping(ctx context.Context) error {
 	}
 	if n > 0 {
 		s.log.InfoContext(ctx, "expired sessions deleted", "count", n)
+	}
+	if err := store.DeleteExpiredTwoFactorState(ctx, s.db); err != nil {
+		return err
 	}
 	return store.DeleteOldLoginFailures(ctx, s.db, s.set.LoginWindow)
 }

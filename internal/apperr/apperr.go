@@ -98,3 +98,15 @@ func (d *Denied) Error() string { return d.Message }
 
 // Is lets errors.Is(err, ErrForbidden) match a Denied too.
 func (d *Denied) Is(target error) bool { return target == ErrForbidden }
+
+// Two-factor login (issue 10). Each is returned only after the password has
+// been verified.
+var (
+	// ErrTwoFactorRequired: the account has a second factor and no code was given.
+	ErrTwoFactorRequired = errors.New("two-factor code required")
+	// ErrTwoFactorInvalid: the code or recovery code was wrong, expired or already used.
+	ErrTwoFactorInvalid = errors.New("invalid two-factor code")
+	// ErrTwoFactorSetupRequired: the user's role requires two-factor login, its
+	// date has passed, and they have not set it up; only the set-up is open to them.
+	ErrTwoFactorSetupRequired = errors.New("two-factor set-up required")
+)

@@ -28,6 +28,9 @@ type SessionUser struct {
 	Memberships []model.Membership
 	// UnreadNotifications feeds the header's badge without another query.
 	UnreadNotifications int
+	// TwoFactor says whether the user has a second factor and by when their
+	// roles require one.
+	TwoFactor TwoFactorState
 }
 
 // sessionUserRow names the session's columns apart from the user's (both tables
@@ -42,6 +45,7 @@ type sessionUserRow struct {
 	Rotate           bool      `db:"s_rotate"`
 	MembershipsJSON  []byte    `db:"memberships"`
 	Unread           int       `db:"unread_notifications"`
+	TwoFactorState
 }
 
 // GetSessionUser loads a live session with its user and memberships. Expired
@@ -58,7 +62,8 @@ func GetSessionUser(ctx context.Context, q Q, tokenHash []byte, idle time.Durati
 		                 FROM memberships m JOIN groups g ON g.id = m.group_id
 		                 WHERE m.user_id = u.id), '[]') AS memberships,
 		       (SELECT count(*) FROM notifications n `+notificationAccessJoins+`
-		        WHERE n.user_id = u.id AND n.read_at IS NULL AND `+notificationAccessCond+`) AS unread_notifications
+		        WHERE n.user_id = u.id AND n.read_at IS NULL AND `+notificationAccessCond+`) AS unread_notifications,
+		       `+twoFactorStateColumns+`
 		FROM sessions s
 		JOIN users u ON u.id = s.user_id
 		LEFT JOIN jst j ON j.id = u.jst_id
@@ -71,7 +76,7 @@ func GetSessionUser(ctx context.Context, q Q, tokenHash []byte, idle time.Durati
 	}
 	su := SessionUser{User: row.User, Session: model.Session{TokenHash: row.TokenHash, UserID: row.User.ID,
 		CSRFToken: row.CSRFToken, CreatedAt: row.SessionCreatedAt, LastSeenAt: row.LastSeenAt,
-		ExpiresAt: row.ExpiresAt, Rotate: row.Rotate}, UnreadNotifications: row.Unread}
+		ExpiresAt: row.ExpiresAt, Rotate: row.Rotate}, UnreadNotifications: row.Unread, TwoFactor: row.TwoFactorState}
 	if err := json.Unmarshal(row.MembershipsJSON, &su.Memberships); err != nil {
 		return SessionUser{}, fmt.Errorf("decode memberships: %w", err)
 	}
@@ -135,6 +140,17 @@ func DeleteExpiredSessions(ctx context.Context, q Q, idle time.Duration) (int64,
 		WHERE expires_at <= now() OR last_seen_at <= now() - make_interval(secs => $1)`, idle.Seconds())
 	if err != nil {
 		return 0, fmt.Errorf("delete expired sessions: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	return n, nil
+}
+
+// DeleteOtherUserSessions ends every session of a user but one (after a change
+// of their authentication factors, ASVS 7.4.3).
+func DeleteOtherUserSessions(ctx context.Context, q Q, userID int64, keepHash []byte) (int64, error) {
+	res, err := q.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = $1 AND token_hash <> $2`, userID, keepHash)
+	if err != nil {
+		return 0, fmt.Errorf("delete other sessions of user %d: %w", userID, err)
 	}
 	n, _ := res.RowsAffected()
 	return n, nil

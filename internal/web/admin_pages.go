@@ -37,6 +37,7 @@ func (s *server) adminRoutes(r fiber.Router) {
 	r.Post("/groups", s.adminCreateGroup)
 	r.Get("/invitations", s.adminInvitations)
 	r.Post("/invitations", s.adminCreateInvitation)
+	s.twoFactorAdminRoutes(r)
 }
 
 // formInt64 reads an optional positive id from a form; "" is nil.
@@ -116,6 +117,7 @@ type adminUserPage struct {
 	Sessions    int
 	JST         []model.JST
 	Groups      []model.Group
+	TwoFactor   bool
 }
 
 func (s *server) adminUser(c *fiber.Ctx) error { return s.renderAdminUser(c, pageOpts{}) }
@@ -137,8 +139,12 @@ func (s *server) renderAdminUser(c *fiber.Ctx, o pageOpts) error {
 	if err != nil {
 		return err
 	}
+	tf, err := s.Accounts.UserHasTwoFactor(c.UserContext(), actor(c), id)
+	if err != nil {
+		return err
+	}
 	o.Title, o.Nav = u.Name, "admin"
-	return s.render(c, "admin_user", o, adminUserPage{User: u, Memberships: ms, Sessions: n, JST: jst, Groups: groups})
+	return s.render(c, "admin_user", o, adminUserPage{User: u, Memberships: ms, Sessions: n, JST: jst, Groups: groups, TwoFactor: tf})
 }
 
 func (s *server) adminUpdateUser(c *fiber.Ctx) error {

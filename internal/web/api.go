@@ -40,6 +40,10 @@ func (s *server) apiRoutes(r fiber.Router) {
 type loginRequest struct {
 	Email    string `json:"email"`
 	Password string `json:"password"`
+	// The second factor of an account with two-factor login: a current
+	// 6-digit code or one of its recovery codes.
+	OTP          string `json:"otp"`
+	RecoveryCode string `json:"recovery_code"`
 }
 
 type meResponse struct {
@@ -62,7 +66,8 @@ func (s *server) apiLogin(c *fiber.Ctx) error {
 	if err := v.Err(); err != nil {
 		return err
 	}
-	token, p, err := s.Accounts.Login(c.UserContext(), in.Email, in.Password, c.IP(), c.Get(fiber.HeaderUserAgent), c.Cookies(s.cookieName()))
+	token, p, err := s.Accounts.LoginWithSecondFactor(c.UserContext(), accounts.LoginInput{Email: in.Email, Password: in.Password,
+		OTP: in.OTP, RecoveryCode: in.RecoveryCode, IP: c.IP(), UserAgent: c.Get(fiber.HeaderUserAgent), OldToken: c.Cookies(s.cookieName())})
 	if err != nil {
 		return err
 	}

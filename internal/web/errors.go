@@ -46,6 +46,12 @@ func classify(err error) (status int, code string) {
 		return fiber.StatusUnauthorized, "unauthenticated"
 	case errors.Is(err, apperr.ErrInvalidCredentials):
 		return fiber.StatusUnauthorized, "invalid_credentials"
+	case errors.Is(err, apperr.ErrTwoFactorRequired):
+		return fiber.StatusUnauthorized, "two_factor_required"
+	case errors.Is(err, apperr.ErrTwoFactorInvalid):
+		return fiber.StatusUnauthorized, "two_factor_invalid"
+	case errors.Is(err, apperr.ErrTwoFactorSetupRequired):
+		return fiber.StatusForbidden, "two_factor_setup_required"
 	case errors.Is(err, apperr.ErrAccountDisabled):
 		return fiber.StatusForbidden, "account_disabled"
 	case errors.As(err, &de):

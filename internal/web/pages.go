@@ -27,6 +27,7 @@ func (s *server) pageRoutes(app *fiber.App) {
 	s.meetingPageRoutes(app)
 	s.notificationPageRoutes(app)
 	s.notePageRoutes(app)
+	s.twoFactorPageRoutes(app)
 	s.adminRoutes(app.Group("/admin"))
 }
 
@@ -94,7 +95,8 @@ func (s *server) pageLoginPost(c *fiber.Ctx) error {
 		c.Status(fiber.StatusBadRequest)
 		return s.render(c, "login", pageOpts{Title: tr.T("login.title"), Errors: errs, Form: form}, loginForm{Next: next})
 	}
-	token, _, err := s.Accounts.Login(c.UserContext(), email, password, c.IP(), c.Get(fiber.HeaderUserAgent), c.Cookies(s.cookieName()))
+	step, err := s.Accounts.BeginLogin(c.UserContext(), accounts.LoginInput{Email: email, Password: password, IP: c.IP(),
+		UserAgent: c.Get(fiber.HeaderUserAgent), OldToken: c.Cookies(s.cookieName())})
 	if err != nil {
 		status, code := classify(err)
 		if status >= 500 {
@@ -110,7 +112,12 @@ func (s *server) pageLoginPost(c *fiber.Ctx) error {
 		return s.render(c, "login", pageOpts{Title: tr.T("login.title"),
 			Errors: map[string]string{"form": tr.T("error." + code)}, Form: form}, lf)
 	}
-	s.setSessionCookie(c, token)
+	if step.Challenge != "" {
+		// The password was right; no session until the second factor is.
+		s.setChallengeCookie(c, step.Challenge)
+		return c.Redirect("/login/2fa?next="+urlQueryEscape(next), fiber.StatusSeeOther)
+	}
+	s.setSessionCookie(c, step.Token)
 	return c.Redirect(next, fiber.StatusSeeOther)
 }
 

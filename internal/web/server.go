@@ -89,7 +89,7 @@ func New(d Deps) (*fiber.App, error) {
 	// recover sits inside requestContext so a panic is logged and counted as a 500.
 	app.Use(s.requestContext)
 	app.Use(recover.New(recover.Config{EnableStackTrace: true, StackTraceHandler: s.logPanic}))
-	app.Use(s.securityHeaders, s.session, s.csrf)
+	app.Use(s.securityHeaders, s.session, s.csrf, s.twoFactorGate)
 
 	app.Get("/healthz", s.healthz)
 	app.Get("/readyz", s.readyz)
@@ -108,6 +108,7 @@ func New(d Deps) (*fiber.App, error) {
 	s.meetingAPIRoutes(api)
 	s.notificationAPIRoutes(api)
 	s.noteAPIRoutes(api)
+	s.twoFactorAPIRoutes(api)
 	api.Use(func(c *fiber.Ctx) error { return fiber.ErrNotFound })
 	s.pageRoutes(app)
 

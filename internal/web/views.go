@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"path"
 	"strings"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -107,6 +108,9 @@ type Page struct {
 	Form    map[string]string // submitted values, re-shown after an error
 	IsAdmin bool
 	Unread  int // unread notifications, for the header
+	// TwoFactorDue is the last day (formatted) by which the user's roles
+	// require two-factor login, shown as a reminder until they enable it.
+	TwoFactorDue string
 }
 
 type pageOpts struct {
@@ -127,6 +131,10 @@ func (s *server) render(c *fiber.Ctx, name string, o pageOpts, data any) error {
 		Errors: o.Errors, Form: o.Form, Flash: s.takeFlash(c)}
 	if pr := principal(c); pr != nil {
 		p.User, p.Actor, p.CSRF, p.IsAdmin, p.Unread = &pr.User, pr.Actor, pr.CSRFToken, pr.Actor.IsAdmin(), pr.UnreadNotifications
+		if pr.TwoFactorDeadline != nil && !pr.TwoFactorEnabled && !strings.HasPrefix(c.Path(), "/konto/2fa") {
+			// The deadline is the start of the day after the last allowed one.
+			p.TwoFactorDue = p.Tr.Date(pr.TwoFactorDeadline.Add(-time.Minute))
+		}
 	}
 	var buf bytes.Buffer
 	if err := t.ExecuteTemplate(&buf, "layout", p); err != nil {
