@@ -14,6 +14,8 @@ import (
 	"github.com/yuin/goldmark"
 	"github.com/yuin/goldmark/extension"
 	"github.com/yuin/goldmark/renderer/html"
+
+	"github.com/gwd-jst/forumjst/internal/apperr"
 )
 
 // Renderer is safe for concurrent use.
@@ -105,6 +107,22 @@ func (r *Renderer) Render(src string) (string, error) {
 		return "", ErrTooLarge
 	}
 	return string(out), nil
+}
+
+// RenderField is Render for a service checking user input: a source that would
+// render too large is a validation error on field ("err.body_complex"), any
+// other failure "err.body_render". Services call it only after existence,
+// permission, mute, lock and rate have been checked: rendering is the
+// expensive part of a write.
+func (r *Renderer) RenderField(field, src string) (string, error) {
+	html, err := r.Render(src)
+	switch {
+	case errors.Is(err, ErrTooLarge):
+		return "", apperr.Invalid(field, "err.body_complex")
+	case err != nil:
+		return "", apperr.Invalid(field, "err.body_render")
+	}
+	return html, nil
 }
 
 // Renders is how many times Render was called (for tests).
