@@ -46,11 +46,11 @@ func (s *Service) Report(ctx context.Context, a *access.Actor, postID int64, rea
 		if (t.Hidden || p.Hidden || p.DeletedAt != nil) && !a.CanModerate(g) {
 			return apperr.ErrNotFound
 		}
-		until, reason, err := store.MuteInForce(ctx, tx, g.ID, a.UserID)
+		mutedUntil, muteReason, err := store.MuteInForce(ctx, tx, g.ID, a.UserID)
 		if err != nil {
 			return err
 		}
-		if err := a.WriteUnmuted(g, until, reason); err != nil {
+		if err := a.WriteUnmuted(g, mutedUntil, muteReason); err != nil {
 			return err
 		}
 		if p.AuthorID == a.UserID {
