@@ -94,6 +94,9 @@ type ThreadView struct {
 	FirstUnread int // position of the first unread post, 0 if none
 	CanPost     bool
 	CanModerate bool
+	// CanReport: reports are a write (they can hide a post), so observers and
+	// muted members do not get the link.
+	CanReport bool
 	// PostingClosed explains why CanPost is false for a member ("locked", "observer", "muted").
 	PostingClosed string
 	// Mute is the reader's mute in this group, if one is in force.
@@ -150,6 +153,8 @@ func (s *Service) Thread(ctx context.Context, a *access.Actor, threadID int64, p
 	default:
 		v.CanPost = true
 	}
+	writer := a.CanWrite(g) && v.Mute == nil
+	v.CanReport = writer
 	lastRead := 0
 	if row.LastReadPos != nil {
 		lastRead = *row.LastReadPos
@@ -164,7 +169,10 @@ func (s *Service) Thread(ctx context.Context, a *access.Actor, threadID int64, p
 	}
 	v.Posts = make([]Post, 0, len(rows))
 	for _, r := range rows {
-		v.Posts = append(v.Posts, postFor(a, r, v.CanModerate))
+		p := postFor(a, r, v.CanModerate)
+		// Whoever may not write here (an observer, a muted member) edits nothing.
+		p.CanEdit = p.CanEdit && writer
+		v.Posts = append(v.Posts, p)
 	}
 	if markRead && len(rows) > 0 {
 		if last := rows[len(rows)-1].Position; last > lastRead {

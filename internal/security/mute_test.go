@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 
 	"github.com/gwd-jst/forumjst/internal/model"
@@ -23,7 +24,7 @@ func TestMutedMemberWritesNothing(t *testing.T) {
 	// Someone else's post for the muted member to report.
 	otherAuthor := env.NewUser(model.RoleMember)
 	env.AddMember(otherAuthor.ID, w.group.ID, model.GroupMember)
-	_, otherPosts := env.NewThread(w.group.ID, otherAuthor.ID, 1)
+	otherThread, otherPosts := env.NewThread(w.group.ID, otherAuthor.ID, 1)
 	w.mute(t, w.member)
 	c := env.Login(w.member)
 
@@ -85,6 +86,16 @@ func TestMutedMemberWritesNothing(t *testing.T) {
 			cwStatus(t, tc.name, tc.do(), tc.status, tc.code)
 		})
 	}
+	t.Run("the thread page offers no edit or report", func(t *testing.T) {
+		own := c.Get(fmt.Sprintf("/t/%d", w.threadID)).String()
+		if link := fmt.Sprintf("/p/%d/edit", w.postID); strings.Contains(own, link) {
+			t.Errorf("the thread page of a muted member links to %s", link)
+		}
+		others := c.Get(fmt.Sprintf("/t/%d", otherThread)).String()
+		if link := fmt.Sprintf("/p/%d/report", otherPosts[0]); strings.Contains(others, link) {
+			t.Errorf("the thread page of a muted member links to %s", link)
+		}
+	})
 	if after := state(); after != before {
 		t.Errorf("a muted member changed something: before %v, after %v", before, after)
 	}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 
 	"github.com/gwd-jst/forumjst/internal/config"
@@ -34,6 +35,9 @@ func TestObserversCannotReport(t *testing.T) {
 	}
 	if hidden() {
 		t.Error("an observer's report hid the post")
+	}
+	if page := obs.Get(fmt.Sprintf("/t/%d", w.threadID)); strings.Contains(page.String(), fmt.Sprintf("/p/%d/report", w.postID)) {
+		t.Error("the thread page offers observers a report link")
 	}
 
 	// A member of the group still reports (and with this threshold, hides).
