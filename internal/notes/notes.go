@@ -93,6 +93,15 @@ func (s *Service) checkWrite(ctx context.Context, q store.Q, a *access.Actor, g 
 	return a.WriteUnmuted(g, until, reason)
 }
 
+// mayWrite is checkWrite as a yes or no, for pages deciding which links to show.
+func (s *Service) mayWrite(ctx context.Context, q store.Q, a *access.Actor, g model.Group) (bool, error) {
+	if !a.CanWrite(g) {
+		return false, nil
+	}
+	until, _, err := store.MuteInForce(ctx, q, g.ID, a.UserID)
+	return until == nil, err
+}
+
 // checkRate enforces the per-account limit on note saves (creations and edits
 // that change something); staff are exempt. Outside a transaction it refuses
 // a flood before anything is rendered; lockRate repeats it where it counts.
@@ -124,7 +133,12 @@ func (s *Service) lockRate(ctx context.Context, tx *sqlx.Tx, a *access.Actor) er
 
 // Notes lists a meeting's notes for a reader.
 func (s *Service) Notes(ctx context.Context, a *access.Actor, meetingID int64) ([]Note, error) {
-	if _, err := s.meeting(ctx, s.db, a, meetingID); err != nil {
+	m, err := s.meeting(ctx, s.db, a, meetingID)
+	if err != nil {
+		return nil, err
+	}
+	writer, err := s.mayWrite(ctx, s.db, a, m.Group())
+	if err != nil {
 		return nil, err
 	}
 	rows, err := store.ListNoteRows(ctx, s.db, meetingID)
@@ -134,6 +148,7 @@ func (s *Service) Notes(ctx context.Context, a *access.Actor, meetingID int64) (
 	out := make([]Note, len(rows))
 	for i, r := range rows {
 		out[i] = noteFrom(a, r)
+		out[i].CanEdit = out[i].CanEdit && writer
 	}
 	return out, nil
 }
@@ -144,7 +159,14 @@ func (s *Service) Note(ctx context.Context, a *access.Actor, id int64) (Note, er
 	if err != nil {
 		return Note{}, err
 	}
-	return noteFrom(a, r), nil
+	n := noteFrom(a, r)
+	if n.CanEdit {
+		// A muted member is not offered the editor.
+		if n.CanEdit, err = s.mayWrite(ctx, s.db, a, r.Group()); err != nil {
+			return Note{}, err
+		}
+	}
+	return n, nil
 }
 
 func (s *Service) readableNote(ctx context.Context, q store.Q, a *access.Actor, id int64) (store.NoteRow, error) {

@@ -86,10 +86,18 @@ func TestMutedMemberWritesNothing(t *testing.T) {
 			cwStatus(t, tc.name, tc.do(), tc.status, tc.code)
 		})
 	}
-	t.Run("the thread page offers no edit or report", func(t *testing.T) {
+	t.Run("pages offer no writing", func(t *testing.T) {
 		own := c.Get(fmt.Sprintf("/t/%d", w.threadID)).String()
 		if link := fmt.Sprintf("/p/%d/edit", w.postID); strings.Contains(own, link) {
 			t.Errorf("the thread page of a muted member links to %s", link)
+		}
+		meeting := c.Get(fmt.Sprintf("/m/%d", w.meetingID)).String()
+		if link := fmt.Sprintf(`href="/m/%d/notes/new"`, w.meetingID); strings.Contains(meeting, link) {
+			t.Errorf("the meeting page of a muted member links to %s", link)
+		}
+		note := c.Get(fmt.Sprintf("/n/%d", w.noteID)).String()
+		if link := fmt.Sprintf(`href="/n/%d/edit"`, w.noteID); strings.Contains(note, link) {
+			t.Errorf("the note page of a muted member links to %s", link)
 		}
 		others := c.Get(fmt.Sprintf("/t/%d", otherThread)).String()
 		if link := fmt.Sprintf("/p/%d/report", otherPosts[0]); strings.Contains(others, link) {
