@@ -159,9 +159,15 @@ func (s *Service) Note(ctx context.Context, a *access.Actor, id int64) (Note, er
 	if err != nil {
 		return Note{}, err
 	}
+	return s.noteFor(ctx, a, r)
+}
+
+// noteFor is noteFrom for one note shown on its own: a muted member is not
+// offered the editor.
+func (s *Service) noteFor(ctx context.Context, a *access.Actor, r store.NoteRow) (Note, error) {
 	n := noteFrom(a, r)
 	if n.CanEdit {
-		// A muted member is not offered the editor.
+		var err error
 		if n.CanEdit, err = s.mayWrite(ctx, s.db, a, r.Group()); err != nil {
 			return Note{}, err
 		}
