@@ -443,11 +443,16 @@ func (s *Service) Reply(ctx context.Context, a *access.Actor, threadID int64, in
 	// Existence, permission, lock, mute, slow mode, validity and rate, in
 	// that order and all before rendering; the transaction checks them again
 	// under its locks.
-	t, g, err := s.loadForWrite(ctx, a, threadID)
+	row, err := store.GetThreadRow(ctx, s.db, threadID, a.UserID)
 	if err != nil {
 		return Post{}, err
 	}
-	if err := s.checkWrite(ctx, s.db, a, g); err != nil {
+	t, g := row.Thread, row.Group()
+	if err := s.writableThread(a, g, t); err != nil {
+		return Post{}, err
+	}
+	// The thread's row carries the reader's mute: no query of its own.
+	if err := a.WriteUnmuted(g, row.MuteUntil, deref(row.MuteReason)); err != nil {
 		return Post{}, err
 	}
 	if err := s.checkSlowMode(ctx, s.db, a, g, t); err != nil {
@@ -515,16 +520,6 @@ func (s *Service) Reply(ctx context.Context, a *access.Actor, threadID int64, in
 	notify.Announce(ctx, s.n, told)
 	_, p, err := s.threadAndPost(ctx, a, threadID, postID)
 	return p, err
-}
-
-// loadForWrite checks that a may post in the thread, outside a transaction.
-func (s *Service) loadForWrite(ctx context.Context, a *access.Actor, threadID int64) (model.Thread, model.Group, error) {
-	row, err := store.GetThreadRow(ctx, s.db, threadID, a.UserID)
-	if err != nil {
-		return model.Thread{}, model.Group{}, err
-	}
-	g := row.Group()
-	return row.Thread, g, s.writableThread(a, g, row.Thread)
 }
 
 // writableThread: readable, not merged into another thread (whose address the
