@@ -394,8 +394,12 @@ func (s *Service) SendThen(ctx context.Context, a *access.Actor, meetingID int64
 	if !a.IsStaff() && sender.Recent >= s.set.ChatPerTenSeconds {
 		return Message{}, false, &apperr.RateLimited{RetryAfter: 10 * time.Second}
 	}
-	// Rendered only now that the sender may send it.
-	html, err := s.md.RenderField("body", body)
+	// Rendered only now that the sender may send it. Text that would render
+	// too large is "too long" (SPEC §5 has no other code for it).
+	html, err := s.md.Render(body)
+	if errors.Is(err, markup.ErrTooLarge) {
+		return Message{}, false, ErrTooLong
+	}
 	if err != nil {
 		return Message{}, false, err
 	}

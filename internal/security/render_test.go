@@ -17,6 +17,7 @@ import (
 
 	"github.com/gwd-jst/forumjst/internal/markup"
 	"github.com/gwd-jst/forumjst/internal/model"
+	"github.com/gwd-jst/forumjst/internal/store"
 	"github.com/gwd-jst/forumjst/internal/testkit"
 )
 
@@ -181,6 +182,15 @@ func TestDeepQuotesStoreBoundedHTML(t *testing.T) {
 		}
 		r = member.JSON("POST", fmt.Sprintf("/api/v1/meetings/%d/notes", w.meetingID), map[string]any{"title": "Cytaty", "body": src})
 		cwStatus(t, "note", r, http.StatusBadRequest, "validation")
+		if _, err := store.SetMeetingStatus(context.Background(), env.DB, w.meetingID, "live"); err != nil {
+			t.Fatal(err)
+		}
+		chat := strings.Repeat(strings.Repeat(">", markup.MaxNesting)+"a\n\n", 170) // under 4,000 characters
+		r = member.JSON("POST", fmt.Sprintf("/api/v1/meetings/%d/messages", w.meetingID), map[string]any{"client_id": uuid.NewString(), "body": chat})
+		cwStatus(t, "chat", r, http.StatusBadRequest, "validation")
+		if n := cwCount(t, env, `SELECT count(*) FROM chat_messages WHERE meeting_id = $1`, w.meetingID); n != 0 {
+			t.Errorf("%d amplifying chat messages stored", n)
+		}
 		r = member.Form(fmt.Sprintf("/t/%d/posts", w.threadID), url.Values{"body": {src}})
 		cwStatus(t, "reply form", r, http.StatusBadRequest, "")
 		if n := cwCount(t, env, `SELECT count(*) FROM posts WHERE author_id = $1`, w.member.ID); n != posts {
