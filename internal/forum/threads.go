@@ -94,6 +94,9 @@ type ThreadView struct {
 	FirstUnread int // position of the first unread post, 0 if none
 	CanPost     bool
 	CanModerate bool
+	// CanReport: reports are a write (they can hide a post), so observers and
+	// muted members do not get the link.
+	CanReport bool
 	// PostingClosed explains why CanPost is false for a member ("locked", "observer", "muted").
 	PostingClosed string
 	// Mute is the reader's mute in this group, if one is in force.
@@ -166,6 +169,8 @@ func (s *Service) Thread(ctx context.Context, a *access.Actor, threadID int64, p
 	default:
 		v.CanPost = true
 	}
+	writer := a.CanWrite(g) && v.Mute == nil
+	v.CanReport = writer
 	lastRead := 0
 	if row.LastReadPos != nil {
 		lastRead = *row.LastReadPos
@@ -180,7 +185,10 @@ func (s *Service) Thread(ctx context.Context, a *access.Actor, threadID int64, p
 	}
 	v.Posts = make([]Post, 0, len(rows))
 	for _, r := range rows {
-		v.Posts = append(v.Posts, postFor(a, r, v.CanModerate))
+		p := postFor(a, r, v.CanModerate)
+		// Whoever may not write here (an observer, a muted member) edits nothing.
+		p.CanEdit = p.CanEdit && writer
+		v.Posts = append(v.Posts, p)
 	}
 	if markRead && len(rows) > 0 {
 		if last := rows[len(rows)-1].Position; last > lastRead {
@@ -264,14 +272,11 @@ func (s *Service) CreateThread(ctx context.Context, a *access.Actor, groupID int
 	if err != nil {
 		return Thread{}, Post{}, err
 	}
-	if err := a.Write(g); err != nil {
+	if err := s.checkWrite(ctx, s.db, a, g); err != nil {
 		return Thread{}, Post{}, err
 	}
 	if g.ModeratorsOnlyThreads && !a.CanModerate(g) {
 		return Thread{}, Post{}, errModeratorsOnly
-	}
-	if err := s.checkMute(ctx, s.db, a, g); err != nil {
-		return Thread{}, Post{}, err
 	}
 	in.Title = textnorm.OneLine(in.Title)
 	v := &apperr.Validation{}
@@ -283,7 +288,7 @@ func (s *Service) CreateThread(ctx context.Context, a *access.Actor, groupID int
 	case n > 200:
 		v.Add("title", "err.title_length")
 	}
-	body, html := s.checkBody(v, in.Body)
+	body := checkBody(v, in.Body)
 	areas := dedupe(in.Areas)
 	if len(areas) > 3 {
 		v.Add("areas", "err.areas_max")
@@ -300,11 +305,19 @@ func (s *Service) CreateThread(ctx context.Context, a *access.Actor, groupID int
 			return Thread{}, Post{}, apperr.Invalid("areas", "err.area_unknown")
 		}
 	}
-	if err := s.checkRate(ctx, a); err != nil {
+	if err := s.checkRate(ctx, s.db, a); err != nil {
+		return Thread{}, Post{}, err
+	}
+	// Everything that can refuse cheaply has: only now render.
+	html, err := s.md.RenderField("body", body)
+	if err != nil {
 		return Thread{}, Post{}, err
 	}
 	var threadID, postID int64
 	err = store.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
+		if err := s.lockRate(ctx, tx, a); err != nil {
+			return err
+		}
 		var err error
 		if threadID, err = store.CreateThread(ctx, tx, store.NewThread{GroupID: g.ID, Title: in.Title, AuthorID: a.UserID}); err != nil {
 			return err
@@ -344,30 +357,27 @@ func (s *Service) threadAndPost(ctx context.Context, a *access.Actor, threadID, 
 	return t, postFor(a, pr, a.CanModerate(row.Group())), nil
 }
 
-// checkBody validates and renders a post body (1–50,000 characters).
-func (s *Service) checkBody(v *apperr.Validation, raw string) (body, html string) {
-	body = textnorm.Block(raw)
+// checkBody normalizes and validates a post body (1–50,000 characters). It does
+// not render: that waits until every other check has passed.
+func checkBody(v *apperr.Validation, raw string) string {
+	body := textnorm.Block(raw)
 	switch n := utf8.RuneCountInString(body); {
 	case n == 0:
 		v.Add("body", "err.required")
-		return "", ""
 	case n > 50000:
 		v.Add("body", "err.body_long")
-		return "", ""
 	}
-	html, err := s.md.Render(body)
-	if err != nil {
-		v.Add("body", "err.body_render")
-	}
-	return body, html
+	return body
 }
 
-// checkRate enforces the per-account posting limit; staff are exempt.
-func (s *Service) checkRate(ctx context.Context, a *access.Actor) error {
+// checkRate enforces the per-account posting limit; staff are exempt. Outside
+// a transaction it refuses a flood early (before rendering); lockRate repeats
+// it where it counts.
+func (s *Service) checkRate(ctx context.Context, q store.Q, a *access.Actor) error {
 	if a.IsStaff() {
 		return nil
 	}
-	n, err := store.CountRecentPosts(ctx, s.db, a.UserID, s.now().Add(-time.Minute))
+	n, err := store.CountRecentPosts(ctx, q, a.UserID, s.now().Add(-time.Minute))
 	if err != nil {
 		return err
 	}
@@ -375,6 +385,19 @@ func (s *Service) checkRate(ctx context.Context, a *access.Actor) error {
 		return &apperr.RateLimited{RetryAfter: time.Minute}
 	}
 	return nil
+}
+
+// lockRate is checkRate inside the inserting transaction, under the author's
+// row lock: parallel posts of one account are counted one after another, so
+// exactly PostsPerMinute of them get through.
+func (s *Service) lockRate(ctx context.Context, tx *sqlx.Tx, a *access.Actor) error {
+	if a.IsStaff() {
+		return nil
+	}
+	if err := store.LockWriter(ctx, tx, a.UserID); err != nil {
+		return err
+	}
+	return s.checkRate(ctx, tx, a)
 }
 
 func dedupe(ids []int64) []int64 {
@@ -392,17 +415,16 @@ func dedupe(ids []int64) []int64 {
 // errModeratorsOnly: in this group only moderators open threads; members reply.
 var errModeratorsOnly = &apperr.Denied{Code: "moderators_only", Message: "only moderators open threads in this group"}
 
-// checkMute refuses members muted in the group, telling them until when and why.
-func (s *Service) checkMute(ctx context.Context, q store.Q, a *access.Actor, g model.Group) error {
-	m, err := store.ActiveMute(ctx, q, g.ID, a.UserID)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil
+// checkWrite: a may write in g and is not muted there (access.WriteUnmuted).
+func (s *Service) checkWrite(ctx context.Context, q store.Q, a *access.Actor, g model.Group) error {
+	if err := a.Write(g); err != nil {
+		return err
 	}
+	until, reason, err := store.MuteInForce(ctx, q, g.ID, a.UserID)
 	if err != nil {
 		return err
 	}
-	return &apperr.Denied{Code: "muted", Message: fmt.Sprintf("you are muted in this group until %s: %s",
-		m.Until.UTC().Format(time.RFC3339), m.Reason)}
+	return a.WriteUnmuted(g, until, reason)
 }
 
 // checkSlowMode allows members one post per SlowModeSeconds in the thread.
@@ -434,25 +456,43 @@ func (s *Service) Reply(ctx context.Context, a *access.Actor, threadID int64, in
 	if err := a.LoggedIn(); err != nil {
 		return Post{}, err
 	}
-	v := &apperr.Validation{}
-	body, html := s.checkBody(v, in.Body)
-	if err := v.Err(); err != nil {
-		// Validation comes after the permission check below only when the thread
-		// is readable; check readability first so nothing leaks.
-		if _, _, lerr := s.loadForWrite(ctx, a, threadID); lerr != nil {
-			return Post{}, lerr
-		}
+	// Existence, permission, lock, mute, slow mode, validity and rate, in
+	// that order and all before rendering; the transaction checks them again
+	// under its locks.
+	row, err := store.GetThreadRow(ctx, s.db, threadID, a.UserID)
+	if err != nil {
 		return Post{}, err
 	}
-	if err := s.checkRate(ctx, a); err != nil {
-		if _, _, lerr := s.loadForWrite(ctx, a, threadID); lerr != nil {
-			return Post{}, lerr
-		}
+	t, g := row.Thread, row.Group()
+	if err := s.writableThread(ctx, s.db, a, g, t); err != nil {
+		return Post{}, err
+	}
+	// The thread's row carries the reader's mute: no query of its own.
+	if err := a.WriteUnmuted(g, row.MuteUntil, deref(row.MuteReason)); err != nil {
+		return Post{}, err
+	}
+	if err := s.checkSlowMode(ctx, s.db, a, g, t); err != nil {
+		return Post{}, err
+	}
+	v := &apperr.Validation{}
+	body := checkBody(v, in.Body)
+	if err := v.Err(); err != nil {
+		return Post{}, err
+	}
+	if err := s.checkRate(ctx, s.db, a); err != nil {
+		return Post{}, err
+	}
+	html, err := s.md.RenderField("body", body)
+	if err != nil {
 		return Post{}, err
 	}
 	var postID, groupID int64
 	var told []store.SentNotification
-	err := store.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
+	err = store.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
+		// The author's lock first, then the thread's, always in that order.
+		if err := s.lockRate(ctx, tx, a); err != nil {
+			return err
+		}
 		t, g, err := store.LockThread(ctx, tx, threadID)
 		groupID = g.ID
 		if err != nil {
@@ -461,7 +501,7 @@ func (s *Service) Reply(ctx context.Context, a *access.Actor, threadID int64, in
 		if err := s.writableThread(ctx, tx, a, g, t); err != nil {
 			return err
 		}
-		if err := s.checkMute(ctx, tx, a, g); err != nil {
+		if err := s.checkWrite(ctx, tx, a, g); err != nil {
 			return err
 		}
 		if err := s.checkSlowMode(ctx, tx, a, g, t); err != nil {
@@ -496,16 +536,6 @@ func (s *Service) Reply(ctx context.Context, a *access.Actor, threadID int64, in
 	notify.Announce(ctx, s.n, told)
 	_, p, err := s.threadAndPost(ctx, a, threadID, postID)
 	return p, err
-}
-
-// loadForWrite checks that a may post in the thread, outside a transaction.
-func (s *Service) loadForWrite(ctx context.Context, a *access.Actor, threadID int64) (model.Thread, model.Group, error) {
-	row, err := store.GetThreadRow(ctx, s.db, threadID, a.UserID)
-	if err != nil {
-		return model.Thread{}, model.Group{}, err
-	}
-	g := row.Group()
-	return row.Thread, g, s.writableThread(ctx, s.db, a, g, row.Thread)
 }
 
 // writableThread: readable, not merged into another thread (whose address the
@@ -578,25 +608,25 @@ func (s *Service) EditPost(ctx context.Context, a *access.Actor, postID int64, i
 		return Post{}, err
 	}
 	v := &apperr.Validation{}
-	body, html := s.checkBody(v, in.Body)
+	body := checkBody(v, in.Body)
 	if in.Version < 1 {
 		v.Add("version", "err.required")
 	}
-	err := store.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
-		p, t, g, err := s.postContext(ctx, tx, a, postID)
+	// Who may edit is known before the text is rendered; the transaction asks
+	// again, under the row it changes.
+	if _, err := s.editablePost(ctx, s.db, a, postID); err != nil {
+		return Post{}, err
+	}
+	if err := v.Err(); err != nil {
+		return Post{}, err
+	}
+	html, err := s.md.RenderField("body", body)
+	if err != nil {
+		return Post{}, err
+	}
+	err = store.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
+		p, err := s.editablePost(ctx, tx, a, postID)
 		if err != nil {
-			return err
-		}
-		own := p.AuthorID == a.UserID
-		if (!own && !a.CanModerate(g)) || p.DeletedAt != nil {
-			return apperr.ErrForbidden
-		}
-		if own && !a.CanModerate(g) {
-			if err := s.writableThread(ctx, tx, a, g, t); err != nil {
-				return err
-			}
-		}
-		if err := v.Err(); err != nil {
 			return err
 		}
 		newVersion, err := store.UpdatePostBody(ctx, tx, postID, in.Version, body, html, a.UserID)
@@ -616,7 +646,30 @@ func (s *Service) EditPost(ctx context.Context, a *access.Actor, postID int64, i
 	return p, err
 }
 
+// editablePost loads a post that a may edit: their own (in a thread they may
+// still write in) or, for moderators, anyone's; not deleted; and a not muted in
+// the group, moderators included (mute means no writing there at all).
+func (s *Service) editablePost(ctx context.Context, q store.Q, a *access.Actor, postID int64) (store.PostRow, error) {
+	p, t, g, err := s.postContext(ctx, q, a, postID)
+	if err != nil {
+		return p, err
+	}
+	own := p.AuthorID == a.UserID
+	if (!own && !a.CanModerate(g)) || p.DeletedAt != nil {
+		return p, apperr.ErrForbidden
+	}
+	if own && !a.CanModerate(g) {
+		if err := s.writableThread(ctx, q, a, g, t); err != nil {
+			return p, err
+		}
+	}
+	return p, s.checkWrite(ctx, q, a, g)
+}
+
 // DeletePost soft-deletes: readers see a tombstone, moderators still see the text.
+// A muted member may still delete their own posts: taking one's words back is
+// not writing, moderators keep the text, and keeping it up would only prolong
+// what the mute is meant to stop.
 func (s *Service) DeletePost(ctx context.Context, a *access.Actor, postID int64) error {
 	if err := a.LoggedIn(); err != nil {
 		return err

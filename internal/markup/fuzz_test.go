@@ -1,6 +1,7 @@
 package markup
 
 import (
+	"errors"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -21,7 +22,9 @@ var benignPolish = []string{
 }
 
 // FuzzRender checks that no input, whether valid UTF-8 or not, makes Render panic,
-// that valid UTF-8 never makes it fail, and that whatever comes out is inert.
+// that valid UTF-8 never makes it fail except by being too large once rendered,
+// and that whatever comes out is inert, within MaxOutput and nested at most
+// MaxNesting deep.
 //
 //	go test -run '^$' -fuzz FuzzRender -fuzztime 3m ./internal/markup/
 func FuzzRender(f *testing.F) {
@@ -31,14 +34,26 @@ func FuzzRender(f *testing.F) {
 	for _, s := range benignPolish {
 		f.Add(s)
 	}
+	f.Add(strings.Repeat(">", 100) + " a")
+	f.Add(strings.Repeat("- ", 100) + "a")
+	f.Add(strings.Repeat("> 1. ", 50) + "a")
 	r := New()
 	f.Fuzz(func(t *testing.T, src string) {
 		out, err := r.Render(src)
+		if errors.Is(err, ErrTooLarge) {
+			return
+		}
 		if err != nil {
 			if utf8.ValidString(src) {
 				t.Fatalf("Render(%q) failed on valid UTF-8: %v", src, err)
 			}
 			return
+		}
+		if len(out) > MaxOutput(len(src)) {
+			t.Fatalf("Render(%q) made %d bytes, over MaxOutput", src, len(out))
+		}
+		if d := maxDepth(out); d > MaxNesting {
+			t.Fatalf("Render(%q) nested quotes and lists %d deep\noutput: %q", src, d, out)
 		}
 		if vs := inertViolations(out); len(vs) > 0 {
 			t.Fatalf("Render(%q) is not inert\noutput: %q\nviolations:\n  %s", src, out, strings.Join(vs, "\n  "))

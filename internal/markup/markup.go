@@ -5,20 +5,44 @@ package markup
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"regexp"
+	"sync/atomic"
 
 	"github.com/microcosm-cc/bluemonday"
 	"github.com/yuin/goldmark"
 	"github.com/yuin/goldmark/extension"
 	"github.com/yuin/goldmark/renderer/html"
+
+	"github.com/gwd-jst/forumjst/internal/apperr"
 )
 
 // Renderer is safe for concurrent use.
 type Renderer struct {
 	md     goldmark.Markdown
 	policy *bluemonday.Policy
+	// renders counts Render calls, so tests can prove that a refused request
+	// never reached the renderer (no timing needed).
+	renders atomic.Int64
 }
+
+// ErrTooLarge: the source would render to more HTML than MaxOutput allows. Callers
+// report it as a validation error on the text's field ("err.body_complex").
+var ErrTooLarge = errors.New("rendered text too large")
+
+// Output bound. Ordinary text renders to 1–3× its size; HTML escaping alone
+// makes 5× ("&" → "&amp;"), tables of one-character cells about 5.5× and runs of
+// short autolinks about 7×, so the ratio leaves room for those. What it refuses
+// is amplification: 50 KB of ">" once stored 1.35 MB (27×), and even with
+// nesting capped, short lines of 20 ">" each still make about 24×.
+const (
+	OutputRatio = 8
+	OutputSlack = 16 << 10
+)
+
+// MaxOutput is the most HTML a source of srcLen bytes may render to.
+func MaxOutput(srcLen int) int { return OutputRatio*srcLen + OutputSlack }
 
 // localImage matches the only images we allow: the forum's own attachments,
 // i.e. SPEC's ^/attachments/[0-9]+(/[^/?#]*)?$ narrowed so the optional file-name
@@ -31,6 +55,10 @@ var localImage = regexp.MustCompile(
 // New builds the Markdown engine and the sanitizer policy.
 func New() *Renderer {
 	md := goldmark.New(
+		// The default parser, but with block quotes and lists that stop nesting
+		// at MaxNesting (see nesting.go): goldmark's time grows with the square of
+		// the depth (50,000 ">" took a second) and every level is HTML.
+		goldmark.WithParser(boundedParser()),
 		goldmark.WithExtensions(extension.Table, extension.Strikethrough, extension.Linkify),
 		// No html.WithUnsafe(): raw HTML in the source is dropped by goldmark itself.
 		goldmark.WithRendererOptions(html.WithHardWraps()),
@@ -61,14 +89,63 @@ func New() *Renderer {
 	return &Renderer{md: md, policy: p}
 }
 
-// Render converts Markdown source to sanitized HTML.
+// Render converts Markdown source to sanitized HTML. Source that would render to
+// more than MaxOutput(len(src)) bytes is refused with ErrTooLarge, as soon as
+// goldmark has written that much (the sanitizer never sees it).
 func (r *Renderer) Render(src string) (string, error) {
-	var buf bytes.Buffer
-	if err := r.md.Convert([]byte(src), &buf); err != nil {
+	r.renders.Add(1)
+	limit := MaxOutput(len(src))
+	w := &cappedBuffer{max: limit}
+	if err := r.md.Convert([]byte(src), w); err != nil {
+		if errors.Is(err, ErrTooLarge) {
+			return "", ErrTooLarge
+		}
 		return "", fmt.Errorf("render markdown: %w", err)
 	}
-	out := r.policy.SanitizeBytes(buf.Bytes())
-	return string(addUGCRel(out)), nil
+	out := addUGCRel(r.policy.SanitizeBytes(w.buf.Bytes()))
+	if len(out) > limit {
+		return "", ErrTooLarge
+	}
+	return string(out), nil
+}
+
+// RenderField is Render for a service checking user input: a source that would
+// render too large is a validation error on field ("err.body_complex"), any
+// other failure "err.body_render". Services call it only after existence,
+// permission, mute, lock and rate have been checked: rendering is the
+// expensive part of a write.
+func (r *Renderer) RenderField(field, src string) (string, error) {
+	html, err := r.Render(src)
+	switch {
+	case errors.Is(err, ErrTooLarge):
+		return "", apperr.Invalid(field, "err.body_complex")
+	case err != nil:
+		return "", apperr.Invalid(field, "err.body_render")
+	}
+	return html, nil
+}
+
+// Renders is how many times Render was called (for tests).
+func (r *Renderer) Renders() int64 { return r.renders.Load() }
+
+// cappedBuffer fails the write that would take it past max, which stops goldmark.
+type cappedBuffer struct {
+	buf bytes.Buffer
+	max int
+}
+
+func (c *cappedBuffer) Write(p []byte) (int, error) {
+	if c.buf.Len()+len(p) > c.max {
+		return 0, ErrTooLarge
+	}
+	return c.buf.Write(p)
+}
+
+func (c *cappedBuffer) WriteString(s string) (int, error) {
+	if c.buf.Len()+len(s) > c.max {
+		return 0, ErrTooLarge
+	}
+	return c.buf.WriteString(s)
 }
 
 // bluemonday can add rel="nofollow" but not the full "nofollow ugc noopener" we want,

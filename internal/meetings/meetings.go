@@ -168,12 +168,20 @@ func (s *Service) check(in *Input, cur model.Meeting) (store.MeetingChange, erro
 	}
 	if in.Agenda != nil {
 		ag := strings.TrimSpace(*in.Agenda)
+		var html string
 		if utf8.RuneCountInString(ag) > 20000 {
 			v.Add("agenda", "err.too_long")
-		}
-		html, err := s.md.Render(ag)
-		if err != nil {
-			v.Add("agenda", "err.body_render")
+		} else {
+			// Callers have checked that the actor moderates the group; the
+			// rendering is bounded (package markup), its refusal is on this field.
+			var err error
+			if html, err = s.md.RenderField("agenda", ag); err != nil {
+				var verr *apperr.Validation
+				if !errors.As(err, &verr) {
+					return c, err
+				}
+				v.Add("agenda", verr.Fields["agenda"])
+			}
 		}
 		c.Agenda, c.AgendaHTML = &ag, &html
 	}
@@ -358,12 +366,6 @@ func (s *Service) SendThen(ctx context.Context, a *access.Actor, meetingID int64
 	clientID = cid.String()
 	body = textnorm.Block(body)
 	n := utf8.RuneCountInString(body)
-	var html string
-	if n >= 1 && n <= 4000 {
-		if html, err = s.md.Render(body); err != nil {
-			return Message{}, false, err
-		}
-	}
 	// The checks read without locking anything, in one query; only the
 	// storing statement takes the meeting row's lock, for one round trip, so
 	// one meeting's chat is not limited to one transaction's worth of round
@@ -386,11 +388,20 @@ func (s *Service) SendThen(ctx context.Context, a *access.Actor, meetingID int64
 	if n == 0 || n > 4000 {
 		return Message{}, false, ErrTooLong
 	}
-	if sender.MutedUntil != nil {
-		return Message{}, false, &apperr.Denied{Code: "muted", Message: "muted until " + sender.MutedUntil.UTC().Format(time.RFC3339) + ": " + deref(sender.MuteReason)}
+	if err := a.WriteUnmuted(sender.Group(), sender.MutedUntil, deref(sender.MuteReason)); err != nil {
+		return Message{}, false, err
 	}
 	if !a.IsStaff() && sender.Recent >= s.set.ChatPerTenSeconds {
 		return Message{}, false, &apperr.RateLimited{RetryAfter: 10 * time.Second}
+	}
+	// Rendered only now that the sender may send it. Text that would render
+	// too large is "too long" (SPEC §5 has no other code for it).
+	html, err := s.md.Render(body)
+	if errors.Is(err, markup.ErrTooLarge) {
+		return Message{}, false, ErrTooLong
+	}
+	if err != nil {
+		return Message{}, false, err
 	}
 	m, err := store.AppendChatMessage(ctx, s.hot, store.NewChatMessage{MeetingID: meetingID, AuthorID: a.UserID,
 		ClientID: clientID, Body: body, BodyHTML: html})

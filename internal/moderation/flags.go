@@ -19,7 +19,9 @@ const autoHideReason = "Ukryty automatycznie po zgłoszeniach – czeka na decyz
 
 // Report records a member's report of a post (once per member per post). When
 // the post reaches the threshold of distinct open reports it is hidden pending
-// review. Anyone who can read the post may report it.
+// review. Reports count toward hiding a post, so they are a member's write:
+// only those who may write in the group and are not muted there may report
+// (observers and muted members get the same refusal as for posting).
 func (s *Service) Report(ctx context.Context, a *access.Actor, postID int64, reason string) (int64, error) {
 	if err := a.LoggedIn(); err != nil {
 		return 0, err
@@ -43,6 +45,13 @@ func (s *Service) Report(ctx context.Context, a *access.Actor, postID int64, rea
 		}
 		if (t.Hidden || p.Hidden || p.DeletedAt != nil) && !a.CanModerate(g) {
 			return apperr.ErrNotFound
+		}
+		mutedUntil, muteReason, err := store.MuteInForce(ctx, tx, g.ID, a.UserID)
+		if err != nil {
+			return err
+		}
+		if err := a.WriteUnmuted(g, mutedUntil, muteReason); err != nil {
+			return err
 		}
 		if p.AuthorID == a.UserID {
 			return apperr.Invalid("post_id", "err.report_own")

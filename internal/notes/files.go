@@ -111,7 +111,8 @@ func (s *Service) NoteWithFiles(ctx context.Context, a *access.Actor, noteID int
 	for i, row := range rows {
 		files[i] = attachmentFrom(a, row)
 	}
-	return noteFrom(a, r), files, nil
+	n, err := s.noteFor(ctx, a, r)
+	return n, files, err
 }
 
 // Attachment returns one file's metadata for a reader of its group.

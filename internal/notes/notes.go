@@ -10,6 +10,7 @@ import (
 
 	"github.com/gwd-jst/forumjst/internal/access"
 	"github.com/gwd-jst/forumjst/internal/apperr"
+	"github.com/gwd-jst/forumjst/internal/model"
 	"github.com/gwd-jst/forumjst/internal/store"
 	"github.com/gwd-jst/forumjst/internal/textnorm"
 	"github.com/gwd-jst/forumjst/internal/topic"
@@ -66,8 +67,9 @@ type Current struct {
 	UpdatedAt time.Time `json:"updated_at"`
 }
 
-// check validates a note's title and text and renders the text.
-func (s *Service) check(v *apperr.Validation, title, body string) (string, string, string) {
+// check normalizes and validates a note's title and text. It does not render:
+// that waits until permission, mute and rate have been checked.
+func check(v *apperr.Validation, title, body string) (string, string) {
 	title = textnorm.OneLine(title)
 	if n := utf8.RuneCountInString(title); n < 3 || n > 200 {
 		v.Add("title", "err.title_length")
@@ -75,18 +77,68 @@ func (s *Service) check(v *apperr.Validation, title, body string) (string, strin
 	body = textnorm.Block(body)
 	if utf8.RuneCountInString(body) > MaxNoteRunes {
 		v.Add("body", "err.note_long")
-		return title, "", ""
 	}
-	html, err := s.md.Render(body)
+	return title, body
+}
+
+// checkWrite: a may write in g and is not muted there (access.WriteUnmuted).
+func (s *Service) checkWrite(ctx context.Context, q store.Q, a *access.Actor, g model.Group) error {
+	if err := a.Write(g); err != nil {
+		return err
+	}
+	until, reason, err := store.MuteInForce(ctx, q, g.ID, a.UserID)
 	if err != nil {
-		v.Add("body", "err.body_render")
+		return err
 	}
-	return title, body, html
+	return a.WriteUnmuted(g, until, reason)
+}
+
+// mayWrite is checkWrite as a yes or no, for pages deciding which links to show.
+func (s *Service) mayWrite(ctx context.Context, q store.Q, a *access.Actor, g model.Group) (bool, error) {
+	if !a.CanWrite(g) {
+		return false, nil
+	}
+	until, _, err := store.MuteInForce(ctx, q, g.ID, a.UserID)
+	return until == nil, err
+}
+
+// checkRate enforces the per-account limit on note saves (creations and edits
+// that change something); staff are exempt. Outside a transaction it refuses
+// a flood before anything is rendered; lockRate repeats it where it counts.
+func (s *Service) checkRate(ctx context.Context, q store.Q, a *access.Actor) error {
+	if a.IsStaff() {
+		return nil
+	}
+	n, err := store.CountRecentNoteSaves(ctx, q, a.UserID, s.now().Add(-time.Minute))
+	if err != nil {
+		return err
+	}
+	if n >= s.set.NoteSavesPerMinute {
+		return &apperr.RateLimited{RetryAfter: time.Minute}
+	}
+	return nil
+}
+
+// lockRate is checkRate in the saving transaction, under the writer's row lock,
+// so parallel saves of one account are counted one after another.
+func (s *Service) lockRate(ctx context.Context, tx *sqlx.Tx, a *access.Actor) error {
+	if a.IsStaff() {
+		return nil
+	}
+	if err := store.LockWriter(ctx, tx, a.UserID); err != nil {
+		return err
+	}
+	return s.checkRate(ctx, tx, a)
 }
 
 // Notes lists a meeting's notes for a reader.
 func (s *Service) Notes(ctx context.Context, a *access.Actor, meetingID int64) ([]Note, error) {
-	if _, err := s.meeting(ctx, s.db, a, meetingID); err != nil {
+	m, err := s.meeting(ctx, s.db, a, meetingID)
+	if err != nil {
+		return nil, err
+	}
+	writer, err := s.mayWrite(ctx, s.db, a, m.Group())
+	if err != nil {
 		return nil, err
 	}
 	rows, err := store.ListNoteRows(ctx, s.db, meetingID)
@@ -96,6 +148,7 @@ func (s *Service) Notes(ctx context.Context, a *access.Actor, meetingID int64) (
 	out := make([]Note, len(rows))
 	for i, r := range rows {
 		out[i] = noteFrom(a, r)
+		out[i].CanEdit = out[i].CanEdit && writer
 	}
 	return out, nil
 }
@@ -106,7 +159,20 @@ func (s *Service) Note(ctx context.Context, a *access.Actor, id int64) (Note, er
 	if err != nil {
 		return Note{}, err
 	}
-	return noteFrom(a, r), nil
+	return s.noteFor(ctx, a, r)
+}
+
+// noteFor is noteFrom for one note shown on its own: a muted member is not
+// offered the editor.
+func (s *Service) noteFor(ctx context.Context, a *access.Actor, r store.NoteRow) (Note, error) {
+	n := noteFrom(a, r)
+	if n.CanEdit {
+		var err error
+		if n.CanEdit, err = s.mayWrite(ctx, s.db, a, r.Group()); err != nil {
+			return Note{}, err
+		}
+	}
+	return n, nil
 }
 
 func (s *Service) readableNote(ctx context.Context, q store.Q, a *access.Actor, id int64) (store.NoteRow, error) {
@@ -126,19 +192,29 @@ func (s *Service) CreateNote(ctx context.Context, a *access.Actor, meetingID int
 	if err != nil {
 		return Note{}, err
 	}
-	if err := a.Write(m.Group()); err != nil {
+	if err := s.checkWrite(ctx, s.db, a, m.Group()); err != nil {
 		return Note{}, err
 	}
 	v := &apperr.Validation{}
 	if in.Title == nil {
 		v.Add("title", "err.required")
 	}
-	title, body, html := s.check(v, deref(in.Title), deref(in.Body))
+	title, body := check(v, deref(in.Title), deref(in.Body))
 	if err := v.Err(); err != nil {
+		return Note{}, err
+	}
+	if err := s.checkRate(ctx, s.db, a); err != nil {
+		return Note{}, err
+	}
+	html, err := s.md.RenderField("body", body)
+	if err != nil {
 		return Note{}, err
 	}
 	var id int64
 	err = store.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
+		if err := s.lockRate(ctx, tx, a); err != nil {
+			return err
+		}
 		if id, err = store.CreateNote(ctx, tx, store.NewNote{MeetingID: meetingID, AuthorID: a.UserID, Title: title, Body: body, BodyHTML: html}); err != nil {
 			return err
 		}
@@ -168,37 +244,65 @@ func (s *Service) EditNote(ctx context.Context, a *access.Actor, id int64, in No
 	if err := a.LoggedIn(); err != nil {
 		return Note{}, err
 	}
+	// Existence, permission, mute, validity and rate first, then the
+	// rendering; the transaction checks again on the row it changes.
+	pre, err := s.readableNote(ctx, s.db, a, id)
+	if err != nil {
+		return Note{}, err
+	}
+	if err := s.checkWrite(ctx, s.db, a, pre.Group()); err != nil {
+		return Note{}, err
+	}
+	v := &apperr.Validation{}
+	if in.Version < 1 {
+		v.Add("version", "err.required")
+	}
+	if in.Title == nil && in.Body == nil {
+		v.Add("body", "err.required")
+	}
+	var title, body string
+	if in.Title != nil {
+		title, _ = check(v, *in.Title, pre.Body)
+	}
+	if in.Body != nil {
+		_, body = check(v, pre.Title, *in.Body)
+	}
+	if err := v.Err(); err != nil {
+		return Note{}, err
+	}
+	if err := s.checkRate(ctx, s.db, a); err != nil {
+		return Note{}, err
+	}
+	var html string
+	if in.Body != nil {
+		if html, err = s.md.RenderField("body", body); err != nil {
+			return Note{}, err
+		}
+	}
 	saved := false
-	err := store.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
+	err = store.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
 		cur, err := s.readableNote(ctx, tx, a, id)
 		if err != nil {
 			return err
 		}
-		if err := a.Write(cur.Group()); err != nil {
+		if err := s.checkWrite(ctx, tx, a, cur.Group()); err != nil {
 			return err
 		}
-		v := &apperr.Validation{}
-		if in.Version < 1 {
-			v.Add("version", "err.required")
+		// A field left out keeps what the note has now (and its HTML).
+		title, body, html := title, body, html
+		if in.Title == nil {
+			title = cur.Title
 		}
-		if in.Title == nil && in.Body == nil {
-			v.Add("body", "err.required")
-		}
-		title, body := cur.Title, cur.Body
-		if in.Title != nil {
-			title = *in.Title
-		}
-		if in.Body != nil {
-			body = *in.Body
-		}
-		title, body, html := s.check(v, title, body)
-		if err := v.Err(); err != nil {
-			return err
+		if in.Body == nil {
+			body, html = cur.Body, cur.BodyHTML
 		}
 		// Saving what is already there is not a change, even from an old
 		// version: nothing would be lost, and the history stays free of no-ops.
 		if title == cur.Title && body == cur.Body {
 			return nil
+		}
+		if err := s.lockRate(ctx, tx, a); err != nil {
+			return err
 		}
 		if err := store.BackfillNoteRevision(ctx, tx, id); err != nil {
 			return err

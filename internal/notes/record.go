@@ -106,7 +106,11 @@ func (s *Service) Overview(ctx context.Context, a *access.Actor, meetingID int64
 	if err != nil {
 		return Overview{}, err
 	}
-	o := Overview{CanWrite: a.CanWrite(m.Group()), CanModerate: a.CanModerate(m.Group()),
+	writer, err := s.mayWrite(ctx, s.db, a, m.Group())
+	if err != nil {
+		return Overview{}, err
+	}
+	o := Overview{CanWrite: writer, CanModerate: a.CanModerate(m.Group()),
 		MaxUploadBytes: s.set.MaxUploadBytes, MaxFiles: s.set.MaxFilesPerMeeting, Allowed: AllowedLabels()}
 	if o.Notes, err = s.Notes(ctx, a, meetingID); err != nil {
 		return Overview{}, err
@@ -133,6 +137,10 @@ func (s *Service) Meeting(ctx context.Context, a *access.Actor, id int64) (Meeti
 	if err != nil {
 		return MeetingView{}, err
 	}
+	writer, err := s.mayWrite(ctx, s.db, a, m.Group())
+	if err != nil {
+		return MeetingView{}, err
+	}
 	return MeetingView{MeetingInfo: MeetingInfo{Meeting: m.Meeting, GroupName: m.GroupName},
-		CanWrite: a.CanWrite(m.Group()), CanModerate: a.CanModerate(m.Group())}, nil
+		CanWrite: writer, CanModerate: a.CanModerate(m.Group())}, nil
 }

@@ -32,12 +32,17 @@ type Settings struct {
 	// MaxFilesPerMeeting caps the files of one meeting, its notes' included
 	// (FORUM_MAX_FILES_PER_MEETING).
 	MaxFilesPerMeeting int
+	// NoteSavesPerMinute limits how many note versions (new notes and edits
+	// that change something) one account may save per minute; 0 means
+	// DefaultNoteSavesPerMinute.
+	NoteSavesPerMinute int
 }
 
 // Defaults used when a setting is zero.
 const (
 	DefaultMaxUploadBytes     = 25 << 20
 	DefaultMaxFilesPerMeeting = 50
+	DefaultNoteSavesPerMinute = 10
 )
 
 type Service struct {
@@ -55,6 +60,9 @@ func New(db *sqlx.DB, md *markup.Renderer, set Settings, log *slog.Logger) *Serv
 	}
 	if set.MaxFilesPerMeeting <= 0 {
 		set.MaxFilesPerMeeting = DefaultMaxFilesPerMeeting
+	}
+	if set.NoteSavesPerMinute <= 0 {
+		set.NoteSavesPerMinute = DefaultNoteSavesPerMinute
 	}
 	if set.UploadDir == "" {
 		set.UploadDir = "./data/uploads"

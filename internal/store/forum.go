@@ -340,6 +340,21 @@ func CountRecentPosts(ctx context.Context, q Q, userID int64, since time.Time) (
 	return n, err
 }
 
+// LockWriter takes the user's row lock until the caller's transaction ends. A
+// write with a per-account rate limit takes it before it counts the account's
+// recent writes and keeps it while it inserts, so one account's writes are
+// counted one after another: parallel requests cannot all pass the same count.
+// The count must be its own statement after this one (READ COMMITTED gives
+// each statement a fresh snapshot, which then includes the writes of the
+// transaction we waited for). FOR NO KEY UPDATE, not FOR UPDATE: inserts that
+// merely reference the user (sessions, notifications) take KEY SHARE and are
+// not held up.
+func LockWriter(ctx context.Context, q Q, userID int64) error {
+	var id int64
+	return one(ctx, q, &id, fmt.Sprintf("lock writer %d", userID),
+		`SELECT id FROM users WHERE id = $1 FOR NO KEY UPDATE`, userID)
+}
+
 // LockThread takes the thread row's lock for the rest of the transaction and
 // returns the thread with its group's kind (for the permission check).
 func LockThread(ctx context.Context, q Q, threadID int64) (model.Thread, model.Group, error) {

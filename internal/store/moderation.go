@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -286,6 +287,19 @@ func ActiveMute(ctx context.Context, q Q, groupID, userID int64) (Mute, error) {
 	err := one(ctx, q, &m, "load active mute", muteSelect+`
 		WHERE m.group_id = $1 AND m.user_id = $2 AND m.until > now() ORDER BY m.until DESC LIMIT 1`, groupID, userID)
 	return m, err
+}
+
+// MuteInForce is ActiveMute for write paths: the end and reason of the user's mute
+// in force in the group, or a nil time when there is none.
+func MuteInForce(ctx context.Context, q Q, groupID, userID int64) (*time.Time, string, error) {
+	m, err := ActiveMute(ctx, q, groupID, userID)
+	if errors.Is(err, ErrNotFound) {
+		return nil, "", nil
+	}
+	if err != nil {
+		return nil, "", err
+	}
+	return &m.Until, m.Reason, nil
 }
 
 // ListActiveMutes lists the mutes in force in a group.

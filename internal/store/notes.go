@@ -112,3 +112,12 @@ func ListNoteRevisions(ctx context.Context, q Q, noteID int64) ([]NoteRevision, 
 		WHERE r.note_id = $1 ORDER BY r.version`, noteID)
 	return out, err
 }
+
+// CountRecentNoteSaves counts the note versions a user saved since t (the note
+// rate limit): each creation and each real edit stores one revision.
+func CountRecentNoteSaves(ctx context.Context, q Q, userID int64, since time.Time) (int, error) {
+	var n int
+	err := one(ctx, q, &n, "count recent note saves",
+		`SELECT count(*) FROM note_revisions WHERE editor_id = $1 AND created_at > $2`, userID, since)
+	return n, err
+}

@@ -348,8 +348,8 @@ func TestModerationPermissionTable(t *testing.T) {
 			return modReq{"POST", p("/api/v1/posts/%d/unhide", posts[1]), nil},
 				func() bool { return !w.boolCol(t, `SELECT hidden FROM posts WHERE id = $1`, posts[1]) }
 		}},
-		// Anyone who can read a post may report it.
-		{"report", [6]int{created, created, created, notFound, created, created}, func(t *testing.T, role string) (modReq, func() bool) {
+		// Reports count toward hiding a post: a write, so observers may not (issue 10).
+		{"report", [6]int{created, forbidden, created, notFound, created, created}, func(t *testing.T, role string) (modReq, func() bool) {
 			_, posts := w.thread(1)
 			return modReq{"POST", p("/api/v1/posts/%d/flags", posts[0]), map[string]any{"reason": "Wpis obraża innych"}},
 				func() bool { return w.boolCol(t, `SELECT count(*) = 1 FROM flags WHERE post_id = $1`, posts[0]) }
@@ -1080,7 +1080,7 @@ func TestReportThresholdIsConfigurable(t *testing.T) {
 	w := newModWorld(t, func(c *config.Config) { c.FlagHideThreshold = 2 })
 	th := createThread(t, w.as("modG"), w.group.ID, "Niższy próg", "Otwarcie")
 	post := reply(t, w.as("member"), th.ID, "Wpis")
-	report(t, w.as("observer"), post.ID, "Pierwsze zgłoszenie")
+	report(t, w.env.Login(w.newMember(t)), post.ID, "Pierwsze zgłoszenie")
 	if getPost(t, w.as("staff"), post.ID).Hidden {
 		t.Fatal("one report hid the post with threshold 2")
 	}
