@@ -35,6 +35,7 @@ import (
 
 	"github.com/gwd-jst/forumjst/internal/database"
 	"github.com/gwd-jst/forumjst/internal/meetings"
+	"github.com/gwd-jst/forumjst/internal/pgadmin"
 )
 
 const usageText = `usage: forumjst-bench live [flags]
@@ -244,7 +245,8 @@ func run(ctx context.Context, o options, stdout, stderr io.Writer) error {
 
 	if o.url == "" {
 		var drop func() error
-		h.dbURL, drop, err = createDatabase(ctx, serverURL)
+		pgadmin.ReapDatabases(ctx, serverURL, dbPrefix)
+		h.dbURL, drop, err = pgadmin.CreateDatabase(ctx, serverURL, dbPrefix)
 		if err != nil {
 			return err
 		}
@@ -253,8 +255,8 @@ func run(ctx context.Context, o options, stdout, stderr io.Writer) error {
 				h.logf("%v", err)
 			}
 		}()
-		h.logf("database %s created", dbName(h.dbURL))
-	} else if h.dbURL, err = withDatabase(serverURL, ""); err != nil {
+		h.logf("database %s created", pgadmin.DatabaseName(h.dbURL))
+	} else if h.dbURL, err = pgadmin.WithDatabase(serverURL, ""); err != nil {
 		return err
 	}
 	if h.uploadDir, err = os.MkdirTemp("", "benchlive-uploads-"); err != nil {
@@ -298,13 +300,6 @@ func run(ctx context.Context, o options, stdout, stderr io.Writer) error {
 		}
 	}
 	return nil
-}
-
-func dbName(dbURL string) string {
-	if u, err := url.Parse(dbURL); err == nil && u.Path != "" {
-		return strings.TrimPrefix(u.Path, "/")
-	}
-	return "(key=value DSN)"
 }
 
 // checkFileLimit warns when the descriptor limit cannot hold the largest

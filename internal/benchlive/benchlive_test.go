@@ -151,15 +151,3 @@ func TestParseChat(t *testing.T) {
 	}
 }
 
-func TestWithDatabase(t *testing.T) {
-	for in, want := range map[string]string{
-		"postgres://u@127.0.0.1:5432/postgres?sslmode=disable": "postgres://u@127.0.0.1:5432/x?sslmode=disable",
-		"postgres://u@127.0.0.1/forum":                         "postgres://u@127.0.0.1/x?sslmode=disable",
-		"host=127.0.0.1 user=u sslmode=require":                "host=127.0.0.1 user=u sslmode=require dbname=x",
-	} {
-		got, err := withDatabase(in, "x")
-		if err != nil || got != want {
-			t.Errorf("withDatabase(%q) = %q, %v; want %q", in, got, err, want)
-		}
-	}
-}

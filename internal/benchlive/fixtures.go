@@ -4,31 +4,24 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
-	"database/sql"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
-	"os"
-	"strconv"
-	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/jmoiron/sqlx"
-	"github.com/lib/pq"
 
 	"github.com/gwd-jst/forumjst/internal/accounts"
 	"github.com/gwd-jst/forumjst/internal/model"
 	"github.com/gwd-jst/forumjst/internal/store"
 )
 
-// dbPrefix names the throwaway databases of a run; a later run drops those of
-// runs that were killed before they could clean up.
+// dbPrefix names the throwaway databases of a run (internal/pgadmin makes and
+// drops them); a later run drops those of runs that were killed before they
+// could clean up.
 const dbPrefix = "forumjst_benchlive_"
 
 // senderName is the chat author's display name. The baseline server puts the
@@ -42,170 +35,6 @@ func randomHex(n int) (string, error) {
 		return "", fmt.Errorf("random bytes: %w", err)
 	}
 	return hex.EncodeToString(b), nil
-}
-
-// withDatabase returns a connection string for database name on the server of
-// raw (a postgres:// URL or a key=value string), with sslmode=disable when raw
-// sets none: the server child's configuration insists on an explicit sslmode.
-func withDatabase(raw, name string) (string, error) {
-	if strings.HasPrefix(raw, "postgres://") || strings.HasPrefix(raw, "postgresql://") {
-		u, err := url.Parse(raw)
-		if err != nil {
-			return "", fmt.Errorf("DATABASE_URL is not a valid URL: %w", err)
-		}
-		if name != "" {
-			u.Path, u.RawPath = "/"+name, ""
-		}
-		q := u.Query()
-		if q.Get("sslmode") == "" {
-			q.Set("sslmode", "disable")
-			u.RawQuery = q.Encode()
-		}
-		return u.String(), nil
-	}
-	// key=value: lib/pq lets a later key override an earlier one.
-	out := raw
-	if name != "" {
-		out += " dbname=" + name
-	}
-	if !strings.Contains(raw, "sslmode=") {
-		out += " sslmode=disable"
-	}
-	return strings.TrimSpace(out), nil
-}
-
-// openAdmin connects to the server of serverURL, falling back to the postgres
-// database when the one named there does not exist.
-func openAdmin(ctx context.Context, serverURL string) (*sql.DB, error) {
-	try := func(dsn string) (*sql.DB, error) {
-		db, err := sql.Open("postgres", dsn)
-		if err != nil {
-			return nil, err
-		}
-		db.SetMaxOpenConns(1)
-		if err := db.PingContext(ctx); err != nil {
-			db.Close()
-			return nil, err
-		}
-		return db, nil
-	}
-	dsn, err := withDatabase(serverURL, "")
-	if err != nil {
-		return nil, err
-	}
-	db, err := try(dsn)
-	var pqErr *pq.Error
-	if err != nil && errors.As(err, &pqErr) && pqErr.Code == "3D000" { // invalid_catalog_name
-		if dsn, err = withDatabase(serverURL, "postgres"); err != nil {
-			return nil, err
-		}
-		db, err = try(dsn)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("connect to the PostgreSQL server of DATABASE_URL: %w", err)
-	}
-	return db, nil
-}
-
-// createDatabase creates a fresh database for the run and returns its URL and
-// a function that drops it (idempotent, bounded in time).
-func createDatabase(ctx context.Context, serverURL string) (string, func() error, error) {
-	admin, err := openAdmin(ctx, serverURL)
-	if err != nil {
-		return "", nil, err
-	}
-	defer admin.Close()
-	reapDatabases(ctx, admin)
-	suffix, err := randomHex(8)
-	if err != nil {
-		return "", nil, err
-	}
-	name := dbPrefix + suffix
-	if _, err := admin.ExecContext(ctx, "CREATE DATABASE "+pq.QuoteIdentifier(name)); err != nil {
-		return "", nil, fmt.Errorf("create database %s: %w", name, err)
-	}
-	host, _ := os.Hostname()
-	// Best effort: the comment lets a later run reap this database if we are killed.
-	_, _ = admin.ExecContext(ctx, "COMMENT ON DATABASE "+pq.QuoteIdentifier(name)+" IS "+
-		pq.QuoteLiteral(fmt.Sprintf("benchlive pid=%d host=%s created=%d", os.Getpid(), host, time.Now().Unix())))
-	dbURL, err := withDatabase(serverURL, name)
-	if err != nil {
-		return "", nil, err
-	}
-	var once sync.Once
-	var dropErr error
-	drop := func() error {
-		once.Do(func() {
-			// Not the run's context: dropping must happen after an interrupt too.
-			dctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-			defer cancel()
-			dropErr = dropDatabase(dctx, serverURL, name)
-		})
-		return dropErr
-	}
-	return dbURL, drop, nil
-}
-
-func dropDatabase(ctx context.Context, serverURL, name string) error {
-	admin, err := openAdmin(ctx, serverURL)
-	if err != nil {
-		return err
-	}
-	defer admin.Close()
-	q := pq.QuoteIdentifier(name)
-	if _, err = admin.ExecContext(ctx, "DROP DATABASE IF EXISTS "+q+" WITH (FORCE)"); err != nil {
-		var pqErr *pq.Error
-		if errors.As(err, &pqErr) && pqErr.Code == "42601" { // PostgreSQL < 13 has no FORCE
-			_, err = admin.ExecContext(ctx, "DROP DATABASE IF EXISTS "+q)
-		}
-	}
-	if err != nil {
-		return fmt.Errorf("drop database %s: %w", name, err)
-	}
-	return nil
-}
-
-// reapDatabases drops databases of earlier runs on this host whose process is
-// gone (killed with SIGKILL, say), and any older than a day. Best effort.
-func reapDatabases(ctx context.Context, admin *sql.DB) {
-	rows, err := admin.QueryContext(ctx, `SELECT datname, COALESCE(shobj_description(oid, 'pg_database'), '')
-		FROM pg_database WHERE datname LIKE 'forumjst\_benchlive\_%'`)
-	if err != nil {
-		return
-	}
-	host, _ := os.Hostname()
-	var stale []string
-	for rows.Next() {
-		var name, comment string
-		if rows.Scan(&name, &comment) != nil {
-			continue
-		}
-		f := map[string]string{}
-		for _, kv := range strings.Fields(strings.TrimPrefix(comment, "benchlive ")) {
-			if k, v, ok := strings.Cut(kv, "="); ok {
-				f[k] = v
-			}
-		}
-		pid, _ := strconv.Atoi(f["pid"])
-		created, _ := strconv.ParseInt(f["created"], 10, 64)
-		old := created > 0 && time.Since(time.Unix(created, 0)) > 24*time.Hour
-		if old || (f["host"] == host && pid > 0 && !processAlive(pid)) {
-			stale = append(stale, name)
-		}
-	}
-	rows.Close()
-	for _, name := range stale {
-		_, _ = admin.ExecContext(ctx, "DROP DATABASE IF EXISTS "+pq.QuoteIdentifier(name)+" WITH (FORCE)")
-	}
-}
-
-func processAlive(pid int) bool {
-	p, err := os.FindProcess(pid)
-	if err != nil {
-		return false
-	}
-	err = p.Signal(syscall.Signal(0))
-	return err == nil || errors.Is(err, syscall.EPERM)
 }
 
 // account is a fixture user and, once logged in, its session cookie.

@@ -131,15 +131,15 @@ func TestPostgresRestartUnderLoad(t *testing.T) {
 			l.receivers(base)[0].drop()
 		}
 		if rs.down == 0 {
-			if err := suite.cluster.restart(ctx, rs.mode); err != nil {
+			if err := suite.cluster.Restart(ctx, rs.mode); err != nil {
 				t.Fatalf("pg_ctl restart -m %s: %v", rs.mode, err)
 			}
 		} else {
-			if err := suite.cluster.stop(ctx, rs.mode); err != nil {
+			if err := suite.cluster.Stop(ctx, rs.mode); err != nil {
 				t.Fatalf("pg_ctl stop -m %s: %v", rs.mode, err)
 			}
 			time.Sleep(rs.down)
-			if err := suite.cluster.start(ctx); err != nil {
+			if err := suite.cluster.Start(ctx); err != nil {
 				t.Fatalf("pg_ctl start: %v", err)
 			}
 		}

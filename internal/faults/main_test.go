@@ -3,7 +3,6 @@ package faults
 import (
 	"bytes"
 	"context"
-	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -18,10 +17,10 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jmoiron/sqlx"
-	"github.com/lib/pq"
 
 	"github.com/gwd-jst/forumjst/internal/database"
 	"github.com/gwd-jst/forumjst/internal/model"
+	"github.com/gwd-jst/forumjst/internal/pgadmin"
 	"github.com/gwd-jst/forumjst/internal/store"
 	"github.com/gwd-jst/forumjst/internal/testkit"
 )
@@ -33,10 +32,9 @@ var suite struct {
 	once    sync.Once
 	err     error // setup failed: every test fails with it
 	skip    string
-	cluster *pgCluster
+	cluster *pgadmin.Cluster
 	bin     string
 	binDir  string
-	dbs     int
 }
 
 func TestMain(m *testing.M) {
@@ -68,7 +66,7 @@ var teardownOnce sync.Once
 func teardown() (err error) {
 	teardownOnce.Do(func() {
 		if suite.cluster != nil {
-			err = suite.cluster.destroy()
+			err = suite.cluster.Destroy()
 		}
 		if suite.binDir != "" {
 			if rerr := os.RemoveAll(suite.binDir); rerr != nil && err == nil {
@@ -86,8 +84,10 @@ func requireSuite(t *testing.T) {
 	suite.once.Do(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 		defer cancel()
-		c, err := startCluster(ctx)
-		if errors.Is(err, errNoPostgres) {
+		// Durable: acknowledged commits must survive the crashes the tests
+		// cause, or the tests would blame the forum for PostgreSQL's loss.
+		c, err := pgadmin.StartCluster(ctx, pgadmin.ClusterOptions{DirPrefix: "forumjst-faults-pg-", Durable: true})
+		if errors.Is(err, pgadmin.ErrNoPostgres) {
 			suite.skip = err.Error()
 			return
 		}
@@ -114,30 +114,16 @@ func requireSuite(t *testing.T) {
 // the end (after the test's servers are gone: cleanups run last-in first-out).
 func newDatabase(t *testing.T, ctx context.Context) string {
 	t.Helper()
-	suite.dbs++
-	name := fmt.Sprintf("faults_%d", suite.dbs)
-	admin, err := sql.Open("postgres", suite.cluster.URL("postgres"))
+	dbURL, drop, err := pgadmin.CreateDatabase(ctx, suite.cluster.URL("postgres"), "faults_")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer admin.Close()
-	if _, err := admin.ExecContext(ctx, "CREATE DATABASE "+pq.QuoteIdentifier(name)); err != nil {
-		t.Fatalf("create database %s: %v", name, err)
-	}
 	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		admin, err := sql.Open("postgres", suite.cluster.URL("postgres"))
-		if err != nil {
+		if err := drop(); err != nil {
 			t.Error(err)
-			return
-		}
-		defer admin.Close()
-		if _, err := admin.ExecContext(ctx, "DROP DATABASE IF EXISTS "+pq.QuoteIdentifier(name)+" WITH (FORCE)"); err != nil {
-			t.Errorf("drop database %s: %v", name, err)
 		}
 	})
-	return suite.cluster.URL(name)
+	return dbURL
 }
 
 // room is a live meeting with people to chat in it: staff senders (no chat

@@ -165,13 +165,13 @@ func TestSubscribeWhileDatabaseIsDownIsRetryable(t *testing.T) {
 	sender, receiver := wsFor(t, a.base, r.senders[0]), wsFor(t, a.base, r.receivers[0])
 	subscribeWS(t, sender, r.topic, 0, 0)
 
-	if err := suite.cluster.stop(ctx, "fast"); err != nil {
+	if err := suite.cluster.Stop(ctx, "fast"); err != nil {
 		t.Fatal(err)
 	}
 	down := true
 	t.Cleanup(func() {
 		if down { // the next tests need the cluster
-			if err := suite.cluster.start(context.Background()); err != nil {
+			if err := suite.cluster.Start(context.Background()); err != nil {
 				t.Errorf("start the cluster again: %v", err)
 			}
 		}
@@ -190,7 +190,7 @@ func TestSubscribeWhileDatabaseIsDownIsRetryable(t *testing.T) {
 			"so a client told that takes the room for gone", topicErr.Raw)
 	}
 
-	if err := suite.cluster.start(ctx); err != nil {
+	if err := suite.cluster.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
 	down = false
