@@ -150,4 +150,3 @@ func TestParseChat(t *testing.T) {
 		t.Errorf("frameType = %q", frameType(fast))
 	}
 }
-
