@@ -40,7 +40,7 @@ func AppendAudit(ctx context.Context, q Q, e NewAuditEntry) error {
 	_, err := q.ExecContext(ctx, `
 		INSERT INTO audit_log (actor_id, action, target_type, target_id, group_id, reason, details)
 		VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-		nullID(e.ActorID), e.Action, e.TargetType, e.TargetID, e.GroupID, e.Reason, details)
+		nullID(e.ActorID), e.Action, e.TargetType, nullID(e.TargetID), e.GroupID, e.Reason, details)
 	if err != nil {
 		return fmt.Errorf("append audit %s: %w", e.Action, err)
 	}
