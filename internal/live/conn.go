@@ -58,6 +58,11 @@ type Conn struct {
 	mu     sync.Mutex
 	topics map[string]*topicState
 
+	// recheckMu orders session re-checks (the periodic one, revocations): a
+	// check that read the database before a change must not store its
+	// actor after one that read it since.
+	recheckMu sync.Mutex
+
 	// self is how the user appears in presence lists; loaded by the reader
 	// goroutine before its first meeting subscription, read under topic locks.
 	self *store.PresentUser
@@ -165,7 +170,7 @@ func (c *Conn) writeLoop() {
 				return
 			}
 		case <-recheck.C:
-			c.recheckSession()
+			c.recheckSession(false)
 		case <-c.done:
 			msg := websocket.FormatCloseMessage(c.closeCode, c.closeText)
 			_ = c.ws.WriteControl(websocket.CloseMessage, msg, time.Now().Add(time.Second))
@@ -191,12 +196,20 @@ func rawConn(ws *websocket.Conn) net.Conn {
 
 // recheckSession ends the connection when its session is gone and refreshes
 // the actor otherwise (memberships may have changed), dropping topics it may
-// no longer read.
-func (c *Conn) recheckSession() {
+// no longer read. sessionsEnded (a revocation said every session of the user
+// ended) closes the connection even when the database cannot be asked.
+func (c *Conn) recheckSession(sessionsEnded bool) {
+	c.recheckMu.Lock()
+	defer c.recheckMu.Unlock()
+	select {
+	case <-c.done:
+		return
+	default:
+	}
 	ctx, cancel := context.WithTimeout(c.h.ctx, 5*time.Second)
 	defer cancel()
 	a, err := c.session(ctx)
-	if errors.Is(err, apperr.ErrUnauthenticated) {
+	if errors.Is(err, apperr.ErrUnauthenticated) || (err != nil && sessionsEnded) {
 		c.close(closeSessionEnd, "session ended")
 		return
 	}
@@ -374,7 +387,8 @@ func (c *Conn) subscribe(name string, since *int64) {
 	ctx, cancel := context.WithTimeout(c.h.ctx, 30*time.Second)
 	defer cancel()
 	f := c.h.feeds[kind]
-	if err := f.authorize(ctx, c.actor(), id); err != nil {
+	who := c.actor()
+	if err := f.authorize(ctx, who, id); err != nil {
 		c.sendJSON(topicError(name, err))
 		return
 	}
@@ -416,6 +430,11 @@ func (c *Conn) subscribe(name string, since *int64) {
 	c.mu.Unlock()
 	if tracked {
 		c.h.joined(name, c.actor().UserID)
+	}
+	// A revocation that re-checked this connection's topics while this one
+	// was being joined did not see it: check it against the new rights.
+	if now := c.actor(); now != who && lostAccess(f.authorize(ctx, now, id)) {
+		c.drop(name)
 	}
 }
 

@@ -309,4 +309,3 @@ func TestRevocationCrossesInstances(t *testing.T) {
 	r.adminDo(t, "PATCH", fmt.Sprintf("/api/v1/users/%d", r.member.ID), map[string]any{"disabled": true}, http.StatusOK)
 	expectSessionEnd(t, ws)
 }
-
