@@ -32,7 +32,14 @@ const (
 	ReadLimit    = 16 << 10
 	writeTimeout = 10 * time.Second
 	closeGrace   = time.Second // for the close frame before the socket is closed
-	maxTopics    = 50          // per connection
+	// sendBuffer pins the kernel's send buffer of each socket. Left to
+	// autotuning it grows to megabytes (net.ipv4.tcp_wmem), which a client
+	// that never reads fills at chat speed only after minutes: its queue
+	// never filled, and only the read deadline (~60 s) ended it, while the
+	// kernel held megabytes for it. 64 KiB (the kernel doubles it) is many
+	// chat frames, and is writeTimeout's worth of data at 13 KB/s.
+	sendBuffer = 64 << 10
+	maxTopics  = 50 // per connection
 )
 
 // Session re-validates a connection's session; it returns the actor as of now,
@@ -76,6 +83,9 @@ func (h *Hub) Serve(ws *websocket.Conn, a *access.Actor, session Session) {
 	c := &Conn{h: h, ws: ws, raw: rawConn(ws), session: session, out: newQueue(h.set.QueueFrames),
 		done: make(chan struct{}), finished: make(chan struct{}), topics: map[string]*topicState{}}
 	c.who.Store(a)
+	if tc, ok := c.raw.(*net.TCPConn); ok {
+		_ = tc.SetWriteBuffer(sendBuffer)
+	}
 	defer close(c.finished)
 	if !h.register(c) {
 		_ = ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(closeGoingAway, "server shutting down"), time.Now().Add(time.Second))
@@ -160,7 +170,15 @@ func (c *Conn) writeLoop() {
 			for _, frame := range batch {
 				_ = c.ws.SetWriteDeadline(time.Now().Add(writeTimeout))
 				if err := c.ws.WriteMessage(websocket.TextMessage, frame); err != nil {
-					c.close(closeNormal, "")
+					// A peer that took nothing for writeTimeout stopped
+					// reading: too slow, like one whose queue filled (the
+					// close frame cannot follow a failed write, though).
+					var ne net.Error
+					if errors.As(err, &ne) && ne.Timeout() {
+						c.close(closeTooSlow, "too slow")
+					} else {
+						c.close(closeNormal, "")
+					}
 					return
 				}
 			}
