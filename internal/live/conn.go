@@ -64,6 +64,7 @@ type Conn struct {
 
 	mu     sync.Mutex
 	topics map[string]*topicState
+	listed map[string]bool // topics with presence that list this connection
 
 	// recheckMu orders session re-checks (the periodic one, revocations): a
 	// check that read the database before a change must not store its
@@ -81,7 +82,7 @@ func (c *Conn) actor() *access.Actor { return c.who.Load() }
 // the session and the Origin before upgrading.
 func (h *Hub) Serve(ws *websocket.Conn, a *access.Actor, session Session) {
 	c := &Conn{h: h, ws: ws, raw: rawConn(ws), session: session, out: newQueue(h.set.QueueFrames),
-		done: make(chan struct{}), finished: make(chan struct{}), topics: map[string]*topicState{}}
+		done: make(chan struct{}), finished: make(chan struct{}), topics: map[string]*topicState{}, listed: map[string]bool{}}
 	c.who.Store(a)
 	if tc, ok := c.raw.(*net.TCPConn); ok {
 		_ = tc.SetWriteBuffer(sendBuffer)
@@ -242,9 +243,41 @@ func (c *Conn) recheckSession(sessionsEnded bool) {
 	}
 	c.mu.Unlock()
 	for _, t := range ts {
-		if lostAccess(t.feed.authorize(ctx, a, t.id)) {
-			c.drop(t.name)
+		c.recheckTopic(ctx, a, t)
+	}
+}
+
+// recheckTopic drops a subscription a may no longer read, and lists or
+// unlists the connection on a topic with presence as a's rights now say (an
+// editor made observer leaves a note's editors).
+func (c *Conn) recheckTopic(ctx context.Context, a *access.Actor, t *topicState) {
+	err := t.feed.authorize(ctx, a, t.id)
+	if lostAccess(err) {
+		c.drop(t.name)
+		return
+	}
+	pf, tracked := t.feed.(presenceFeed)
+	if err != nil || !tracked {
+		return
+	}
+	listed, err := pf.lists(ctx, a, t.id)
+	if err != nil {
+		return // the database is away: the listing stays as it was
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.topics[t.name] != t || c.listed[t.name] == listed {
+		return // unsubscribed meanwhile, or nothing changed
+	}
+	if listed {
+		if c.self == nil {
+			return // never loaded (not listed anywhere yet): the next subscribe lists it
 		}
+		c.listed[t.name] = true
+		c.h.joined(t.name, a.UserID)
+	} else {
+		delete(c.listed, t.name)
+		c.h.left(t.name, a.UserID)
 	}
 }
 
@@ -418,14 +451,22 @@ func (c *Conn) subscribe(name string, since *int64) {
 		c.sendJSON(errorFrame{Type: "error", Code: "bad_request", Ref: name, Message: fmt.Sprintf("at most %d topics per connection", maxTopics)})
 		return
 	}
-	_, tracked := f.(presenceFeed)
+	pf, tracked := f.(presenceFeed)
+	if tracked {
+		if tracked, err = pf.lists(ctx, who, id); err != nil {
+			c.sendJSON(topicError(name, err))
+			return
+		}
+	}
 	if tracked && c.self == nil {
 		me, err := store.GetPresentUser(ctx, c.h.db, c.actor().UserID)
 		if err != nil {
 			c.sendJSON(errorFrame{Type: "error", Code: "internal", Ref: name, Message: "subscribe again"})
 			return
 		}
+		c.mu.Lock() // recheckTopic reads it from other goroutines
 		c.self = &me
+		c.mu.Unlock()
 	}
 	t := c.h.acquire(name, kind, id)
 	select {
@@ -439,25 +480,32 @@ func (c *Conn) subscribe(name string, since *int64) {
 		c.sendJSON(topicError(name, t.initErr))
 		return
 	}
-	if !c.join(ctx, t, since) {
+	var self *store.PresentUser
+	if tracked {
+		self = c.self
+	}
+	if !c.join(ctx, t, since, self) {
 		c.h.release(t)
 		return
 	}
 	c.mu.Lock()
 	c.topics[name] = t
-	c.mu.Unlock()
 	if tracked {
-		c.h.joined(name, c.actor().UserID)
+		// Under c.mu, so that a re-check changing the listing and an
+		// unsubscribe count this connection in and out in order.
+		c.listed[name] = true
+		c.h.joined(name, who.UserID)
 	}
+	c.mu.Unlock()
 	// A revocation that re-checked this connection's topics while this one
 	// was being joined did not see it: check it against the new rights.
-	if now := c.actor(); now != who && lostAccess(f.authorize(ctx, now, id)) {
-		c.drop(name)
+	if now := c.actor(); now != who {
+		c.recheckTopic(ctx, now, t)
 	}
 }
 
 // join replays and then adds the connection to the topic's subscribers.
-func (c *Conn) join(ctx context.Context, t *topicState, since *int64) bool {
+func (c *Conn) join(ctx context.Context, t *topicState, since *int64, self *store.PresentUser) bool {
 	lf, hasLog := t.feed.(logFeed)
 	cursor := int64(-1) // no since_seq: start at the live edge, no replay
 	if since != nil && hasLog {
@@ -505,7 +553,7 @@ func (c *Conn) join(ctx context.Context, t *topicState, since *int64) bool {
 		}
 		cursor = max(cursor, t.seq)
 		t.subs[c] = &subscription{cursor: cursor}
-		summary, extra := t.feed.greeting(t.name, t.id, t.state, c)
+		summary, extra := t.feed.greeting(t.name, t.id, t.state, self)
 		ok = c.offer(encode(subscribedFrame{Type: "subscribed", Topic: t.name, Seq: cursor, State: summary}))
 		for _, f := range extra {
 			ok = ok && c.offer(encode(f))
@@ -523,6 +571,10 @@ func (c *Conn) unsubscribe(name string) {
 	c.mu.Lock()
 	t := c.topics[name]
 	delete(c.topics, name)
+	if c.listed[name] {
+		delete(c.listed, name)
+		c.h.left(name, c.actor().UserID)
+	}
 	c.mu.Unlock()
 	if t == nil {
 		return
@@ -530,8 +582,5 @@ func (c *Conn) unsubscribe(name string) {
 	t.mu.Lock()
 	delete(t.subs, c)
 	t.mu.Unlock()
-	if _, tracked := t.feed.(presenceFeed); tracked {
-		c.h.left(t.name, c.actor().UserID)
-	}
 	c.h.release(t)
 }

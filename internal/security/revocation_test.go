@@ -309,3 +309,74 @@ func TestRevocationCrossesInstances(t *testing.T) {
 	r.adminDo(t, "PATCH", fmt.Sprintf("/api/v1/users/%d", r.member.ID), map[string]any{"disabled": true}, http.StatusOK)
 	expectSessionEnd(t, ws)
 }
+
+// Issue 10, info: an observer following note:ID (the note's edit page) was
+// listed to the others as one of its editors. Only those who may edit the
+// note are listed; and one who loses that right leaves the list at once.
+func TestNoteEditorsListOnlyThoseWhoMayEdit(t *testing.T) {
+	env := testkit.Start(t, dbURL)
+	r := newRevRoom(t, env)
+	observer := env.NewUser(model.RoleMember)
+	env.AddMember(observer.ID, r.group.ID, model.GroupObserver)
+	resp := env.Login(r.moderator).JSON("POST", fmt.Sprintf("/api/v1/meetings/%d/notes", r.meetingID), map[string]any{
+		"title": "Notatka z sesji 7", "body": "## Ustalenia\n\n1. Hasła."})
+	if resp.Status != http.StatusCreated {
+		t.Fatalf("create note: %d %s", resp.Status, resp.Body)
+	}
+	var note struct{ ID int64 }
+	resp.Decode(&note)
+	name := fmt.Sprintf("note:%d", note.ID)
+
+	mod := env.Login(r.moderator).DialWS()
+	revSubscribe(t, mod, name)
+	obs := env.Login(observer).DialWS()
+	obs.Send(map[string]any{"type": "subscribe", "topic": name})
+	greeting := obs.Expect("presence", revWait)
+	if ids := presenceIDs(greeting); ids[observer.ID] {
+		t.Errorf("the observer's own greeting lists them as an editor: %s", greeting.Raw)
+	}
+	obs.Send(map[string]any{"type": "ping"}) // answered once the subscribe is fully done
+	obs.Expect("pong", revWait)
+
+	_, member := r.memberSocket(t, env)
+	member.Send(map[string]any{"type": "subscribe", "topic": name})
+	f := presenceUntil(t, mod, func(f testkit.Frame) bool { return presenceIDs(f)[r.member.ID] })
+	if presenceIDs(f)[observer.ID] {
+		t.Fatalf("an observer is listed as an editor: %s", f.Raw)
+	}
+
+	// The member becomes an observer: they leave the editors' list.
+	r.adminDo(t, "PUT", fmt.Sprintf("/api/v1/groups/%d/members/%d", r.group.ID, r.member.ID), map[string]string{"role": model.GroupObserver}, http.StatusOK)
+	presenceUntil(t, mod, func(f testkit.Frame) bool { return !presenceIDs(f)[r.member.ID] })
+}
+
+func presenceIDs(f testkit.Frame) map[int64]bool {
+	ids := map[int64]bool{}
+	users, _ := f.M["users"].([]any)
+	for _, u := range users {
+		if m, ok := u.(map[string]any); ok {
+			id, _ := m["id"].(float64)
+			ids[int64(id)] = true
+		}
+	}
+	return ids
+}
+
+// presenceUntil waits for a presence frame that satisfies ok.
+func presenceUntil(t *testing.T, ws *testkit.WS, ok func(testkit.Frame) bool) testkit.Frame {
+	t.Helper()
+	deadline := time.After(revWait)
+	for {
+		select {
+		case f, open := <-ws.Frames():
+			if !open {
+				t.Fatalf("socket closed while waiting for presence: %v", ws.Err())
+			}
+			if f.Type == "presence" && ok(f) {
+				return f
+			}
+		case <-deadline:
+			t.Fatalf("no matching presence frame within %s", revWait)
+		}
+	}
+}
