@@ -2,7 +2,6 @@ package live
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -330,16 +329,6 @@ func (c *Conn) readLoop() {
 	}
 }
 
-// clientFrame is every field any client frame may carry.
-type clientFrame struct {
-	Type      string `json:"type"`
-	Topic     string `json:"topic"`
-	SinceSeq  *int64 `json:"since_seq"`
-	MeetingID int64  `json:"meeting_id"`
-	ClientID  string `json:"client_id"`
-	Body      string `json:"body"`
-}
-
 type errorFrame struct {
 	Type    string `json:"type"`
 	Code    string `json:"code"`
@@ -364,9 +353,9 @@ type subscribedFrame struct {
 }
 
 func (c *Conn) handle(data []byte) {
-	var f clientFrame
-	if err := json.Unmarshal(data, &f); err != nil {
-		c.sendJSON(errorFrame{Type: "error", Code: "bad_request", Message: "not a JSON object"})
+	f, bad := decodeFrame(data)
+	if bad != nil {
+		c.sendJSON(*bad)
 		return
 	}
 	switch f.Type {
@@ -378,8 +367,6 @@ func (c *Conn) handle(data []byte) {
 		c.unsubscribe(f.Topic)
 	case "chat.send":
 		c.chatSend(f)
-	default:
-		c.sendJSON(errorFrame{Type: "error", Code: "bad_request", Ref: f.Type, Message: "unknown frame type"})
 	}
 }
 
