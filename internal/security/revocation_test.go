@@ -380,3 +380,21 @@ func presenceUntil(t *testing.T, ws *testkit.WS, ok func(testkit.Frame) bool) te
 		}
 	}
 }
+
+// Logging out ends the sockets opened with that session at once; those of
+// the user's other sessions stay.
+func TestRevocationLogoutClosesThatSessionsSockets(t *testing.T) {
+	env := testkit.Start(t, dbURL)
+	r := newRevRoom(t, env)
+	c, ws := r.memberSocket(t, env)
+	_, other := r.memberSocket(t, env)
+	if resp := c.JSON("POST", "/api/v1/auth/logout", nil); resp.Status != http.StatusNoContent {
+		t.Fatalf("logout = %d %s", resp.Status, resp.Body)
+	}
+	expectSessionEnd(t, ws)
+	other.Send(map[string]any{"type": "ping"})
+	other.Expect("pong", revWait)
+	body := "do drugiej karty " + uuid.NewString()
+	r.moderatorW.Send(map[string]any{"type": "chat.send", "meeting_id": r.meetingID, "client_id": uuid.NewString(), "body": body})
+	r.expectChat(t, other, body)
+}
