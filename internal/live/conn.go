@@ -65,6 +65,10 @@ type Conn struct {
 	topics map[string]*topicState
 	listed map[string]bool // topics with presence that list this connection
 
+	// stale is set by a revocation until the re-check it started has read
+	// the database: the reader re-checks first itself before acting on
+	// the old rights (a send right after a demotion is refused).
+	stale atomic.Bool
 	// recheckMu orders session re-checks (the periodic one, revocations): a
 	// check that read the database before a change must not store its
 	// actor after one that read it since.
@@ -224,6 +228,7 @@ func (c *Conn) recheckSession(sessionsEnded bool) {
 		return
 	default:
 	}
+	c.stale.Store(false) // a revocation arriving from here on sets it again
 	ctx, cancel := context.WithTimeout(c.h.ctx, 5*time.Second)
 	defer cancel()
 	a, err := c.session(ctx)
@@ -277,6 +282,21 @@ func (c *Conn) recheckTopic(ctx context.Context, a *access.Actor, t *topicState)
 	} else {
 		delete(c.listed, t.name)
 		c.h.left(t.name, a.UserID)
+	}
+}
+
+// current applies a revocation that arrived but whose re-check has not read
+// the database yet, so the reader never acts on rights already taken away;
+// false means the connection is closing.
+func (c *Conn) current() bool {
+	if c.stale.Load() {
+		c.recheckSession(false)
+	}
+	select {
+	case <-c.done:
+		return false
+	default:
+		return true
 	}
 }
 
@@ -371,6 +391,9 @@ func (c *Conn) handle(data []byte) {
 }
 
 func (c *Conn) chatSend(f clientFrame) {
+	if !c.current() {
+		return
+	}
 	ctx, cancel := context.WithTimeout(c.h.ctx, 10*time.Second)
 	defer cancel()
 	// The ack is queued once the message is committed (it is durable) and
@@ -420,6 +443,9 @@ func (c *Conn) subscribe(name string, since *int64) {
 	kind, id, err := topic.Parse(name)
 	if err != nil || kind == topic.User {
 		c.sendJSON(errorFrame{Type: "error", Code: "bad_request", Ref: name, Message: "topics are meeting:ID, thread:ID or group:ID"})
+		return
+	}
+	if !c.current() {
 		return
 	}
 	ctx, cancel := context.WithTimeout(c.h.ctx, 30*time.Second)
