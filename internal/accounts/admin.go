@@ -138,6 +138,7 @@ func (s *Service) UpdateUser(ctx context.Context, a *access.Actor, id int64, in 
 		return model.User{}, err
 	}
 	var after model.User
+	var ended, changed bool
 	err := store.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
 		before, err := store.GetUser(ctx, tx, id)
 		if err != nil {
@@ -150,19 +151,27 @@ func (s *Service) UpdateUser(ctx context.Context, a *access.Actor, id int64, in 
 			return err
 		}
 		switch {
-		case after.Disabled && !before.Disabled:
-			// A disabled user's sessions end at once, not at their next expiry.
+		case after.Disabled && !before.Disabled, up.PasswordHash != nil:
+			// A disabled user's sessions end at once, not at their next
+			// expiry; so do they when an admin sets the password (issue 10
+			// item 11): whoever knew the old one is logged out everywhere.
+			// The admin's own sessions too when the account is theirs.
 			if _, err := store.DeleteUserSessions(ctx, tx, id); err != nil {
 				return err
 			}
+			ended = true
 		case after.Role != before.Role:
 			if err := store.MarkUserSessionsForRotation(ctx, tx, id); err != nil {
 				return err
 			}
+			changed = true
 		}
 		return store.AppendAudit(ctx, tx, store.NewAuditEntry{ActorID: a.UserID, Action: "user.update",
 			TargetType: "user", TargetID: id, Details: userDiff(before, after, in.Password != nil)})
 	})
+	if err == nil && (ended || changed) {
+		s.revoker.Revoke(ctx, id, ended)
+	}
 	return after, err
 }
 
@@ -202,6 +211,9 @@ func (s *Service) EndSessions(ctx context.Context, a *access.Actor, userID int64
 		return store.AppendAudit(ctx, tx, store.NewAuditEntry{ActorID: a.UserID, Action: "user.sessions_end",
 			TargetType: "user", TargetID: userID, Details: map[string]any{"sessions": n}})
 	})
+	if err == nil {
+		s.revoker.Revoke(ctx, userID, true)
+	}
 	return n, err
 }
 
@@ -360,6 +372,11 @@ func (s *Service) PutMember(ctx context.Context, a *access.Actor, groupID, userI
 			TargetType: "user", TargetID: userID, GroupID: &groupID,
 			Details: map[string]any{"before": before, "after": role}})
 	})
+	if err == nil {
+		// Open sockets act on the new role from now on (an observer stops
+		// writing at once), not from their next periodic re-check.
+		s.revoker.Revoke(ctx, userID, false)
+	}
 	return created, err
 }
 
@@ -367,7 +384,7 @@ func (s *Service) RemoveMember(ctx context.Context, a *access.Actor, groupID, us
 	if err := a.Admin(); err != nil {
 		return err
 	}
-	return store.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
+	err := store.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
 		before, err := store.GetMembershipRole(ctx, tx, userID, groupID)
 		if err != nil {
 			return err
@@ -381,6 +398,11 @@ func (s *Service) RemoveMember(ctx context.Context, a *access.Actor, groupID, us
 		return store.AppendAudit(ctx, tx, store.NewAuditEntry{ActorID: a.UserID, Action: "membership.delete",
 			TargetType: "user", TargetID: userID, GroupID: &groupID, Details: map[string]any{"before": before}})
 	})
+	if err == nil {
+		// The group's topics are dropped from the user's open sockets now.
+		s.revoker.Revoke(ctx, userID, false)
+	}
+	return err
 }
 
 // GroupMembers lists a group's members for anyone who may read the group.

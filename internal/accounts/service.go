@@ -39,7 +39,25 @@ type Service struct {
 	policy    passwordPolicy
 	dummyHash string
 	now       func() time.Time
+	revoker   Revoker
 }
+
+// Revoker learns, once an account change has committed, that a user's open
+// live connections must be checked again at once rather than at their next
+// periodic re-check: ended when sessionsEnded (every session of the user is
+// gone: disabled, password set, logged out everywhere), re-authorised
+// otherwise (memberships or roles changed, one session ended). The live hub
+// implements it and passes it on to every instance.
+type Revoker interface {
+	Revoke(ctx context.Context, userID int64, sessionsEnded bool)
+}
+
+type noRevoker struct{}
+
+func (noRevoker) Revoke(context.Context, int64, bool) {}
+
+// SetRevoker connects the live hub; until then changes reach nobody live.
+func (s *Service) SetRevoker(r Revoker) { s.revoker = r }
 
 func New(db *sqlx.DB, log *slog.Logger, set Settings) (*Service, error) {
 	if set.InvitationTTL == 0 {
@@ -55,7 +73,7 @@ func New(db *sqlx.DB, log *slog.Logger, set Settings) (*Service, error) {
 		return nil, fmt.Errorf("dummy hash: %w", err)
 	}
 	return &Service{db: db, log: log, set: set, policy: passwordPolicy{common: commonPasswords()},
-		dummyHash: dummy, now: time.Now}, nil
+		dummyHash: dummy, now: time.Now, revoker: noRevoker{}}, nil
 }
 
 // randomToken is 32 bytes from crypto/rand, URL-safe.
@@ -280,12 +298,19 @@ func (s *Service) lookup(ctx context.Context, token string) ([]byte, store.Sessi
 	return h, su, p, nil
 }
 
-// Logout ends the session behind token.
+// Logout ends the session behind token, and the live connections opened with it.
 func (s *Service) Logout(ctx context.Context, token string) error {
 	if token == "" {
 		return nil
 	}
-	return store.DeleteSession(ctx, s.db, hashToken(token))
+	userID, err := store.DeleteSessionOf(ctx, s.db, hashToken(token))
+	if err != nil || userID == 0 {
+		return err
+	}
+	// The user's other sessions live on: their sockets re-check and only
+	// those of this session find it gone.
+	s.revoker.Revoke(ctx, userID, false)
+	return nil
 }
 
 // Housekeeping deletes expired sessions and old login failures.

@@ -86,6 +86,7 @@ func Build(cfg config.Config, db *sqlx.DB, log *slog.Logger) (*App, error) {
 	fs.SetNotifier(hub)
 	mod.SetNotifier(hub)
 	nt.SetNotifier(hub)
+	acc.SetRevoker(hub)
 	f, err := web.New(web.Deps{Config: cfg, DB: db, Log: log, Accounts: acc, Forum: fs, Mod: mod, Meetings: mt, Notes: nt, Live: hub, Notify: ns, Catalog: cat, Registry: reg})
 	if err != nil {
 		return nil, err

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -27,6 +28,13 @@ type hintPayload struct {
 	Topic string `json:"topic"`
 	Seq   int64  `json:"seq"`
 	State bool   `json:"state,omitempty"`
+	// Revoke names a user whose open connections must re-check their session
+	// at once (an account change, see Hub.Revoke); Topic is then empty. End
+	// says every session of theirs ended. From is the sending instance,
+	// which has already acted on it.
+	Revoke int64  `json:"revoke,omitempty"`
+	End    bool   `json:"end,omitempty"`
+	From   string `json:"from,omitempty"`
 }
 
 // bridge carries hints between instances through LISTEN/NOTIFY.
@@ -55,6 +63,22 @@ func (b *bridge) publish(name string, seq int64, state bool) {
 	p.Seq = max(p.Seq, seq)
 	p.State = p.State || state
 	b.pending[name] = p
+	b.mu.Unlock()
+	select {
+	case b.wake <- struct{}{}:
+	default:
+	}
+}
+
+// publishRevoke queues a revocation for the other instances; several for
+// one user coalesce like hints (an end wins over a re-check).
+func (b *bridge) publishRevoke(userID int64, end bool) {
+	key := "revoke:" + strconv.FormatInt(userID, 10) // never a topic name: those have no such kind
+	b.mu.Lock()
+	p := b.pending[key]
+	p.Revoke, p.From = userID, b.hub.instance
+	p.End = p.End || end
+	b.pending[key] = p
 	b.mu.Unlock()
 	select {
 	case b.wake <- struct{}{}:
@@ -121,12 +145,21 @@ func (b *bridge) listen(ctx context.Context) {
 		case n := <-l.Notify:
 			if n == nil {
 				b.hub.refreshAll()
+				// Revocations may have been missed too: every connection
+				// re-checks its session now rather than at its next tick.
+				go b.hub.recheckAll()
 				continue
 			}
 			b.hub.metrics.hintsIn.Inc()
 			var p hintPayload
 			if err := json.Unmarshal([]byte(n.Extra), &p); err != nil {
 				b.log.Warn("live hint", "payload", n.Extra, "err", err)
+				continue
+			}
+			if p.Revoke > 0 {
+				if p.From != b.hub.instance {
+					b.hub.revoke(p.Revoke, p.End)
+				}
 				continue
 			}
 			b.hub.hint(p.Topic, p.Seq, p.State)

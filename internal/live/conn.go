@@ -2,7 +2,6 @@ package live
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -32,7 +31,14 @@ const (
 	ReadLimit    = 16 << 10
 	writeTimeout = 10 * time.Second
 	closeGrace   = time.Second // for the close frame before the socket is closed
-	maxTopics    = 50          // per connection
+	// sendBuffer pins the kernel's send buffer of each socket. Left to
+	// autotuning it grows to megabytes (net.ipv4.tcp_wmem), which a client
+	// that never reads fills at chat speed only after minutes: its queue
+	// never filled, and only the read deadline (~60 s) ended it, while the
+	// kernel held megabytes for it. 64 KiB (the kernel doubles it) is many
+	// chat frames, and is writeTimeout's worth of data at 13 KB/s.
+	sendBuffer = 64 << 10
+	maxTopics  = 50 // per connection
 )
 
 // Session re-validates a connection's session; it returns the actor as of now,
@@ -57,6 +63,16 @@ type Conn struct {
 
 	mu     sync.Mutex
 	topics map[string]*topicState
+	listed map[string]bool // topics with presence that list this connection
+
+	// stale is set by a revocation until the re-check it started has read
+	// the database: the reader re-checks first itself before acting on
+	// the old rights (a send right after a demotion is refused).
+	stale atomic.Bool
+	// recheckMu orders session re-checks (the periodic one, revocations): a
+	// check that read the database before a change must not store its
+	// actor after one that read it since.
+	recheckMu sync.Mutex
 
 	// self is how the user appears in presence lists; loaded by the reader
 	// goroutine before its first meeting subscription, read under topic locks.
@@ -69,8 +85,11 @@ func (c *Conn) actor() *access.Actor { return c.who.Load() }
 // the session and the Origin before upgrading.
 func (h *Hub) Serve(ws *websocket.Conn, a *access.Actor, session Session) {
 	c := &Conn{h: h, ws: ws, raw: rawConn(ws), session: session, out: newQueue(h.set.QueueFrames),
-		done: make(chan struct{}), finished: make(chan struct{}), topics: map[string]*topicState{}}
+		done: make(chan struct{}), finished: make(chan struct{}), topics: map[string]*topicState{}, listed: map[string]bool{}}
 	c.who.Store(a)
+	if tc, ok := c.raw.(*net.TCPConn); ok {
+		_ = tc.SetWriteBuffer(sendBuffer)
+	}
 	defer close(c.finished)
 	if !h.register(c) {
 		_ = ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(closeGoingAway, "server shutting down"), time.Now().Add(time.Second))
@@ -155,7 +174,15 @@ func (c *Conn) writeLoop() {
 			for _, frame := range batch {
 				_ = c.ws.SetWriteDeadline(time.Now().Add(writeTimeout))
 				if err := c.ws.WriteMessage(websocket.TextMessage, frame); err != nil {
-					c.close(closeNormal, "")
+					// A peer that took nothing for writeTimeout stopped
+					// reading: too slow, like one whose queue filled (the
+					// close frame cannot follow a failed write, though).
+					var ne net.Error
+					if errors.As(err, &ne) && ne.Timeout() {
+						c.close(closeTooSlow, "too slow")
+					} else {
+						c.close(closeNormal, "")
+					}
 					return
 				}
 			}
@@ -165,7 +192,7 @@ func (c *Conn) writeLoop() {
 				return
 			}
 		case <-recheck.C:
-			c.recheckSession()
+			c.recheckSession(false)
 		case <-c.done:
 			msg := websocket.FormatCloseMessage(c.closeCode, c.closeText)
 			_ = c.ws.WriteControl(websocket.CloseMessage, msg, time.Now().Add(time.Second))
@@ -191,12 +218,21 @@ func rawConn(ws *websocket.Conn) net.Conn {
 
 // recheckSession ends the connection when its session is gone and refreshes
 // the actor otherwise (memberships may have changed), dropping topics it may
-// no longer read.
-func (c *Conn) recheckSession() {
+// no longer read. sessionsEnded (a revocation said every session of the user
+// ended) closes the connection even when the database cannot be asked.
+func (c *Conn) recheckSession(sessionsEnded bool) {
+	c.recheckMu.Lock()
+	defer c.recheckMu.Unlock()
+	select {
+	case <-c.done:
+		return
+	default:
+	}
+	c.stale.Store(false) // a revocation arriving from here on sets it again
 	ctx, cancel := context.WithTimeout(c.h.ctx, 5*time.Second)
 	defer cancel()
 	a, err := c.session(ctx)
-	if errors.Is(err, apperr.ErrUnauthenticated) {
+	if errors.Is(err, apperr.ErrUnauthenticated) || (err != nil && sessionsEnded) {
 		c.close(closeSessionEnd, "session ended")
 		return
 	}
@@ -211,9 +247,56 @@ func (c *Conn) recheckSession() {
 	}
 	c.mu.Unlock()
 	for _, t := range ts {
-		if lostAccess(t.feed.authorize(ctx, a, t.id)) {
-			c.drop(t.name)
+		c.recheckTopic(ctx, a, t)
+	}
+}
+
+// recheckTopic drops a subscription a may no longer read, and lists or
+// unlists the connection on a topic with presence as a's rights now say (an
+// editor made observer leaves a note's editors).
+func (c *Conn) recheckTopic(ctx context.Context, a *access.Actor, t *topicState) {
+	err := t.feed.authorize(ctx, a, t.id)
+	if lostAccess(err) {
+		c.drop(t.name)
+		return
+	}
+	pf, tracked := t.feed.(presenceFeed)
+	if err != nil || !tracked {
+		return
+	}
+	listed, err := pf.lists(ctx, a, t.id)
+	if err != nil {
+		return // the database is away: the listing stays as it was
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.topics[t.name] != t || c.listed[t.name] == listed {
+		return // unsubscribed meanwhile, or nothing changed
+	}
+	if listed {
+		if c.self == nil {
+			return // never loaded (not listed anywhere yet): the next subscribe lists it
 		}
+		c.listed[t.name] = true
+		c.h.joined(t.name, a.UserID)
+	} else {
+		delete(c.listed, t.name)
+		c.h.left(t.name, a.UserID)
+	}
+}
+
+// current applies a revocation that arrived but whose re-check has not read
+// the database yet, so the reader never acts on rights already taken away;
+// false means the connection is closing.
+func (c *Conn) current() bool {
+	if c.stale.Load() {
+		c.recheckSession(false)
+	}
+	select {
+	case <-c.done:
+		return false
+	default:
+		return true
 	}
 }
 
@@ -266,16 +349,6 @@ func (c *Conn) readLoop() {
 	}
 }
 
-// clientFrame is every field any client frame may carry.
-type clientFrame struct {
-	Type      string `json:"type"`
-	Topic     string `json:"topic"`
-	SinceSeq  *int64 `json:"since_seq"`
-	MeetingID int64  `json:"meeting_id"`
-	ClientID  string `json:"client_id"`
-	Body      string `json:"body"`
-}
-
 type errorFrame struct {
 	Type    string `json:"type"`
 	Code    string `json:"code"`
@@ -300,9 +373,9 @@ type subscribedFrame struct {
 }
 
 func (c *Conn) handle(data []byte) {
-	var f clientFrame
-	if err := json.Unmarshal(data, &f); err != nil {
-		c.sendJSON(errorFrame{Type: "error", Code: "bad_request", Message: "not a JSON object"})
+	f, bad := decodeFrame(data)
+	if bad != nil {
+		c.sendJSON(*bad)
 		return
 	}
 	switch f.Type {
@@ -314,12 +387,13 @@ func (c *Conn) handle(data []byte) {
 		c.unsubscribe(f.Topic)
 	case "chat.send":
 		c.chatSend(f)
-	default:
-		c.sendJSON(errorFrame{Type: "error", Code: "bad_request", Ref: f.Type, Message: "unknown frame type"})
 	}
 }
 
 func (c *Conn) chatSend(f clientFrame) {
+	if !c.current() {
+		return
+	}
 	ctx, cancel := context.WithTimeout(c.h.ctx, 10*time.Second)
 	defer cancel()
 	// The ack is queued once the message is committed (it is durable) and
@@ -371,10 +445,14 @@ func (c *Conn) subscribe(name string, since *int64) {
 		c.sendJSON(errorFrame{Type: "error", Code: "bad_request", Ref: name, Message: "topics are meeting:ID, thread:ID or group:ID"})
 		return
 	}
+	if !c.current() {
+		return
+	}
 	ctx, cancel := context.WithTimeout(c.h.ctx, 30*time.Second)
 	defer cancel()
 	f := c.h.feeds[kind]
-	if err := f.authorize(ctx, c.actor(), id); err != nil {
+	who := c.actor()
+	if err := f.authorize(ctx, who, id); err != nil {
 		c.sendJSON(topicError(name, err))
 		return
 	}
@@ -386,14 +464,22 @@ func (c *Conn) subscribe(name string, since *int64) {
 		c.sendJSON(errorFrame{Type: "error", Code: "bad_request", Ref: name, Message: fmt.Sprintf("at most %d topics per connection", maxTopics)})
 		return
 	}
-	_, tracked := f.(presenceFeed)
+	pf, tracked := f.(presenceFeed)
+	if tracked {
+		if tracked, err = pf.lists(ctx, who, id); err != nil {
+			c.sendJSON(topicError(name, err))
+			return
+		}
+	}
 	if tracked && c.self == nil {
 		me, err := store.GetPresentUser(ctx, c.h.db, c.actor().UserID)
 		if err != nil {
 			c.sendJSON(errorFrame{Type: "error", Code: "internal", Ref: name, Message: "subscribe again"})
 			return
 		}
+		c.mu.Lock() // recheckTopic reads it from other goroutines
 		c.self = &me
+		c.mu.Unlock()
 	}
 	t := c.h.acquire(name, kind, id)
 	select {
@@ -407,20 +493,32 @@ func (c *Conn) subscribe(name string, since *int64) {
 		c.sendJSON(topicError(name, t.initErr))
 		return
 	}
-	if !c.join(ctx, t, since) {
+	var self *store.PresentUser
+	if tracked {
+		self = c.self
+	}
+	if !c.join(ctx, t, since, self) {
 		c.h.release(t)
 		return
 	}
 	c.mu.Lock()
 	c.topics[name] = t
-	c.mu.Unlock()
 	if tracked {
-		c.h.joined(name, c.actor().UserID)
+		// Under c.mu, so that a re-check changing the listing and an
+		// unsubscribe count this connection in and out in order.
+		c.listed[name] = true
+		c.h.joined(name, who.UserID)
+	}
+	c.mu.Unlock()
+	// A revocation that re-checked this connection's topics while this one
+	// was being joined did not see it: check it against the new rights.
+	if now := c.actor(); now != who {
+		c.recheckTopic(ctx, now, t)
 	}
 }
 
 // join replays and then adds the connection to the topic's subscribers.
-func (c *Conn) join(ctx context.Context, t *topicState, since *int64) bool {
+func (c *Conn) join(ctx context.Context, t *topicState, since *int64, self *store.PresentUser) bool {
 	lf, hasLog := t.feed.(logFeed)
 	cursor := int64(-1) // no since_seq: start at the live edge, no replay
 	if since != nil && hasLog {
@@ -468,7 +566,7 @@ func (c *Conn) join(ctx context.Context, t *topicState, since *int64) bool {
 		}
 		cursor = max(cursor, t.seq)
 		t.subs[c] = &subscription{cursor: cursor}
-		summary, extra := t.feed.greeting(t.name, t.id, t.state, c)
+		summary, extra := t.feed.greeting(t.name, t.id, t.state, self)
 		ok = c.offer(encode(subscribedFrame{Type: "subscribed", Topic: t.name, Seq: cursor, State: summary}))
 		for _, f := range extra {
 			ok = ok && c.offer(encode(f))
@@ -486,6 +584,10 @@ func (c *Conn) unsubscribe(name string) {
 	c.mu.Lock()
 	t := c.topics[name]
 	delete(c.topics, name)
+	if c.listed[name] {
+		delete(c.listed, name)
+		c.h.left(name, c.actor().UserID)
+	}
 	c.mu.Unlock()
 	if t == nil {
 		return
@@ -493,8 +595,5 @@ func (c *Conn) unsubscribe(name string) {
 	t.mu.Lock()
 	delete(t.subs, c)
 	t.mu.Unlock()
-	if _, tracked := t.feed.(presenceFeed); tracked {
-		c.h.left(t.name, c.actor().UserID)
-	}
 	c.h.release(t)
 }

@@ -18,8 +18,12 @@ import (
 )
 
 // A presenceFeed's subscribers are listed as present (a meeting's room, a
-// note's editors).
-type presenceFeed interface{ tracksPresence() }
+// note's editors), those of them that lists accepts.
+type presenceFeed interface {
+	// lists tells whether a, who may read the topic, is listed on it: a
+	// note's readers who may not edit it are not its editors.
+	lists(ctx context.Context, a *access.Actor, id int64) (bool, error)
+}
 
 // A feed serves one kind of topic: who may follow it, what its state is, and
 // which frames announce a change of state.
@@ -34,8 +38,9 @@ type feed interface {
 	diff(name string, id int64, old, new any) (frames []any, recheck bool)
 	// greeting is what a new subscriber learns besides the log: the state as
 	// the subscribed frame carries it, and frames such as the room's presence.
-	// It runs under the topic's lock: no queries.
-	greeting(name string, id int64, state any, c *Conn) (summary any, frames []any)
+	// self is the newcomer when the topic lists them (nil otherwise). It
+	// runs under the topic's lock: no queries.
+	greeting(name string, id int64, state any, self *store.PresentUser) (summary any, frames []any)
 }
 
 // A logFeed also has an ordered log (a meeting's chat).
@@ -90,7 +95,8 @@ type presenceFrame struct {
 
 const presenceListMax = 100
 
-func (meetingFeed) tracksPresence() {}
+// Everyone who may read a meeting is in its room when they follow it.
+func (meetingFeed) lists(context.Context, *access.Actor, int64) (bool, error) { return true, nil }
 
 func (f meetingFeed) authorize(ctx context.Context, a *access.Actor, id int64) error {
 	_, err := f.h.meetings.Get(ctx, a, id)
@@ -140,9 +146,9 @@ func (f meetingFeed) diff(name string, id int64, oldState, newState any) ([]any,
 
 // The greeting counts the newcomer in at once: the room's state learns of
 // them a moment later, and the list should not flicker.
-func (f meetingFeed) greeting(name string, id int64, state any, c *Conn) (any, []any) {
+func (f meetingFeed) greeting(name string, id int64, state any, self *store.PresentUser) (any, []any) {
 	s := state.(meetingState)
-	return map[string]any{"status": s.Status}, []any{newPresence(name, withSelf(s.Present, c.self), nil, nil)}
+	return map[string]any{"status": s.Status}, []any{newPresence(name, withSelf(s.Present, self), nil, nil)}
 }
 
 // withSelf adds the newcomer to a presence list (sorted by name) if the
@@ -249,7 +255,7 @@ func (f threadFeed) diff(name string, id int64, oldState, newState any) ([]any, 
 	return frames, recheck
 }
 
-func (f threadFeed) greeting(_ string, _ int64, state any, _ *Conn) (any, []any) {
+func (f threadFeed) greeting(_ string, _ int64, state any, _ *store.PresentUser) (any, []any) {
 	s := state.(store.ThreadHead)
 	return map[string]any{"post_count": s.PostCount, "last_post_id": s.LastPostID, "locked": s.Locked}, nil
 }
@@ -286,7 +292,7 @@ func (f groupFeed) diff(name string, id int64, oldState, newState any) ([]any, b
 	return []any{groupUpdateFrame{Type: "group.update", Topic: name, GroupID: id, Threads: n.Threads, LastActivityAt: n.LastActivityAt}}, false
 }
 
-func (f groupFeed) greeting(_ string, _ int64, state any, _ *Conn) (any, []any) {
+func (f groupFeed) greeting(_ string, _ int64, state any, _ *store.PresentUser) (any, []any) {
 	s := state.(store.GroupHead)
 	return map[string]any{"threads": s.Threads, "last_activity_at": s.LastActivityAt}, nil
 }
@@ -320,7 +326,12 @@ type noteUpdateFrame struct {
 	UpdatedAt  time.Time `json:"updated_at"`
 }
 
-func (noteFeed) tracksPresence() {}
+// A note's editors are those who may edit it; an observer reading it along
+// is not one of them (issue 10).
+func (f noteFeed) lists(ctx context.Context, a *access.Actor, id int64) (bool, error) {
+	n, err := f.notes.Note(ctx, a, id)
+	return n.CanEdit, err
+}
 
 func (f noteFeed) authorize(ctx context.Context, a *access.Actor, id int64) error {
 	_, err := f.notes.Note(ctx, a, id)
@@ -349,7 +360,7 @@ func (f noteFeed) diff(name string, id int64, oldState, newState any) ([]any, bo
 	return frames, false
 }
 
-func (f noteFeed) greeting(name string, _ int64, state any, c *Conn) (any, []any) {
+func (f noteFeed) greeting(name string, _ int64, state any, self *store.PresentUser) (any, []any) {
 	s := state.(noteState)
-	return map[string]any{"version": s.Head.Version}, []any{newPresence(name, withSelf(s.Editors, c.self), nil, nil)}
+	return map[string]any{"version": s.Head.Version}, []any{newPresence(name, withSelf(s.Editors, self), nil, nil)}
 }

@@ -201,6 +201,50 @@ func (h *Hub) NotifyEntry(_ context.Context, name string, seq int64, entry any) 
 	}
 }
 
+// Revoke implements accounts.Revoker: after an account change committed, the
+// user's connections on every instance re-check their session at once, not at
+// their next periodic re-check (issue 10 item 5). Those whose session is gone
+// close with 4001; the others act with the user's rights as of now and drop
+// the topics they may no longer read.
+func (h *Hub) Revoke(_ context.Context, userID int64, sessionsEnded bool) {
+	h.revoke(userID, sessionsEnded)
+	if h.bridge != nil {
+		h.bridge.publishRevoke(userID, sessionsEnded)
+	}
+}
+
+// revoke re-checks a user's connections on this instance, each on its own
+// goroutine: the caller (a request, the listener) must not wait for queries.
+func (h *Hub) revoke(userID int64, sessionsEnded bool) {
+	h.mu.Lock()
+	conns := make([]*Conn, 0, len(h.users[userID]))
+	for c := range h.users[userID] {
+		conns = append(conns, c)
+	}
+	h.mu.Unlock()
+	for _, c := range conns {
+		c.stale.Store(true) // before the caller answers: the next send re-checks
+		go c.recheckSession(sessionsEnded)
+	}
+}
+
+// recheckAll re-checks every connection's session, one at a time so that a
+// listener reconnect does not turn into a burst of queries.
+func (h *Hub) recheckAll() {
+	h.mu.Lock()
+	conns := make([]*Conn, 0, len(h.conns))
+	for c := range h.conns {
+		conns = append(conns, c)
+	}
+	h.mu.Unlock()
+	for _, c := range conns {
+		if h.ctx.Err() != nil {
+			return
+		}
+		c.recheckSession(false)
+	}
+}
+
 func (h *Hub) topic(name string) *topicState {
 	h.mu.Lock()
 	defer h.mu.Unlock()

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -105,6 +106,16 @@ func DeleteSession(ctx context.Context, q Q, tokenHash []byte) error {
 		return fmt.Errorf("delete session: %w", err)
 	}
 	return nil
+}
+
+// DeleteSessionOf ends one session and says whose it was (0: there was none).
+func DeleteSessionOf(ctx context.Context, q Q, tokenHash []byte) (int64, error) {
+	var userID int64
+	err := one(ctx, q, &userID, "delete session", `DELETE FROM sessions WHERE token_hash = $1 RETURNING user_id`, tokenHash)
+	if errors.Is(err, ErrNotFound) {
+		return 0, nil
+	}
+	return userID, err
 }
 
 // DeleteUserSessions ends every session of a user and says how many there were.
