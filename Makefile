@@ -31,6 +31,23 @@ test:
 	$(GO) vet ./...
 	$(WITH_TEST_DB); \
 	$(GO) test -race -count=1 -timeout 20m ./...
+	$(MAKE) --no-print-directory fuzz FUZZTIME=$(FUZZTIME_BRIEF)
+
+# Fuzz targets (package:Target). `make test` runs each briefly; `make fuzz`
+# runs each for FUZZTIME (default 2 minutes). New findings land in the
+# package's testdata/fuzz/ and become part of every `go test` run from then on.
+FUZZ_TARGETS = ./internal/markup:FuzzRender ./internal/web:FuzzParseUpload ./internal/live:FuzzDecodeFrame
+FUZZTIME ?= 2m
+FUZZTIME_BRIEF ?= 10s
+
+.PHONY: fuzz
+fuzz:
+	$(WITH_TEST_DB); \
+	for t in $(FUZZ_TARGETS); do \
+		pkg="$${t%%:*}"; name="$${t##*:}"; \
+		echo "fuzz $$name in $$pkg for $(FUZZTIME)"; \
+		$(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) "$$pkg"; \
+	done
 
 # Browser tests only (headless Chromium + axe-core); `make test` runs them too.
 # Screenshots land in test-artifacts/screenshots/. axe-core comes from npm.

@@ -20,7 +20,7 @@ import (
 	"github.com/pquerna/otp/totp"
 
 	"github.com/gwd-jst/forumjst/internal/model"
-	"github.com/gwd-jst/forumjst/internal/pgtest"
+	"github.com/gwd-jst/forumjst/internal/pgadmin"
 	"github.com/gwd-jst/forumjst/internal/testkit"
 )
 
@@ -447,12 +447,8 @@ func TestTwoFactorChangesAreAudited(t *testing.T) {
 // of its own, because the dates apply to everyone in it.
 func TestTwoFactorEnforcedByDate(t *testing.T) {
 	ctx := context.Background()
-	server, stop, err := pgtest.ServerURL(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = stop() })
-	own, drop, err := pgtest.CreateDatabase(ctx, server)
+	// Any database URL names the server: CreateDatabase makes a new one there.
+	own, drop, err := pgadmin.CreateDatabase(ctx, dbURL, pgadmin.TestDBPrefix)
 	if err != nil {
 		t.Fatal(err)
 	}
