@@ -501,6 +501,8 @@ func (s *Service) EnableTwoFactor(ctx context.Context, p *Principal, password, c
 		return nil, err
 	}
 	s.log.InfoContext(ctx, "two-factor enabled", "user_id", p.User.ID)
+	// The other sessions' open websockets end now, not at their next check.
+	s.revoker.Revoke(ctx, p.User.ID, false)
 	return codes, nil
 }
 
@@ -585,6 +587,7 @@ func (s *Service) DisableTwoFactor(ctx context.Context, p *Principal, password, 
 	})
 	if err == nil {
 		s.log.InfoContext(ctx, "two-factor disabled", "user_id", p.User.ID)
+		s.revoker.Revoke(ctx, p.User.ID, false)
 	}
 	return err
 }
@@ -658,7 +661,7 @@ func (s *Service) ResetTwoFactor(ctx context.Context, a *access.Actor, userID in
 	if err := a.Admin(); err != nil {
 		return err
 	}
-	return store.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
+	err := store.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
 		if _, err := store.GetUser(ctx, tx, userID); err != nil {
 			return err
 		}
@@ -675,6 +678,10 @@ func (s *Service) ResetTwoFactor(ctx context.Context, a *access.Actor, userID in
 		return store.AppendAudit(ctx, tx, store.NewAuditEntry{ActorID: a.UserID, Action: "two_factor.reset",
 			TargetType: "user", TargetID: userID})
 	})
+	if err == nil {
+		s.revoker.Revoke(ctx, userID, true)
+	}
+	return err
 }
 
 // UserHasTwoFactor is for the admin's user page.

@@ -16,6 +16,7 @@ package live
 
 import (
 	"context"
+	"errors"
 	"encoding/json"
 	"log/slog"
 	"slices"
@@ -396,6 +397,9 @@ func (h *Hub) push(userID, id int64) {
 		ctx, cancel := context.WithTimeout(h.ctx, 5*time.Second)
 		defer cancel()
 		n, err := h.notify.ForPush(ctx, userID, id)
+		if errors.Is(err, store.ErrNotFound) {
+			return // its target is no longer readable by the recipient: nothing to push
+		}
 		if err != nil {
 			h.log.Warn("live notification", "user", userID, "notification", id, "err", err)
 			return
