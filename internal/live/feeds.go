@@ -255,6 +255,26 @@ func (f threadFeed) diff(name string, id int64, oldState, newState any) ([]any, 
 	return frames, recheck
 }
 
+// redact words a thread's update for one subscriber. One who lost the thread
+// learns that it was hidden, moved or merged, not where to: the group, title
+// and merge target stay as they were. One who still reads it learns the
+// merge target only if they may read that thread too.
+func (f threadFeed) redact(ctx context.Context, a *access.Actor, lost bool, old any, frame any) (any, bool) {
+	u, ok := frame.(threadUpdateFrame)
+	if !ok {
+		return frame, !lost
+	}
+	if lost {
+		o := old.(store.ThreadHead)
+		u.GroupID, u.MergedInto, u.Title = o.GroupID, o.MergedInto, o.Title
+		return u, true
+	}
+	if u.MergedInto != nil && f.forum.CanFollowThread(ctx, a, *u.MergedInto) != nil {
+		u.MergedInto = nil
+	}
+	return u, true
+}
+
 func (f threadFeed) greeting(_ string, _ int64, state any, _ *store.PresentUser) (any, []any) {
 	s := state.(store.ThreadHead)
 	return map[string]any{"post_count": s.PostCount, "last_post_id": s.LastPostID, "locked": s.Locked}, nil

@@ -16,8 +16,8 @@ package live
 
 import (
 	"context"
-	"errors"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"slices"
 	"sync"

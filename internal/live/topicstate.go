@@ -6,6 +6,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/gwd-jst/forumjst/internal/access"
 )
 
 // topicState is one topic this instance follows. Two loops feed it: the log
@@ -220,27 +222,76 @@ func (t *topicState) pollState() {
 	}
 	t.mu.Lock()
 	frames, recheck := t.feed.diff(t.name, t.id, t.state, st)
+	before := t.state
 	t.state = st
-	for _, f := range frames {
-		t.deliverLocked(0, encode(f))
+	if !recheck {
+		for _, f := range frames {
+			t.deliverLocked(0, encode(f))
+		}
+		t.mu.Unlock()
+		return
 	}
-	var subs []*Conn
-	if recheck {
-		for c := range t.subs {
-			subs = append(subs, c)
+	subs := make([]*Conn, 0, len(t.subs))
+	for c := range t.subs {
+		subs = append(subs, c)
+	}
+	t.mu.Unlock()
+	// A thread that was hidden, moved or merged may now be out of some
+	// subscribers' reach, and a merge target may be a thread some of them may
+	// not read. Each subscriber gets the update as the feed words it for them
+	// (never naming another group's thread or group: SPEC §3), and those who
+	// lost the topic lose the subscription.
+	r, _ := t.feed.(redactor)
+	type delivery struct {
+		c      *Conn
+		lost   bool
+		frames [][]byte
+	}
+	out := make([]delivery, 0, len(subs))
+	for _, c := range subs {
+		ctx, cancel := t.ctx()
+		a := c.actor()
+		d := delivery{c: c, lost: lostAccess(t.feed.authorize(ctx, a, t.id))}
+		for _, f := range frames {
+			switch {
+			case r != nil:
+				if rf, keep := r.redact(ctx, a, d.lost, before, f); keep {
+					d.frames = append(d.frames, encode(rf))
+				}
+			case !d.lost:
+				d.frames = append(d.frames, encode(f))
+			}
+		}
+		cancel()
+		out = append(out, d)
+	}
+	t.mu.Lock()
+	for _, d := range out {
+		if _, still := t.subs[d.c]; !still {
+			continue
+		}
+		for _, f := range d.frames {
+			if !d.c.offer(f) {
+				delete(t.subs, d.c)
+				d.c.close(closeTooSlow, "too slow")
+				break
+			}
 		}
 	}
 	t.mu.Unlock()
-	// A thread that was hidden or moved may now be out of some subscribers'
-	// reach: they got the update above, and lose the subscription.
-	for _, c := range subs {
-		ctx, cancel := t.ctx()
-		err := t.feed.authorize(ctx, c.actor(), t.id)
-		cancel()
-		if lostAccess(err) {
-			c.drop(t.name)
+	for _, d := range out {
+		if d.lost {
+			d.c.drop(t.name)
 		}
 	}
+}
+
+// redactor is a feed whose state frames may tell a subscriber more than they
+// may know: redact returns the frame as that subscriber gets it (keep false:
+// nothing). lost says the subscriber may no longer read the topic; old is the
+// state before the change.
+type redactor interface {
+	redact(ctx context.Context, a *access.Actor, lost bool, old any, frame any) (redacted any, keep bool)
 }
 
 // deliverLocked queues a frame to every subscriber; log frames (seq > 0) only

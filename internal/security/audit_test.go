@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gwd-jst/forumjst/internal/model"
 	"github.com/gwd-jst/forumjst/internal/testkit"
@@ -154,5 +155,56 @@ func TestAuditRedactsOtherGroups(t *testing.T) {
 		if r := c.Get(fmt.Sprintf("/t/%d", src)); r.Status != http.StatusMovedPermanently || r.Header.Get("Location") != fmt.Sprintf("/t/%d", dst) {
 			t.Errorf("%s GET /t/old = %d → %q, want 301 → /t/%d", name, r.Status, r.Header.Get("Location"), dst)
 		}
+	}
+}
+
+// The same over websockets: a subscriber of a thread that is moved to, or
+// merged into, another group's thread loses the topic, and the last update it
+// gets does not name the group or the thread the thread went to.
+func TestThreadUpdateDoesNotTellWhereTo(t *testing.T) {
+	env := testkit.Start(t, dbURL)
+	staff := env.Login(env.NewUser(model.RoleStaff))
+	for _, how := range []string{"move", "merge"} {
+		t.Run(how, func(t *testing.T) {
+			from, to := env.NewGroup(model.KindRural), env.NewGroup(model.KindUrban)
+			member := env.NewUser(model.RoleMember)
+			env.AddMember(member.ID, from.ID, model.GroupMember)
+			author := env.NewUser(model.RoleMember)
+			threadID, _ := env.NewThread(from.ID, author.ID, 1)
+			targetID, _ := env.NewThread(to.ID, author.ID, 1)
+			topic := fmt.Sprintf("thread:%d", threadID)
+
+			ws := env.Login(member).DialWS()
+			ws.Send(map[string]any{"type": "subscribe", "topic": topic, "since_seq": 0})
+			ws.Expect("subscribed", 30*time.Second)
+
+			var r *testkit.Response
+			if how == "move" {
+				r = staff.JSON("POST", fmt.Sprintf("/api/v1/threads/%d/move", threadID), map[string]any{"group_id": to.ID, "reason": "Właściwa grupa"})
+			} else {
+				r = staff.JSON("POST", fmt.Sprintf("/api/v1/threads/%d/merge", threadID), map[string]any{"into_thread_id": targetID, "reason": "Ten sam temat"})
+			}
+			if r.Status != http.StatusOK {
+				t.Fatalf("%s: %d %s", how, r.Status, r.Body)
+			}
+			// A moved thread is out of the member's reach: the subscription
+			// ends. A merged one stays readable as a stub in the member's
+			// group, whose update must not name the target.
+			for {
+				f := ws.Next(30 * time.Second)
+				if f.Type == "thread.update" {
+					if f.Int("group_id") == to.ID || f.M["merged_into"] != nil {
+						t.Fatalf("the update names where the thread went: %s", f.Raw)
+					}
+					if how == "merge" {
+						break
+					}
+					continue
+				}
+				if f.Type == "error" && f.Str("code") == "not_found" && f.Str("ref") == topic {
+					break // the subscription ended
+				}
+			}
+		})
 	}
 }
