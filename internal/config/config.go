@@ -46,6 +46,13 @@ type Config struct {
 	// WSQueueFrames bounds each websocket's outgoing queue; a client that falls
 	// this far behind is closed with 4008 and resumes with since_seq.
 	WSQueueFrames int
+	// ReadTimeout bounds reading one request (headers and body); a client that
+	// sends slower is answered 408 and closed.
+	ReadTimeout time.Duration
+	// TransferTimeout replaces ReadTimeout for an upload by a user who may
+	// upload there (and bounds writing a download): 25 MiB over a slow
+	// municipal uplink takes minutes.
+	TransferTimeout time.Duration
 	// WSPingInterval is how often the server pings each websocket; a peer
 	// silent for 2.5 intervals is dropped.
 	WSPingInterval time.Duration
@@ -89,6 +96,8 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		MaxFilesPerMeeting:   r.integer("FORUM_MAX_FILES_PER_MEETING", 50, 1, 10000),
 		WSQueueFrames:        r.integer("FORUM_WS_QUEUE_FRAMES", 512, 16, 1<<16),
 		WSPingInterval:       r.duration("FORUM_WS_PING_INTERVAL", 25*time.Second),
+		ReadTimeout:          r.duration("FORUM_READ_TIMEOUT", 15*time.Second),
+		TransferTimeout:      r.duration("FORUM_TRANSFER_TIMEOUT", 10*time.Minute),
 		SMTP: SMTP{
 			Host:     r.str("FORUM_SMTP_HOST", ""),
 			Port:     r.integer("FORUM_SMTP_PORT", 587, 1, 65535),

@@ -10,7 +10,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"time"
 	"unicode"
 
 	"github.com/gofiber/fiber/v2"
@@ -38,10 +37,6 @@ const (
 	// multipartOverhead is room for the part headers and the small fields
 	// (CSRF token, note id) next to the file.
 	multipartOverhead = 64 << 10
-	// transferTimeout: 25 MiB over a slow municipal uplink (2 Mbit/s) takes
-	// under two minutes; the server's 15 s read / 30 s write timeouts would
-	// cut it off.
-	transferTimeout = 10 * time.Minute
 )
 
 // requestLimits is fasthttp's HeaderReceived hook (see server.go).
@@ -55,9 +50,9 @@ func (s *server) requestLimits(h *fasthttp.RequestHeader) fasthttp.RequestConfig
 	// the small limit, so anonymous clients cannot make us read 25 MiB.
 	case h.IsPost() && uploadPath.MatchString(p) && len(h.Cookie(s.cookieName())) > 0:
 		return fasthttp.RequestConfig{MaxRequestBodySize: max(s.Config.MaxBodyBytes, s.Config.MaxUploadBytes+multipartOverhead),
-			ReadTimeout: transferTimeout}
+			ReadTimeout: s.Config.TransferTimeout}
 	case (h.IsGet() || h.IsHead()) && downloadPath.MatchString(p):
-		return fasthttp.RequestConfig{WriteTimeout: transferTimeout}
+		return fasthttp.RequestConfig{WriteTimeout: s.Config.TransferTimeout}
 	}
 	return fasthttp.RequestConfig{}
 }

@@ -63,7 +63,7 @@ func New(d Deps) (*fiber.App, error) {
 		DisableStartupMessage: true,
 		ErrorHandler:          s.handleError,
 		BodyLimit:             d.Config.MaxBodyBytes,
-		ReadTimeout:           15 * time.Second,
+		ReadTimeout:           d.Config.ReadTimeout,
 		WriteTimeout:          30 * time.Second,
 		IdleTimeout:           120 * time.Second,
 		// The request headers must fit (8 KiB, as nginx allows by default: long
