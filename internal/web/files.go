@@ -53,20 +53,37 @@ const (
 
 // requestLimits is fasthttp's HeaderReceived hook (see server.go).
 func (s *server) requestLimits(h *fasthttp.RequestHeader) fasthttp.RequestConfig {
+	// Set below only; a client's own copy never counts.
+	h.Del(headerBodyRefused)
 	p := string(h.RequestURI())
 	if i := strings.IndexByte(p, '?'); i >= 0 {
 		p = p[:i]
 	}
+	limit := s.Config.MaxBodyBytes
+	var rc fasthttp.RequestConfig
 	switch {
 	case h.IsPost() && uploadPath.MatchString(p):
 		if s.mayUpload(h, p) {
-			return fasthttp.RequestConfig{ReadTimeout: s.Config.TransferTimeout}
+			limit = s.Config.MaxUploadBytes + multipartOverhead
+			rc.ReadTimeout = s.Config.TransferTimeout
 		}
 	case (h.IsGet() || h.IsHead()) && downloadPath.MatchString(p):
-		return fasthttp.RequestConfig{WriteTimeout: s.Config.TransferTimeout}
+		rc.WriteTimeout = s.Config.TransferTimeout
 	}
-	return fasthttp.RequestConfig{}
+	if h.ContentLength() > limit {
+		// Refused from its Content-Length, before a byte of the body is read.
+		// With streaming on, fasthttp would first wait for up to 8 KiB of the
+		// body; announcing none skips that, and limitBody answers 413 and
+		// closes the connection, so the unread body is never taken for a
+		// next request.
+		h.Set(headerBodyRefused, "1")
+		h.SetContentLength(0)
+	}
+	return rc
 }
+
+// headerBodyRefused marks a request whose body requestLimits refused.
+const headerBodyRefused = "X-Forumjst-Body-Refused"
 
 // mayUpload: the session cookie belongs to a live session whose user may
 // upload to the meeting or note of path p. Any error is a no: the request
@@ -114,12 +131,15 @@ func isUpload(c *fiber.Ctx) bool {
 // as the next request.
 func (s *server) limitBody(c *fiber.Ctx) error {
 	req := c.Request()
-	if !req.IsBodyStream() {
-		return c.Next()
-	}
 	refuse := func(err error) error {
 		c.Context().SetConnectionClose()
 		return err
+	}
+	if len(req.Header.Peek(headerBodyRefused)) > 0 {
+		return refuse(fiber.ErrRequestEntityTooLarge)
+	}
+	if !req.IsBodyStream() {
+		return c.Next()
 	}
 	if ce := c.Get(fiber.HeaderContentEncoding); ce != "" && !strings.EqualFold(ce, "identity") {
 		return refuse(fiber.ErrUnsupportedMediaType)
