@@ -230,14 +230,9 @@ func (b *uploadBody) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// drained reads what little may follow the multipart close delimiter (an
-// epilogue of a few bytes) and reports whether the body reached its end.
-func (b *uploadBody) drained() bool {
-	if !b.eof && b.err == nil {
-		_, _ = io.Copy(io.Discard, io.LimitReader(b, 4<<10))
-	}
-	return b.eof
-}
+// drained reports whether the body was read to its end. It never reads: a
+// request refused early must be answered at once, not after its body.
+func (b *uploadBody) drained() bool { return b.eof }
 
 func (s *server) fileRoutes(app *fiber.App) {
 	app.Get("/attachments/:id", s.download)
@@ -351,6 +346,11 @@ func readUpload(body io.Reader, boundary string, beforeFile func(*uploadForm) er
 	}
 	if files == 0 {
 		return nil, apperr.Invalid("file", "err.file_required")
+	}
+	// What little may follow the close delimiter (an epilogue, a final CRLF)
+	// is read, so the body ends and the connection can serve the next request.
+	if _, err := io.Copy(io.Discard, io.LimitReader(body, 4<<10)); err != nil {
+		return nil, readError(err, errMalformed)
 	}
 	return u, nil
 }
