@@ -452,6 +452,52 @@ func TestUploadRefusesMacrosAndZipBombs(t *testing.T) {
 	}
 }
 
+// Streaming leaves a refused body unread on the wire; it must never be
+// taken for the next request on a kept-alive connection (request smuggling).
+func TestUploadRefusedBodyNotReadAsNextRequest(t *testing.T) {
+	w := newUplWorld(t)
+	host := strings.TrimPrefix(w.env.URL, "http://")
+	// fasthttp reads up to 8 KiB of a body before the handler; the request
+	// hides behind more than that.
+	smuggled := strings.Repeat("x", 16<<10) + "GET /healthz HTTP/1.1\r\nHost: " + host + "\r\n\r\n"
+	observer := uplToken(t, w.env.Login(w.observer))
+	for _, tc := range []struct{ name, path, cookie string }{
+		{"anonymous upload", fmt.Sprintf("/api/v1/meetings/%d/attachments", w.meetingID), ""},
+		{"observer upload", fmt.Sprintf("/api/v1/meetings/%d/attachments", w.meetingID), observer},
+		{"observer form", fmt.Sprintf("/m/%d/files", w.meetingID), observer},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			conn, err := net.Dial("tcp", host)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close()
+			req := "POST " + tc.path + " HTTP/1.1\r\nHost: " + host + "\r\nContent-Type: multipart/form-data; boundary=XyZ\r\n" +
+				fmt.Sprintf("Content-Length: %d\r\n", len(smuggled))
+			if tc.cookie != "" {
+				req += "Cookie: " + uplCookie + "=" + tc.cookie + "\r\nX-CSRF-Token: x\r\n"
+			}
+			if _, err := conn.Write([]byte(req + "\r\n" + smuggled)); err != nil {
+				t.Fatal(err)
+			}
+			_ = conn.SetReadDeadline(time.Now().Add(15 * time.Second))
+			br := bufio.NewReader(conn)
+			resp, err := http.ReadResponse(br, nil)
+			if err != nil {
+				t.Fatalf("no answer: %v", err)
+			}
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK || resp.StatusCode == http.StatusCreated {
+				t.Fatalf("upload answered %d", resp.StatusCode)
+			}
+			if next, err := http.ReadResponse(br, nil); err == nil {
+				t.Fatalf("the body was served as a request of its own: %d", next.StatusCode)
+			}
+		})
+	}
+}
+
 // TestUploadMemoryMeasure is a measurement, not a check: 8 connections of
 // the item 1 attack (bogus cookie, 20 MB announced, all but the last byte
 // sent) and 8 concurrent valid 20 MB uploads, reporting the server's heap in
