@@ -132,6 +132,9 @@ func isUpload(c *fiber.Ctx) bool {
 func (s *server) limitBody(c *fiber.Ctx) error {
 	req := c.Request()
 	refuse := func(err error) error {
+		// This runs before the securityHeaders middleware; refusals carry
+		// the headers every response does.
+		s.setSecurityHeaders(c)
 		c.Context().SetConnectionClose()
 		return err
 	}
