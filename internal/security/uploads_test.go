@@ -452,6 +452,41 @@ func TestUploadRefusesMacrosAndZipBombs(t *testing.T) {
 	}
 }
 
+// An uploader keeps the transfer timeout: a body that takes longer than the
+// ordinary read timeout to arrive is still received and stored.
+func TestUploadSlowUploaderKeepsTransferTimeout(t *testing.T) {
+	w := newUplWorld(t)
+	member := w.env.Login(w.member)
+	body, ct := uplMultipart(t, nil, "powoli.pdf", uplPDF(20<<10))
+	// Sent in ten pieces over three read timeouts.
+	pr, pw := io.Pipe()
+	go func() {
+		step := len(body)/10 + 1
+		for i := 0; i < len(body); i += step {
+			time.Sleep(uplReadTimeout * 3 / 10) // a slow client, on purpose
+			if _, err := pw.Write(body[i:min(len(body), i+step)]); err != nil {
+				return
+			}
+		}
+		pw.Close()
+	}()
+	req, err := http.NewRequest("POST", fmt.Sprintf("%s/api/v1/meetings/%d/attachments", w.env.URL, w.meetingID), pr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.ContentLength = int64(len(body))
+	req.Header.Set("Content-Type", ct)
+	req.Header.Set("X-CSRF-Token", member.CSRF)
+	resp, err := member.HTTP.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if b, _ := io.ReadAll(resp.Body); resp.StatusCode != http.StatusCreated {
+		t.Fatalf("slow upload: %d %s", resp.StatusCode, b)
+	}
+}
+
 // Streaming leaves a refused body unread on the wire; it must never be
 // taken for the next request on a kept-alive connection (request smuggling).
 func TestUploadRefusedBodyNotReadAsNextRequest(t *testing.T) {
