@@ -273,6 +273,7 @@ func (s *Service) Upload(ctx context.Context, a *access.Actor, meetingID int64, 
 			return fmt.Errorf("store upload as %s: %w", sum, err)
 		}
 		placed = true
+		in.File.path = "" // no longer ours to remove
 		// The rename must be durable before a row can point at the file.
 		if err := syncDir(s.set.UploadDir); err != nil {
 			return err
@@ -449,8 +450,8 @@ func (s *Service) DeleteAttachment(ctx context.Context, a *access.Actor, id int6
 	return nil
 }
 
-// staleAfter: a temporary file this old belongs to no upload in progress (a
-// request has a deadline of seconds), and an unreferenced stored file this old
+// staleAfter: a temporary file this old belongs to no upload in progress (an
+// upload has FORUM_TRANSFER_TIMEOUT, minutes, to arrive), and an unreferenced stored file this old
 // is not one whose row is about to be committed.
 const staleAfter = time.Hour
 
