@@ -50,6 +50,13 @@ type Config struct {
 	// /metrics with "Authorization: Bearer <token>"; without it /metrics
 	// answers only to loopback.
 	MetricsToken string
+	// ReadTimeout bounds reading one request (headers and body); a client that
+	// sends slower is answered 408 and closed.
+	ReadTimeout time.Duration
+	// TransferTimeout replaces ReadTimeout for an upload by a user who may
+	// upload there (and bounds writing a download): 25 MiB over a slow
+	// municipal uplink takes minutes.
+	TransferTimeout time.Duration
 	// WSPingInterval is how often the server pings each websocket; a peer
 	// silent for 2.5 intervals is dropped.
 	WSPingInterval time.Duration
@@ -94,6 +101,8 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		WSQueueFrames:        r.integer("FORUM_WS_QUEUE_FRAMES", 512, 16, 1<<16),
 		WSPingInterval:       r.duration("FORUM_WS_PING_INTERVAL", 25*time.Second),
 		MetricsToken:         r.str("FORUM_METRICS_TOKEN", ""),
+		ReadTimeout:          r.duration("FORUM_READ_TIMEOUT", 15*time.Second),
+		TransferTimeout:      r.duration("FORUM_TRANSFER_TIMEOUT", 10*time.Minute),
 		SMTP: SMTP{
 			Host:     r.str("FORUM_SMTP_HOST", ""),
 			Port:     r.integer("FORUM_SMTP_PORT", 587, 1, 65535),

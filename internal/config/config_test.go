@@ -38,6 +38,8 @@ func TestDefaults(t *testing.T) {
 		{"MaxUploadBytes", c.MaxUploadBytes, 25 << 20},
 		{"MaxFilesPerMeeting", c.MaxFilesPerMeeting, 50},
 		{"QueryTimeout", c.QueryTimeout, 10 * time.Second},
+		{"ReadTimeout", c.ReadTimeout, 15 * time.Second},
+		{"TransferTimeout", c.TransferTimeout, 10 * time.Minute},
 		{"SessionIdle", c.SessionIdle, 72 * time.Hour},
 		{"SessionMax", c.SessionMax, 30 * 24 * time.Hour},
 		{"DefaultLang", c.DefaultLang, "pl"},

@@ -166,22 +166,73 @@ type UploadInput struct {
 	Filename string
 	// NoteID attaches the file to a note of the meeting instead of the meeting.
 	NoteID *int64
-	// Content is read once, up to one byte past the limit.
-	Content io.Reader
+	// File is the content, already received (Receive). Upload takes it over:
+	// stored, or removed on any error.
+	File *Received
 }
 
-// Upload stores a file on a meeting (or one of its notes). Members and
-// moderators may; observers may not. The bytes go to a temporary file in the
-// upload directory, are checked (size, emptiness, type from content), synced,
-// and renamed to their checksum; only then is the row written. A crash at any
-// point leaves either no file, an unreferenced file (swept later), or a row
-// whose file is in place — never a row without its file.
-func (s *Service) Upload(ctx context.Context, a *access.Actor, meetingID int64, in UploadInput) (Attachment, error) {
-	m, err := s.meeting(ctx, s.db, a, meetingID)
+// CanUpload is the upload permission alone: a member or moderator of the
+// meeting's group (observers only read), not muted there, while the meeting
+// has room for another file. The web layer asks before it reads a byte of the
+// body (and to grant an upload its long read timeout); Upload asks again.
+func (s *Service) CanUpload(ctx context.Context, a *access.Actor, meetingID int64) error {
+	_, err := s.uploadableMeeting(ctx, s.db, a, meetingID)
+	return err
+}
+
+func (s *Service) uploadableMeeting(ctx context.Context, q store.Q, a *access.Actor, meetingID int64) (store.MeetingRow, error) {
+	m, err := s.meeting(ctx, q, a, meetingID)
 	if err != nil {
-		return Attachment{}, err
+		return m, err
 	}
 	if err := a.Write(m.Group()); err != nil {
+		return m, err
+	}
+	if err := checkUploadMute(ctx, q, a, m.GroupID); err != nil {
+		return m, err
+	}
+	if n, err := store.CountAttachments(ctx, q, meetingID); err != nil {
+		return m, err
+	} else if n >= s.set.MaxFilesPerMeeting {
+		return m, apperr.Invalid("file", "err.too_many_files")
+	}
+	return m, nil
+}
+
+// checkUploadMute refuses a member muted in the group (mute means no writing
+// in the group, files included) with the refusal posting gives them.
+func checkUploadMute(ctx context.Context, q store.Q, a *access.Actor, groupID int64) error {
+	m, err := store.ActiveMute(ctx, q, groupID, a.UserID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("mute of user %d in group %d: %w", a.UserID, groupID, err)
+	}
+	return &apperr.Denied{Code: "muted", Message: fmt.Sprintf("you are muted in this group until %s: %s",
+		m.Until.UTC().Format(time.RFC3339), m.Reason)}
+}
+
+// Upload stores a received file on a meeting (or one of its notes). Members
+// and moderators may; observers and muted members may not. The bytes are
+// already in a temporary file in the upload directory, checked (size,
+// emptiness, type from content) and synced; they are renamed to their
+// checksum, and only then is the row written. A crash at any point leaves
+// either no file, an unreferenced file (swept later), or a row whose file is
+// in place — never a row without its file.
+func (s *Service) Upload(ctx context.Context, a *access.Actor, meetingID int64, in UploadInput) (Attachment, error) {
+	placed := false
+	// Unless it was renamed into place, the temporary file does not outlive
+	// the request.
+	defer func() {
+		if !placed {
+			in.File.Discard()
+		}
+	}()
+	if in.File == nil || in.File.path == "" {
+		return Attachment{}, apperr.Invalid("file", "err.file_required")
+	}
+	if _, err := s.uploadableMeeting(ctx, s.db, a, meetingID); err != nil {
 		return Attachment{}, err
 	}
 	if in.NoteID != nil {
@@ -197,28 +248,10 @@ func (s *Service) Upload(ctx context.Context, a *access.Actor, meetingID int64, 
 	if err != nil {
 		return Attachment{}, err
 	}
-	// Checked again under the lock below; this early look spares reading a
-	// large file only to refuse it.
-	if n, err := store.CountAttachments(ctx, s.db, meetingID); err != nil {
-		return Attachment{}, err
-	} else if n >= s.set.MaxFilesPerMeeting {
-		return Attachment{}, apperr.Invalid("file", "err.too_many_files")
-	}
-	tmp, size, sum, kind, err := s.receive(in.Content)
-	if err != nil {
-		return Attachment{}, err
-	}
+	tmp, size, sum, kind := in.File.path, in.File.size, in.File.sum, in.File.kind
 	name = withExtension(name, kinds[kind])
 
 	var id int64
-	placed := false
-	// Unless it was renamed into place, the temporary file does not outlive
-	// the request.
-	defer func() {
-		if !placed {
-			removeQuietly(tmp)
-		}
-	}()
 	err = store.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
 		if err := store.LockMeetingFiles(ctx, tx, meetingID); err != nil {
 			return err
@@ -241,6 +274,7 @@ func (s *Service) Upload(ctx context.Context, a *access.Actor, meetingID int64, 
 			return fmt.Errorf("store upload as %s: %w", sum, err)
 		}
 		placed = true
+		in.File.path = "" // no longer ours to remove
 		// The rename must be durable before a row can point at the file.
 		if err := syncDir(s.set.UploadDir); err != nil {
 			return err
@@ -263,9 +297,38 @@ func (s *Service) Upload(ctx context.Context, a *access.Actor, meetingID int64, 
 // tempPrefix names files being received; the sweep removes stale ones.
 const tempPrefix = ".upload-"
 
-// receive copies an upload into a temporary file in the upload directory
-// (the same file system as its final name, so the rename is atomic), hashing
-// it on the way, and checks its size and type. On error nothing is left behind.
+// Received is an upload's content in a temporary file of the upload
+// directory: checked (size, emptiness, type) but not stored yet. Upload
+// stores it; Discard drops it.
+type Received struct {
+	path      string
+	size      int64
+	sum, kind string
+}
+
+// Discard removes the temporary file of an upload that will not be stored.
+// It is safe on nil and after Upload.
+func (r *Received) Discard() {
+	if r != nil {
+		removeQuietly(r.path)
+		r.path = ""
+	}
+}
+
+// Receive copies an upload as it arrives into a temporary file in the upload
+// directory (the same file system as its final name, so the rename is
+// atomic), hashing it on the way, and checks its size and type. It reads at
+// most one byte past the size limit. On error nothing is left behind.
+// It needs no permission: nothing is stored or visible until Upload.
+func (s *Service) Receive(r io.Reader) (*Received, error) {
+	tmp, size, sum, kind, err := s.receive(r)
+	if err != nil {
+		return nil, err
+	}
+	return &Received{path: tmp, size: size, sum: sum, kind: kind}, nil
+}
+
+// receive does Receive's work.
 func (s *Service) receive(r io.Reader) (tmpPath string, size int64, sum, kind string, err error) {
 	if err := os.MkdirAll(s.set.UploadDir, 0o750); err != nil {
 		return "", 0, "", "", fmt.Errorf("create upload directory: %w", err)
@@ -295,6 +358,10 @@ func (s *Service) receive(r io.Reader) (tmpPath string, size int64, sum, kind st
 	switch {
 	case errors.Is(err, errExecutable):
 		return "", 0, "", "", apperr.Invalid("file", "err.file_executable")
+	case errors.Is(err, errMacros):
+		return "", 0, "", "", apperr.Invalid("file", "err.file_macros")
+	case errors.Is(err, errZipBomb):
+		return "", 0, "", "", apperr.Invalid("file", "err.file_zip_ratio")
 	case errors.Is(err, errUnsupported):
 		return "", 0, "", "", apperr.Invalid("file", "err.file_type")
 	case err != nil:
@@ -384,8 +451,8 @@ func (s *Service) DeleteAttachment(ctx context.Context, a *access.Actor, id int6
 	return nil
 }
 
-// staleAfter: a temporary file this old belongs to no upload in progress (a
-// request has a deadline of seconds), and an unreferenced stored file this old
+// staleAfter: a temporary file this old belongs to no upload in progress (an
+// upload has FORUM_TRANSFER_TIMEOUT, minutes, to arrive), and an unreferenced stored file this old
 // is not one whose row is about to be committed.
 const staleAfter = time.Hour
 

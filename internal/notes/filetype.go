@@ -48,7 +48,18 @@ func KindOf(name string) (Kind, bool) {
 var (
 	errExecutable  = errors.New("executable file")
 	errUnsupported = errors.New("file type not allowed")
+	// errMacros: an office document carrying macros (VBA in OOXML, Basic or
+	// scripts in OpenDocument), code that runs on the reader's machine.
+	errMacros = errors.New("document contains macros")
+	// errZipBomb: a container that claims to inflate more than maxZipRatio
+	// times its packed size, aimed at whoever opens it.
+	errZipBomb = errors.New("document compressed beyond the allowed ratio")
 )
+
+// maxZipRatio bounds a container's total uncompressed size over its total
+// compressed size. Office documents compress their XML 5 to 20 times; a
+// hundredfold is a zip bomb.
+const maxZipRatio = 100
 
 // The OOXML main parts and the content types [Content_Types].xml must declare
 // for them. Macro-enabled variants (docm, xlsm, pptm) declare other types and
@@ -111,13 +122,17 @@ func isExecutable(head []byte) bool {
 	return false
 }
 
-// detectZip tells OpenDocument and Office Open XML files from other ZIPs. Only
-// two small entries are ever decompressed, each with a bound, so a zip bomb
-// costs nothing.
+// detectZip tells OpenDocument and Office Open XML files from other ZIPs,
+// refusing those with macros or an inflation ratio over maxZipRatio. Only two
+// small entries are ever decompressed, each with a bound, so a zip bomb costs
+// nothing; the ratio comes from the central directory.
 func detectZip(r io.ReaderAt, size int64) (string, error) {
 	zr, err := zip.NewReader(r, size)
 	if err != nil {
 		return "", errUnsupported
+	}
+	if err := checkContainer(zr); err != nil {
+		return "", err
 	}
 	entries := make(map[string]*zip.File, len(zr.File))
 	for _, f := range zr.File {
@@ -146,12 +161,40 @@ func detectZip(r io.ReaderAt, size int64) (string, error) {
 	if err != nil {
 		return "", errUnsupported
 	}
+	// Macro-enabled documents (.docm, .xlsm, .pptm and their templates)
+	// declare it in their content types, even when the VBA part is renamed.
+	if lc := bytes.ToLower(ct); bytes.Contains(lc, []byte("macroenabled")) || bytes.Contains(lc, []byte("vbaproject")) {
+		return "", errMacros
+	}
 	for _, o := range ooxml {
 		if _, ok := entries[o.part]; ok && bytes.Contains(ct, []byte(o.contentType)) {
 			return o.kind, nil
 		}
 	}
 	return "", errUnsupported
+}
+
+// checkContainer refuses macros by their entries' names and zip bombs by the
+// sizes the central directory declares. The declared sizes may lie, but
+// nothing here inflates more than readEntry's bounds, and a lying file fails
+// in the reader's office program rather than costing us anything.
+func checkContainer(zr *zip.Reader) error {
+	// Sums in float64: declared sizes are attacker-chosen and could overflow.
+	var packed, unpacked float64
+	for _, f := range zr.File {
+		name := strings.ToLower(strings.ReplaceAll(f.Name, "\\", "/"))
+		switch base := path.Base(name); {
+		case base == "vbaproject.bin", base == "vbaprojectsignature.bin", base == "vbadata.xml",
+			strings.HasPrefix(name, "basic/"), strings.HasPrefix(name, "scripts/"):
+			return errMacros
+		}
+		packed += float64(f.CompressedSize64)
+		unpacked += float64(f.UncompressedSize64)
+	}
+	if unpacked > maxZipRatio*max(packed, 1) {
+		return errZipBomb
+	}
+	return nil
 }
 
 func readEntry(f *zip.File, limit int64) ([]byte, error) {

@@ -136,7 +136,7 @@ func TestDetect(t *testing.T) {
 		{"elf", []byte("\x7fELF\x02\x01\x01\x00"), "", errExecutable},
 		{"svg", []byte(`<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>`), "txt", nil},
 		{"docx", zipOf(t, [2]string{"[Content_Types].xml", ct("application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml")}, [2]string{"word/document.xml", "x"}), "docx", nil},
-		{"docm (macros)", zipOf(t, [2]string{"[Content_Types].xml", ct("application/vnd.ms-word.document.macroEnabled.main+xml")}, [2]string{"word/document.xml", "x"}), "", errUnsupported},
+		{"docm (macros)", zipOf(t, [2]string{"[Content_Types].xml", ct("application/vnd.ms-word.document.macroEnabled.main+xml")}, [2]string{"word/document.xml", "x"}), "", errMacros},
 		{"docx without its part", zipOf(t, [2]string{"[Content_Types].xml", ct("application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml")}), "", errUnsupported},
 		{"xlsx", zipOf(t, [2]string{"[Content_Types].xml", ct("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml")}, [2]string{"xl/workbook.xml", "x"}), "xlsx", nil},
 		{"pptx", zipOf(t, [2]string{"[Content_Types].xml", ct("application/vnd.openxmlformats-officedocument.presentationml.presentation.main+xml")}, [2]string{"ppt/presentation.xml", "x"}), "pptx", nil},

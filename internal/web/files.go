@@ -2,11 +2,14 @@ package web
 
 import (
 	"bytes"
+	"context"
+	"crypto/subtle"
 	"errors"
 	"fmt"
 	"io"
 	"mime"
 	"mime/multipart"
+	"net"
 	"regexp"
 	"strconv"
 	"strings"
@@ -22,15 +25,19 @@ import (
 	"github.com/gwd-jst/forumjst/internal/store"
 )
 
-// Request limits per route. Fiber has one body limit for the whole server;
-// fasthttp lets us choose per request once the headers are in, before the body
-// is read, so an oversized body is still refused by its Content-Length without
-// being read. Only upload routes accept FORUM_MAX_UPLOAD_BYTES (plus room for
-// the multipart framing) and get time to receive it; downloads get time to
-// send it. Every other route keeps FORUM_MAX_BODY_BYTES and the server's
-// timeouts.
+// Request limits per route. Request bodies are streamed (server.go): fasthttp
+// hands each handler its body as a stream after at most 8 KiB, so limitBody
+// below holds every route to its limit. Only upload routes accept
+// FORUM_MAX_UPLOAD_BYTES (plus room for the multipart framing), read part by
+// part straight into a file of the upload directory; every other route's body
+// is read into memory up to FORUM_MAX_BODY_BYTES and refused past it.
+//
+// Time is granted from the headers, before the body: fasthttp's
+// HeaderReceived hook (requestLimits) gives the long transfer timeout only to
+// a valid session of a user who may upload there; everybody else keeps the
+// server's read timeout. Downloads get time to send.
 var (
-	uploadPath   = regexp.MustCompile(`^/(api/v1/meetings/[0-9]+/attachments|api/v1/notes/[0-9]+/attachments|m/[0-9]+/files|n/[0-9]+/files)/?$`)
+	uploadPath   = regexp.MustCompile(`^/(?:api/v1/(meetings|notes)/([0-9]+)/attachments|(m|n)/([0-9]+)/files)/?$`)
 	downloadPath = regexp.MustCompile(`^/(api/v1/attachments/[0-9]+|attachments/[0-9]+(/[^/?]*)?)$`)
 )
 
@@ -38,29 +45,197 @@ const (
 	// multipartOverhead is room for the part headers and the small fields
 	// (CSRF token, note id) next to the file.
 	multipartOverhead = 64 << 10
-	// transferTimeout: 25 MiB over a slow municipal uplink (2 Mbit/s) takes
-	// under two minutes; the server's 15 s read / 30 s write timeouts would
-	// cut it off.
-	transferTimeout = 10 * time.Minute
+	// uploadCheckTimeout bounds the session and permission lookup of the
+	// header hook. It runs on the connection's goroutine before any handler,
+	// with no request context yet; on timeout the request keeps the defaults.
+	uploadCheckTimeout = 2 * time.Second
 )
 
 // requestLimits is fasthttp's HeaderReceived hook (see server.go).
 func (s *server) requestLimits(h *fasthttp.RequestHeader) fasthttp.RequestConfig {
+	// Set below only; a client's own copy never counts.
+	h.Del(headerBodyRefused)
 	p := string(h.RequestURI())
 	if i := strings.IndexByte(p, '?'); i >= 0 {
 		p = p[:i]
 	}
+	limit := s.Config.MaxBodyBytes
+	var rc fasthttp.RequestConfig
 	switch {
-	// Without a session cookie the request will be refused anyway: it keeps
-	// the small limit, so anonymous clients cannot make us read 25 MiB.
-	case h.IsPost() && uploadPath.MatchString(p) && len(h.Cookie(s.cookieName())) > 0:
-		return fasthttp.RequestConfig{MaxRequestBodySize: max(s.Config.MaxBodyBytes, s.Config.MaxUploadBytes+multipartOverhead),
-			ReadTimeout: transferTimeout}
+	case h.IsPost() && uploadPath.MatchString(p):
+		if s.mayUpload(h, p) {
+			limit = s.Config.MaxUploadBytes + multipartOverhead
+			rc.ReadTimeout = s.Config.TransferTimeout
+		}
 	case (h.IsGet() || h.IsHead()) && downloadPath.MatchString(p):
-		return fasthttp.RequestConfig{WriteTimeout: transferTimeout}
+		rc.WriteTimeout = s.Config.TransferTimeout
 	}
-	return fasthttp.RequestConfig{}
+	if h.ContentLength() > limit {
+		// Refused from its Content-Length, before a byte of the body is read.
+		// With streaming on, fasthttp would first wait for up to 8 KiB of the
+		// body; announcing none skips that, and limitBody answers 413 and
+		// closes the connection, so the unread body is never taken for a
+		// next request.
+		h.Set(headerBodyRefused, "1")
+		h.SetContentLength(0)
+	}
+	return rc
 }
+
+// headerBodyRefused marks a request whose body requestLimits refused.
+const headerBodyRefused = "X-Forumjst-Body-Refused"
+
+// mayUpload: the session cookie belongs to a live session whose user may
+// upload to the meeting or note of path p. Any error is a no: the request
+// then keeps the ordinary read timeout, and its handler answers properly.
+// One bounded lookup per upload request that carries a cookie, as every
+// request with a cookie costs one in the session middleware anyway.
+func (s *server) mayUpload(h *fasthttp.RequestHeader, p string) bool {
+	token := string(h.Cookie(s.cookieName())) // a copy: the header buffer is reused
+	if token == "" {
+		return false
+	}
+	m := uploadPath.FindStringSubmatch(p)
+	kind, raw := m[1]+m[3], m[2]+m[4]
+	id, err := strconv.ParseInt(raw, 10, 64)
+	if err != nil {
+		return false
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), uploadCheckTimeout)
+	defer cancel()
+	pr, err := s.Accounts.Check(ctx, token)
+	if err != nil {
+		return false
+	}
+	meetingID := id
+	if kind == "notes" || kind == "n" {
+		n, err := s.Notes.Note(ctx, pr.Actor, id)
+		if err != nil {
+			return false
+		}
+		meetingID = n.MeetingID
+	}
+	return s.Notes.CanUpload(ctx, pr.Actor, meetingID) == nil
+}
+
+// isUpload: a request to an upload route, whose body the handler streams.
+func isUpload(c *fiber.Ctx) bool {
+	return c.Method() == fiber.MethodPost && uploadPath.MatchString(c.Path())
+}
+
+// limitBody holds every route to its body limit now that bodies stream
+// (with streaming on, fasthttp no longer refuses an oversized body itself: it
+// hands it over as a stream, and Fiber's c.Body() would read all of it).
+// Compressed bodies are refused: Fiber would inflate them without bound.
+// A body left partly unread closes the connection, or its rest would be read
+// as the next request.
+func (s *server) limitBody(c *fiber.Ctx) error {
+	req := c.Request()
+	refuse := func(err error) error {
+		// This runs before the securityHeaders middleware; refusals carry
+		// the headers every response does.
+		s.setSecurityHeaders(c)
+		c.Context().SetConnectionClose()
+		return err
+	}
+	if len(req.Header.Peek(headerBodyRefused)) > 0 {
+		return refuse(fiber.ErrRequestEntityTooLarge)
+	}
+	if !req.IsBodyStream() {
+		return c.Next()
+	}
+	if ce := c.Get(fiber.HeaderContentEncoding); ce != "" && !strings.EqualFold(ce, "identity") {
+		return refuse(fiber.ErrUnsupportedMediaType)
+	}
+	length := int64(req.Header.ContentLength()) // -1: chunked
+	if isUpload(c) {
+		limit := int64(s.Config.MaxUploadBytes) + multipartOverhead
+		if length > limit {
+			return refuse(fiber.ErrRequestEntityTooLarge)
+		}
+		body := &uploadBody{r: c.Context().RequestBodyStream(), left: limit}
+		c.Locals(localUploadBody, body)
+		err := c.Next()
+		if !body.drained() {
+			c.Context().SetConnectionClose()
+		}
+		return err
+	}
+	limit := int64(s.Config.MaxBodyBytes)
+	if length > limit {
+		return refuse(fiber.ErrRequestEntityTooLarge)
+	}
+	b, err := io.ReadAll(io.LimitReader(c.Context().RequestBodyStream(), limit+1))
+	switch {
+	case err != nil:
+		return refuse(bodyReadError(err))
+	case int64(len(b)) > limit:
+		return refuse(fiber.ErrRequestEntityTooLarge)
+	}
+	req.SetBody(b)
+	return c.Next()
+}
+
+// bodyReadError is the answer to a body that could not be read: too slow
+// (the read timeout) or cut off.
+func bodyReadError(err error) error {
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return fiber.ErrRequestTimeout
+	}
+	return &badRequest{"the request body could not be read: it ended early or is malformed"}
+}
+
+// localUploadBody holds an upload route's *uploadBody for its handler.
+const localUploadBody = "upload_body"
+
+// errBodyTooLarge: an upload body went past the upload limit plus framing.
+var errBodyTooLarge = errors.New("upload body over the limit")
+
+// uploadBody is an upload's body stream, bounded, remembering whether it
+// was read to its end.
+type uploadBody struct {
+	r    io.Reader
+	left int64
+	eof  bool
+	err  error // the first read error other than EOF
+}
+
+func (b *uploadBody) Read(p []byte) (int, error) {
+	if b.eof {
+		return 0, io.EOF
+	}
+	if b.err != nil {
+		return 0, b.err
+	}
+	if b.left <= 0 {
+		// At the limit: fine if the body ends here.
+		var one [1]byte
+		n, err := b.r.Read(one[:])
+		if n == 0 && errors.Is(err, io.EOF) {
+			b.eof = true
+			return 0, io.EOF
+		}
+		b.err = errBodyTooLarge
+		return 0, b.err
+	}
+	if int64(len(p)) > b.left {
+		p = p[:b.left]
+	}
+	n, err := b.r.Read(p)
+	b.left -= int64(n)
+	switch {
+	case errors.Is(err, io.EOF):
+		b.eof = true
+	case err != nil:
+		b.err = err
+	}
+	return n, err
+}
+
+// drained reports whether the body was read to its end. It never reads: a
+// request refused early must be answered at once, not after its body.
+func (b *uploadBody) drained() bool { return b.eof }
 
 func (s *server) fileRoutes(app *fiber.App) {
 	app.Get("/attachments/:id", s.download)
@@ -82,29 +257,40 @@ func (s *server) fileAPIRoutes(r fiber.Router) {
 
 // --- multipart ------------------------------------------------------------
 
-// uploadForm is a multipart/form-data body holding one file and small fields.
-// It is parsed from the raw body (pre-parsing is off, see server.go) so the
-// file name arrives exactly as sent: Go's Part.FileName would quietly cut
+// uploadForm is a multipart/form-data body's one file and small fields. It is
+// read part by part from the body stream: the file part goes straight to
+// receive (a temporary file in the upload directory), never into memory, and
+// its name is kept exactly as sent: Go's Part.FileName would quietly cut
 // "../../etc/passwd" down to "passwd", and we want to refuse it instead.
 type uploadForm struct {
-	body     []byte
-	boundary string
 	filename string // as sent
 	fields   map[string]string
 }
 
-// maxFieldBytes bounds a non-file field (note_id, _csrf).
-const maxFieldBytes = 1 << 10
+const (
+	// maxFieldBytes bounds a non-file field (note_id, _csrf).
+	maxFieldBytes = 1 << 10
+	// maxParts bounds the parts of one body: a form has two or three.
+	maxParts = 16
+	// partHeaderTail is how much of the body's latest bytes are kept to say
+	// why a part header did not parse.
+	partHeaderTail = 8 << 10
+)
 
-func parseUpload(c *fiber.Ctx) (*uploadForm, error) {
-	mt, params, err := mime.ParseMediaType(c.Get(fiber.HeaderContentType))
-	if err != nil || mt != "multipart/form-data" || params["boundary"] == "" {
-		return nil, &badRequest{"Content-Type must be multipart/form-data with the file in a field named \"file\""}
-	}
-	u := &uploadForm{body: c.Body(), boundary: params["boundary"], fields: map[string]string{}}
-	mr := multipart.NewReader(bytes.NewReader(u.body), u.boundary)
+var errMalformed = &badRequest{"malformed multipart/form-data body"}
+
+// readUpload reads a multipart/form-data body. When the file part begins,
+// beforeFile sees the fields read so far and the file name (the CSRF token
+// and the name are checked before a byte of the file is written), then
+// receive consumes the part. A form submitted without choosing a file sends
+// an empty part with an empty name, which is skipped. Errors from receive are
+// returned as they are; the caller discards what receive kept.
+func readUpload(body io.Reader, boundary string, beforeFile func(*uploadForm) error, receive func(io.Reader) error) (*uploadForm, error) {
+	u := &uploadForm{fields: map[string]string{}}
+	tail := &tailBuffer{}
+	mr := multipart.NewReader(io.TeeReader(body, tail), boundary)
 	files := 0
-	for {
+	for parts := 0; ; parts++ {
 		p, err := mr.NextPart()
 		if errors.Is(err, io.EOF) {
 			break
@@ -112,10 +298,13 @@ func parseUpload(c *fiber.Ctx) (*uploadForm, error) {
 		if err != nil {
 			// A NUL (or another control character) in a part header makes
 			// the header unparsable; say so rather than "malformed".
-			if controlInPartHeader(u.body) {
+			if controlInPartHeader(tail.b) {
 				return nil, apperr.Invalid("file", "err.filename_path")
 			}
-			return nil, &badRequest{"malformed multipart/form-data body"}
+			return nil, readError(err, errMalformed)
+		}
+		if parts >= maxParts {
+			return nil, &badRequest{"too many parts in the multipart/form-data body"}
 		}
 		name, isFile, ferr := partFilename(p)
 		switch {
@@ -123,35 +312,72 @@ func parseUpload(c *fiber.Ctx) (*uploadForm, error) {
 			if ferr != nil {
 				return nil, ferr
 			}
-			// A form submitted without choosing a file sends an empty part
-			// with an empty name.
 			if name == "" {
 				if _, err := io.Copy(io.Discard, p); err != nil {
-					return nil, &badRequest{"malformed multipart/form-data body"}
+					return nil, readError(err, errMalformed)
 				}
 				continue
 			}
-			files++
+			if files++; files > 1 {
+				return nil, apperr.Invalid("file", "err.file_one")
+			}
 			u.filename = name
+			if err := beforeFile(u); err != nil {
+				return nil, err
+			}
+			if err := receive(p); err != nil {
+				return nil, err
+			}
+			// Whatever receive left unread (past the size limit it stops).
+			if _, err := io.Copy(io.Discard, p); err != nil {
+				return nil, readError(err, errMalformed)
+			}
 		case !isFile:
 			v, err := io.ReadAll(io.LimitReader(p, maxFieldBytes+1))
-			if err != nil || len(v) > maxFieldBytes {
+			if err != nil {
+				return nil, readError(err, errMalformed)
+			}
+			if len(v) > maxFieldBytes {
 				return nil, &badRequest{fmt.Sprintf("form field %q is too long", p.FormName())}
 			}
 			u.fields[p.FormName()] = string(v)
-			continue
-		}
-		if _, err := io.Copy(io.Discard, p); err != nil {
-			return nil, &badRequest{"malformed multipart/form-data body"}
+		default:
+			if _, err := io.Copy(io.Discard, p); err != nil {
+				return nil, readError(err, errMalformed)
+			}
 		}
 	}
-	switch {
-	case files == 0:
+	if files == 0 {
 		return nil, apperr.Invalid("file", "err.file_required")
-	case files > 1:
-		return nil, apperr.Invalid("file", "err.file_one")
+	}
+	// What little may follow the close delimiter (an epilogue, a final CRLF)
+	// is read, so the body ends and the connection can serve the next request.
+	if _, err := io.Copy(io.Discard, io.LimitReader(body, 4<<10)); err != nil {
+		return nil, readError(err, errMalformed)
 	}
 	return u, nil
+}
+
+// readError keeps a failure of the body itself (over the limit, too slow,
+// cut off) apart from a malformed body.
+func readError(err, malformed error) error {
+	var ne net.Error
+	switch {
+	case errors.Is(err, errBodyTooLarge), errors.As(err, &ne):
+		return err
+	}
+	return malformed
+}
+
+// tailBuffer keeps the last partHeaderTail bytes written to it.
+type tailBuffer struct{ b []byte }
+
+func (t *tailBuffer) Write(p []byte) (int, error) {
+	t.b = append(t.b, p...)
+	if over := len(t.b) - partHeaderTail; over > 0 {
+		t.b = append(t.b[:0], t.b[over:]...)
+	}
+	return len(p), nil
 }
 
 // partFilename is a part's filename parameter as sent (filename* decoded),
@@ -182,31 +408,69 @@ func controlInPartHeader(body []byte) bool {
 	return false
 }
 
-// file returns the file part's content (a second pass over the body in memory).
-func (u *uploadForm) file() (io.Reader, error) {
-	mr := multipart.NewReader(bytes.NewReader(u.body), u.boundary)
-	for {
-		p, err := mr.NextPart()
-		if err != nil {
-			return nil, fmt.Errorf("find the file part again: %w", err)
-		}
-		if name, isFile, _ := partFilename(p); p.FormName() == "file" && isFile && name != "" {
-			return p, nil
-		}
-	}
-}
-
 // upload stores the form's file on a meeting, or on a note (noteID > 0, or a
-// note_id field).
+// note_id field). Who may upload is checked before a byte of the body is
+// read; the file then streams into the upload directory.
 func (s *server) upload(c *fiber.Ctx, meetingID, noteID int64) (notes.Attachment, error) {
-	u, err := parseUpload(c)
-	if err != nil {
+	if err := s.Notes.CanUpload(c.UserContext(), actor(c), meetingID); err != nil {
 		return notes.Attachment{}, err
 	}
-	in := notes.UploadInput{Filename: u.filename}
+	mt, params, err := mime.ParseMediaType(c.Get(fiber.HeaderContentType))
+	if err != nil || mt != "multipart/form-data" || params["boundary"] == "" {
+		return notes.Attachment{}, &badRequest{"Content-Type must be multipart/form-data with the file in a field named \"file\""}
+	}
+	var body io.Reader
+	if b, ok := c.Locals(localUploadBody).(*uploadBody); ok {
+		body = b
+	} else {
+		body = bytes.NewReader(c.Body()) // not streamed: empty, or already bounded
+	}
+	// A form's CSRF token is a field of this body; the csrf middleware left
+	// it to us (it would have had to read the whole body). It must come before
+	// the file: nothing is written for a forged request.
+	formToken := principal(c) != nil && c.Get("X-CSRF-Token") == ""
+	checkToken := func(u *uploadForm) error {
+		if formToken && subtle.ConstantTimeCompare([]byte(u.fields["_csrf"]), []byte(principal(c).CSRFToken)) != 1 {
+			return errCSRF
+		}
+		return nil
+	}
+	var rec *notes.Received
+	u, err := readUpload(body, params["boundary"], func(u *uploadForm) error {
+		if err := checkToken(u); err != nil {
+			return err
+		}
+		_, err := notes.CleanFilename(u.filename)
+		return err
+	}, func(r io.Reader) error {
+		var err error
+		rec, err = s.Notes.Receive(r)
+		return err
+	})
+	if err == nil {
+		err = checkToken(u)
+	}
+	if err != nil {
+		rec.Discard()
+		if errors.Is(err, errBodyTooLarge) {
+			return notes.Attachment{}, &notes.TooLarge{Limit: int64(s.Config.MaxUploadBytes)}
+		}
+		var ne net.Error
+		if errors.As(err, &ne) {
+			return notes.Attachment{}, bodyReadError(err)
+		}
+		return notes.Attachment{}, err
+	}
+	// The request's context began before a body that may have taken minutes:
+	// storing gets a deadline of its own.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(c.UserContext()), s.Config.QueryTimeout)
+	defer cancel()
+	c.SetUserContext(ctx)
+	in := notes.UploadInput{Filename: u.filename, File: rec}
 	if noteID == 0 {
 		if v := strings.TrimSpace(u.fields["note_id"]); v != "" {
 			if noteID, err = strconv.ParseInt(v, 10, 64); err != nil || noteID <= 0 {
+				rec.Discard()
 				return notes.Attachment{}, apperr.Invalid("note_id", "err.note_not_in_meeting")
 			}
 		}
@@ -214,10 +478,7 @@ func (s *server) upload(c *fiber.Ctx, meetingID, noteID int64) (notes.Attachment
 	if noteID > 0 {
 		in.NoteID = &noteID
 	}
-	if in.Content, err = u.file(); err != nil {
-		return notes.Attachment{}, err
-	}
-	return s.Notes.Upload(c.UserContext(), actor(c), meetingID, in)
+	return s.Notes.Upload(ctx, actor(c), meetingID, in)
 }
 
 // tooLargeMessage says how large a file may be, in the reader's language.

@@ -63,7 +63,7 @@ func New(d Deps) (*fiber.App, error) {
 		DisableStartupMessage: true,
 		ErrorHandler:          s.handleError,
 		BodyLimit:             d.Config.MaxBodyBytes,
-		ReadTimeout:           15 * time.Second,
+		ReadTimeout:           d.Config.ReadTimeout,
 		WriteTimeout:          30 * time.Second,
 		IdleTimeout:           120 * time.Second,
 		// The request headers must fit (8 KiB, as nginx allows by default: long
@@ -74,6 +74,11 @@ func New(d Deps) (*fiber.App, error) {
 		// Only configured proxies' X-Forwarded-For is believed; otherwise c.IP() is the socket's.
 		EnableTrustedProxyCheck: true,
 		TrustedProxies:          d.Config.TrustedProxies,
+		// Bodies stream: an upload goes part by part into the upload directory
+		// instead of being held whole in memory. fasthttp then no longer
+		// refuses oversized bodies itself; limitBody (files.go) holds every
+		// route to its limit.
+		StreamRequestBody: true,
 		// Multipart bodies stay raw until a handler asks: uploads are parsed by
 		// files.go, streamed into the upload directory, never into /tmp.
 		DisablePreParseMultipartForm: true,
@@ -82,13 +87,15 @@ func New(d Deps) (*fiber.App, error) {
 		fc.ProxyHeader = fiber.HeaderXForwardedFor
 	}
 	app := fiber.New(fc)
-	// Upload routes alone may send bodies up to FORUM_MAX_UPLOAD_BYTES (decided
-	// from the headers, before the body is read); see files.go.
+	// Only an uploader gets the transfer timeout (decided from the headers,
+	// before the body is read); see files.go.
 	app.Server().HeaderReceived = s.requestLimits
 
 	// recover sits inside requestContext so a panic is logged and counted as a 500.
 	app.Use(s.requestContext)
 	app.Use(recover.New(recover.Config{EnableStackTrace: true, StackTraceHandler: s.logPanic}))
+	// Before anything that reads a body (csrf reads form fields).
+	app.Use(s.limitBody)
 	app.Use(s.securityHeaders, s.session, s.csrf, s.twoFactorGate)
 
 	app.Get("/healthz", s.healthz)
