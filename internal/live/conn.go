@@ -65,10 +65,13 @@ type Conn struct {
 	topics map[string]*topicState
 	listed map[string]bool // topics with presence that list this connection
 
-	// stale is set by a revocation until the re-check it started has read
-	// the database: the reader re-checks first itself before acting on
-	// the old rights (a send right after a demotion is refused).
-	stale atomic.Bool
+	// revoked counts the revocations that reached this connection; checked
+	// is the count the latest completed re-check had seen. While checked is
+	// behind, the reader re-checks (or waits for the re-check under way)
+	// before acting on the old rights: a send right after a demotion is
+	// refused. A flag cleared when a re-check starts would let a send slip
+	// through while that re-check is still reading the database.
+	revoked, checked atomic.Int64
 	// recheckMu orders session re-checks (the periodic one, revocations): a
 	// check that read the database before a change must not store its
 	// actor after one that read it since.
@@ -220,7 +223,12 @@ func rawConn(ws *websocket.Conn) net.Conn {
 // the actor otherwise (memberships may have changed), dropping topics it may
 // no longer read. sessionsEnded (a revocation said every session of the user
 // ended) closes the connection even when the database cannot be asked.
-func (c *Conn) recheckSession(sessionsEnded bool) {
+func (c *Conn) recheckSession(sessionsEnded bool) { c.recheck(sessionsEnded, true) }
+
+// recheck is recheckSession; unless always, it does nothing when a re-check
+// that saw every revocation so far has completed (while this one waited for
+// it, say).
+func (c *Conn) recheck(sessionsEnded, always bool) {
 	c.recheckMu.Lock()
 	defer c.recheckMu.Unlock()
 	select {
@@ -228,7 +236,10 @@ func (c *Conn) recheckSession(sessionsEnded bool) {
 		return
 	default:
 	}
-	c.stale.Store(false) // a revocation arriving from here on sets it again
+	gen := c.revoked.Load() // revocations from here on need another re-check
+	if !always && c.checked.Load() >= gen {
+		return
+	}
 	ctx, cancel := context.WithTimeout(c.h.ctx, 5*time.Second)
 	defer cancel()
 	a, err := c.session(ctx)
@@ -240,6 +251,7 @@ func (c *Conn) recheckSession(sessionsEnded bool) {
 		return // the database is away; try again next time
 	}
 	c.who.Store(a)
+	c.checked.Store(gen)
 	c.mu.Lock()
 	ts := make([]*topicState, 0, len(c.topics))
 	for _, t := range c.topics {
@@ -289,8 +301,8 @@ func (c *Conn) recheckTopic(ctx context.Context, a *access.Actor, t *topicState)
 // the database yet, so the reader never acts on rights already taken away;
 // false means the connection is closing.
 func (c *Conn) current() bool {
-	if c.stale.Load() {
-		c.recheckSession(false)
+	if c.checked.Load() < c.revoked.Load() {
+		c.recheck(false, false)
 	}
 	select {
 	case <-c.done:

@@ -229,6 +229,9 @@ type threadUpdateFrame struct {
 	Locked     bool   `json:"locked"`
 	Hidden     bool   `json:"hidden"`
 	MergedInto *int64 `json:"merged_into"`
+	// MovedAway tells a subscriber who lost the thread through a move that it
+	// went to a group they are not in (the group itself is not named).
+	MovedAway bool `json:"moved_away,omitempty"`
 }
 
 func (f threadFeed) authorize(ctx context.Context, a *access.Actor, id int64) error {
@@ -266,6 +269,7 @@ func (f threadFeed) redact(ctx context.Context, a *access.Actor, lost bool, old 
 	}
 	if lost {
 		o := old.(store.ThreadHead)
+		u.MovedAway = u.GroupID != o.GroupID
 		u.GroupID, u.MergedInto, u.Title = o.GroupID, o.MergedInto, o.Title
 		return u, true
 	}

@@ -224,8 +224,8 @@ func (h *Hub) revoke(userID int64, sessionsEnded bool) {
 	}
 	h.mu.Unlock()
 	for _, c := range conns {
-		c.stale.Store(true) // before the caller answers: the next send re-checks
-		go c.recheckSession(sessionsEnded)
+		c.revoked.Add(1) // before the caller answers: the next send re-checks
+		go c.recheck(sessionsEnded, false)
 	}
 }
 

@@ -85,7 +85,11 @@ function init(box) {
       notice("hidden", f.hidden ? d.hiddenText : d.unhiddenText);
       if (f.hidden) closeComposer(d.hiddenText);
     }
-    if (f.group_id && f.group_id !== shown.group) {
+    if (f.moved_away) {
+      // Moved to a group this reader is not in: there is nowhere to follow it.
+      notice("moved", d.movedAwayText);
+      closeComposer(d.movedAwayText);
+    } else if (f.group_id && f.group_id !== shown.group) {
       shown.group = f.group_id;
       notice("moved", d.movedText, d.movedLink, "/t/" + id);
     }
