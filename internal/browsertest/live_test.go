@@ -606,3 +606,44 @@ func TestLiveChatAcrossTwoInstances(t *testing.T) {
 	pa.checkPage("live-two-instances-a")
 	pb.checkPage("live-two-instances-b")
 }
+
+// A socket that holds a renewed session's old token is ended by the server
+// (4001) at the next revocation, although the reader is still logged in: the
+// page asks the API and comes back instead of telling them to log in again.
+// Once the account is really disabled, the page says so.
+func TestLiveSessionRenewedOrEnded(t *testing.T) {
+	t.Parallel()
+	s := newSuite(t)
+	w := newLiveWorld(t, s)
+	id := w.liveMeeting(t)
+	admin := s.env.Login(s.env.NewUser(model.RoleAdmin))
+	other := s.env.NewGroup(model.KindCounty)
+	member := func(role string) {
+		t.Helper()
+		if r := admin.JSON("PUT", fmt.Sprintf("/api/v1/groups/%d/members/%d", other.ID, w.a.ID), map[string]string{"role": role}); r.Status != http.StatusOK && r.Status != http.StatusCreated {
+			t.Fatalf("membership %s: %d %s", role, r.Status, r.Body)
+		}
+	}
+
+	pa := s.newTab(t)
+	pa.loginAs(w.a)
+	pa.open("/m/" + strconv.FormatInt(id, 10))
+	pa.waitFor("connected", jsLiveState+` === "open"`, jsLiveState)
+	// A membership change marks A's session for a new token; the next request
+	// (this fetch) gets it, and the open socket keeps the old one.
+	member(model.GroupMember)
+	pa.do("renew the session's token", chromedp.Evaluate[chromedp.Void](`(async () => {
+		window.__firstSocket = window.__forumLive.socket;
+		await fetch("/api/v1/me", {credentials: "same-origin", headers: {Accept: "application/json"}});
+		return true })()`, chromedp.EvalAwaitPromise))
+	// The next revocation re-checks the socket's old token: 4001.
+	member(model.GroupObserver)
+	pa.waitFor("the page to come back on a new socket", `window.__forumLive.socket && window.__forumLive.socket !== window.__firstSocket && `+jsLiveState+` === "open"`,
+		jsLiveState)
+
+	if r := admin.JSON("PATCH", fmt.Sprintf("/api/v1/users/%d", w.a.ID), map[string]any{"disabled": true}); r.Status != http.StatusOK {
+		t.Fatalf("disable: %d %s", r.Status, r.Body)
+	}
+	pa.waitFor("the page to say the session ended", jsLiveState+` === "ended"`, jsLiveState)
+	pa.takeProblems()
+}

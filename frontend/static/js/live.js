@@ -15,7 +15,7 @@ const BACKOFF_BASE = 1000;
 const BACKOFF_CAP = 30000;
 const STABLE_AFTER = 10000; // an open this long resets the backoff
 
-const CLOSE_SESSION_ENDED = 4001; // log in again; reconnecting cannot help
+const CLOSE_SESSION_ENDED = 4001; // log in again, unless the API still knows us
 
 const topics = new Map(); // topic → {onFrame, since}
 const stateListeners = new Set();
@@ -108,7 +108,7 @@ function lost(ws, code) {
   if (openedAt && Date.now() - openedAt > STABLE_AFTER) attempt = 0;
   openedAt = 0;
   if (code === CLOSE_SESSION_ENDED) {
-    setState("ended");
+    confirmSessionEnded();
     return;
   }
   // 4008 (too slow), 1001 (server going away), 1006 (network) and the rest:
@@ -139,6 +139,22 @@ function scheduleReconnect() {
   // after a few failures ask the API whether the session is still there.
   if (attempt >= 3 && attempt % 3 === 0) checkSession();
   retryTimer = setTimeout(connect, Math.random() * ceiling);
+}
+
+// confirmSessionEnded asks the API before telling the reader to log in again:
+// a role or membership change renews the session's token on the next page
+// request, and a socket opened before that still holds the old one, so the
+// server ends it although the reader is still logged in. Then we come back.
+async function confirmSessionEnded() {
+  setState("reconnecting");
+  try {
+    const r = await fetch("/api/v1/me", { credentials: "same-origin", headers: { Accept: "application/json" } });
+    if (r.status === 401) {
+      setState("ended");
+      return;
+    }
+  } catch { /* offline: keep trying, as for any lost connection */ }
+  scheduleReconnect();
 }
 
 async function checkSession() {
