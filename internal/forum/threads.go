@@ -13,6 +13,7 @@ import (
 	"github.com/gwd-jst/forumjst/internal/apperr"
 	"github.com/gwd-jst/forumjst/internal/model"
 	"github.com/gwd-jst/forumjst/internal/notify"
+	"github.com/gwd-jst/forumjst/internal/ratelimit"
 	"github.com/gwd-jst/forumjst/internal/store"
 	"github.com/gwd-jst/forumjst/internal/textnorm"
 )
@@ -305,7 +306,7 @@ func (s *Service) CreateThread(ctx context.Context, a *access.Actor, groupID int
 			return Thread{}, Post{}, apperr.Invalid("areas", "err.area_unknown")
 		}
 	}
-	if err := s.checkRate(ctx, s.db, a); err != nil {
+	if err := s.rate().Check(ctx, s.db, a); err != nil {
 		return Thread{}, Post{}, err
 	}
 	// Everything that can refuse cheaply has: only now render.
@@ -315,7 +316,7 @@ func (s *Service) CreateThread(ctx context.Context, a *access.Actor, groupID int
 	}
 	var threadID, postID int64
 	err = store.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
-		if err := s.lockRate(ctx, tx, a); err != nil {
+		if err := s.rate().CheckLocked(ctx, tx, a); err != nil {
 			return err
 		}
 		var err error
@@ -370,34 +371,9 @@ func checkBody(v *apperr.Validation, raw string) string {
 	return body
 }
 
-// checkRate enforces the per-account posting limit; staff are exempt. Outside
-// a transaction it refuses a flood early (before rendering); lockRate repeats
-// it where it counts.
-func (s *Service) checkRate(ctx context.Context, q store.Q, a *access.Actor) error {
-	if a.IsStaff() {
-		return nil
-	}
-	n, err := store.CountRecentPosts(ctx, q, a.UserID, s.now().Add(-time.Minute))
-	if err != nil {
-		return err
-	}
-	if n >= s.set.PostsPerMinute {
-		return &apperr.RateLimited{RetryAfter: time.Minute}
-	}
-	return nil
-}
-
-// lockRate is checkRate inside the inserting transaction, under the author's
-// row lock: parallel posts of one account are counted one after another, so
-// exactly PostsPerMinute of them get through.
-func (s *Service) lockRate(ctx context.Context, tx *sqlx.Tx, a *access.Actor) error {
-	if a.IsStaff() {
-		return nil
-	}
-	if err := store.LockWriter(ctx, tx, a.UserID); err != nil {
-		return err
-	}
-	return s.checkRate(ctx, tx, a)
+// rate is the per-account limit on this kind of write (see ratelimit).
+func (s *Service) rate() ratelimit.PerMinute {
+	return ratelimit.PerMinute{Limit: s.set.PostsPerMinute, Count: store.CountRecentPosts, Now: s.now}
 }
 
 func dedupe(ids []int64) []int64 {
@@ -479,7 +455,7 @@ func (s *Service) Reply(ctx context.Context, a *access.Actor, threadID int64, in
 	if err := v.Err(); err != nil {
 		return Post{}, err
 	}
-	if err := s.checkRate(ctx, s.db, a); err != nil {
+	if err := s.rate().Check(ctx, s.db, a); err != nil {
 		return Post{}, err
 	}
 	html, err := s.md.RenderField("body", body)
@@ -490,7 +466,7 @@ func (s *Service) Reply(ctx context.Context, a *access.Actor, threadID int64, in
 	var told []store.SentNotification
 	err = store.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
 		// The author's lock first, then the thread's, always in that order.
-		if err := s.lockRate(ctx, tx, a); err != nil {
+		if err := s.rate().CheckLocked(ctx, tx, a); err != nil {
 			return err
 		}
 		t, g, err := store.LockThread(ctx, tx, threadID)

@@ -11,6 +11,7 @@ import (
 	"github.com/gwd-jst/forumjst/internal/access"
 	"github.com/gwd-jst/forumjst/internal/apperr"
 	"github.com/gwd-jst/forumjst/internal/model"
+	"github.com/gwd-jst/forumjst/internal/ratelimit"
 	"github.com/gwd-jst/forumjst/internal/store"
 	"github.com/gwd-jst/forumjst/internal/textnorm"
 	"github.com/gwd-jst/forumjst/internal/topic"
@@ -102,33 +103,9 @@ func (s *Service) mayWrite(ctx context.Context, q store.Q, a *access.Actor, g mo
 	return until == nil, err
 }
 
-// checkRate enforces the per-account limit on note saves (creations and edits
-// that change something); staff are exempt. Outside a transaction it refuses
-// a flood before anything is rendered; lockRate repeats it where it counts.
-func (s *Service) checkRate(ctx context.Context, q store.Q, a *access.Actor) error {
-	if a.IsStaff() {
-		return nil
-	}
-	n, err := store.CountRecentNoteSaves(ctx, q, a.UserID, s.now().Add(-time.Minute))
-	if err != nil {
-		return err
-	}
-	if n >= s.set.NoteSavesPerMinute {
-		return &apperr.RateLimited{RetryAfter: time.Minute}
-	}
-	return nil
-}
-
-// lockRate is checkRate in the saving transaction, under the writer's row lock,
-// so parallel saves of one account are counted one after another.
-func (s *Service) lockRate(ctx context.Context, tx *sqlx.Tx, a *access.Actor) error {
-	if a.IsStaff() {
-		return nil
-	}
-	if err := store.LockWriter(ctx, tx, a.UserID); err != nil {
-		return err
-	}
-	return s.checkRate(ctx, tx, a)
+// rate is the per-account limit on this kind of write (see ratelimit).
+func (s *Service) rate() ratelimit.PerMinute {
+	return ratelimit.PerMinute{Limit: s.set.NoteSavesPerMinute, Count: store.CountRecentNoteSaves, Now: s.now}
 }
 
 // Notes lists a meeting's notes for a reader.
@@ -203,7 +180,7 @@ func (s *Service) CreateNote(ctx context.Context, a *access.Actor, meetingID int
 	if err := v.Err(); err != nil {
 		return Note{}, err
 	}
-	if err := s.checkRate(ctx, s.db, a); err != nil {
+	if err := s.rate().Check(ctx, s.db, a); err != nil {
 		return Note{}, err
 	}
 	html, err := s.md.RenderField("body", body)
@@ -212,7 +189,7 @@ func (s *Service) CreateNote(ctx context.Context, a *access.Actor, meetingID int
 	}
 	var id int64
 	err = store.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
-		if err := s.lockRate(ctx, tx, a); err != nil {
+		if err := s.rate().CheckLocked(ctx, tx, a); err != nil {
 			return err
 		}
 		if id, err = store.CreateNote(ctx, tx, store.NewNote{MeetingID: meetingID, AuthorID: a.UserID, Title: title, Body: body, BodyHTML: html}); err != nil {
@@ -270,7 +247,7 @@ func (s *Service) EditNote(ctx context.Context, a *access.Actor, id int64, in No
 	if err := v.Err(); err != nil {
 		return Note{}, err
 	}
-	if err := s.checkRate(ctx, s.db, a); err != nil {
+	if err := s.rate().Check(ctx, s.db, a); err != nil {
 		return Note{}, err
 	}
 	var html string
@@ -301,7 +278,7 @@ func (s *Service) EditNote(ctx context.Context, a *access.Actor, id int64, in No
 		if title == cur.Title && body == cur.Body {
 			return nil
 		}
-		if err := s.lockRate(ctx, tx, a); err != nil {
+		if err := s.rate().CheckLocked(ctx, tx, a); err != nil {
 			return err
 		}
 		if err := store.BackfillNoteRevision(ctx, tx, id); err != nil {
