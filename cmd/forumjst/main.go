@@ -126,49 +126,16 @@ func serve(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	a.Start()
-	go housekeeping(ctx, a.Accounts, log)
-
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
 	log.Info("forum listening", "addr", ln.Addr().String(), "public_url", cfg.PublicURL.String())
-	errc := make(chan error, 1)
-	go func() { errc <- a.Fiber.Listener(ln) }()
-
-	select {
-	case err := <-errc:
+	if err := a.Serve(ctx, ln, 30*time.Second); err != nil {
 		return err
-	case <-ctx.Done():
-	}
-	// Websockets first (they are hijacked, Fiber does not wait for them): they
-	// close with 1001 and clients reconnect, to another instance if there is
-	// one. Then finish in-flight requests.
-	log.Info("shutting down")
-	a.Close()
-	if err := a.Fiber.ShutdownWithTimeout(30 * time.Second); err != nil {
-		return fmt.Errorf("shutdown: %w", err)
 	}
 	log.Info("stopped")
 	return nil
-}
-
-func housekeeping(ctx context.Context, acc *accounts.Service, log *slog.Logger) {
-	t := time.NewTicker(10 * time.Minute)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			hctx, cancel := context.WithTimeout(ctx, time.Minute)
-			if err := acc.Housekeeping(hctx); err != nil {
-				log.Error("housekeeping", "err", err)
-			}
-			cancel()
-		}
-	}
 }
 
 func migrate(ctx context.Context, args []string) error {

@@ -4,7 +4,9 @@ package app
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
+	"net"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -38,20 +40,65 @@ type App struct {
 	log      *slog.Logger
 }
 
-// Start begins the live hub's background work (LISTEN, presence refresh),
-// after clearing what a crash may have left in the upload directory.
-func (a *App) Start() {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	if err := a.Notes.Sweep(ctx); err != nil {
+// Serve runs the server on ln until ctx ends (or the listener fails), and
+// owns its whole life: it clears what a crash may have left in the upload
+// directory, starts the live hub (LISTEN, presence) and the accounts'
+// housekeeping, serves, and on the way out closes the websockets first — they
+// are hijacked, Fiber neither waits for nor closes them; clients get 1001 and
+// reconnect, to another instance if there is one — and then lets in-flight
+// requests finish within grace. main, the tests and the benchmark all call it.
+func (a *App) Serve(ctx context.Context, ln net.Listener, grace time.Duration) error {
+	sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	if err := a.Notes.Sweep(sctx); err != nil {
 		a.log.Error("sweep upload directory", "err", err)
 	}
 	cancel()
 	a.Live.Start()
+	hctx, stopHousekeeping := context.WithCancel(context.Background())
+	housekept := make(chan struct{})
+	go func() { defer close(housekept); a.housekeeping(hctx) }()
+
+	served := make(chan error, 1)
+	go func() { served <- a.Fiber.Listener(ln) }()
+	var err error
+	listening := true
+	select {
+	case err = <-served: // the listener failed
+		listening = false
+	case <-ctx.Done():
+	}
+	a.log.Info("shutting down")
+	stopHousekeeping()
+	a.Live.Close()
+	if serr := a.Fiber.ShutdownWithTimeout(grace); serr != nil && err == nil {
+		err = fmt.Errorf("shutdown: %w", serr)
+	}
+	if listening {
+		if lerr := <-served; lerr != nil && err == nil {
+			err = lerr
+		}
+	}
+	<-housekept
+	return err
 }
 
-// Close ends websocket connections (clients reconnect elsewhere) and the hub.
-// Call it before shutting Fiber down: hijacked connections are not Fiber's.
-func (a *App) Close() { a.Live.Close() }
+// housekeeping removes expired sessions and the like every 10 minutes.
+func (a *App) housekeeping(ctx context.Context) {
+	t := time.NewTicker(10 * time.Minute)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			hctx, cancel := context.WithTimeout(ctx, time.Minute)
+			if err := a.Accounts.Housekeeping(hctx); err != nil {
+				a.log.Error("housekeeping", "err", err)
+			}
+			cancel()
+		}
+	}
+}
 
 // AccountSettings maps configuration onto the accounts service.
 func AccountSettings(cfg config.Config) accounts.Settings {

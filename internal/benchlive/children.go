@@ -283,13 +283,10 @@ func runForumChild(ctx context.Context, pprofAddr string) error {
 	if err != nil {
 		return err
 	}
-	a.Start()
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
-	errc := make(chan error, 1)
-	go func() { errc <- a.Fiber.Listener(ln) }()
 	if pprofAddr != "" {
 		stopProf, err := serveProfiles(pprofAddr, log)
 		if err != nil {
@@ -297,13 +294,7 @@ func runForumChild(ctx context.Context, pprofAddr string) error {
 		}
 		defer stopProf()
 	}
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-	}
-	a.Close()
-	return a.Fiber.ShutdownWithTimeout(10 * time.Second)
+	return a.Serve(ctx, ln, 10*time.Second)
 }
 
 // serveProfiles answers POST /cpu/start and POST /cpu/stop (which returns

@@ -128,18 +128,14 @@ func start(t testing.TB, dbURL string, db *sqlx.DB, mutate []func(*config.Config
 	if err != nil {
 		t.Fatalf("build app: %v", err)
 	}
-	a.Start()
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		if err := a.Fiber.Listener(ln); err != nil {
+	ctx, stop := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- a.Serve(ctx, ln, 5*time.Second) }()
+	t.Cleanup(func() {
+		stop()
+		if err := <-served; err != nil {
 			t.Errorf("server stopped: %v", err)
 		}
-	}()
-	t.Cleanup(func() {
-		a.Close()
-		_ = a.Fiber.ShutdownWithTimeout(5 * time.Second)
-		<-done
 		if t.Failed() {
 			t.Logf("server logs:\n%s", tail(logs.String(), 40))
 		}
