@@ -54,8 +54,8 @@ func (s *Service) changed(ctx context.Context, threadID, groupID int64) {
 
 // Section is one kind of GWD on the index.
 type Section struct {
-	Kind   string               `json:"kind"`
-	Groups []store.GroupSummary `json:"groups"`
+	Kind   string         `json:"kind"`
+	Groups []GroupSummary `json:"groups"`
 }
 
 // Index lists the groups the actor may read, grouped by kind in the fixed order
@@ -83,7 +83,7 @@ func (s *Service) Index(ctx context.Context, a *access.Actor) ([]Section, error)
 		sec := Section{Kind: kind}
 		for _, g := range sums {
 			if g.Kind == kind {
-				sec.Groups = append(sec.Groups, g)
+				sec.Groups = append(sec.Groups, viewGroupSummary(g))
 			}
 		}
 		if len(sec.Groups) > 0 {
@@ -102,17 +102,17 @@ type Author struct {
 
 // Thread is a thread as the API shows it.
 type Thread struct {
-	ID             int64           `json:"id"`
-	GroupID        int64           `json:"group_id"`
-	Title          string          `json:"title"`
-	Areas          []store.AreaRef `json:"areas"`
-	Pinned         bool            `json:"pinned"`
-	Locked         bool            `json:"locked"`
-	Hidden         bool            `json:"hidden"`
-	PostCount      int             `json:"post_count"`
-	CreatedAt      time.Time       `json:"created_at"`
-	LastActivityAt time.Time       `json:"last_activity_at"`
-	Author         Author          `json:"author"`
+	ID             int64     `json:"id"`
+	GroupID        int64     `json:"group_id"`
+	Title          string    `json:"title"`
+	Areas          []AreaRef `json:"areas"`
+	Pinned         bool      `json:"pinned"`
+	Locked         bool      `json:"locked"`
+	Hidden         bool      `json:"hidden"`
+	PostCount      int       `json:"post_count"`
+	CreatedAt      time.Time `json:"created_at"`
+	LastActivityAt time.Time `json:"last_activity_at"`
+	Author         Author    `json:"author"`
 	// SlowModeSeconds: members may post once per this many seconds (0 = off).
 	SlowModeSeconds int `json:"slow_mode_seconds"`
 }
@@ -120,7 +120,7 @@ type Thread struct {
 func threadFrom(t model.Thread, authorName string, areasJSON []byte) (Thread, error) {
 	out := Thread{ID: t.ID, GroupID: t.GroupID, Title: t.Title, Pinned: t.Pinned, Locked: t.Locked, Hidden: t.Hidden,
 		PostCount: t.PostCount, CreatedAt: t.CreatedAt, LastActivityAt: t.LastActivityAt, SlowModeSeconds: t.SlowModeSeconds,
-		Author: Author{ID: t.AuthorID, Name: authorName}, Areas: []store.AreaRef{}}
+		Author: Author{ID: t.AuthorID, Name: authorName}, Areas: []AreaRef{}}
 	if len(areasJSON) > 0 {
 		if err := json.Unmarshal(areasJSON, &out.Areas); err != nil {
 			return out, fmt.Errorf("decode areas of thread %d: %w", t.ID, err)

@@ -85,12 +85,12 @@ type meetingStatusFrame struct {
 // presenceListMax people by name and give the count; joined/left name the
 // change since the previous frame (on a greeting, joined is empty).
 type presenceFrame struct {
-	Type   string              `json:"type"`
-	Topic  string              `json:"topic"`
-	Count  int                 `json:"count"`
-	Users  []store.PresentUser `json:"users"`
-	Joined []store.PresentUser `json:"joined"`
-	Left   []int64             `json:"left"`
+	Type   string        `json:"type"`
+	Topic  string        `json:"topic"`
+	Count  int           `json:"count"`
+	Users  []presentUser `json:"users"`
+	Joined []presentUser `json:"joined"`
+	Left   []int64       `json:"left"`
 }
 
 const presenceListMax = 100
@@ -166,7 +166,25 @@ func withSelf(present []store.PresentUser, me *store.PresentUser) []store.Presen
 
 func newPresence(name string, present, joined []store.PresentUser, left []int64) presenceFrame {
 	return presenceFrame{Type: "presence", Topic: name, Count: len(present),
-		Users: capList(present), Joined: nonNil(capList(joined)), Left: nonNil(left)}
+		Users: presentUsers(capList(present)), Joined: presentUsers(capList(joined)), Left: nonNil(left)}
+}
+
+// presentUser is how a person appears in a presence frame (SPEC §5); the row
+// store.PresentUser has no JSON tags, so a column added to its query cannot
+// reach a socket by accident.
+type presentUser struct {
+	ID   int64   `json:"id"`
+	Name string  `json:"name"`
+	JST  *string `json:"jst"`
+}
+
+// presentUsers is never nil: a frame's lists are [] when empty.
+func presentUsers(us []store.PresentUser) []presentUser {
+	out := make([]presentUser, len(us))
+	for i, u := range us {
+		out[i] = presentUser{ID: u.ID, Name: u.Name, JST: u.JST}
+	}
+	return out
 }
 
 func presenceChange(old, new []store.PresentUser) (joined []store.PresentUser, left []int64) {

@@ -52,11 +52,12 @@ func New(db *sqlx.DB, md *markup.Renderer, set Settings) *Service {
 func (s *Service) SetNotifier(n topic.Notifier) { s.n = n }
 
 // Meeting is a meeting as the API shows it.
+// It encodes as WithGroupName (see MarshalJSON in views.go).
 type Meeting struct {
 	model.Meeting
-	GroupName   string `json:"group_name"`
-	CanModerate bool   `json:"-"`
-	CanChat     bool   `json:"-"`
+	GroupName   string
+	CanModerate bool
+	CanChat     bool
 }
 
 func view(a *access.Actor, r store.MeetingRow) Meeting {

@@ -3,18 +3,27 @@ package notes
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"time"
 
 	"github.com/gwd-jst/forumjst/internal/access"
+	"github.com/gwd-jst/forumjst/internal/meetings"
 	"github.com/gwd-jst/forumjst/internal/model"
 	"github.com/gwd-jst/forumjst/internal/store"
 )
 
-// MeetingInfo is the meeting as the record shows it.
+// MeetingInfo is the meeting as the record shows it. It encodes as
+// meetings.WithGroupName: the embedded row has no JSON tags.
 type MeetingInfo struct {
 	model.Meeting
-	GroupName string `json:"group_name"`
+	GroupName string
+}
+
+// MarshalJSON encodes the meeting's API fields only. (MeetingView, which embeds
+// MeetingInfo, is for pages and would encode the same way.)
+func (m MeetingInfo) MarshalJSON() ([]byte, error) {
+	return json.Marshal(meetings.WithGroupName{MeetingFields: meetings.FieldsOf(m.Meeting), GroupName: m.GroupName})
 }
 
 // ChatLine is one message of the transcript.

@@ -8,6 +8,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/jmoiron/sqlx"
 
@@ -23,10 +24,20 @@ const (
 	MeetingStarted   = "meeting_started"
 )
 
-// Notification is a notification as its owner sees it.
+// Notification is a notification as its owner sees it (the API type; the row
+// store.Notification has no JSON tags and keeps the owner's id to itself).
 type Notification struct {
-	store.Notification
-	URL string `json:"url"`
+	ID         int64      `json:"id"`
+	Kind       string     `json:"kind"`
+	ActorID    *int64     `json:"actor_id"`
+	ActorName  *string    `json:"actor_name"`
+	GroupID    int64      `json:"group_id"`
+	TargetType string     `json:"target_type"`
+	TargetID   int64      `json:"target_id"`
+	Title      string     `json:"title"`
+	CreatedAt  time.Time  `json:"created_at"`
+	ReadAt     *time.Time `json:"read_at"`
+	URL        string     `json:"url"`
 }
 
 func view(n store.Notification) Notification {
@@ -34,7 +45,8 @@ func view(n store.Notification) Notification {
 	if n.TargetType == "post" {
 		url = fmt.Sprintf("/p/%d", n.TargetID)
 	}
-	return Notification{Notification: n, URL: url}
+	return Notification{ID: n.ID, Kind: n.Kind, ActorID: n.ActorID, ActorName: n.ActorName, GroupID: n.GroupID,
+		TargetType: n.TargetType, TargetID: n.TargetID, Title: n.Title, CreatedAt: n.CreatedAt, ReadAt: n.ReadAt, URL: url}
 }
 
 // Record writes one notification per recipient inside the caller's

@@ -98,9 +98,9 @@ func nullTime(t time.Time) *time.Time {
 // GroupSummary is one group on the index with its activity and the reader's unread count.
 type GroupSummary struct {
 	model.Group
-	ThreadCount    int        `db:"thread_count" json:"thread_count"`
-	LastActivityAt *time.Time `db:"last_activity_at" json:"last_activity_at"`
-	Unread         int        `db:"unread" json:"unread"`
+	ThreadCount    int        `db:"thread_count"`
+	LastActivityAt *time.Time `db:"last_activity_at"`
+	Unread         int        `db:"unread"`
 }
 
 // GroupSummaries counts visible threads and the user's unread posts per group.
@@ -122,13 +122,8 @@ func GroupSummaries(ctx context.Context, q Q, userID int64, groupIDs []int64) ([
 	return out, err
 }
 
-// AreaRef is an area as shown on a thread.
-type AreaRef struct {
-	ID   int64  `json:"id"`
-	Name string `json:"name"`
-}
-
-// areasJSON aggregates a thread's areas in display order.
+// areasJSON aggregates a thread's areas in display order, as JSON the forum
+// service decodes into its forum.AreaRef ({id, name}).
 const areasJSON = `COALESCE((SELECT json_agg(json_build_object('id', a.id, 'name', a.name) ORDER BY a.position, a.id)
 	FROM thread_areas ta JOIN support_areas a ON a.id = ta.area_id WHERE ta.thread_id = t.id), '[]')`
 
@@ -310,11 +305,11 @@ func InsertPostRevision(ctx context.Context, q Q, postID int64, version int, bod
 
 // Revision is one version of a post.
 type Revision struct {
-	Version    int       `db:"version" json:"version"`
-	Body       string    `db:"body" json:"body"`
-	EditorID   int64     `db:"editor_id" json:"editor_id"`
-	EditorName string    `db:"editor_name" json:"editor_name"`
-	CreatedAt  time.Time `db:"created_at" json:"created_at"`
+	Version    int       `db:"version"`
+	Body       string    `db:"body"`
+	EditorID   int64     `db:"editor_id"`
+	EditorName string    `db:"editor_name"`
+	CreatedAt  time.Time `db:"created_at"`
 }
 
 func ListPostRevisions(ctx context.Context, q Q, postID int64) ([]Revision, error) {

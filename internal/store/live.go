@@ -73,9 +73,9 @@ func GetNoteHead(ctx context.Context, q Q, id int64) (NoteHead, error) {
 
 // PresentUser is one person in a meeting's room.
 type PresentUser struct {
-	ID   int64   `db:"id" json:"id"`
-	Name string  `db:"name" json:"name"`
-	JST  *string `db:"jst" json:"jst"`
+	ID   int64   `db:"id"`
+	Name string  `db:"name"`
+	JST  *string `db:"jst"`
 }
 
 // GetPresentUser is how one user appears in presence lists.

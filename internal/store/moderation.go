@@ -163,22 +163,22 @@ func LastPostAt(ctx context.Context, q Q, threadID, userID int64) (*time.Time, e
 
 // Flag is a report about a post, with what the queue shows.
 type Flag struct {
-	ID             int64      `db:"id" json:"id"`
-	PostID         int64      `db:"post_id" json:"post_id"`
-	ThreadID       int64      `db:"thread_id" json:"thread_id"`
-	ThreadTitle    string     `db:"thread_title" json:"thread_title"`
-	GroupID        int64      `db:"group_id" json:"group_id"`
-	PostAuthor     string     `db:"post_author" json:"post_author"`
-	PostBody       string     `db:"post_body" json:"post_body"`
-	PostHidden     bool       `db:"post_hidden" json:"post_hidden"`
-	ReporterID     int64      `db:"reporter_id" json:"reporter_id"`
-	ReporterName   string     `db:"reporter_name" json:"reporter_name"`
-	Reason         string     `db:"reason" json:"reason"`
-	State          string     `db:"state" json:"state"`
-	ResolutionNote string     `db:"resolution_note" json:"resolution_note"`
-	ResolvedBy     *int64     `db:"resolved_by" json:"resolved_by"`
-	ResolvedAt     *time.Time `db:"resolved_at" json:"resolved_at"`
-	CreatedAt      time.Time  `db:"created_at" json:"created_at"`
+	ID             int64      `db:"id"`
+	PostID         int64      `db:"post_id"`
+	ThreadID       int64      `db:"thread_id"`
+	ThreadTitle    string     `db:"thread_title"`
+	GroupID        int64      `db:"group_id"`
+	PostAuthor     string     `db:"post_author"`
+	PostBody       string     `db:"post_body"`
+	PostHidden     bool       `db:"post_hidden"`
+	ReporterID     int64      `db:"reporter_id"`
+	ReporterName   string     `db:"reporter_name"`
+	Reason         string     `db:"reason"`
+	State          string     `db:"state"`
+	ResolutionNote string     `db:"resolution_note"`
+	ResolvedBy     *int64     `db:"resolved_by"`
+	ResolvedAt     *time.Time `db:"resolved_at"`
+	CreatedAt      time.Time  `db:"created_at"`
 }
 
 const flagSelect = `
@@ -239,14 +239,14 @@ func CloseFlag(ctx context.Context, q Q, id int64, state, note string, by int64)
 
 // Mute is a member's silence in one group until a time.
 type Mute struct {
-	ID        int64     `db:"id" json:"id"`
-	GroupID   int64     `db:"group_id" json:"group_id"`
-	UserID    int64     `db:"user_id" json:"user_id"`
-	UserName  string    `db:"user_name" json:"user_name"`
-	Until     time.Time `db:"until" json:"until"`
-	Reason    string    `db:"reason" json:"reason"`
-	CreatedBy int64     `db:"created_by" json:"created_by"`
-	CreatedAt time.Time `db:"created_at" json:"created_at"`
+	ID        int64     `db:"id"`
+	GroupID   int64     `db:"group_id"`
+	UserID    int64     `db:"user_id"`
+	UserName  string    `db:"user_name"`
+	Until     time.Time `db:"until"`
+	Reason    string    `db:"reason"`
+	CreatedBy int64     `db:"created_by"`
+	CreatedAt time.Time `db:"created_at"`
 }
 
 const muteSelect = `

@@ -10,17 +10,17 @@ import (
 
 // Notification is one row of a user's notifications, with the actor's name.
 type Notification struct {
-	ID         int64      `db:"id" json:"id"`
-	UserID     int64      `db:"user_id" json:"-"`
-	Kind       string     `db:"kind" json:"kind"`
-	ActorID    *int64     `db:"actor_id" json:"actor_id"`
-	ActorName  *string    `db:"actor_name" json:"actor_name"`
-	GroupID    int64      `db:"group_id" json:"group_id"`
-	TargetType string     `db:"target_type" json:"target_type"`
-	TargetID   int64      `db:"target_id" json:"target_id"`
-	Title      string     `db:"title" json:"title"`
-	CreatedAt  time.Time  `db:"created_at" json:"created_at"`
-	ReadAt     *time.Time `db:"read_at" json:"read_at"`
+	ID         int64      `db:"id"`
+	UserID     int64      `db:"user_id"`
+	Kind       string     `db:"kind"`
+	ActorID    *int64     `db:"actor_id"`
+	ActorName  *string    `db:"actor_name"`
+	GroupID    int64      `db:"group_id"`
+	TargetType string     `db:"target_type"`
+	TargetID   int64      `db:"target_id"`
+	Title      string     `db:"title"`
+	CreatedAt  time.Time  `db:"created_at"`
+	ReadAt     *time.Time `db:"read_at"`
 }
 
 // NewNotifications is one event told to several users.

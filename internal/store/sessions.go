@@ -78,10 +78,24 @@ func GetSessionUser(ctx context.Context, q Q, tokenHash []byte, idle time.Durati
 	su := SessionUser{User: row.User, Session: model.Session{TokenHash: row.TokenHash, UserID: row.User.ID,
 		CSRFToken: row.CSRFToken, CreatedAt: row.SessionCreatedAt, LastSeenAt: row.LastSeenAt,
 		ExpiresAt: row.ExpiresAt, Rotate: row.Rotate}, UnreadNotifications: row.Unread, TwoFactor: row.TwoFactorState}
-	if err := json.Unmarshal(row.MembershipsJSON, &su.Memberships); err != nil {
+	var ms []membershipJSON
+	if err := json.Unmarshal(row.MembershipsJSON, &ms); err != nil {
 		return SessionUser{}, fmt.Errorf("decode memberships: %w", err)
 	}
+	su.Memberships = make([]model.Membership, len(ms))
+	for i, m := range ms {
+		su.Memberships[i] = model.Membership{GroupID: m.GroupID, GroupName: m.GroupName, GroupKind: m.GroupKind, Role: m.Role}
+	}
 	return su, nil
+}
+
+// membershipJSON decodes the json_build_object above. It is unexported, so it
+// can only be read here: model.Membership has no JSON tags, being a row.
+type membershipJSON struct {
+	GroupID   int64  `json:"group_id"`
+	GroupName string `json:"group_name"`
+	GroupKind string `json:"group_kind"`
+	Role      string `json:"role"`
 }
 
 // TouchSession records activity; callers do it at most once a minute per session.

@@ -193,13 +193,13 @@ func DeleteExpiredTwoFactorState(ctx context.Context, q Q) error {
 
 // TwoFactorPolicy is one role's "must enable by" day.
 type TwoFactorPolicy struct {
-	Role     string    `db:"role" json:"role"`
-	EnableBy time.Time `db:"enable_by" json:"-"`
+	Role     string    `db:"role"`
+	EnableBy time.Time `db:"enable_by"`
 	// Deadline is the first moment (the start of the next Warsaw day) at which
 	// a holder of the role without two-factor login is held at the set-up page.
-	Deadline time.Time `db:"deadline" json:"deadline"`
+	Deadline time.Time `db:"deadline"`
 	// Missing counts the role's holders (not disabled) who have not enabled it.
-	Missing int `db:"missing" json:"missing"`
+	Missing int `db:"missing"`
 }
 
 // twoFactorDeadline turns a policy row's day into the moment enforcement starts.

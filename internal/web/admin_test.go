@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gwd-jst/forumjst/internal/accounts"
 	"github.com/gwd-jst/forumjst/internal/model"
 	"github.com/gwd-jst/forumjst/internal/testkit"
 )
@@ -25,11 +26,11 @@ type userJSON struct {
 	Disabled bool    `json:"disabled"`
 }
 
-func newJST(t *testing.T, admin *testkit.Client) model.JST {
+func newJST(t *testing.T, admin *testkit.Client) accounts.JSTView {
 	t.Helper()
 	r := admin.JSON("POST", "/api/v1/jst", map[string]any{"name": "Gmina " + testkit.Unique(), "kind": "gmina_miejsko_wiejska", "voivodeship": "świętokrzyskie"})
 	wantStatus(t, "create JST", r, http.StatusCreated)
-	var j model.JST
+	var j accounts.JSTView
 	r.Decode(&j)
 	return j
 }
@@ -190,7 +191,7 @@ func TestAdminJSTAPI(t *testing.T) {
 
 	r := admin.JSON("POST", "/api/v1/jst", map[string]any{"name": name, "kind": "gmina_wiejska", "voivodeship": "małopolskie", "teryt": "1210012"})
 	wantStatus(t, "create", r, http.StatusCreated)
-	var j model.JST
+	var j accounts.JSTView
 	r.Decode(&j)
 	if j.ID == 0 || j.Name != name || j.Kind != "gmina_wiejska" || j.Voivodeship != "małopolskie" || j.TERYT == nil || *j.TERYT != "1210012" {
 		t.Errorf("created JST = %+v", j)
@@ -198,7 +199,7 @@ func TestAdminJSTAPI(t *testing.T) {
 	// The same name as another kind is a different JST; an empty TERYT is none.
 	r = admin.JSON("POST", "/api/v1/jst", map[string]any{"name": name, "kind": "powiat", "voivodeship": "małopolskie", "teryt": " "})
 	wantStatus(t, "same name, other kind", r, http.StatusCreated)
-	var p model.JST
+	var p accounts.JSTView
 	r.Decode(&p)
 	if p.TERYT != nil {
 		t.Errorf("blank TERYT stored as %q", *p.TERYT)
@@ -249,7 +250,7 @@ func TestAdminGroupsAPI(t *testing.T) {
 
 	r := admin.JSON("POST", "/api/v1/groups", map[string]any{"name": name, "kind": "urban", "description": "Druga kohorta."})
 	wantStatus(t, "create", r, http.StatusCreated)
-	var g model.Group
+	var g accounts.GroupView
 	r.Decode(&g)
 	if want := "gminy-miejskie-kohorta-2-lodz-" + u; g.Slug != want {
 		t.Errorf("slug = %q, want %q", g.Slug, want)
@@ -270,7 +271,7 @@ func TestAdminGroupsAPI(t *testing.T) {
 	r = admin.JSON("GET", "/api/v1/groups", nil)
 	wantStatus(t, "list", r, http.StatusOK)
 	var list struct {
-		Items []model.Group `json:"items"`
+		Items []accounts.GroupView `json:"items"`
 	}
 	r.Decode(&list)
 	found := 0
@@ -344,12 +345,12 @@ func TestInvitations(t *testing.T) {
 	g := env.NewGroup(model.KindRural)
 	email := "zaproszona" + testkit.Unique() + "@gmina.example"
 
-	invite := func(t *testing.T, body map[string]any) (model.Invitation, string) {
+	invite := func(t *testing.T, body map[string]any) (accounts.InvitationView, string) {
 		t.Helper()
 		r := admin.JSON("POST", "/api/v1/invitations", body)
 		wantStatus(t, "invite", r, http.StatusCreated)
 		var out struct {
-			model.Invitation
+			accounts.InvitationView
 			URL string `json:"url"`
 		}
 		r.Decode(&out)
@@ -360,7 +361,7 @@ func TestInvitations(t *testing.T) {
 		if strings.Contains(r.String(), "token_hash") {
 			t.Error("the invitation response carries the token hash")
 		}
-		return out.Invitation, m[1]
+		return out.InvitationView, m[1]
 	}
 
 	inv, token := invite(t, map[string]any{"email": email, "role": "member", "jst_id": jst.ID, "job_title": "Inspektorka",
@@ -444,8 +445,8 @@ func TestInvitations(t *testing.T) {
 		me := c.JSON("GET", "/api/v1/me", nil)
 		wantStatus(t, "me after accepting", me, http.StatusOK)
 		var out struct {
-			Email       string             `json:"email"`
-			Memberships []model.Membership `json:"memberships"`
+			Email       string                    `json:"email"`
+			Memberships []accounts.MembershipView `json:"memberships"`
 		}
 		me.Decode(&out)
 		if out.Email != addr || len(out.Memberships) != 1 || out.Memberships[0].GroupID != g.ID || out.Memberships[0].Role != "member" {

@@ -7,7 +7,6 @@ import (
 
 	"github.com/gwd-jst/forumjst/internal/accounts"
 	"github.com/gwd-jst/forumjst/internal/apperr"
-	"github.com/gwd-jst/forumjst/internal/model"
 )
 
 func (s *server) apiRoutes(r fiber.Router) {
@@ -47,8 +46,12 @@ type loginRequest struct {
 }
 
 type meResponse struct {
-	model.User
-	Memberships []model.Membership `json:"memberships"`
+	accounts.UserView
+	Memberships []accounts.MembershipView `json:"memberships"`
+}
+
+func newMeResponse(p *accounts.Principal) meResponse {
+	return meResponse{accounts.ViewUser(p.User), accounts.ViewMemberships(p.Memberships)}
 }
 
 func (s *server) apiLogin(c *fiber.Ctx) error {
@@ -72,7 +75,7 @@ func (s *server) apiLogin(c *fiber.Ctx) error {
 		return err
 	}
 	s.setSessionCookie(c, token)
-	return c.JSON(fiber.Map{"user": meResponse{p.User, p.Memberships}, "csrf_token": p.CSRFToken})
+	return c.JSON(fiber.Map{"user": newMeResponse(p), "csrf_token": p.CSRFToken})
 }
 
 func (s *server) apiLogout(c *fiber.Ctx) error {
@@ -88,7 +91,7 @@ func (s *server) apiMe(c *fiber.Ctx) error {
 	if p == nil {
 		return apperr.ErrUnauthenticated
 	}
-	return c.JSON(meResponse{p.User, p.Memberships})
+	return c.JSON(newMeResponse(p))
 }
 
 func (s *server) apiForum(c *fiber.Ctx) error {
@@ -108,7 +111,7 @@ func (s *server) apiListUsers(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(paginate(users, p, page))
+	return c.JSON(paginate(accounts.ViewUsers(users), p, page))
 }
 
 func (s *server) apiCreateUser(c *fiber.Ctx) error {
@@ -120,13 +123,13 @@ func (s *server) apiCreateUser(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.Status(fiber.StatusCreated).JSON(u)
+	return c.Status(fiber.StatusCreated).JSON(accounts.ViewUser(u))
 }
 
 type userDetail struct {
-	model.User
-	Memberships []model.Membership `json:"memberships"`
-	Sessions    int                `json:"active_sessions"`
+	accounts.UserView
+	Memberships []accounts.MembershipView `json:"memberships"`
+	Sessions    int                       `json:"active_sessions"`
 }
 
 func (s *server) apiGetUser(c *fiber.Ctx) error {
@@ -138,7 +141,7 @@ func (s *server) apiGetUser(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(userDetail{u, ms, n})
+	return c.JSON(userDetail{accounts.ViewUser(u), accounts.ViewMemberships(ms), n})
 }
 
 func (s *server) apiUpdateUser(c *fiber.Ctx) error {
@@ -154,7 +157,7 @@ func (s *server) apiUpdateUser(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(u)
+	return c.JSON(accounts.ViewUser(u))
 }
 
 func (s *server) apiEndSessions(c *fiber.Ctx) error {
@@ -177,7 +180,7 @@ func (s *server) apiListJST(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(paginate(list, p, page))
+	return c.JSON(paginate(accounts.ViewJSTs(list), p, page))
 }
 
 func (s *server) apiCreateJST(c *fiber.Ctx) error {
@@ -189,7 +192,7 @@ func (s *server) apiCreateJST(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.Status(fiber.StatusCreated).JSON(j)
+	return c.Status(fiber.StatusCreated).JSON(accounts.ViewJST(j))
 }
 
 func (s *server) apiListGroups(c *fiber.Ctx) error {
@@ -197,7 +200,7 @@ func (s *server) apiListGroups(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(fiber.Map{"items": groups})
+	return c.JSON(fiber.Map{"items": accounts.ViewGroups(groups)})
 }
 
 func (s *server) apiCreateGroup(c *fiber.Ctx) error {
@@ -209,7 +212,7 @@ func (s *server) apiCreateGroup(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.Status(fiber.StatusCreated).JSON(g)
+	return c.Status(fiber.StatusCreated).JSON(accounts.ViewGroup(g))
 }
 
 func (s *server) apiListMembers(c *fiber.Ctx) error {
@@ -221,7 +224,7 @@ func (s *server) apiListMembers(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(fiber.Map{"items": members})
+	return c.JSON(fiber.Map{"items": accounts.ViewMembers(members)})
 }
 
 type memberRequest struct {
@@ -276,11 +279,11 @@ func (s *server) apiListInvitations(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(paginate(list, p, page))
+	return c.JSON(paginate(accounts.ViewInvitations(list), p, page))
 }
 
 type invitationResponse struct {
-	model.Invitation
+	accounts.InvitationView
 	URL string `json:"url"`
 }
 
@@ -293,7 +296,7 @@ func (s *server) apiCreateInvitation(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.Status(fiber.StatusCreated).JSON(invitationResponse{inv, s.invitationURL(token)})
+	return c.Status(fiber.StatusCreated).JSON(invitationResponse{accounts.ViewInvitation(inv), s.invitationURL(token)})
 }
 
 func (s *server) invitationURL(token string) string {
@@ -309,5 +312,5 @@ func (s *server) apiAcceptInvitation(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.Status(fiber.StatusCreated).JSON(u)
+	return c.Status(fiber.StatusCreated).JSON(accounts.ViewUser(u))
 }

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gwd-jst/forumjst/internal/accounts"
 	"github.com/gwd-jst/forumjst/internal/model"
 	"github.com/gwd-jst/forumjst/internal/testkit"
 )
@@ -47,9 +48,9 @@ func TestLoginSetsSessionCookie(t *testing.T) {
 
 	var out struct {
 		User struct {
-			ID          int64              `json:"id"`
-			Email       string             `json:"email"`
-			Memberships []model.Membership `json:"memberships"`
+			ID          int64                     `json:"id"`
+			Email       string                    `json:"email"`
+			Memberships []accounts.MembershipView `json:"memberships"`
 		} `json:"user"`
 		CSRF string `json:"csrf_token"`
 	}
@@ -391,8 +392,8 @@ func TestRoleChangeRotatesSession(t *testing.T) {
 			}
 			// The new rights apply.
 			var me struct {
-				Role        string             `json:"role"`
-				Memberships []model.Membership `json:"memberships"`
+				Role        string                    `json:"role"`
+				Memberships []accounts.MembershipView `json:"memberships"`
 			}
 			r.Decode(&me)
 			if tc.name == "global role" && me.Role != model.RoleStaff {

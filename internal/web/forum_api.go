@@ -28,7 +28,7 @@ func (s *server) apiAreas(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(fiber.Map{"items": areas})
+	return c.JSON(fiber.Map{"items": forum.ViewAreas(areas)})
 }
 
 func (s *server) apiCreateArea(c *fiber.Ctx) error {
@@ -40,7 +40,7 @@ func (s *server) apiCreateArea(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.Status(fiber.StatusCreated).JSON(a)
+	return c.Status(fiber.StatusCreated).JSON(forum.ViewArea(a))
 }
 
 func (s *server) apiUpdateArea(c *fiber.Ctx) error {
@@ -56,7 +56,7 @@ func (s *server) apiUpdateArea(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(a)
+	return c.JSON(forum.ViewArea(a))
 }
 
 // threadQuery reads area, sort and pagination from the query string.
@@ -233,5 +233,5 @@ func (s *server) apiRevisions(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(fiber.Map{"items": revs})
+	return c.JSON(fiber.Map{"items": forum.ViewRevisions(revs)})
 }

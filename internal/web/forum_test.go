@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/gwd-jst/forumjst/internal/config"
+	"github.com/gwd-jst/forumjst/internal/forum"
 	"github.com/gwd-jst/forumjst/internal/model"
 	"github.com/gwd-jst/forumjst/internal/testkit"
 )
@@ -502,7 +503,7 @@ func TestThreadPageQueryCountIsConstant(t *testing.T) {
 func TestAreasAdmin(t *testing.T) {
 	env := testkit.Start(t, dbURL)
 	admin, member := env.Login(env.NewUser(model.RoleAdmin)), env.Login(env.NewUser(model.RoleMember))
-	var areas struct{ Items []model.Area }
+	var areas struct{ Items []forum.AreaView }
 	member.Get("/api/v1/areas").Decode(&areas)
 	if len(areas.Items) < 9 || areas.Items[0].Name != "Zarządzanie oświatą na poziomie organu prowadzącego" {
 		t.Fatalf("seeded areas = %+v", areas.Items)
@@ -512,7 +513,7 @@ func TestAreasAdmin(t *testing.T) {
 	}
 	name := "Edukacja włączająca " + testkit.Unique()
 	r := admin.JSON("POST", "/api/v1/areas", map[string]any{"name": name, "macro_area": "wspolpraca_z_partnerami"})
-	var a model.Area
+	var a forum.AreaView
 	r.Decode(&a)
 	if r.Status != http.StatusCreated || a.Name != name {
 		t.Fatalf("create area: %d %s", r.Status, r.Body)

@@ -2,13 +2,12 @@ package web
 
 import (
 	"bytes"
-	"encoding/json"
 	"strconv"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
 
-	"github.com/gwd-jst/forumjst/internal/model"
+	"github.com/gwd-jst/forumjst/internal/accounts"
 	"github.com/gwd-jst/forumjst/internal/moderation"
 )
 
@@ -192,7 +191,7 @@ func (s *server) apiFlags(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(paginate(flags, p, page))
+	return c.JSON(paginate(moderation.ViewFlags(flags), p, page))
 }
 
 type noteRequest struct {
@@ -213,7 +212,7 @@ func (s *server) apiCloseFlag(resolve bool) fiber.Handler {
 		if err != nil {
 			return err
 		}
-		return c.JSON(f)
+		return c.JSON(moderation.ViewFlag(f))
 	}
 }
 
@@ -226,7 +225,7 @@ func (s *server) apiMutes(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(fiber.Map{"items": mutes})
+	return c.JSON(fiber.Map{"items": moderation.ViewMutes(mutes)})
 }
 
 func (s *server) apiMute(c *fiber.Ctx) error {
@@ -242,7 +241,7 @@ func (s *server) apiMute(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.Status(fiber.StatusCreated).JSON(m)
+	return c.Status(fiber.StatusCreated).JSON(moderation.ViewMute(m))
 }
 
 func (s *server) apiUnmute(c *fiber.Ctx) error {
@@ -273,7 +272,7 @@ func (s *server) apiGroupSettings(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(g)
+	return c.JSON(accounts.ViewGroup(g))
 }
 
 // auditQuery reads group_id, actor_id, action and pagination.
@@ -304,19 +303,9 @@ func (s *server) apiAudit(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	out := make([]auditEntryJSON, len(entries))
+	out := make([]moderation.AuditEntryView, len(entries))
 	for i, e := range entries {
-		out[i] = auditEntryJSON{AuditEntry: e, Details: json.RawMessage(e.Details)}
-		if len(bytes.TrimSpace(e.Details)) == 0 {
-			out[i].Details = json.RawMessage("{}")
-		}
+		out[i] = moderation.ViewAuditEntry(e)
 	}
 	return c.JSON(paginate(out, q.Page, page))
-}
-
-// auditEntryJSON is an audit entry with its details (what changed, before and
-// after), which model.AuditEntry keeps out of its own JSON.
-type auditEntryJSON struct {
-	model.AuditEntry
-	Details json.RawMessage `json:"details"`
 }

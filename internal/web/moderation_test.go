@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gwd-jst/forumjst/internal/accounts"
 	"github.com/gwd-jst/forumjst/internal/config"
 	"github.com/gwd-jst/forumjst/internal/i18n"
 	"github.com/gwd-jst/forumjst/internal/model"
@@ -1126,7 +1127,7 @@ func TestModeratorsOnlyThreads(t *testing.T) {
 	mod, member := w.as("modG"), w.as("member")
 	r := mod.JSON("PATCH", p("/api/v1/groups/%d", w.group.ID), map[string]any{"moderators_only_threads": true})
 	wantStatus(t, "setting on", r, http.StatusOK)
-	var g model.Group
+	var g accounts.GroupView
 	r.Decode(&g)
 	if g.ID != w.group.ID || !g.ModeratorsOnlyThreads {
 		t.Errorf("setting answered %s", r.Body)

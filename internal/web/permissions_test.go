@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gwd-jst/forumjst/internal/accounts"
 	"github.com/gwd-jst/forumjst/internal/model"
 	"github.com/gwd-jst/forumjst/internal/testkit"
 )
@@ -89,7 +90,7 @@ func TestPermissionMatrixOverHTTP(t *testing.T) {
 					case rl.reads[i]:
 						wantStatus(t, "members", r, http.StatusOK)
 						var out struct {
-							Items []model.Member `json:"items"`
+							Items []accounts.MemberView `json:"items"`
 						}
 						r.Decode(&out)
 						if pl.g.ID == own.ID && rl.membership != "" {
@@ -119,8 +120,8 @@ func TestPermissionMatrixOverHTTP(t *testing.T) {
 				wantStatus(t, "forum", r, http.StatusOK)
 				var out struct {
 					Sections []struct {
-						Kind   string        `json:"kind"`
-						Groups []model.Group `json:"groups"`
+						Kind   string               `json:"kind"`
+						Groups []accounts.GroupView `json:"groups"`
 					} `json:"sections"`
 				}
 				r.Decode(&out)
