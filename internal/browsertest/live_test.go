@@ -597,6 +597,9 @@ func TestLiveChatAcrossTwoInstances(t *testing.T) {
 	pb.typeText("type B's message", fromB)
 	pb.press("press Enter", kb.Enter)
 	pa.waitFor("A to see B's message", `[...document.querySelectorAll("#chat-log li .post-body")].some(b => b.textContent.trim() === `+strconv.Quote(fromB)+`)`, jsChatTexts)
+	// A may see it before B's own page has taken its acknowledgement (B's
+	// browser is busy too): compare once both pages have settled.
+	pb.waitFor("B's message to be sent", `document.querySelectorAll('#chat-log li[data-seq]').length === 2 && !document.querySelector('#chat-log li[data-client-id]:not([data-state="sent"])')`, jsChatTexts)
 
 	// Both pages show both messages once each, in the same seq order.
 	order := `JSON.stringify([...document.querySelectorAll("#chat-log li[data-seq]")].map(li => li.dataset.seq + ":" + li.querySelector(".post-body").textContent.trim()))`
