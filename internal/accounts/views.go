@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/gwd-jst/forumjst/internal/model"
+	"github.com/gwd-jst/forumjst/internal/view"
 )
 
 // API types (SPEC §4) for what this service owns. The rows in internal/model
@@ -31,7 +32,7 @@ func ViewUser(u model.User) UserView {
 		Role: u.Role, Disabled: u.Disabled, CreatedAt: u.CreatedAt, UpdatedAt: u.UpdatedAt}
 }
 
-func ViewUsers(us []model.User) []UserView { return viewAll(us, ViewUser) }
+func ViewUsers(us []model.User) []UserView { return view.All(us, ViewUser) }
 
 // MembershipView is one of a user's groups, as seen from the user.
 type MembershipView struct {
@@ -45,7 +46,7 @@ func ViewMembership(m model.Membership) MembershipView {
 	return MembershipView{GroupID: m.GroupID, GroupName: m.GroupName, GroupKind: m.GroupKind, Role: m.Role}
 }
 
-func ViewMemberships(ms []model.Membership) []MembershipView { return viewAll(ms, ViewMembership) }
+func ViewMemberships(ms []model.Membership) []MembershipView { return view.All(ms, ViewMembership) }
 
 // MemberView is a group member, as seen from the group.
 type MemberView struct {
@@ -61,7 +62,7 @@ func ViewMember(m model.Member) MemberView {
 	return MemberView{UserID: m.UserID, Name: m.Name, JobTitle: m.JobTitle, JSTName: m.JSTName, Role: m.Role, Since: m.Since}
 }
 
-func ViewMembers(ms []model.Member) []MemberView { return viewAll(ms, ViewMember) }
+func ViewMembers(ms []model.Member) []MemberView { return view.All(ms, ViewMember) }
 
 // JSTView is a local government unit.
 type JSTView struct {
@@ -77,7 +78,7 @@ func ViewJST(j model.JST) JSTView {
 	return JSTView{ID: j.ID, Name: j.Name, Kind: j.Kind, Voivodeship: j.Voivodeship, TERYT: j.TERYT, CreatedAt: j.CreatedAt}
 }
 
-func ViewJSTs(js []model.JST) []JSTView { return viewAll(js, ViewJST) }
+func ViewJSTs(js []model.JST) []JSTView { return view.All(js, ViewJST) }
 
 // GroupView is a group with its settings.
 type GroupView struct {
@@ -95,7 +96,7 @@ func ViewGroup(g model.Group) GroupView {
 		ModeratorsOnlyThreads: g.ModeratorsOnlyThreads}
 }
 
-func ViewGroups(gs []model.Group) []GroupView { return viewAll(gs, ViewGroup) }
+func ViewGroups(gs []model.Group) []GroupView { return view.All(gs, ViewGroup) }
 
 // InvitationView is an invitation without its token (the token is shown once,
 // as a URL, when the invitation is made).
@@ -118,17 +119,4 @@ func ViewInvitation(i model.Invitation) InvitationView {
 		GroupRole: i.GroupRole, CreatedBy: i.CreatedBy, CreatedAt: i.CreatedAt, ExpiresAt: i.ExpiresAt, Accepted: i.Accepted}
 }
 
-func ViewInvitations(is []model.Invitation) []InvitationView { return viewAll(is, ViewInvitation) }
-
-// viewAll maps rows to views. A nil list stays nil, so every list encodes
-// (null or []) exactly as the row slice did before.
-func viewAll[R, V any](rows []R, view func(R) V) []V {
-	if rows == nil {
-		return nil
-	}
-	out := make([]V, len(rows))
-	for i, r := range rows {
-		out[i] = view(r)
-	}
-	return out
-}
+func ViewInvitations(is []model.Invitation) []InvitationView { return view.All(is, ViewInvitation) }

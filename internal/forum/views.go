@@ -5,6 +5,7 @@ import (
 
 	"github.com/gwd-jst/forumjst/internal/model"
 	"github.com/gwd-jst/forumjst/internal/store"
+	"github.com/gwd-jst/forumjst/internal/view"
 )
 
 // AreaView is a thematic area as the API shows it (SPEC §4); model.Area is
@@ -20,17 +21,7 @@ func ViewArea(a model.Area) AreaView {
 	return AreaView{ID: a.ID, Name: a.Name, MacroArea: a.MacroArea, Position: a.Position}
 }
 
-// ViewAreas keeps a nil list nil, so it encodes exactly as the rows did.
-func ViewAreas(as []model.Area) []AreaView {
-	if as == nil {
-		return nil
-	}
-	out := make([]AreaView, len(as))
-	for i, a := range as {
-		out[i] = ViewArea(a)
-	}
-	return out
-}
+func ViewAreas(as []model.Area) []AreaView { return view.All(as, ViewArea) }
 
 // GroupSummary is one group on the index (GET /api/v1/forum) with its
 // activity and the reader's unread count. The fields are those clients have
@@ -76,14 +67,4 @@ func ViewRevision(r store.Revision) Revision {
 	return Revision{Version: r.Version, Body: r.Body, EditorID: r.EditorID, EditorName: r.EditorName, CreatedAt: r.CreatedAt}
 }
 
-// ViewRevisions keeps a nil list nil, so it encodes exactly as the rows did.
-func ViewRevisions(rs []store.Revision) []Revision {
-	if rs == nil {
-		return nil
-	}
-	out := make([]Revision, len(rs))
-	for i, r := range rs {
-		out[i] = ViewRevision(r)
-	}
-	return out
-}
+func ViewRevisions(rs []store.Revision) []Revision { return view.All(rs, ViewRevision) }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/gwd-jst/forumjst/internal/model"
 	"github.com/gwd-jst/forumjst/internal/store"
+	"github.com/gwd-jst/forumjst/internal/view"
 )
 
 // AuditEntryView is an audit log entry as the API shows it (SPEC §4): the row
@@ -62,7 +63,7 @@ func ViewFlag(f store.Flag) FlagView {
 		ResolvedBy: f.ResolvedBy, ResolvedAt: f.ResolvedAt, CreatedAt: f.CreatedAt}
 }
 
-func ViewFlags(fs []store.Flag) []FlagView { return viewAll(fs, ViewFlag) }
+func ViewFlags(fs []store.Flag) []FlagView { return view.All(fs, ViewFlag) }
 
 // MuteView is a member's silence in one group until a time.
 type MuteView struct {
@@ -81,17 +82,4 @@ func ViewMute(m store.Mute) MuteView {
 		CreatedBy: m.CreatedBy, CreatedAt: m.CreatedAt}
 }
 
-func ViewMutes(ms []store.Mute) []MuteView { return viewAll(ms, ViewMute) }
-
-// viewAll maps rows to views. A nil list stays nil, so every list encodes
-// (null or []) exactly as the row slice did before.
-func viewAll[R, V any](rows []R, view func(R) V) []V {
-	if rows == nil {
-		return nil
-	}
-	out := make([]V, len(rows))
-	for i, r := range rows {
-		out[i] = view(r)
-	}
-	return out
-}
+func ViewMutes(ms []store.Mute) []MuteView { return view.All(ms, ViewMute) }
