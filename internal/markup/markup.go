@@ -48,9 +48,15 @@ func MaxOutput(srcLen int) int { return OutputRatio*srcLen + OutputSlack }
 // i.e. SPEC's ^/attachments/[0-9]+(/[^/?#]*)?$ narrowed so the optional file-name
 // segment cannot be a dot segment ("..", "%2e%2e": browsers resolve those to
 // /attachments/ or above) and cannot hold a backslash (read as "/") or whitespace.
-// The segment must therefore start with something other than "." or "%2e".
+// The segment must therefore start with something other than "." or "%2e",
+// and nowhere hold an escaped slash or backslash (%2f, %5c): bluemonday
+// re-serialises the URL and turns "%2f" into a real "/", which would add a
+// path segment (found by FuzzRender: "/attachments/0/0%2f\xda").
 var localImage = regexp.MustCompile(
-	`^/attachments/[0-9]+(/([^/?#\\\s.%]|%[013-9A-Fa-f][0-9A-Fa-f]|%2[0-9A-DFa-df])[^/?#\\\s]*)?$`)
+	`^/attachments/[0-9]+(/` +
+		`([^/?#\\\s.%]|%([013-46-9A-Fa-f][0-9A-Fa-f]|2[0-9A-Da-d]|5[0-9ABD-Fabd-f]))` + // first: no "." nor %2e
+		`([^/?#\\\s%]|%([013-46-9A-Fa-f][0-9A-Fa-f]|2[0-9A-Ea-e]|5[0-9ABD-Fabd-f]))*` + // then no %2f, %5c
+		`)?$`)
 
 // New builds the Markdown engine and the sanitizer policy.
 func New() *Renderer {
