@@ -109,33 +109,7 @@ func serve(ctx context.Context, args []string) error {
 	}
 	cfg := loadConfig()
 	log := logging.New(os.Stdout, cfg.LogFormat, cfg.LogLevel)
-	db, err := openDB(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	if !*noMigrate {
-		n, err := database.Migrate(ctx, db.DB)
-		if err != nil {
-			return err
-		}
-		log.Info("migrations applied", "count", n)
-	}
-
-	a, err := app.Build(cfg, db, log)
-	if err != nil {
-		return err
-	}
-	ln, err := net.Listen("tcp", cfg.Addr)
-	if err != nil {
-		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
-	}
-	log.Info("forum listening", "addr", ln.Addr().String(), "public_url", cfg.PublicURL.String())
-	if err := a.Serve(ctx, ln, 30*time.Second); err != nil {
-		return err
-	}
-	log.Info("stopped")
-	return nil
+	return app.Run(ctx, cfg, log, app.RunOptions{Migrate: !*noMigrate, Grace: 30 * time.Second})
 }
 
 func migrate(ctx context.Context, args []string) error {
