@@ -52,7 +52,7 @@ func (s *Service) CreateUser(ctx context.Context, a *access.Actor, in NewUserInp
 		return model.User{}, err
 	}
 	var u model.User
-	err = store.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
+	err = store.InTx(ctx, s.db, func(tx *store.Tx) error {
 		id, err := store.CreateUser(ctx, tx, store.NewUser{Email: in.Email, Name: in.Name, JobTitle: in.JobTitle,
 			JSTID: nonZero(in.JSTID), Role: in.Role, PasswordHash: hash})
 		if err != nil {
@@ -139,7 +139,7 @@ func (s *Service) UpdateUser(ctx context.Context, a *access.Actor, id int64, in 
 	}
 	var after model.User
 	var ended, changed bool
-	err := store.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
+	err := store.InTx(ctx, s.db, func(tx *store.Tx) error {
 		before, err := store.GetUser(ctx, tx, id)
 		if err != nil {
 			return err
@@ -200,7 +200,7 @@ func (s *Service) EndSessions(ctx context.Context, a *access.Actor, userID int64
 		return 0, err
 	}
 	var n int64
-	err := store.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
+	err := store.InTx(ctx, s.db, func(tx *store.Tx) error {
 		if _, err := store.GetUser(ctx, tx, userID); err != nil {
 			return err
 		}
@@ -273,7 +273,7 @@ func (s *Service) CreateJST(ctx context.Context, a *access.Actor, in NewJSTInput
 		return model.JST{}, err
 	}
 	var j model.JST
-	err := store.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
+	err := store.InTx(ctx, s.db, func(tx *store.Tx) error {
 		var err error
 		j, err = store.CreateJST(ctx, tx, store.NewJST{Name: in.Name, Kind: in.Kind, Voivodeship: in.Voivodeship, TERYT: in.TERYT})
 		if store.IsUniqueViolation(err, "") {
@@ -325,7 +325,7 @@ func (s *Service) CreateGroup(ctx context.Context, a *access.Actor, in NewGroupI
 		return model.Group{}, err
 	}
 	var g model.Group
-	err := store.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
+	err := store.InTx(ctx, s.db, func(tx *store.Tx) error {
 		var err error
 		g, err = store.CreateGroup(ctx, tx, store.NewGroup{Name: in.Name, Slug: in.Slug, Kind: in.Kind, Description: in.Description})
 		if store.IsUniqueViolation(err, "") {
@@ -350,7 +350,7 @@ func (s *Service) PutMember(ctx context.Context, a *access.Actor, groupID, userI
 	if err := v.Err(); err != nil {
 		return false, err
 	}
-	err = store.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
+	err = store.InTx(ctx, s.db, func(tx *store.Tx) error {
 		if _, err := store.GetGroup(ctx, tx, groupID); err != nil {
 			return err
 		}
@@ -384,7 +384,7 @@ func (s *Service) RemoveMember(ctx context.Context, a *access.Actor, groupID, us
 	if err := a.Admin(); err != nil {
 		return err
 	}
-	err := store.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
+	err := store.InTx(ctx, s.db, func(tx *store.Tx) error {
 		before, err := store.GetMembershipRole(ctx, tx, userID, groupID)
 		if err != nil {
 			return err
@@ -536,7 +536,7 @@ func (s *Service) EnsureAdmin(ctx context.Context, email, name, password string)
 	if err != nil {
 		return false, err
 	}
-	err = store.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
+	err = store.InTx(ctx, s.db, func(tx *store.Tx) error {
 		u, err := store.GetUserByEmail(ctx, tx, email)
 		var id int64
 		twoFactorReset := false

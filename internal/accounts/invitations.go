@@ -52,7 +52,7 @@ func (s *Service) CreateInvitation(ctx context.Context, a *access.Actor, in Invi
 	}
 	token := randomToken()
 	var inv model.Invitation
-	err := store.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
+	err := store.InTx(ctx, s.db, func(tx *store.Tx) error {
 		if _, err := store.GetUserByEmail(ctx, tx, in.Email); err == nil {
 			return apperr.Invalid("email", "err.email_taken")
 		} else if !errors.Is(err, store.ErrNotFound) {
@@ -109,7 +109,7 @@ func (s *Service) AcceptInvitation(ctx context.Context, token string, in AcceptI
 		return model.User{}, err
 	}
 	var u model.User
-	err = store.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
+	err = store.InTx(ctx, s.db, func(tx *store.Tx) error {
 		inv, err := store.GetOpenInvitationForUpdate(ctx, tx, hashToken(token))
 		if err != nil {
 			return err

@@ -475,7 +475,7 @@ func (s *Service) EnableTwoFactor(ctx context.Context, p *Principal, password, c
 		return nil, apperr.Invalid("code", "err.two_factor_code")
 	}
 	codes, hashes := newRecoveryCodes()
-	err = store.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
+	err = store.InTx(ctx, s.db, func(tx *store.Tx) error {
 		if _, err := store.GetTwoFactor(ctx, tx, p.User.ID); err == nil {
 			return &apperr.Conflict{Code: "two_factor_enabled", Message: "two-factor login is already enabled"}
 		} else if !errors.Is(err, store.ErrNotFound) {
@@ -574,7 +574,7 @@ func (s *Service) DisableTwoFactor(ctx context.Context, p *Principal, password, 
 	if _, err := s.reauthenticate(ctx, p, password, code, recoveryCode, ip, true); err != nil {
 		return err
 	}
-	err := store.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
+	err := store.InTx(ctx, s.db, func(tx *store.Tx) error {
 		if _, err := store.DeleteTwoFactor(ctx, tx, p.User.ID); err != nil {
 			return err
 		}
@@ -603,7 +603,7 @@ func (s *Service) RegenerateRecoveryCodes(ctx context.Context, p *Principal, pas
 		return nil, err
 	}
 	codes, hashes := newRecoveryCodes()
-	err := store.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
+	err := store.InTx(ctx, s.db, func(tx *store.Tx) error {
 		if err := store.ReplaceRecoveryCodes(ctx, tx, p.User.ID, hashes); err != nil {
 			return err
 		}
@@ -639,7 +639,7 @@ func (s *Service) SetTwoFactorPolicy(ctx context.Context, a *access.Actor, role 
 	if !known {
 		return apperr.ErrNotFound
 	}
-	return store.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
+	return store.InTx(ctx, s.db, func(tx *store.Tx) error {
 		before, err := store.SetTwoFactorPolicy(ctx, tx, role, enableBy, a.UserID)
 		if err != nil {
 			return err
@@ -661,7 +661,7 @@ func (s *Service) ResetTwoFactor(ctx context.Context, a *access.Actor, userID in
 	if err := a.Admin(); err != nil {
 		return err
 	}
-	err := store.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
+	err := store.InTx(ctx, s.db, func(tx *store.Tx) error {
 		if _, err := store.GetUser(ctx, tx, userID); err != nil {
 			return err
 		}

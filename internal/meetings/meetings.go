@@ -207,7 +207,7 @@ func (s *Service) Create(ctx context.Context, a *access.Actor, groupID int64, in
 	}
 	var id int64
 	var told []store.SentNotification
-	err = store.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
+	err = store.InTx(ctx, s.db, func(tx *store.Tx) error {
 		m, err := store.CreateMeeting(ctx, tx, store.NewMeeting{GroupID: g.ID, Title: *c.Title, StartsAt: *c.StartsAt, EndsAt: *c.EndsAt,
 			Location: deref(c.Location), OnlineURL: deref(c.OnlineURL), Agenda: deref(c.Agenda), AgendaHTML: deref(c.AgendaHTML), CreatedBy: a.UserID})
 		if err != nil {
@@ -229,7 +229,7 @@ func (s *Service) Create(ctx context.Context, a *access.Actor, groupID int64, in
 }
 
 // tellGroup notifies the group's members (not the actor) of a meeting.
-func (s *Service) tellGroup(ctx context.Context, tx *sqlx.Tx, a *access.Actor, groupID int64, kind string, meetingID int64, title string) ([]store.SentNotification, error) {
+func (s *Service) tellGroup(ctx context.Context, tx *store.Tx, a *access.Actor, groupID int64, kind string, meetingID int64, title string) ([]store.SentNotification, error) {
 	members, err := store.GroupMemberIDs(ctx, tx, groupID)
 	if err != nil {
 		return nil, err
@@ -247,7 +247,7 @@ func deref(p *string) string {
 
 // Update edits a meeting's details (not its status).
 func (s *Service) Update(ctx context.Context, a *access.Actor, id int64, in Input) (Meeting, error) {
-	err := store.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
+	err := store.InTx(ctx, s.db, func(tx *store.Tx) error {
 		r, err := s.readable(ctx, tx, a, id)
 		if err != nil {
 			return err
@@ -278,7 +278,7 @@ func (s *Service) SetStatus(ctx context.Context, a *access.Actor, id int64, stat
 		return Meeting{}, fmt.Errorf("meeting status %q: %w", status, apperr.ErrNotFound)
 	}
 	var told []store.SentNotification
-	err := store.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
+	err := store.InTx(ctx, s.db, func(tx *store.Tx) error {
 		if err := a.LoggedIn(); err != nil {
 			return err
 		}

@@ -30,7 +30,7 @@ func (s *Service) Report(ctx context.Context, a *access.Actor, postID int64, rea
 	v := &apperr.Validation{}
 	checkReason(v, "reason", reason, true)
 	var flagID int64
-	err := store.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
+	err := store.InTx(ctx, s.db, func(tx *store.Tx) error {
 		p, err := store.GetPostRow(ctx, tx, postID)
 		if err != nil {
 			return err
@@ -124,7 +124,7 @@ func (s *Service) CloseFlag(ctx context.Context, a *access.Actor, flagID int64, 
 		state, action = "resolved", "flag.resolve"
 	}
 	var out store.Flag
-	err := store.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
+	err := store.InTx(ctx, s.db, func(tx *store.Tx) error {
 		f, err := store.GetFlag(ctx, tx, flagID)
 		if err != nil {
 			return err
@@ -191,7 +191,7 @@ func (s *Service) Mute(ctx context.Context, a *access.Actor, groupID int64, in M
 		v.Add("until", "err.until_far")
 	}
 	var m store.Mute
-	err := store.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
+	err := store.InTx(ctx, s.db, func(tx *store.Tx) error {
 		g, err := moderatedGroup(ctx, tx, a, groupID)
 		if err != nil {
 			return err
@@ -221,7 +221,7 @@ func (s *Service) Mute(ctx context.Context, a *access.Actor, groupID int64, in M
 
 // Unmute lifts a member's mute in a group.
 func (s *Service) Unmute(ctx context.Context, a *access.Actor, groupID, userID int64) error {
-	return store.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
+	return store.InTx(ctx, s.db, func(tx *store.Tx) error {
 		g, err := moderatedGroup(ctx, tx, a, groupID)
 		if err != nil {
 			return err
@@ -258,7 +258,7 @@ type GroupSettings struct {
 
 func (s *Service) UpdateGroup(ctx context.Context, a *access.Actor, groupID int64, in GroupSettings) (model.Group, error) {
 	var out model.Group
-	err := store.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
+	err := store.InTx(ctx, s.db, func(tx *store.Tx) error {
 		g, err := moderatedGroup(ctx, tx, a, groupID)
 		if err != nil {
 			return err

@@ -53,9 +53,9 @@ func (t *touched) thread(id int64) { *t = append(*t, topic.Name(topic.Thread, id
 func (t *touched) group(id int64)  { *t = append(*t, topic.Name(topic.Group, id)) }
 
 // inTx runs fn in a transaction and announces what it touched after commit.
-func (s *Service) inTx(ctx context.Context, fn func(tx *sqlx.Tx, ch *touched) error) error {
+func (s *Service) inTx(ctx context.Context, fn func(tx *store.Tx, ch *touched) error) error {
 	var ch touched
-	if err := store.InTx(ctx, s.db, func(tx *sqlx.Tx) error { return fn(tx, &ch) }); err != nil {
+	if err := store.InTx(ctx, s.db, func(tx *store.Tx) error { return fn(tx, &ch) }); err != nil {
 		return err
 	}
 	for _, name := range ch {
@@ -79,7 +79,7 @@ var ThreadActions = []string{Pin, Unpin, Lock, Unlock, Hide, Unhide}
 
 // moderatedThread locks a thread and checks the actor moderates its group:
 // readers who are not moderators get 403, everyone else 404.
-func moderatedThread(ctx context.Context, tx *sqlx.Tx, a *access.Actor, threadID int64) (model.Thread, model.Group, error) {
+func moderatedThread(ctx context.Context, tx *store.Tx, a *access.Actor, threadID int64) (model.Thread, model.Group, error) {
 	if err := a.LoggedIn(); err != nil {
 		return model.Thread{}, model.Group{}, err
 	}
@@ -99,7 +99,7 @@ func moderatedThread(ctx context.Context, tx *sqlx.Tx, a *access.Actor, threadID
 	return t, g, a.Moderate(g)
 }
 
-func audit(ctx context.Context, tx *sqlx.Tx, a *access.Actor, action, targetType string, targetID, groupID int64, reason string, details map[string]any) error {
+func audit(ctx context.Context, tx *store.Tx, a *access.Actor, action, targetType string, targetID, groupID int64, reason string, details map[string]any) error {
 	return store.AppendAudit(ctx, tx, store.NewAuditEntry{ActorID: a.UserID, Action: action, TargetType: targetType,
 		TargetID: targetID, GroupID: &groupID, Reason: reason, Details: details})
 }
@@ -143,7 +143,7 @@ func (s *Service) ThreadAction(ctx context.Context, a *access.Actor, threadID in
 	default:
 		return fmt.Errorf("thread action %q: %w", action, apperr.ErrNotFound)
 	}
-	return s.inTx(ctx, func(tx *sqlx.Tx, ch *touched) error {
+	return s.inTx(ctx, func(tx *store.Tx, ch *touched) error {
 		t, g, err := moderatedThread(ctx, tx, a, threadID)
 		if err != nil {
 			return err
@@ -201,7 +201,7 @@ func (s *Service) EditThread(ctx context.Context, a *access.Actor, threadID int6
 	}
 	reason := cleanReason(in.Reason)
 	checkReason(v, "reason", reason, false)
-	return s.inTx(ctx, func(tx *sqlx.Tx, ch *touched) error {
+	return s.inTx(ctx, func(tx *store.Tx, ch *touched) error {
 		t, g, err := moderatedThread(ctx, tx, a, threadID)
 		if err != nil {
 			return err
@@ -248,7 +248,7 @@ func (s *Service) Move(ctx context.Context, a *access.Actor, threadID, groupID i
 	reason = cleanReason(reason)
 	v := &apperr.Validation{}
 	checkReason(v, "reason", reason, false)
-	return s.inTx(ctx, func(tx *sqlx.Tx, ch *touched) error {
+	return s.inTx(ctx, func(tx *store.Tx, ch *touched) error {
 		t, from, err := moderatedThread(ctx, tx, a, threadID)
 		if err != nil {
 			return err
@@ -293,7 +293,7 @@ func (s *Service) Merge(ctx context.Context, a *access.Actor, src, dst int64, re
 	if src == dst {
 		v.Add("into_thread_id", "err.merge_same")
 	}
-	return s.inTx(ctx, func(tx *sqlx.Tx, ch *touched) error {
+	return s.inTx(ctx, func(tx *store.Tx, ch *touched) error {
 		// Lock in id order so two opposite merges cannot deadlock, but judge
 		// the source first whatever the order: a reader of the source who may
 		// not moderate it gets 403, a stranger 404, and only then is a target
@@ -362,7 +362,7 @@ func (s *Service) Split(ctx context.Context, a *access.Actor, threadID int64, in
 		v.Add("post_ids", "err.split_none")
 	}
 	var newID int64
-	err := s.inTx(ctx, func(tx *sqlx.Tx, ch *touched) error {
+	err := s.inTx(ctx, func(tx *store.Tx, ch *touched) error {
 		t, g, err := moderatedThread(ctx, tx, a, threadID)
 		if err != nil {
 			return err
@@ -412,7 +412,7 @@ func uniq(ids []int64) []int64 {
 }
 
 // moderatedPost loads a post and checks the actor moderates its group.
-func moderatedPost(ctx context.Context, tx *sqlx.Tx, a *access.Actor, postID int64) (store.PostRow, model.Group, error) {
+func moderatedPost(ctx context.Context, tx *store.Tx, a *access.Actor, postID int64) (store.PostRow, model.Group, error) {
 	if err := a.LoggedIn(); err != nil {
 		return store.PostRow{}, model.Group{}, err
 	}
@@ -429,7 +429,7 @@ func (s *Service) HidePost(ctx context.Context, a *access.Actor, postID int64, h
 	reason = cleanReason(reason)
 	v := &apperr.Validation{}
 	checkReason(v, "reason", reason, hide)
-	return store.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
+	return store.InTx(ctx, s.db, func(tx *store.Tx) error {
 		p, g, err := moderatedPost(ctx, tx, a, postID)
 		if err != nil {
 			return err

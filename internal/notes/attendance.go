@@ -128,7 +128,7 @@ func (s *Service) Answer(ctx context.Context, a *access.Actor, meetingID int64, 
 	if m.Status == "ended" {
 		return Attendance{}, ErrMeetingEnded
 	}
-	err = store.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
+	err = store.InTx(ctx, s.db, func(tx *store.Tx) error {
 		if err := store.SetAnswer(ctx, tx, meetingID, a.UserID, answer); err != nil {
 			return err
 		}
@@ -156,7 +156,7 @@ func (s *Service) ConfirmAttendance(ctx context.Context, a *access.Actor, meetin
 	if err := a.Moderate(m.Group()); err != nil {
 		return Attendance{}, err
 	}
-	err = store.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
+	err = store.InTx(ctx, s.db, func(tx *store.Tx) error {
 		rows, err := store.AttendanceList(ctx, tx, m.ID, m.GroupID)
 		if err != nil {
 			return err

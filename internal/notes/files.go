@@ -252,7 +252,7 @@ func (s *Service) Upload(ctx context.Context, a *access.Actor, meetingID int64, 
 	name = withExtension(name, kinds[kind])
 
 	var id int64
-	err = store.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
+	err = store.InTx(ctx, s.db, func(tx *store.Tx) error {
 		if err := store.LockMeetingFiles(ctx, tx, meetingID); err != nil {
 			return err
 		}
@@ -406,7 +406,7 @@ func removeQuietly(p string) {
 func (s *Service) releaseBlob(ctx context.Context, sum string) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
-	err := store.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
+	err := store.InTx(ctx, s.db, func(tx *store.Tx) error {
 		if err := store.LockBlob(ctx, tx, sum); err != nil {
 			return err
 		}
@@ -428,7 +428,7 @@ func (s *Service) releaseBlob(ctx context.Context, sum string) {
 // then the file itself unless another row shares its content.
 func (s *Service) DeleteAttachment(ctx context.Context, a *access.Actor, id int64) error {
 	var sum string
-	err := store.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
+	err := store.InTx(ctx, s.db, func(tx *store.Tx) error {
 		r, err := s.readableAttachment(ctx, tx, a, id)
 		if err != nil {
 			return err

@@ -188,7 +188,7 @@ func (s *Service) CreateNote(ctx context.Context, a *access.Actor, meetingID int
 		return Note{}, err
 	}
 	var id int64
-	err = store.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
+	err = store.InTx(ctx, s.db, func(tx *store.Tx) error {
 		if err := s.rate().CheckLocked(ctx, tx, a); err != nil {
 			return err
 		}
@@ -257,7 +257,7 @@ func (s *Service) EditNote(ctx context.Context, a *access.Actor, id int64, in No
 		}
 	}
 	saved := false
-	err = store.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
+	err = store.InTx(ctx, s.db, func(tx *store.Tx) error {
 		cur, err := s.readableNote(ctx, tx, a, id)
 		if err != nil {
 			return err

@@ -102,7 +102,7 @@ var delegates = []userDef{
 // Run seeds the database and returns the demo logins.
 func Run(ctx context.Context, db *sqlx.DB, md *markup.Renderer) ([]Login, error) {
 	s := &seeder{db: db, md: md, jst: map[string]int64{}, groups: map[string]int64{}, users: map[string]int64{}}
-	err := store.InTx(ctx, db, func(tx *sqlx.Tx) error {
+	err := store.InTx(ctx, db, func(tx *store.Tx) error {
 		s.tx = tx
 		// One seed at a time, even if two `make run`s start together.
 		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(4242001)`); err != nil {
