@@ -3,8 +3,6 @@ package notes
 import (
 	"context"
 
-	"github.com/jmoiron/sqlx"
-
 	"github.com/gwd-jst/forumjst/internal/access"
 	"github.com/gwd-jst/forumjst/internal/apperr"
 	"github.com/gwd-jst/forumjst/internal/store"
@@ -129,6 +127,7 @@ func (s *Service) Answer(ctx context.Context, a *access.Actor, meetingID int64, 
 		return Attendance{}, ErrMeetingEnded
 	}
 	err = store.InTx(ctx, s.db, func(tx *store.Tx) error {
+		tx.Quiet() // attendance is shown when a page loads; no page follows it live
 		if err := store.SetAnswer(ctx, tx, meetingID, a.UserID, answer); err != nil {
 			return err
 		}
@@ -157,6 +156,7 @@ func (s *Service) ConfirmAttendance(ctx context.Context, a *access.Actor, meetin
 		return Attendance{}, err
 	}
 	err = store.InTx(ctx, s.db, func(tx *store.Tx) error {
+		tx.Quiet() // as in Answer
 		rows, err := store.AttendanceList(ctx, tx, m.ID, m.GroupID)
 		if err != nil {
 			return err
