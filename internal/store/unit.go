@@ -23,10 +23,6 @@ type DB struct {
 // NewDB pairs a pool with the announcer that learns its committed changes.
 func NewDB(db *sqlx.DB, a topic.Announcer) *DB { return &DB{DB: db, announcer: a} }
 
-// Announcer is the announcer committed changes go to; a write that runs
-// outside InTx on purpose (the chat's single statement) announces through it.
-func (db *DB) Announcer() topic.Announcer { return db.announcer }
-
 // Tx is a unit of work: a transaction that also collects the events its
 // changes must announce. It embeds *sqlx.Tx, so it is a Q for every store
 // function.
