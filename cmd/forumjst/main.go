@@ -36,6 +36,7 @@ import (
 	"github.com/gwd-jst/forumjst/internal/logging"
 	"github.com/gwd-jst/forumjst/internal/markup"
 	"github.com/gwd-jst/forumjst/internal/seed"
+	"github.com/gwd-jst/forumjst/internal/topic"
 )
 
 const usage = `usage: forumjst <command> [flags]
@@ -181,7 +182,7 @@ func createAdmin(ctx context.Context, args []string) error {
 	if _, err := database.Migrate(ctx, db.DB); err != nil {
 		return err
 	}
-	acc, err := accounts.New(db, log, app.AccountSettings(cfg))
+	acc, err := accounts.New(db, topic.Discard{}, log, app.AccountSettings(cfg)) // no server to tell: a running one re-checks sessions on its own
 	if err != nil {
 		return err
 	}

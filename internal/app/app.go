@@ -38,6 +38,7 @@ type App struct {
 	Live     *live.Hub
 	Markup   *markup.Renderer
 	log      *slog.Logger
+	relay    *relay
 }
 
 // Serve runs the server on ln until ctx ends (or the listener fails), and
@@ -108,7 +109,10 @@ func AccountSettings(cfg config.Config) accounts.Settings {
 
 // Build creates the services and the Fiber app.
 func Build(cfg config.Config, db *sqlx.DB, log *slog.Logger) (*App, error) {
-	acc, err := accounts.New(db, log, AccountSettings(cfg))
+	// Services announce committed changes through the relay to the hub, which
+	// tells open pages here and, through NOTIFY, on every other instance.
+	rel := &relay{}
+	acc, err := accounts.New(db, rel, log, AccountSettings(cfg))
 	if err != nil {
 		return nil, err
 	}
@@ -117,26 +121,20 @@ func Build(cfg config.Config, db *sqlx.DB, log *slog.Logger) (*App, error) {
 		return nil, err
 	}
 	md := markup.New()
-	fs := forum.New(db, md, forum.Settings{PostsPerMinute: cfg.PostsPerMinute})
-	mod := moderation.New(db, moderation.Settings{FlagHideThreshold: cfg.FlagHideThreshold})
-	mt := meetings.New(db, md, meetings.Settings{})
-	nt := notes.New(db, md, notes.Settings{UploadDir: cfg.UploadDir, MaxUploadBytes: int64(cfg.MaxUploadBytes),
+	fs := forum.New(db, rel, md, forum.Settings{PostsPerMinute: cfg.PostsPerMinute})
+	mod := moderation.New(db, rel, moderation.Settings{FlagHideThreshold: cfg.FlagHideThreshold})
+	mt := meetings.New(db, rel, md, meetings.Settings{})
+	nt := notes.New(db, rel, md, notes.Settings{UploadDir: cfg.UploadDir, MaxUploadBytes: int64(cfg.MaxUploadBytes),
 		MaxFilesPerMeeting: cfg.MaxFilesPerMeeting}, log)
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		collectors.NewDBStatsCollector(db.DB, "forumjst"))
 	ns := notify.New(db)
 	hub := live.New(live.Deps{DB: db, DSN: cfg.DatabaseURL, Log: log, Meetings: mt, Forum: fs, Notify: ns, Notes: nt, Registry: reg, Settings: live.Settings{QueueFrames: cfg.WSQueueFrames, PingEvery: cfg.WSPingInterval}})
-	// Services announce committed changes to the hub, which tells open pages
-	// here and, through NOTIFY, on every other instance.
-	mt.SetNotifier(hub)
-	fs.SetNotifier(hub)
-	mod.SetNotifier(hub)
-	nt.SetNotifier(hub)
-	acc.SetRevoker(hub)
+	rel.hub.Store(hub)
 	f, err := web.New(web.Deps{Config: cfg, DB: db, Log: log, Accounts: acc, Forum: fs, Mod: mod, Meetings: mt, Notes: nt, Live: hub, Notify: ns, Catalog: cat, Registry: reg})
 	if err != nil {
 		return nil, err
 	}
-	return &App{Fiber: f, Accounts: acc, Forum: fs, Mod: mod, Meetings: mt, Notes: nt, Live: hub, Markup: md, log: log}, nil
+	return &App{Fiber: f, Accounts: acc, Forum: fs, Mod: mod, Meetings: mt, Notes: nt, Live: hub, Markup: md, log: log, relay: rel}, nil
 }
