@@ -29,6 +29,9 @@ type Settings struct {
 	LoginWindow          time.Duration
 	InvitationTTL        time.Duration
 	Argon2               Argon2Params
+	// UploadDir holds uploaded files by checksum; a person's export copies
+	// theirs from it.
+	UploadDir string
 }
 
 // Service is safe for concurrent use.
