@@ -106,6 +106,11 @@ func (s *Service) UpdateMe(ctx context.Context, p *Principal, in MeUpdate) (mode
 	if p == nil {
 		return model.User{}, apperr.ErrUnauthenticated
 	}
+	if p.TwoFactorSetupRequired {
+		// GET /api/v1/me stays open to someone held at the two-factor set-up
+		// (the web layer's gate); changing the account does not.
+		return model.User{}, apperr.ErrTwoFactorSetupRequired
+	}
 	v := &apperr.Validation{}
 	var up store.ProfileUpdate
 	if in.Name != nil {
