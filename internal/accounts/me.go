@@ -183,7 +183,7 @@ func (s *Service) SetLang(ctx context.Context, p *Principal, lang string) error 
 		return apperr.ErrUnauthenticated
 	}
 	if !oneOf(lang, []string{"pl", "en"}) {
-		return apperr.Invalid("lang", "err.invalid_choice")
+		return apperr.Invalid("lang", "err.choice")
 	}
 	return store.UpdateProfile(ctx, s.db, p.User.ID, store.ProfileUpdate{Lang: &lang})
 }
