@@ -604,6 +604,13 @@ func TestDeleteAccount(t *testing.T) {
 	tid, posts := env.NewThread(w.group.ID, u.ID, 1)
 	a, b := env.Login(u), env.Login(u)
 	bWS := b.DialWS()
+	// A second factor, enabled after these logins: it must go too.
+	for _, q := range []string{`INSERT INTO two_factor (user_id, secret) VALUES ($1, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567')`,
+		`INSERT INTO two_factor_recovery_codes (user_id, code_hash) VALUES ($1, '\x00')`} {
+		if _, err := env.DB.Exec(q, u.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
 
 	wantDetails(t, "no password", a.JSON("POST", "/api/v1/me/delete", map[string]string{}), "password")
 	wantDetails(t, "wrong password", a.JSON("POST", "/api/v1/me/delete", map[string]string{"password": "nie-moje-haslo"}), "password")
@@ -630,7 +637,7 @@ func TestDeleteAccount(t *testing.T) {
 		t.Errorf("anonymised row: %+v", row)
 	}
 	for _, q := range []string{`SELECT count(*) FROM sessions WHERE user_id = $1`, `SELECT count(*) FROM memberships WHERE user_id = $1`,
-		`SELECT count(*) FROM two_factor WHERE user_id = $1`} {
+		`SELECT count(*) FROM two_factor WHERE user_id = $1`, `SELECT count(*) FROM two_factor_recovery_codes WHERE user_id = $1`} {
 		if n := countRows(t, env, q, u.ID); n != 0 {
 			t.Errorf("%s = %d", q, n)
 		}
