@@ -104,10 +104,6 @@ func (s *server) apiDeleteMe(c *fiber.Ctx) error {
 	return c.SendStatus(fiber.StatusNoContent)
 }
 
-// exportTimeout bounds the writing of one archive; the request's own context
-// ends when the handler returns, before the body is streamed.
-const exportTimeout = 10 * time.Minute
-
 // apiExport streams the person's data as a ZIP (GET /api/v1/me/export; the
 // account page's button is a plain link to it). The archive is written while
 // it is sent: a failure half-way cannot change the status any more, so it
@@ -125,7 +121,10 @@ func (s *server) apiExport(c *fiber.Ctx) error {
 	c.Set(fiber.HeaderContentDisposition, `attachment; filename="`+name+`"`)
 	c.Set(fiber.HeaderCacheControl, "no-store")
 	c.Context().SetBodyStreamWriter(func(w *bufio.Writer) {
-		ctx, cancel := context.WithTimeout(logging.WithRequestID(context.Background(), rid), exportTimeout)
+		// The request's own context ends when the handler returns, before
+		// the body is streamed; the archive gets the downloads' time to leave
+		// (requestLimits gives this path the same write timeout).
+		ctx, cancel := context.WithTimeout(logging.WithRequestID(context.Background(), rid), s.Config.TransferTimeout)
 		defer cancel()
 		if err := s.Accounts.WriteExport(ctx, userID, w); err != nil {
 			s.Log.ErrorContext(ctx, "export failed", "user_id", userID, "err", err)

@@ -38,7 +38,8 @@ import (
 // server's read timeout. Downloads get time to send.
 var (
 	uploadPath   = regexp.MustCompile(`^/(?:api/v1/(meetings|notes)/([0-9]+)/attachments|(m|n)/([0-9]+)/files)/?$`)
-	downloadPath = regexp.MustCompile(`^/(api/v1/attachments/[0-9]+|attachments/[0-9]+(/[^/?]*)?)$`)
+	// The personal data export (account_api.go) is a download too.
+	downloadPath = regexp.MustCompile(`^/(api/v1/attachments/[0-9]+|attachments/[0-9]+(/[^/?]*)?|api/v1/me/export)$`)
 )
 
 const (
