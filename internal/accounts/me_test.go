@@ -153,3 +153,28 @@ func TestUpdateMeRules(t *testing.T) {
 		t.Errorf("no principal: %v", err)
 	}
 }
+
+// At most four archives are written at once per instance; a fifth waits.
+func TestExportSlots(t *testing.T) {
+	s, env := newService(t)
+	ctx := context.Background()
+	p := login(t, s, env.NewUser(model.RoleMember))
+	var releases []func()
+	for i := 0; i < 4; i++ {
+		release, err := s.BeginExport(ctx, p)
+		if err != nil {
+			t.Fatalf("export %d: %v", i+1, err)
+		}
+		releases = append(releases, release)
+	}
+	var rl *apperr.RateLimited
+	if _, err := s.BeginExport(ctx, p); !errors.As(err, &rl) {
+		t.Fatalf("fifth export at once: %v, want rate limited", err)
+	}
+	releases[0]()
+	release, err := s.BeginExport(ctx, p)
+	if err != nil {
+		t.Fatalf("after one finished: %v", err)
+	}
+	release()
+}

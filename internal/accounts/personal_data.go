@@ -23,15 +23,33 @@ import (
 // "prawo dostępu do danych i ich poprawienia"): a person downloads everything
 // the forum holds about them, or has their account anonymised.
 
-// BeginExport records that the principal asked for their data; the archive
-// itself is written by WriteExport (after the response has started, so the
-// audit entry comes first and a failure to record stops the export).
-func (s *Service) BeginExport(ctx context.Context, p *Principal) error {
+// maxExports is how many archives one instance writes at once: each holds a
+// database connection while its rows stream to the client.
+const maxExports = 4
+
+// BeginExport records that the principal asked for their data and reserves
+// one of the export slots; the archive itself is written by WriteExport
+// (after the response has started, so the audit entry comes first and a
+// failure to record stops the export). The caller must call release once
+// the archive is written or abandoned. With every slot taken the answer is
+// apperr.RateLimited: try again shortly.
+func (s *Service) BeginExport(ctx context.Context, p *Principal) (release func(), err error) {
 	if p == nil {
-		return apperr.ErrUnauthenticated
+		return nil, apperr.ErrUnauthenticated
 	}
-	return store.AppendAudit(ctx, s.db, store.NewAuditEntry{ActorID: p.User.ID, Action: "account.export",
+	select {
+	case s.exports <- struct{}{}:
+	default:
+		return nil, &apperr.RateLimited{RetryAfter: 30 * time.Second}
+	}
+	release = func() { <-s.exports }
+	err = store.AppendAudit(ctx, s.db, store.NewAuditEntry{ActorID: p.User.ID, Action: "account.export",
 		TargetType: "user", TargetID: p.User.ID})
+	if err != nil {
+		release()
+		return nil, err
+	}
+	return release, nil
 }
 
 // WriteExport streams the user's data as a ZIP to w: one JSON file per part
@@ -59,6 +77,11 @@ func (s *Service) WriteExport(ctx context.Context, userID int64, w io.Writer) er
 	files, err := store.UploadedFiles(ctx, tx, userID)
 	if err != nil {
 		return err
+	}
+	// The rows are all read: the connection goes back to the pool before the
+	// (possibly large) files are copied to a possibly slow client.
+	if err := tx.Rollback(); err != nil {
+		return fmt.Errorf("export: end transaction: %w", err)
 	}
 	for _, f := range files {
 		if err := s.exportFile(zw, f, now); err != nil {

@@ -43,6 +43,8 @@ type Service struct {
 	dummyHash string
 	now       func() time.Time
 	revoker   Revoker
+	// exports holds a token per archive being written (personal_data.go).
+	exports chan struct{}
 }
 
 // Revoker learns, once an account change has committed, that a user's open
@@ -76,7 +78,7 @@ func New(db *sqlx.DB, log *slog.Logger, set Settings) (*Service, error) {
 		return nil, fmt.Errorf("dummy hash: %w", err)
 	}
 	return &Service{db: db, log: log, set: set, policy: passwordPolicy{common: commonPasswords()},
-		dummyHash: dummy, now: time.Now, revoker: noRevoker{}}, nil
+		dummyHash: dummy, now: time.Now, revoker: noRevoker{}, exports: make(chan struct{}, maxExports)}, nil
 }
 
 // randomToken is 32 bytes from crypto/rand, URL-safe.

@@ -111,7 +111,8 @@ func (s *server) apiDeleteMe(c *fiber.Ctx) error {
 // rather than one that silently lacks data.
 func (s *server) apiExport(c *fiber.Ctx) error {
 	p := principal(c)
-	if err := s.Accounts.BeginExport(c.UserContext(), p); err != nil {
+	release, err := s.Accounts.BeginExport(c.UserContext(), p)
+	if err != nil {
 		return err
 	}
 	userID := p.User.ID
@@ -121,6 +122,7 @@ func (s *server) apiExport(c *fiber.Ctx) error {
 	c.Set(fiber.HeaderContentDisposition, `attachment; filename="`+name+`"`)
 	c.Set(fiber.HeaderCacheControl, "no-store")
 	c.Context().SetBodyStreamWriter(func(w *bufio.Writer) {
+		defer release()
 		// The request's own context ends when the handler returns, before
 		// the body is streamed; the archive gets the downloads' time to leave
 		// (requestLimits gives this path the same write timeout).
