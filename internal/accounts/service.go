@@ -30,6 +30,9 @@ type Settings struct {
 	LoginWindow          time.Duration
 	InvitationTTL        time.Duration
 	Argon2               Argon2Params
+	// UploadDir holds uploaded files by checksum; a person's export copies
+	// theirs from it.
+	UploadDir string
 }
 
 // Service is safe for concurrent use.
@@ -40,6 +43,8 @@ type Service struct {
 	policy    passwordPolicy
 	dummyHash string
 	now       func() time.Time
+	// exports holds a token per archive being written (personal_data.go).
+	exports chan struct{}
 }
 
 // New builds the service. announcer learns, once an account change has
@@ -60,7 +65,7 @@ func New(db *sqlx.DB, announcer topic.Announcer, log *slog.Logger, set Settings)
 		return nil, fmt.Errorf("dummy hash: %w", err)
 	}
 	return &Service{db: store.NewDB(db, announcer), log: log, set: set, policy: passwordPolicy{common: commonPasswords()},
-		dummyHash: dummy, now: time.Now}, nil
+		dummyHash: dummy, now: time.Now, exports: make(chan struct{}, maxExports)}, nil
 }
 
 // randomToken is 32 bytes from crypto/rand, URL-safe.

@@ -104,7 +104,8 @@ func (a *App) housekeeping(ctx context.Context) {
 // AccountSettings maps configuration onto the accounts service.
 func AccountSettings(cfg config.Config) accounts.Settings {
 	return accounts.Settings{SessionIdle: cfg.SessionIdle, SessionMax: cfg.SessionMax,
-		LoginAccountFailures: cfg.LoginAccountFailures, LoginIPFailures: cfg.LoginIPFailures, LoginWindow: cfg.LoginWindow}
+		LoginAccountFailures: cfg.LoginAccountFailures, LoginIPFailures: cfg.LoginIPFailures, LoginWindow: cfg.LoginWindow,
+		UploadDir: cfg.UploadDir}
 }
 
 // Build creates the services and the Fiber app.

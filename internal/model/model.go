@@ -65,6 +65,12 @@ type User struct {
 	PasswordHash string    `db:"password_hash"`
 	CreatedAt    time.Time `db:"created_at"`
 	UpdatedAt    time.Time `db:"updated_at"`
+	// Lang is the interface language the user chose (nil: not chosen).
+	Lang *string `db:"lang"`
+	// Prefs is the raw JSON object of preferences; package accounts reads it.
+	Prefs []byte `db:"prefs"`
+	// DeletedAt is set when the account was anonymised at its owner's request.
+	DeletedAt *time.Time `db:"deleted_at"`
 }
 
 type Group struct {

@@ -64,8 +64,9 @@ const (
 )
 
 // InsertNotifications writes one notification per recipient who may read the
-// target now (the target row must already exist in this transaction); the
-// others are left out silently.
+// target now (the target row must already exist in this transaction) and has
+// not turned this kind off on their account page; the others are left out
+// silently.
 func InsertNotifications(ctx context.Context, q Q, n NewNotifications) ([]SentNotification, error) {
 	out := []SentNotification{}
 	if len(n.UserIDs) == 0 {
@@ -76,7 +77,7 @@ func InsertNotifications(ctx context.Context, q Q, n NewNotifications) ([]SentNo
 		SELECT n.user_id, $2, $3, $4, n.target_type, n.target_id, $7
 		FROM (SELECT u AS user_id, $5::text AS target_type, $6::bigint AS target_id FROM unnest($1::bigint[]) AS u) n
 		`+notificationAccessJoins+`
-		WHERE `+notificationAccessCond+`
+		WHERE `+notificationAccessCond+` AND `+notifyKindAllowed("$2")+`
 		RETURNING user_id, id`, pq.Array(n.UserIDs), n.Kind, n.ActorID, n.GroupID, n.TargetType, n.TargetID, n.Title)
 	return out, err
 }

@@ -8,7 +8,7 @@ import (
 )
 
 const userColumns = `u.id, u.email, u.display_name, u.job_title, u.jst_id, j.name AS jst_name,
-	u.role, u.disabled, u.password_hash, u.created_at, u.updated_at`
+	u.role, u.disabled, u.password_hash, u.created_at, u.updated_at, u.lang, u.prefs, u.deleted_at`
 
 const userFrom = `FROM users u LEFT JOIN jst j ON j.id = u.jst_id`
 

@@ -12,7 +12,6 @@ import (
 func (s *server) apiRoutes(r fiber.Router) {
 	r.Post("/auth/login", s.apiLogin)
 	r.Post("/auth/logout", s.apiLogout)
-	r.Get("/me", s.apiMe)
 
 	r.Get("/forum", s.apiForum)
 
@@ -45,15 +44,6 @@ type loginRequest struct {
 	RecoveryCode string `json:"recovery_code"`
 }
 
-type meResponse struct {
-	accounts.UserView
-	Memberships []accounts.MembershipView `json:"memberships"`
-}
-
-func newMeResponse(p *accounts.Principal) meResponse {
-	return meResponse{accounts.ViewUser(p.User), accounts.ViewMemberships(p.Memberships)}
-}
-
 func (s *server) apiLogin(c *fiber.Ctx) error {
 	var in loginRequest
 	if err := decodeJSON(c, &in); err != nil {
@@ -75,7 +65,7 @@ func (s *server) apiLogin(c *fiber.Ctx) error {
 		return err
 	}
 	s.setSessionCookie(c, token)
-	return c.JSON(fiber.Map{"user": newMeResponse(p), "csrf_token": p.CSRFToken})
+	return c.JSON(fiber.Map{"user": accounts.ViewMe(p), "csrf_token": p.CSRFToken})
 }
 
 func (s *server) apiLogout(c *fiber.Ctx) error {
@@ -84,14 +74,6 @@ func (s *server) apiLogout(c *fiber.Ctx) error {
 	}
 	s.clearSessionCookie(c)
 	return c.SendStatus(fiber.StatusNoContent)
-}
-
-func (s *server) apiMe(c *fiber.Ctx) error {
-	p := principal(c)
-	if p == nil {
-		return apperr.ErrUnauthenticated
-	}
-	return c.JSON(newMeResponse(p))
 }
 
 func (s *server) apiForum(c *fiber.Ctx) error {
@@ -133,6 +115,9 @@ type userDetail struct {
 }
 
 func (s *server) apiGetUser(c *fiber.Ctx) error {
+	if !actor(c).IsAdmin() {
+		return s.apiUserProfile(c) // account_api.go
+	}
 	id, err := idParam(c, "id")
 	if err != nil {
 		return err
@@ -141,7 +126,12 @@ func (s *server) apiGetUser(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(userDetail{accounts.ViewUser(u), accounts.ViewMemberships(ms), n})
+	pv, err := s.Accounts.Profile(c.UserContext(), actor(c), id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(adminUserProfile{userDetail: userDetail{accounts.ViewUser(u), accounts.ViewMemberships(ms), n},
+		Position: pv.Position, Staff: pv.Staff, Former: pv.Former, SharedGroups: pv.SharedGroups, RecentPosts: pv.RecentPosts})
 }
 
 func (s *server) apiUpdateUser(c *fiber.Ctx) error {

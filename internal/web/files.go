@@ -37,8 +37,9 @@ import (
 // a valid session of a user who may upload there; everybody else keeps the
 // server's read timeout. Downloads get time to send.
 var (
-	uploadPath   = regexp.MustCompile(`^/(?:api/v1/(meetings|notes)/([0-9]+)/attachments|(m|n)/([0-9]+)/files)/?$`)
-	downloadPath = regexp.MustCompile(`^/(api/v1/attachments/[0-9]+|attachments/[0-9]+(/[^/?]*)?)$`)
+	uploadPath = regexp.MustCompile(`^/(?:api/v1/(meetings|notes)/([0-9]+)/attachments|(m|n)/([0-9]+)/files)/?$`)
+	// The personal data export (account_api.go) is a download too.
+	downloadPath = regexp.MustCompile(`^/(api/v1/attachments/[0-9]+|attachments/[0-9]+(/[^/?]*)?|api/v1/me/export)$`)
 )
 
 const (

@@ -217,10 +217,15 @@ func (s *server) sameOrigin(c *fiber.Ctx) bool {
 	return true
 }
 
-// language: the lang cookie set by the language switch, else the configured
-// default (Polish). Accept-Language is deliberately ignored: the programme's UI is
+// language: the language the signed-in person chose (on /konto or with the
+// switch, kept with the account so it follows them to every device), else the
+// lang cookie set by the language switch, else the configured default
+// (Polish). Accept-Language is deliberately ignored: the programme's UI is
 // Polish even on browsers set to English, and the switch is on every page.
 func (s *server) language(c *fiber.Ctx) string {
+	if p := principal(c); p != nil && p.User.Lang != nil {
+		return *p.User.Lang
+	}
 	if l := c.Cookies("lang"); l == "pl" || l == "en" {
 		return l
 	}

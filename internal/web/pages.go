@@ -28,6 +28,7 @@ func (s *server) pageRoutes(app *fiber.App) {
 	s.notificationPageRoutes(app)
 	s.notePageRoutes(app)
 	s.twoFactorPageRoutes(app)
+	s.accountPageRoutes(app)
 	s.adminRoutes(app.Group("/admin"))
 }
 
@@ -137,6 +138,12 @@ func (s *server) pageLang(c *fiber.Ctx) error {
 	}
 	c.Cookie(&fiber.Cookie{Name: "lang", Value: l, Path: "/", MaxAge: 365 * 24 * 3600, Secure: s.Config.Secure(),
 		SameSite: fiber.CookieSameSiteLaxMode, HTTPOnly: true})
+	if p := principal(c); p != nil {
+		// The account's choice wins over the cookie: the switch changes it too.
+		if err := s.Accounts.SetLang(c.UserContext(), p, l); err != nil {
+			return err
+		}
+	}
 	return c.Redirect(localPath(c.FormValue("next"), "/"), fiber.StatusSeeOther)
 }
 

@@ -110,6 +110,7 @@ func New(d Deps) (*fiber.App, error) {
 
 	api := app.Group("/api/v1")
 	s.apiRoutes(api)
+	s.accountAPIRoutes(api)
 	s.forumAPIRoutes(api)
 	s.moderationAPIRoutes(api)
 	s.meetingAPIRoutes(api)

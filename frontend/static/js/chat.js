@@ -71,7 +71,11 @@ function init(section) {
     const meta = document.createElement("p");
     meta.className = "meta";
     const who = document.createElement("strong");
-    who.textContent = m.author.name;
+    const profile = document.createElement("a");
+    profile.href = "/u/" + m.author.id;
+    profile.className = "author";
+    profile.textContent = m.author.name;
+    who.append(profile);
     meta.append(who);
     if (m.author.jst) meta.append(" (" + m.author.jst + ")");
     const time = document.createElement("time");
@@ -338,7 +342,11 @@ function init(section) {
     document.getElementById("presence-h").textContent = fill(t.presence, { count: f.count });
     list.replaceChildren(...f.users.map((u) => {
       const li = document.createElement("li");
-      li.textContent = u.jst ? `${u.name} (${u.jst})` : u.name;
+      const profile = document.createElement("a");
+      profile.href = "/u/" + u.id;
+      profile.textContent = u.name;
+      li.append(profile);
+      if (u.jst) li.append(` (${u.jst})`);
       return li;
     }));
     box.hidden = false;
