@@ -40,6 +40,7 @@ type Service struct {
 	dummyHash string
 	now       func() time.Time
 	revoker   Revoker
+	mailer    Mailer
 }
 
 // Revoker learns, once an account change has committed, that a user's open
@@ -323,6 +324,9 @@ func (s *Service) Housekeeping(ctx context.Context) error {
 		s.log.InfoContext(ctx, "expired sessions deleted", "count", n)
 	}
 	if err := store.DeleteExpiredTwoFactorState(ctx, s.db); err != nil {
+		return err
+	}
+	if err := store.DeleteOldPasswordResets(ctx, s.db); err != nil {
 		return err
 	}
 	return store.DeleteOldLoginFailures(ctx, s.db, s.set.LoginWindow)

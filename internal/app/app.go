@@ -19,6 +19,7 @@ import (
 	"github.com/gwd-jst/forumjst/internal/forum"
 	"github.com/gwd-jst/forumjst/internal/i18n"
 	"github.com/gwd-jst/forumjst/internal/live"
+	"github.com/gwd-jst/forumjst/internal/mail"
 	"github.com/gwd-jst/forumjst/internal/markup"
 	"github.com/gwd-jst/forumjst/internal/meetings"
 	"github.com/gwd-jst/forumjst/internal/moderation"
@@ -37,7 +38,10 @@ type App struct {
 	Notes    *notes.Service
 	Live     *live.Hub
 	Markup   *markup.Renderer
-	log      *slog.Logger
+	Mail     *mail.Service
+	// MailWorker sends the queue; nil without an SMTP server (mails are kept).
+	MailWorker *mail.Worker
+	log        *slog.Logger
 }
 
 // Serve runs the server on ln until ctx ends (or the listener fails), and
@@ -57,6 +61,16 @@ func (a *App) Serve(ctx context.Context, ln net.Listener, grace time.Duration) e
 	hctx, stopHousekeeping := context.WithCancel(context.Background())
 	housekept := make(chan struct{})
 	go func() { defer close(housekept); a.housekeeping(hctx) }()
+	mailed := make(chan struct{})
+	go func() {
+		defer close(mailed)
+		if a.MailWorker != nil {
+			// Stopped with the housekeeping: a delivery under way is cut
+			// short and handed back to the queue, so no SMTP server can hold
+			// up the shutdown.
+			a.MailWorker.Run(hctx)
+		}
+	}()
 
 	served := make(chan error, 1)
 	go func() { served <- a.Fiber.Listener(ln) }()
@@ -79,6 +93,7 @@ func (a *App) Serve(ctx context.Context, ln net.Listener, grace time.Duration) e
 		}
 	}
 	<-housekept
+	<-mailed
 	return err
 }
 
@@ -104,6 +119,16 @@ func (a *App) housekeeping(ctx context.Context) {
 func AccountSettings(cfg config.Config) accounts.Settings {
 	return accounts.Settings{SessionIdle: cfg.SessionIdle, SessionMax: cfg.SessionMax,
 		LoginAccountFailures: cfg.LoginAccountFailures, LoginIPFailures: cfg.LoginIPFailures, LoginWindow: cfg.LoginWindow}
+}
+
+// MailWorkerSettings maps configuration onto the mail worker.
+func MailWorkerSettings(cfg config.Config) mail.WorkerSettings {
+	return mail.WorkerSettings{
+		SMTP: mail.SMTP{Host: cfg.SMTP.Host, Port: cfg.SMTP.Port, Username: cfg.SMTP.Username,
+			Password: cfg.SMTP.Password, From: cfg.SMTP.From, TLS: cfg.SMTP.TLS},
+		SendTimeout: cfg.SMTP.Timeout, Lease: cfg.Mail.Lease, RetryBase: cfg.Mail.RetryBase, RetryMax: cfg.Mail.RetryMax,
+		MaxAttempts: cfg.Mail.MaxAttempts, Poll: cfg.Mail.Poll,
+	}
 }
 
 // Build creates the services and the Fiber app.
@@ -134,9 +159,22 @@ func Build(cfg config.Config, db *sqlx.DB, log *slog.Logger) (*App, error) {
 	mod.SetNotifier(hub)
 	nt.SetNotifier(hub)
 	acc.SetRevoker(hub)
-	f, err := web.New(web.Deps{Config: cfg, DB: db, Log: log, Accounts: acc, Forum: fs, Mod: mod, Meetings: mt, Notes: nt, Live: hub, Notify: ns, Catalog: cat, Registry: reg})
+	mctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	ms, err := mail.New(mctx, db, cat, mail.Settings{PublicURL: cfg.PublicURL, DefaultLang: cfg.DefaultLang,
+		Secret: cfg.Mail.Secret, Deliver: cfg.SMTP.Host != ""})
 	if err != nil {
 		return nil, err
 	}
-	return &App{Fiber: f, Accounts: acc, Forum: fs, Mod: mod, Meetings: mt, Notes: nt, Live: hub, Markup: md, log: log}, nil
+	acc.SetMailer(ms)
+	var worker *mail.Worker
+	if cfg.SMTP.Host != "" {
+		worker = mail.NewWorker(ms, log.With("component", "mail"), MailWorkerSettings(cfg))
+	}
+	f, err := web.New(web.Deps{Config: cfg, DB: db, Log: log, Accounts: acc, Forum: fs, Mod: mod, Meetings: mt, Notes: nt, Live: hub, Notify: ns, Mail: ms, Catalog: cat, Registry: reg})
+	if err != nil {
+		return nil, err
+	}
+	return &App{Fiber: f, Accounts: acc, Forum: fs, Mod: mod, Meetings: mt, Notes: nt, Live: hub, Markup: md, Mail: ms,
+		MailWorker: worker, log: log}, nil
 }
