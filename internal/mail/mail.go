@@ -188,7 +188,7 @@ func (s *Service) Enqueue(ctx context.Context, q store.Q, m Message) (int64, err
 		Content
 		Lang, SiteName, LinkHint, Footer, UnsubscribeLabel, UnsubscribeURL string
 	}{Content: c, Lang: lang, SiteName: tr.T("mail.site_name"), LinkHint: tr.T("mail.link_hint"),
-		Footer: tr.T("mail.footer." + footerOf(m.Kind), "URL", s.URL("/")), UnsubscribeLabel: tr.T("mail.unsubscribe"),
+		Footer: tr.T("mail.footer."+footerOf(m.Kind), "URL", s.URL("/")), UnsubscribeLabel: tr.T("mail.unsubscribe"),
 		UnsubscribeURL: nm.UnsubscribeURL}
 	var text, html bytes.Buffer
 	if err := s.text.ExecuteTemplate(&text, "mail.txt", data); err != nil {

@@ -28,6 +28,7 @@ func (s *server) pageRoutes(app *fiber.App) {
 	s.notificationPageRoutes(app)
 	s.notePageRoutes(app)
 	s.twoFactorPageRoutes(app)
+	s.mailPageRoutes(app)
 	s.adminRoutes(app.Group("/admin"))
 }
 

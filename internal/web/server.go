@@ -118,6 +118,7 @@ func New(d Deps) (*fiber.App, error) {
 	s.notificationAPIRoutes(api)
 	s.noteAPIRoutes(api)
 	s.twoFactorAPIRoutes(api)
+	s.mailAPIRoutes(api)
 	api.Use(func(c *fiber.Ctx) error { return fiber.ErrNotFound })
 	s.pageRoutes(app)
 
