@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"sync/atomic"
 	"time"
 
 	gomail "github.com/wneessen/go-mail"
@@ -44,6 +45,11 @@ type WorkerSettings struct {
 	// Poll is how often an idle worker looks for mail queued by other
 	// instances or due for a retry (10s); this instance's mails wake it at once.
 	Poll time.Duration
+	// StopGrace is how long a stopping worker lets the delivery under way
+	// finish (2s): cutting a healthy server off between its acceptance and
+	// our reading of it would send that mail again. A server still silent
+	// after it is cut off and the mail handed back.
+	StopGrace time.Duration
 }
 
 func (w *WorkerSettings) defaults() {
@@ -65,6 +71,9 @@ func (w *WorkerSettings) defaults() {
 	if w.Poll == 0 {
 		w.Poll = 10 * time.Second
 	}
+	if w.StopGrace == 0 {
+		w.StopGrace = 2 * time.Second
+	}
 }
 
 // Worker sends the queue. Every instance runs one; they share the work
@@ -81,9 +90,10 @@ func NewWorker(svc *Service, log *slog.Logger, set WorkerSettings) *Worker {
 	return &Worker{svc: svc, log: log, set: set}
 }
 
-// Run sends due mail until ctx ends. A delivery under way when ctx ends is
-// aborted (its connection closed) and handed back to the queue, due at once,
-// so that shutting down waits for no SMTP server.
+// Run sends due mail until ctx ends. A delivery under way when ctx ends has
+// StopGrace to finish; then it is aborted (its connection closed) and handed
+// back to the queue, due at once, so that shutting down waits for no SMTP
+// server longer than that.
 func (w *Worker) Run(ctx context.Context) {
 	for ctx.Err() == nil {
 		m, err := store.ClaimMail(ctx, w.svc.db, w.set.Lease)
@@ -130,8 +140,13 @@ func (w *Worker) sleep(ctx context.Context, d time.Duration) {
 // written under its own short deadline: a shutdown must not leave a mail the
 // server accepted looking unsent.
 func (w *Worker) attempt(ctx context.Context, m model.Mail) {
-	sctx, cancel := context.WithTimeout(ctx, w.set.SendTimeout)
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), w.set.SendTimeout)
+	var stopped atomic.Bool
+	stopGrace := context.AfterFunc(ctx, func() {
+		time.AfterFunc(w.set.StopGrace, func() { stopped.Store(true); cancel() })
+	})
 	err := w.send(sctx, m)
+	stopGrace()
 	cancel()
 	rctx, rcancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer rcancel()
@@ -143,7 +158,7 @@ func (w *Worker) attempt(ctx context.Context, m model.Mail) {
 			return
 		}
 		log.InfoContext(ctx, "mail sent")
-	case ctx.Err() != nil:
+	case stopped.Load():
 		// Shutting down: the send was cut short before the server took the
 		// mail, so this attempt does not count.
 		if err := store.ReleaseMail(rctx, w.svc.db, m.ID, m.Attempts); err != nil {
