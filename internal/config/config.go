@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/mail"
 	"net/url"
 	"strconv"
 	"strings"
@@ -164,6 +165,13 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	}
 	if c.SMTP.Host != "" && c.SMTP.From == "" {
 		r.fail("FORUM_SMTP_FROM", "is required when FORUM_SMTP_HOST is set")
+	} else if c.SMTP.From != "" {
+		if _, err := mail.ParseAddress(c.SMTP.From); err != nil {
+			r.fail("FORUM_SMTP_FROM", fmt.Sprintf("must be an address such as \"Forum JST <forum@example.pl>\", got %q", c.SMTP.From))
+		}
+	}
+	if c.Mail.RetryBase > c.Mail.RetryMax {
+		r.fail("FORUM_MAIL_RETRY_BASE", "must not be longer than FORUM_MAIL_RETRY_MAX")
 	}
 	return c, errors.Join(r.errs...)
 }
