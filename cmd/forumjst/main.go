@@ -36,6 +36,7 @@ import (
 	"github.com/gwd-jst/forumjst/internal/logging"
 	"github.com/gwd-jst/forumjst/internal/markup"
 	"github.com/gwd-jst/forumjst/internal/seed"
+	"github.com/gwd-jst/forumjst/internal/topic"
 )
 
 const usage = `usage: forumjst <command> [flags]
@@ -109,33 +110,7 @@ func serve(ctx context.Context, args []string) error {
 	}
 	cfg := loadConfig()
 	log := logging.New(os.Stdout, cfg.LogFormat, cfg.LogLevel)
-	db, err := openDB(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	if !*noMigrate {
-		n, err := database.Migrate(ctx, db.DB)
-		if err != nil {
-			return err
-		}
-		log.Info("migrations applied", "count", n)
-	}
-
-	a, err := app.Build(cfg, db, log)
-	if err != nil {
-		return err
-	}
-	ln, err := net.Listen("tcp", cfg.Addr)
-	if err != nil {
-		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
-	}
-	log.Info("forum listening", "addr", ln.Addr().String(), "public_url", cfg.PublicURL.String())
-	if err := a.Serve(ctx, ln, 30*time.Second); err != nil {
-		return err
-	}
-	log.Info("stopped")
-	return nil
+	return app.Run(ctx, cfg, log, app.RunOptions{Migrate: !*noMigrate, Grace: 30 * time.Second})
 }
 
 func migrate(ctx context.Context, args []string) error {
@@ -207,7 +182,7 @@ func createAdmin(ctx context.Context, args []string) error {
 	if _, err := database.Migrate(ctx, db.DB); err != nil {
 		return err
 	}
-	acc, err := accounts.New(db, log, app.AccountSettings(cfg))
+	acc, err := accounts.New(db, topic.Discard{}, nil, log, app.AccountSettings(cfg)) // no server to tell: a running one re-checks sessions on its own
 	if err != nil {
 		return err
 	}

@@ -9,8 +9,6 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/jmoiron/sqlx"
-
 	"github.com/gwd-jst/forumjst/internal/access"
 	"github.com/gwd-jst/forumjst/internal/apperr"
 	"github.com/gwd-jst/forumjst/internal/model"
@@ -52,7 +50,8 @@ func (s *Service) CreateUser(ctx context.Context, a *access.Actor, in NewUserInp
 		return model.User{}, err
 	}
 	var u model.User
-	err = store.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
+	err = store.InTx(ctx, s.db, func(tx *store.Tx) error {
+		tx.Quiet() // a new account: nobody follows it live yet
 		id, err := store.CreateUser(ctx, tx, store.NewUser{Email: in.Email, Name: in.Name, JobTitle: in.JobTitle,
 			JSTID: nonZero(in.JSTID), Role: in.Role, PasswordHash: hash})
 		if err != nil {
@@ -138,8 +137,7 @@ func (s *Service) UpdateUser(ctx context.Context, a *access.Actor, id int64, in 
 		return model.User{}, err
 	}
 	var after model.User
-	var ended, changed bool
-	err := store.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
+	err := store.InTx(ctx, s.db, func(tx *store.Tx) error {
 		before, err := store.GetUser(ctx, tx, id)
 		if err != nil {
 			return err
@@ -159,19 +157,18 @@ func (s *Service) UpdateUser(ctx context.Context, a *access.Actor, id int64, in 
 			if _, err := store.DeleteUserSessions(ctx, tx, id); err != nil {
 				return err
 			}
-			ended = true
+			tx.Revoke(id, true)
 		case after.Role != before.Role:
 			if err := store.MarkUserSessionsForRotation(ctx, tx, id); err != nil {
 				return err
 			}
-			changed = true
+			tx.Revoke(id, false)
+		default:
+			tx.Quiet() // a name, email or job title: open pages show them on their next load
 		}
 		return store.AppendAudit(ctx, tx, store.NewAuditEntry{ActorID: a.UserID, Action: "user.update",
 			TargetType: "user", TargetID: id, Details: userDiff(before, after, in.Password != nil)})
 	})
-	if err == nil && (ended || changed) {
-		s.revoker.Revoke(ctx, id, ended)
-	}
 	return after, err
 }
 
@@ -200,7 +197,7 @@ func (s *Service) EndSessions(ctx context.Context, a *access.Actor, userID int64
 		return 0, err
 	}
 	var n int64
-	err := store.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
+	err := store.InTx(ctx, s.db, func(tx *store.Tx) error {
 		if _, err := store.GetUser(ctx, tx, userID); err != nil {
 			return err
 		}
@@ -208,12 +205,10 @@ func (s *Service) EndSessions(ctx context.Context, a *access.Actor, userID int64
 		if n, err = store.DeleteUserSessions(ctx, tx, userID); err != nil {
 			return err
 		}
+		tx.Revoke(userID, true)
 		return store.AppendAudit(ctx, tx, store.NewAuditEntry{ActorID: a.UserID, Action: "user.sessions_end",
 			TargetType: "user", TargetID: userID, Details: map[string]any{"sessions": n}})
 	})
-	if err == nil {
-		s.revoker.Revoke(ctx, userID, true)
-	}
 	return n, err
 }
 
@@ -273,7 +268,8 @@ func (s *Service) CreateJST(ctx context.Context, a *access.Actor, in NewJSTInput
 		return model.JST{}, err
 	}
 	var j model.JST
-	err := store.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
+	err := store.InTx(ctx, s.db, func(tx *store.Tx) error {
+		tx.Quiet() // JSTs are admin data no page follows live
 		var err error
 		j, err = store.CreateJST(ctx, tx, store.NewJST{Name: in.Name, Kind: in.Kind, Voivodeship: in.Voivodeship, TERYT: in.TERYT})
 		if store.IsUniqueViolation(err, "") {
@@ -325,7 +321,8 @@ func (s *Service) CreateGroup(ctx context.Context, a *access.Actor, in NewGroupI
 		return model.Group{}, err
 	}
 	var g model.Group
-	err := store.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
+	err := store.InTx(ctx, s.db, func(tx *store.Tx) error {
+		tx.Quiet() // a new group has no members, so no open pages
 		var err error
 		g, err = store.CreateGroup(ctx, tx, store.NewGroup{Name: in.Name, Slug: in.Slug, Kind: in.Kind, Description: in.Description})
 		if store.IsUniqueViolation(err, "") {
@@ -350,7 +347,7 @@ func (s *Service) PutMember(ctx context.Context, a *access.Actor, groupID, userI
 	if err := v.Err(); err != nil {
 		return false, err
 	}
-	err = store.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
+	err = store.InTx(ctx, s.db, func(tx *store.Tx) error {
 		if _, err := store.GetGroup(ctx, tx, groupID); err != nil {
 			return err
 		}
@@ -364,19 +361,17 @@ func (s *Service) PutMember(ctx context.Context, a *access.Actor, groupID, userI
 		if created, err = store.PutMembership(ctx, tx, userID, groupID, role); err != nil {
 			return err
 		}
-		// What the user may do changed: give their sessions new ids.
+		// What the user may do changed: give their sessions new ids, and
+		// their open sockets act on the new role from now on (an observer
+		// stops writing at once), not from their next periodic re-check.
 		if err := store.MarkUserSessionsForRotation(ctx, tx, userID); err != nil {
 			return err
 		}
+		tx.Revoke(userID, false)
 		return store.AppendAudit(ctx, tx, store.NewAuditEntry{ActorID: a.UserID, Action: "membership.put",
 			TargetType: "user", TargetID: userID, GroupID: &groupID,
 			Details: map[string]any{"before": before, "after": role}})
 	})
-	if err == nil {
-		// Open sockets act on the new role from now on (an observer stops
-		// writing at once), not from their next periodic re-check.
-		s.revoker.Revoke(ctx, userID, false)
-	}
 	return created, err
 }
 
@@ -384,7 +379,7 @@ func (s *Service) RemoveMember(ctx context.Context, a *access.Actor, groupID, us
 	if err := a.Admin(); err != nil {
 		return err
 	}
-	err := store.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
+	err := store.InTx(ctx, s.db, func(tx *store.Tx) error {
 		before, err := store.GetMembershipRole(ctx, tx, userID, groupID)
 		if err != nil {
 			return err
@@ -395,13 +390,10 @@ func (s *Service) RemoveMember(ctx context.Context, a *access.Actor, groupID, us
 		if err := store.MarkUserSessionsForRotation(ctx, tx, userID); err != nil {
 			return err
 		}
+		tx.Revoke(userID, false) // the group's topics are dropped from the user's open sockets now
 		return store.AppendAudit(ctx, tx, store.NewAuditEntry{ActorID: a.UserID, Action: "membership.delete",
 			TargetType: "user", TargetID: userID, GroupID: &groupID, Details: map[string]any{"before": before}})
 	})
-	if err == nil {
-		// The group's topics are dropped from the user's open sockets now.
-		s.revoker.Revoke(ctx, userID, false)
-	}
 	return err
 }
 
@@ -536,12 +528,13 @@ func (s *Service) EnsureAdmin(ctx context.Context, email, name, password string)
 	if err != nil {
 		return false, err
 	}
-	err = store.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
+	err = store.InTx(ctx, s.db, func(tx *store.Tx) error {
 		u, err := store.GetUserByEmail(ctx, tx, email)
 		var id int64
 		twoFactorReset := false
 		switch {
 		case errors.Is(err, store.ErrNotFound):
+			tx.Quiet() // a new account has no sessions to revoke
 			created = true
 			id, err = store.CreateUser(ctx, tx, store.NewUser{Email: email, Name: name, Role: model.RoleAdmin, PasswordHash: hash})
 			if err != nil {
@@ -558,6 +551,7 @@ func (s *Service) EnsureAdmin(ctx context.Context, email, name, password string)
 			if _, err := store.DeleteUserSessions(ctx, tx, id); err != nil {
 				return err
 			}
+			tx.Revoke(id, true)
 			if twoFactorReset, err = store.DeleteTwoFactor(ctx, tx, id); err != nil {
 				return err
 			}

@@ -5,8 +5,6 @@ import (
 	"errors"
 	"strings"
 
-	"github.com/jmoiron/sqlx"
-
 	"github.com/gwd-jst/forumjst/internal/access"
 	"github.com/gwd-jst/forumjst/internal/apperr"
 	"github.com/gwd-jst/forumjst/internal/mail"
@@ -53,7 +51,8 @@ func (s *Service) CreateInvitation(ctx context.Context, a *access.Actor, in Invi
 	}
 	token := randomToken()
 	var inv model.Invitation
-	err := store.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
+	err := store.InTx(ctx, s.db, func(tx *store.Tx) error {
+		tx.Quiet() // an invitation is shown to no one live
 		if _, err := store.GetUserByEmail(ctx, tx, in.Email); err == nil {
 			return apperr.Invalid("email", "err.email_taken")
 		} else if !errors.Is(err, store.ErrNotFound) {
@@ -93,9 +92,6 @@ func (s *Service) CreateInvitation(ctx context.Context, a *access.Actor, in Invi
 		return store.AppendAudit(ctx, tx, store.NewAuditEntry{ActorID: a.UserID, Action: "invitation.create",
 			TargetType: "invitation", TargetID: inv.ID, GroupID: in.GroupID, Details: map[string]any{"email": in.Email, "role": in.Role}})
 	})
-	if err == nil && s.mailer != nil {
-		s.mailer.Wake()
-	}
 	return inv, token, err
 }
 
@@ -126,7 +122,8 @@ func (s *Service) AcceptInvitation(ctx context.Context, token string, in AcceptI
 		return model.User{}, err
 	}
 	var u model.User
-	err = store.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
+	err = store.InTx(ctx, s.db, func(tx *store.Tx) error {
+		tx.Quiet() // a new account: nobody follows it live yet
 		inv, err := store.GetOpenInvitationForUpdate(ctx, tx, hashToken(token))
 		if err != nil {
 			return err

@@ -7,7 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/jmoiron/sqlx"
 
 	"github.com/gwd-jst/forumjst/internal/apperr"
 	"github.com/gwd-jst/forumjst/internal/mail"
@@ -28,13 +27,9 @@ const (
 
 // Mailer is the mail queue as accounts uses it (mail.Service).
 type Mailer interface {
-	Enqueue(ctx context.Context, q store.Q, m mail.Message) (int64, error)
-	Wake()
+	Enqueue(ctx context.Context, tx *store.Tx, m mail.Message) (int64, error)
 	URL(path string) string
 }
-
-// SetMailer connects the mail queue; without it no reset can be requested.
-func (s *Service) SetMailer(m Mailer) { s.mailer = m }
 
 // RequestPasswordReset mails a single-use link to set a new password to the
 // account with this e-mail, if there is one and it is not disabled. The
@@ -51,8 +46,10 @@ func (s *Service) RequestPasswordReset(ctx context.Context, email, ip, lang stri
 	if s.mailer == nil {
 		return errors.New("password reset: no mailer configured")
 	}
-	var mailed bool
-	err := store.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
+	return store.InTx(ctx, s.db, func(tx *store.Tx) error {
+		// A request is followed by nobody live; the mail, when there is one,
+		// wakes the worker (Enqueue records it on the unit of work).
+		tx.Quiet()
 		byEmail, byIP, err := store.RecordPasswordResetRequest(ctx, tx, email, ip, resetWindow)
 		if err != nil {
 			return err
@@ -85,17 +82,9 @@ func (s *Service) RequestPasswordReset(ctx context.Context, email, ip, lang stri
 			s.mailer.URL("/haslo/"+token), ResetTTL)); err != nil {
 			return err
 		}
-		mailed = true
 		s.log.InfoContext(ctx, "password reset mailed", "user_id", u.ID)
 		return nil
 	})
-	if err != nil {
-		return err
-	}
-	if mailed {
-		s.mailer.Wake()
-	}
-	return nil
 }
 
 // CheckPasswordReset says whether a reset link can still be used (for the
@@ -126,7 +115,7 @@ func (s *Service) ResetPassword(ctx context.Context, token, password string) err
 		return err
 	}
 	var userID int64
-	err = store.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
+	err = store.InTx(ctx, s.db, func(tx *store.Tx) error {
 		if userID, err = store.PasswordResetUser(ctx, tx, hashToken(token), true); err != nil {
 			return err
 		}
@@ -147,13 +136,13 @@ func (s *Service) ResetPassword(ctx context.Context, token, password string) err
 		if err := store.ClearLoginFailures(ctx, tx, strings.ToLower(strings.TrimSpace(u.Email))); err != nil {
 			return err
 		}
+		tx.Revoke(userID, true) // whoever knew the old password is out, live too
 		return store.AppendAudit(ctx, tx, store.NewAuditEntry{ActorID: userID, Action: "user.password_reset",
 			TargetType: "user", TargetID: userID, Details: map[string]any{"sessions_ended": n}})
 	})
 	if err != nil {
 		return fmt.Errorf("reset password: %w", err)
 	}
-	s.revoker.Revoke(ctx, userID, true)
 	s.log.InfoContext(ctx, "password reset", "user_id", userID)
 	return nil
 }

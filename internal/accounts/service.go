@@ -18,6 +18,7 @@ import (
 	"github.com/gwd-jst/forumjst/internal/apperr"
 	"github.com/gwd-jst/forumjst/internal/model"
 	"github.com/gwd-jst/forumjst/internal/store"
+	"github.com/gwd-jst/forumjst/internal/topic"
 )
 
 // Settings are the knobs that come from configuration.
@@ -33,34 +34,21 @@ type Settings struct {
 
 // Service is safe for concurrent use.
 type Service struct {
-	db        *sqlx.DB
+	db        *store.DB
 	log       *slog.Logger
 	set       Settings
 	policy    passwordPolicy
 	dummyHash string
 	now       func() time.Time
-	revoker   Revoker
 	mailer    Mailer
 }
 
-// Revoker learns, once an account change has committed, that a user's open
-// live connections must be checked again at once rather than at their next
-// periodic re-check: ended when sessionsEnded (every session of the user is
-// gone: disabled, password set, logged out everywhere), re-authorised
-// otherwise (memberships or roles changed, one session ended). The live hub
-// implements it and passes it on to every instance.
-type Revoker interface {
-	Revoke(ctx context.Context, userID int64, sessionsEnded bool)
-}
-
-type noRevoker struct{}
-
-func (noRevoker) Revoke(context.Context, int64, bool) {}
-
-// SetRevoker connects the live hub; until then changes reach nobody live.
-func (s *Service) SetRevoker(r Revoker) { s.revoker = r }
-
-func New(db *sqlx.DB, log *slog.Logger, set Settings) (*Service, error) {
+// New builds the service. announcer learns, once an account change has
+// committed, that a user's open live connections must check their session
+// again at once (topic.Revocation); the live hub implements it and passes it
+// on to every instance. mailer queues password-reset and invitation mails;
+// nil in tools that mail nobody (then no reset can be requested).
+func New(db *sqlx.DB, announcer topic.Announcer, mailer Mailer, log *slog.Logger, set Settings) (*Service, error) {
 	if set.InvitationTTL == 0 {
 		set.InvitationTTL = 7 * 24 * time.Hour
 	}
@@ -73,8 +61,8 @@ func New(db *sqlx.DB, log *slog.Logger, set Settings) (*Service, error) {
 	if err != nil {
 		return nil, fmt.Errorf("dummy hash: %w", err)
 	}
-	return &Service{db: db, log: log, set: set, policy: passwordPolicy{common: commonPasswords()},
-		dummyHash: dummy, now: time.Now, revoker: noRevoker{}}, nil
+	return &Service{db: store.NewDB(db, announcer), mailer: mailer, log: log, set: set, policy: passwordPolicy{common: commonPasswords()},
+		dummyHash: dummy, now: time.Now}, nil
 }
 
 // randomToken is 32 bytes from crypto/rand, URL-safe.
@@ -304,14 +292,20 @@ func (s *Service) Logout(ctx context.Context, token string) error {
 	if token == "" {
 		return nil
 	}
-	userID, err := store.DeleteSessionOf(ctx, s.db, hashToken(token))
-	if err != nil || userID == 0 {
-		return err
-	}
-	// The user's other sessions live on: their sockets re-check and only
-	// those of this session find it gone.
-	s.revoker.Revoke(ctx, userID, false)
-	return nil
+	return store.InTx(ctx, s.db, func(tx *store.Tx) error {
+		userID, err := store.DeleteSessionOf(ctx, tx, hashToken(token))
+		if err != nil {
+			return err
+		}
+		if userID == 0 {
+			tx.Quiet() // no such session: nothing changed
+			return nil
+		}
+		// The user's other sessions live on: their sockets re-check and only
+		// those of this session find it gone.
+		tx.Revoke(userID, false)
+		return nil
+	})
 }
 
 // Housekeeping deletes expired sessions and old login failures.

@@ -11,7 +11,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/jmoiron/sqlx"
 	"github.com/pquerna/otp"
 	"github.com/pquerna/otp/hotp"
 	"github.com/pquerna/otp/totp"
@@ -475,7 +474,7 @@ func (s *Service) EnableTwoFactor(ctx context.Context, p *Principal, password, c
 		return nil, apperr.Invalid("code", "err.two_factor_code")
 	}
 	codes, hashes := newRecoveryCodes()
-	err = store.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
+	err = store.InTx(ctx, s.db, func(tx *store.Tx) error {
 		if _, err := store.GetTwoFactor(ctx, tx, p.User.ID); err == nil {
 			return &apperr.Conflict{Code: "two_factor_enabled", Message: "two-factor login is already enabled"}
 		} else if !errors.Is(err, store.ErrNotFound) {
@@ -494,6 +493,7 @@ func (s *Service) EnableTwoFactor(ctx context.Context, p *Principal, password, c
 		if err != nil {
 			return err
 		}
+		tx.Revoke(p.User.ID, false) // the other sessions' open websockets end now, not at their next check
 		return store.AppendAudit(ctx, tx, store.NewAuditEntry{ActorID: p.User.ID, Action: "two_factor.enable",
 			TargetType: "user", TargetID: p.User.ID, Details: map[string]any{"recovery_codes": len(codes), "other_sessions_ended": ended}})
 	})
@@ -501,8 +501,6 @@ func (s *Service) EnableTwoFactor(ctx context.Context, p *Principal, password, c
 		return nil, err
 	}
 	s.log.InfoContext(ctx, "two-factor enabled", "user_id", p.User.ID)
-	// The other sessions' open websockets end now, not at their next check.
-	s.revoker.Revoke(ctx, p.User.ID, false)
 	return codes, nil
 }
 
@@ -574,7 +572,7 @@ func (s *Service) DisableTwoFactor(ctx context.Context, p *Principal, password, 
 	if _, err := s.reauthenticate(ctx, p, password, code, recoveryCode, ip, true); err != nil {
 		return err
 	}
-	err := store.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
+	err := store.InTx(ctx, s.db, func(tx *store.Tx) error {
 		if _, err := store.DeleteTwoFactor(ctx, tx, p.User.ID); err != nil {
 			return err
 		}
@@ -582,12 +580,12 @@ func (s *Service) DisableTwoFactor(ctx context.Context, p *Principal, password, 
 		if err != nil {
 			return err
 		}
+		tx.Revoke(p.User.ID, false)
 		return store.AppendAudit(ctx, tx, store.NewAuditEntry{ActorID: p.User.ID, Action: "two_factor.disable",
 			TargetType: "user", TargetID: p.User.ID, Details: map[string]any{"other_sessions_ended": ended}})
 	})
 	if err == nil {
 		s.log.InfoContext(ctx, "two-factor disabled", "user_id", p.User.ID)
-		s.revoker.Revoke(ctx, p.User.ID, false)
 	}
 	return err
 }
@@ -603,7 +601,8 @@ func (s *Service) RegenerateRecoveryCodes(ctx context.Context, p *Principal, pas
 		return nil, err
 	}
 	codes, hashes := newRecoveryCodes()
-	err := store.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
+	err := store.InTx(ctx, s.db, func(tx *store.Tx) error {
+		tx.Quiet() // recovery codes are used at the next login only
 		if err := store.ReplaceRecoveryCodes(ctx, tx, p.User.ID, hashes); err != nil {
 			return err
 		}
@@ -639,7 +638,8 @@ func (s *Service) SetTwoFactorPolicy(ctx context.Context, a *access.Actor, role 
 	if !known {
 		return apperr.ErrNotFound
 	}
-	return store.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
+	return store.InTx(ctx, s.db, func(tx *store.Tx) error {
+		tx.Quiet() // the policy is read at each request's session check
 		before, err := store.SetTwoFactorPolicy(ctx, tx, role, enableBy, a.UserID)
 		if err != nil {
 			return err
@@ -661,7 +661,7 @@ func (s *Service) ResetTwoFactor(ctx context.Context, a *access.Actor, userID in
 	if err := a.Admin(); err != nil {
 		return err
 	}
-	err := store.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
+	err := store.InTx(ctx, s.db, func(tx *store.Tx) error {
 		if _, err := store.GetUser(ctx, tx, userID); err != nil {
 			return err
 		}
@@ -675,12 +675,10 @@ func (s *Service) ResetTwoFactor(ctx context.Context, a *access.Actor, userID in
 		if _, err := store.DeleteUserSessions(ctx, tx, userID); err != nil {
 			return err
 		}
+		tx.Revoke(userID, true)
 		return store.AppendAudit(ctx, tx, store.NewAuditEntry{ActorID: a.UserID, Action: "two_factor.reset",
 			TargetType: "user", TargetID: userID})
 	})
-	if err == nil {
-		s.revoker.Revoke(ctx, userID, true)
-	}
 	return err
 }
 

@@ -42,6 +42,7 @@ type App struct {
 	// MailWorker sends the queue; nil without an SMTP server (mails are kept).
 	MailWorker *mail.Worker
 	log        *slog.Logger
+	relay      *relay
 }
 
 // Serve runs the server on ln until ctx ends (or the listener fails), and
@@ -133,32 +134,12 @@ func MailWorkerSettings(cfg config.Config) mail.WorkerSettings {
 
 // Build creates the services and the Fiber app.
 func Build(cfg config.Config, db *sqlx.DB, log *slog.Logger) (*App, error) {
-	acc, err := accounts.New(db, log, AccountSettings(cfg))
-	if err != nil {
-		return nil, err
-	}
+	// Services announce committed changes through the relay to the hub, which
+	// tells open pages here and, through NOTIFY, on every other instance.
 	cat, err := i18n.New()
 	if err != nil {
 		return nil, err
 	}
-	md := markup.New()
-	fs := forum.New(db, md, forum.Settings{PostsPerMinute: cfg.PostsPerMinute})
-	mod := moderation.New(db, moderation.Settings{FlagHideThreshold: cfg.FlagHideThreshold})
-	mt := meetings.New(db, md, meetings.Settings{})
-	nt := notes.New(db, md, notes.Settings{UploadDir: cfg.UploadDir, MaxUploadBytes: int64(cfg.MaxUploadBytes),
-		MaxFilesPerMeeting: cfg.MaxFilesPerMeeting}, log)
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		collectors.NewDBStatsCollector(db.DB, "forumjst"))
-	ns := notify.New(db)
-	hub := live.New(live.Deps{DB: db, DSN: cfg.DatabaseURL, Log: log, Meetings: mt, Forum: fs, Notify: ns, Notes: nt, Registry: reg, Settings: live.Settings{QueueFrames: cfg.WSQueueFrames, PingEvery: cfg.WSPingInterval}})
-	// Services announce committed changes to the hub, which tells open pages
-	// here and, through NOTIFY, on every other instance.
-	mt.SetNotifier(hub)
-	fs.SetNotifier(hub)
-	mod.SetNotifier(hub)
-	nt.SetNotifier(hub)
-	acc.SetRevoker(hub)
 	mctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	ms, err := mail.New(mctx, db, cat, mail.Settings{PublicURL: cfg.PublicURL, DefaultLang: cfg.DefaultLang,
@@ -166,7 +147,23 @@ func Build(cfg config.Config, db *sqlx.DB, log *slog.Logger) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	acc.SetMailer(ms)
+	rel := &relay{mail: ms}
+	acc, err := accounts.New(db, rel, ms, log, AccountSettings(cfg))
+	if err != nil {
+		return nil, err
+	}
+	md := markup.New()
+	fs := forum.New(db, rel, md, forum.Settings{PostsPerMinute: cfg.PostsPerMinute})
+	mod := moderation.New(db, rel, moderation.Settings{FlagHideThreshold: cfg.FlagHideThreshold})
+	mt := meetings.New(db, rel, md, meetings.Settings{})
+	nt := notes.New(db, rel, md, notes.Settings{UploadDir: cfg.UploadDir, MaxUploadBytes: int64(cfg.MaxUploadBytes),
+		MaxFilesPerMeeting: cfg.MaxFilesPerMeeting}, log)
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		collectors.NewDBStatsCollector(db.DB, "forumjst"))
+	ns := notify.New(db)
+	hub := live.New(live.Deps{DB: db, DSN: cfg.DatabaseURL, Log: log, Meetings: mt, Forum: fs, Notify: ns, Notes: nt, Registry: reg, Settings: live.Settings{QueueFrames: cfg.WSQueueFrames, PingEvery: cfg.WSPingInterval}})
+	rel.hub.Store(hub)
 	var worker *mail.Worker
 	if cfg.SMTP.Host != "" {
 		worker = mail.NewWorker(ms, log.With("component", "mail"), MailWorkerSettings(cfg))
@@ -176,5 +173,5 @@ func Build(cfg config.Config, db *sqlx.DB, log *slog.Logger) (*App, error) {
 		return nil, err
 	}
 	return &App{Fiber: f, Accounts: acc, Forum: fs, Mod: mod, Meetings: mt, Notes: nt, Live: hub, Markup: md, Mail: ms,
-		MailWorker: worker, log: log}, nil
+		MailWorker: worker, log: log, relay: rel}, nil
 }

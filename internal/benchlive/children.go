@@ -21,7 +21,6 @@ import (
 
 	"github.com/gwd-jst/forumjst/internal/app"
 	"github.com/gwd-jst/forumjst/internal/config"
-	"github.com/gwd-jst/forumjst/internal/database"
 	"github.com/gwd-jst/forumjst/internal/logging"
 )
 
@@ -271,22 +270,6 @@ func runForumChild(ctx context.Context, pprofAddr string) error {
 		return fmt.Errorf("configuration: %w", err)
 	}
 	log := logging.New(os.Stdout, cfg.LogFormat, cfg.LogLevel)
-	db, err := database.Open(ctx, cfg.DatabaseURL, cfg.DBMaxConns)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	if _, err := database.Migrate(ctx, db.DB); err != nil {
-		return err
-	}
-	a, err := app.Build(cfg, db, log)
-	if err != nil {
-		return err
-	}
-	ln, err := net.Listen("tcp", cfg.Addr)
-	if err != nil {
-		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
-	}
 	if pprofAddr != "" {
 		stopProf, err := serveProfiles(pprofAddr, log)
 		if err != nil {
@@ -294,7 +277,7 @@ func runForumChild(ctx context.Context, pprofAddr string) error {
 		}
 		defer stopProf()
 	}
-	return a.Serve(ctx, ln, 10*time.Second)
+	return app.Run(ctx, cfg, log, app.RunOptions{Migrate: true, Grace: 10 * time.Second})
 }
 
 // serveProfiles answers POST /cpu/start and POST /cpu/stop (which returns

@@ -9,9 +9,7 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"os/signal"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -38,20 +36,9 @@ var suite struct {
 }
 
 func TestMain(m *testing.M) {
-	// Ctrl-C or a kill: still stop the cluster (a -timeout panic cannot be
-	// caught; the next run reaps what it leaves).
-	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
-	go func() {
-		if s, ok := <-sigs; ok {
-			fmt.Fprintf(os.Stderr, "faults: %v: stopping the test cluster\n", s)
-			teardown()
-			os.Exit(1)
-		}
-	}()
+	stopWatching := pgadmin.OnInterrupt("faults", "stopping the test cluster", func() { teardown() })
 	code := m.Run()
-	signal.Stop(sigs)
-	close(sigs)
+	stopWatching()
 	if err := teardown(); err != nil {
 		fmt.Fprintln(os.Stderr, "faults:", err)
 		if code == 0 {

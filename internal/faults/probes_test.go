@@ -14,6 +14,7 @@ import (
 
 	"github.com/gwd-jst/forumjst/internal/store"
 	"github.com/gwd-jst/forumjst/internal/testkit"
+	"github.com/gwd-jst/forumjst/internal/topic"
 )
 
 // The scenarios above hit the narrow windows of a fault only by chance. These
@@ -68,7 +69,9 @@ func chatSend(ws *testkit.WS, meetingID int64, clientID, body string) {
 // client, which got no ack.
 func storeOrphan(t *testing.T, ctx context.Context, db *sqlx.DB, meetingID, authorID int64, clientID, body string) (id, seq int64) {
 	t.Helper()
-	err := store.InTx(ctx, db, func(tx *sqlx.Tx) error {
+	// An orphan is by definition announced to nobody: a quiet unit of work.
+	err := store.InTx(ctx, store.NewDB(db, topic.Discard{}), func(tx *store.Tx) error {
+		tx.Quiet()
 		if _, err := store.LockMeetingRow(ctx, tx, meetingID); err != nil {
 			return err
 		}

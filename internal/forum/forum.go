@@ -29,27 +29,26 @@ type Settings struct {
 }
 
 type Service struct {
-	db  *sqlx.DB
+	db  *store.DB
 	md  *markup.Renderer
 	set Settings
-	n   topic.Notifier
 	now func() time.Time
 }
 
-func New(db *sqlx.DB, md *markup.Renderer, set Settings) *Service {
+// New builds the service; announcer learns every committed change (the live
+// hub in the server, topic.Discard in tools).
+func New(db *sqlx.DB, announcer topic.Announcer, md *markup.Renderer, set Settings) *Service {
 	if set.PostsPerMinute <= 0 {
 		set.PostsPerMinute = 10
 	}
-	return &Service{db: db, md: md, set: set, n: topic.Discard{}, now: time.Now}
+	return &Service{db: store.NewDB(db, announcer), md: md, set: set, now: time.Now}
 }
 
-// SetNotifier connects the live layer; called once while wiring, before serving.
-func (s *Service) SetNotifier(n topic.Notifier) { s.n = n }
-
-// changed tells open pages of a thread and its group that something committed.
-func (s *Service) changed(ctx context.Context, threadID, groupID int64) {
-	s.n.Notify(ctx, topic.Name(topic.Thread, threadID), 0)
-	s.n.Notify(ctx, topic.Name(topic.Group, groupID), 0)
+// changed records, in the unit of work, that open pages of a thread and its
+// group must re-read them once it commits.
+func changed(tx *store.Tx, threadID, groupID int64) {
+	tx.Touch(topic.Name(topic.Thread, threadID), 0)
+	tx.Touch(topic.Name(topic.Group, groupID), 0)
 }
 
 // Section is one kind of GWD on the index.

@@ -7,8 +7,6 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/jmoiron/sqlx"
-
 	"github.com/gwd-jst/forumjst/internal/access"
 	"github.com/gwd-jst/forumjst/internal/apperr"
 	"github.com/gwd-jst/forumjst/internal/model"
@@ -16,6 +14,7 @@ import (
 	"github.com/gwd-jst/forumjst/internal/ratelimit"
 	"github.com/gwd-jst/forumjst/internal/store"
 	"github.com/gwd-jst/forumjst/internal/textnorm"
+	"github.com/gwd-jst/forumjst/internal/topic"
 )
 
 // ThreadQuery selects a page of a group's threads.
@@ -315,7 +314,7 @@ func (s *Service) CreateThread(ctx context.Context, a *access.Actor, groupID int
 		return Thread{}, Post{}, err
 	}
 	var threadID, postID int64
-	err = store.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
+	err = store.InTx(ctx, s.db, func(tx *store.Tx) error {
 		if err := s.rate().CheckLocked(ctx, tx, a); err != nil {
 			return err
 		}
@@ -333,12 +332,12 @@ func (s *Service) CreateThread(ctx context.Context, a *access.Actor, groupID int
 		if err := store.InsertPostRevision(ctx, tx, postID, 1, body, a.UserID); err != nil {
 			return err
 		}
+		changed(tx, threadID, g.ID)
 		return store.MarkRead(ctx, tx, a.UserID, threadID, pos)
 	})
 	if err != nil {
 		return Thread{}, Post{}, err
 	}
-	s.changed(ctx, threadID, g.ID)
 	return s.threadAndPost(ctx, a, threadID, postID)
 }
 
@@ -462,15 +461,13 @@ func (s *Service) Reply(ctx context.Context, a *access.Actor, threadID int64, in
 	if err != nil {
 		return Post{}, err
 	}
-	var postID, groupID int64
-	var told []store.SentNotification
-	err = store.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
+	var postID int64
+	err = store.InTx(ctx, s.db, func(tx *store.Tx) error {
 		// The author's lock first, then the thread's, always in that order.
 		if err := s.rate().CheckLocked(ctx, tx, a); err != nil {
 			return err
 		}
 		t, g, err := store.LockThread(ctx, tx, threadID)
-		groupID = g.ID
 		if err != nil {
 			return err
 		}
@@ -499,17 +496,16 @@ func (s *Service) Reply(ctx context.Context, a *access.Actor, threadID int64, in
 		if err := store.InsertPostRevision(ctx, tx, postID, 1, body, a.UserID); err != nil {
 			return err
 		}
-		if told, err = notify.Record(ctx, tx, store.NewNotifications{UserIDs: recipients, Kind: notify.Reply, ActorID: a.UserID,
+		if err = notify.Record(ctx, tx, store.NewNotifications{UserIDs: recipients, Kind: notify.Reply, ActorID: a.UserID,
 			GroupID: g.ID, TargetType: "post", TargetID: postID, Title: t.Title}); err != nil {
 			return err
 		}
+		changed(tx, threadID, g.ID)
 		return store.MarkRead(ctx, tx, a.UserID, threadID, pos)
 	})
 	if err != nil {
 		return Post{}, err
 	}
-	s.changed(ctx, threadID, groupID)
-	notify.Announce(ctx, s.n, told)
 	_, p, err := s.threadAndPost(ctx, a, threadID, postID)
 	return p, err
 }
@@ -600,7 +596,7 @@ func (s *Service) EditPost(ctx context.Context, a *access.Actor, postID int64, i
 	if err != nil {
 		return Post{}, err
 	}
-	err = store.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
+	err = store.InTx(ctx, s.db, func(tx *store.Tx) error {
 		p, err := s.editablePost(ctx, tx, a, postID)
 		if err != nil {
 			return err
@@ -613,6 +609,8 @@ func (s *Service) EditPost(ctx context.Context, a *access.Actor, postID int64, i
 		if err != nil {
 			return err
 		}
+		// Open pages of the thread re-read it (its group's list is unchanged).
+		tx.Touch(topic.Name(topic.Thread, p.ThreadID), 0)
 		return store.InsertPostRevision(ctx, tx, postID, newVersion, body, a.UserID)
 	})
 	if err != nil {
@@ -650,7 +648,7 @@ func (s *Service) DeletePost(ctx context.Context, a *access.Actor, postID int64)
 	if err := a.LoggedIn(); err != nil {
 		return err
 	}
-	return store.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
+	return store.InTx(ctx, s.db, func(tx *store.Tx) error {
 		p, _, g, err := s.postContext(ctx, tx, a, postID)
 		if err != nil {
 			return err
@@ -661,6 +659,7 @@ func (s *Service) DeletePost(ctx context.Context, a *access.Actor, postID int64)
 		if p.DeletedAt != nil {
 			return apperr.ErrNotFound
 		}
+		tx.Touch(topic.Name(topic.Thread, p.ThreadID), 0)
 		return store.SoftDeletePost(ctx, tx, postID, a.UserID)
 	})
 }
@@ -736,7 +735,8 @@ func (s *Service) SaveArea(ctx context.Context, a *access.Actor, id int64, in Ar
 		return model.Area{}, err
 	}
 	var out model.Area
-	err := store.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
+	err := store.InTx(ctx, s.db, func(tx *store.Tx) error {
+		tx.Quiet() // areas are admin data no page follows live
 		var err error
 		action := "area.create"
 		if id == 0 {

@@ -48,12 +48,6 @@ type logFeed interface {
 	log(ctx context.Context, name string, id, after int64, limit int) ([]logEntry, error)
 }
 
-// An entryFeed's log entries can be handed over by the service that committed
-// them (topic.LogNotifier), already as the frame subscribers get.
-type entryFeed interface {
-	entryFrame(name string, entry any) any
-}
-
 type logEntry struct {
 	seq   int64
 	frame any
@@ -125,10 +119,6 @@ func (f meetingFeed) log(ctx context.Context, name string, id, after int64, limi
 		out[i] = logEntry{seq: m.Seq, frame: chatMessageFrame{Type: "chat.message", Topic: name, Message: m}}
 	}
 	return out, nil
-}
-
-func (meetingFeed) entryFrame(name string, entry any) any {
-	return chatMessageFrame{Type: "chat.message", Topic: name, Message: entry.(meetings.Message)}
 }
 
 func (f meetingFeed) diff(name string, id int64, oldState, newState any) ([]any, bool) {

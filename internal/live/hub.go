@@ -4,7 +4,7 @@
 //
 // The database is the only source of what gets delivered. A service that
 // commits a change tells the hub "topic T changed, its log is at seq N" (a
-// hint, through topic.Notifier); the hub of every instance then reads what it
+// hint, through topic.Announcer after its unit of work commits); the hub of every instance then reads what it
 // has not yet delivered from the database and sends it to its subscribers,
 // encoded once. Because a meeting's seq is gap-free and in commit order, a
 // topic that always reads "seq > last delivered" can neither skip nor repeat a
@@ -175,39 +175,52 @@ func (h *Hub) Close() {
 	}
 }
 
-// Notify implements topic.Notifier for the services: the change is announced
-// to this instance's topic at once and to the other instances through NOTIFY.
-func (h *Hub) Notify(_ context.Context, name string, seq int64) {
+// Announce implements topic.Announcer for the services' committed units of
+// work: each change goes to this instance's topic at once and to the other
+// instances through NOTIFY; each revocation re-checks the user's connections
+// here and on every other instance.
+func (h *Hub) Announce(_ context.Context, ev topic.Events) {
+	for _, c := range ev.Changes {
+		h.changed(c.Topic, c.Seq)
+	}
+	for _, r := range ev.Revocations {
+		h.revokeEverywhere(r.UserID, r.SessionsEnded)
+	}
+}
+
+// changed announces that a topic changed here and on the other instances.
+func (h *Hub) changed(name string, seq int64) {
 	h.hint(name, seq, seq == 0)
 	if h.bridge != nil {
 		h.bridge.publish(name, seq, seq == 0)
 	}
 }
 
-// NotifyEntry is Notify for a log entry committed on this instance: its own
-// subscribers get it at once, without a read back from the database (one
-// round trip less, and under a fan-out each round trip waits behind the
-// writers). When it does not follow on from what the topic delivered (a
-// message committed just before it has not been announced yet), the topic
-// reads the database as for any hint.
-func (h *Hub) NotifyEntry(_ context.Context, name string, seq int64, entry any) {
+// ChatMessage implements meetings.Announcer: a message committed on this
+// instance goes to its own subscribers at once, without a read back from the
+// database (one round trip less, and under a fan-out each round trip waits
+// behind the writers). When it does not follow on from what the topic
+// delivered (a message committed just before it has not been announced yet),
+// the topic reads the database as for any hint. Other instances get the hint.
+func (h *Hub) ChatMessage(_ context.Context, m meetings.Message) {
+	name := topic.Name(topic.Meeting, m.MeetingID)
 	if t := h.topic(name); t != nil {
-		ef, ok := t.feed.(entryFeed)
-		if !ok || !t.deliverCommitted(seq, encode(ef.entryFrame(name, entry))) {
+		frame := chatMessageFrame{Type: "chat.message", Topic: name, Message: m}
+		if !t.deliverCommitted(m.Seq, encode(frame)) {
 			t.wakeLog()
 		}
 	}
 	if h.bridge != nil {
-		h.bridge.publish(name, seq, false)
+		h.bridge.publish(name, m.Seq, false)
 	}
 }
 
-// Revoke implements accounts.Revoker: after an account change committed, the
-// user's connections on every instance re-check their session at once, not at
-// their next periodic re-check (issue 10 item 5). Those whose session is gone
-// close with 4001; the others act with the user's rights as of now and drop
-// the topics they may no longer read.
-func (h *Hub) Revoke(_ context.Context, userID int64, sessionsEnded bool) {
+// revokeEverywhere: after an account change committed, the user's
+// connections on every instance re-check their session at once, not at their
+// next periodic re-check (issue 10 item 5). Those whose session is gone close
+// with 4001; the others act with the user's rights as of now and drop the
+// topics they may no longer read.
+func (h *Hub) revokeEverywhere(userID int64, sessionsEnded bool) {
 	h.revoke(userID, sessionsEnded)
 	if h.bridge != nil {
 		h.bridge.publishRevoke(userID, sessionsEnded)
@@ -462,7 +475,7 @@ func (h *Hub) writePresence(name string, userID int64, join bool) {
 		h.log.Warn("write presence", "topic", name, "user", userID, "err", err)
 		return
 	}
-	h.Notify(ctx, name, 0)
+	h.changed(name, 0)
 }
 
 // present lists the people on a topic. Entries of the last two refresh rounds
@@ -506,4 +519,7 @@ func newHubMetrics(reg prometheus.Registerer) *hubMetrics {
 	return m
 }
 
-var _ topic.Notifier = (*Hub)(nil)
+var (
+	_ topic.Announcer    = (*Hub)(nil)
+	_ meetings.Announcer = (*Hub)(nil)
+)

@@ -4,12 +4,13 @@
 // over SMTP with retries, the signed one-click unsubscribe links, and the
 // administrators' view of the queue.
 //
-// Any service mails with one line inside its transaction:
+// Any service mails with one line inside its unit of work (store.InTx):
 //
 //	_, err := s.mail.Enqueue(ctx, tx, mail.PasswordReset(u.Email, u.ID, lang, link))
 //
-// and, after the commit, s.mail.Wake() so that this instance's worker sends it
-// at once (the workers of other instances find it at their next poll).
+// The unit records that it mailed (tx.Mailed); after the commit the app's
+// relay hands its events to Service.Announce, which wakes this instance's
+// worker (the workers of other instances find the mail at their next poll).
 package mail
 
 import (
@@ -37,6 +38,7 @@ import (
 	"github.com/gwd-jst/forumjst/internal/i18n"
 	"github.com/gwd-jst/forumjst/internal/model"
 	"github.com/gwd-jst/forumjst/internal/store"
+	"github.com/gwd-jst/forumjst/internal/topic"
 )
 
 // Kinds of mail. People may unsubscribe from the kinds in Unsubscribable;
@@ -161,7 +163,7 @@ func (s *Service) Wake() {
 // the caller's transaction, so the mail exists exactly when its cause
 // committed. It returns the mail's id, or 0 when nothing was stored (the
 // recipient unsubscribed from this kind, or the dedupe key was used).
-func (s *Service) Enqueue(ctx context.Context, q store.Q, m Message) (int64, error) {
+func (s *Service) Enqueue(ctx context.Context, tx *store.Tx, m Message) (int64, error) {
 	if m.To == "" || m.Kind == "" || m.Build == nil {
 		return 0, errors.New("enqueue mail: recipient, kind and content are required")
 	}
@@ -198,7 +200,19 @@ func (s *Service) Enqueue(ctx context.Context, q store.Q, m Message) (int64, err
 		return 0, fmt.Errorf("render mail html: %w", err)
 	}
 	nm.Text, nm.HTML = text.String(), html.String()
-	return store.EnqueueMail(ctx, q, nm)
+	id, err := store.EnqueueMail(ctx, tx, nm)
+	if err == nil && id != 0 {
+		tx.Mailed()
+	}
+	return id, err
+}
+
+// Announce wakes this instance's worker when a committed unit of work queued
+// mail (the app's relay hands every unit's events here and to the live hub).
+func (s *Service) Announce(_ context.Context, ev topic.Events) {
+	if ev.Mails > 0 {
+		s.Wake()
+	}
 }
 
 // footerOf says why the recipient gets this mail.

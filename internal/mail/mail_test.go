@@ -73,7 +73,7 @@ func runWorker(t *testing.T, svc *mail.Service, srv *testkit.SMTPServer, set mai
 func enqueue(t *testing.T, db *sqlx.DB, svc *mail.Service, msgs ...mail.Message) []int64 {
 	t.Helper()
 	var ids []int64
-	err := store.InTx(context.Background(), db, func(tx *sqlx.Tx) error {
+	err := store.InTx(context.Background(), store.NewDB(db, svc), func(tx *store.Tx) error {
 		for _, m := range msgs {
 			id, err := svc.Enqueue(context.Background(), tx, m)
 			if err != nil {
@@ -86,8 +86,7 @@ func enqueue(t *testing.T, db *sqlx.DB, svc *mail.Service, msgs ...mail.Message)
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc.Wake()
-	return ids
+	return ids // the commit woke the worker: svc is the unit's announcer
 }
 
 func newUser(t *testing.T, db *sqlx.DB) testkit.User { return testkit.NewUser(t, db, model.RoleMember) }
@@ -200,7 +199,7 @@ func TestMailIsWrittenWithItsTransaction(t *testing.T) {
 	db, svc := setup(t, mail.Settings{Deliver: true})
 	u := newUser(t, db)
 	boom := errors.New("the change failed")
-	err := store.InTx(context.Background(), db, func(tx *sqlx.Tx) error {
+	err := store.InTx(context.Background(), store.NewDB(db, svc), func(tx *store.Tx) error {
 		if _, err := svc.Enqueue(context.Background(), tx, reset(u, "pl")); err != nil {
 			return err
 		}

@@ -1,7 +1,7 @@
 // Package meetings owns GWD sessions and their live chat: scheduling, starting
 // and ending, and storing chat messages with a gap-free per-meeting seq assigned
 // under the meeting row's lock, so seq order is commit order (SPEC §5). It
-// persists first and only then tells the live layer, through Notifier.
+// persists first and only then tells the live layer, through its Announcer.
 package meetings
 
 import (
@@ -33,23 +33,33 @@ type Settings struct {
 }
 
 type Service struct {
-	db  *sqlx.DB
-	hot *store.Prepared // the chat's statements, prepared once
-	md  *markup.Renderer
-	set Settings
-	n   topic.Notifier
-	now func() time.Time
+	db   *store.DB
+	hot  *store.Prepared // the chat's statements, prepared once
+	md   *markup.Renderer
+	set  Settings
+	live Announcer
+	now  func() time.Time
 }
 
-func New(db *sqlx.DB, md *markup.Renderer, set Settings) *Service {
+// Announcer learns what the meetings service committed: the changes of its
+// units of work, and each chat message, which is stored by one statement
+// outside any unit of work (the chat's hot path: no BEGIN, no COMMIT). The
+// live hub implements it.
+type Announcer interface {
+	topic.Announcer
+	// ChatMessage hands over a message committed on this instance, so that
+	// this instance's subscribers get it at once instead of reading it back;
+	// other instances get the hint {topic, seq}.
+	ChatMessage(ctx context.Context, m Message)
+}
+
+// New builds the service; live learns every committed change.
+func New(db *sqlx.DB, live Announcer, md *markup.Renderer, set Settings) *Service {
 	if set.ChatPerTenSeconds <= 0 {
 		set.ChatPerTenSeconds = 10
 	}
-	return &Service{db: db, hot: store.NewPrepared(db), md: md, set: set, n: topic.Discard{}, now: time.Now}
+	return &Service{db: store.NewDB(db, live), hot: store.NewPrepared(db), md: md, set: set, live: live, now: time.Now}
 }
-
-// SetNotifier connects the live layer; called once while wiring, before serving.
-func (s *Service) SetNotifier(n topic.Notifier) { s.n = n }
 
 // Meeting is a meeting as the API shows it.
 // It encodes as WithGroupName (see MarshalJSON in views.go).
@@ -206,15 +216,15 @@ func (s *Service) Create(ctx context.Context, a *access.Actor, groupID int64, in
 		return Meeting{}, err
 	}
 	var id int64
-	var told []store.SentNotification
-	err = store.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
+	err = store.InTx(ctx, s.db, func(tx *store.Tx) error {
 		m, err := store.CreateMeeting(ctx, tx, store.NewMeeting{GroupID: g.ID, Title: *c.Title, StartsAt: *c.StartsAt, EndsAt: *c.EndsAt,
 			Location: deref(c.Location), OnlineURL: deref(c.OnlineURL), Agenda: deref(c.Agenda), AgendaHTML: deref(c.AgendaHTML), CreatedBy: a.UserID})
 		if err != nil {
 			return err
 		}
 		id = m.ID
-		if told, err = s.tellGroup(ctx, tx, a, g.ID, notify.MeetingScheduled, m.ID, m.Title); err != nil {
+		tx.Touch(topic.Name(topic.Group, g.ID), 0)
+		if err := s.tellGroup(ctx, tx, a, g.ID, notify.MeetingScheduled, m.ID, m.Title); err != nil {
 			return err
 		}
 		return store.AppendAudit(ctx, tx, store.NewAuditEntry{ActorID: a.UserID, Action: "meeting.create", TargetType: "meeting",
@@ -223,16 +233,14 @@ func (s *Service) Create(ctx context.Context, a *access.Actor, groupID int64, in
 	if err != nil {
 		return Meeting{}, err
 	}
-	s.n.Notify(ctx, topic.Name(topic.Group, g.ID), 0)
-	notify.Announce(ctx, s.n, told)
 	return s.Get(ctx, a, id)
 }
 
 // tellGroup notifies the group's members (not the actor) of a meeting.
-func (s *Service) tellGroup(ctx context.Context, tx *sqlx.Tx, a *access.Actor, groupID int64, kind string, meetingID int64, title string) ([]store.SentNotification, error) {
+func (s *Service) tellGroup(ctx context.Context, tx *store.Tx, a *access.Actor, groupID int64, kind string, meetingID int64, title string) error {
 	members, err := store.GroupMemberIDs(ctx, tx, groupID)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	return notify.Record(ctx, tx, store.NewNotifications{UserIDs: members, Kind: kind, ActorID: a.UserID,
 		GroupID: groupID, TargetType: "meeting", TargetID: meetingID, Title: title})
@@ -247,7 +255,7 @@ func deref(p *string) string {
 
 // Update edits a meeting's details (not its status).
 func (s *Service) Update(ctx context.Context, a *access.Actor, id int64, in Input) (Meeting, error) {
-	err := store.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
+	err := store.InTx(ctx, s.db, func(tx *store.Tx) error {
 		r, err := s.readable(ctx, tx, a, id)
 		if err != nil {
 			return err
@@ -262,6 +270,7 @@ func (s *Service) Update(ctx context.Context, a *access.Actor, id int64, in Inpu
 		if err := store.UpdateMeeting(ctx, tx, id, c); err != nil {
 			return err
 		}
+		tx.Touch(topic.Name(topic.Meeting, id), 0) // its room re-reads it
 		return store.AppendAudit(ctx, tx, store.NewAuditEntry{ActorID: a.UserID, Action: "meeting.update", TargetType: "meeting",
 			TargetID: id, GroupID: &r.GroupID, Details: map[string]any{"title": r.Title}})
 	})
@@ -277,8 +286,7 @@ func (s *Service) SetStatus(ctx context.Context, a *access.Actor, id int64, stat
 	if from == "" {
 		return Meeting{}, fmt.Errorf("meeting status %q: %w", status, apperr.ErrNotFound)
 	}
-	var told []store.SentNotification
-	err := store.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
+	err := store.InTx(ctx, s.db, func(tx *store.Tx) error {
 		if err := a.LoggedIn(); err != nil {
 			return err
 		}
@@ -295,8 +303,9 @@ func (s *Service) SetStatus(ctx context.Context, a *access.Actor, id int64, stat
 		if _, err := store.SetMeetingStatus(ctx, tx, id, status); err != nil {
 			return err
 		}
+		tx.Touch(topic.Name(topic.Meeting, id), 0)
 		if status == "live" {
-			if told, err = s.tellGroup(ctx, tx, a, r.GroupID, notify.MeetingStarted, id, r.Title); err != nil {
+			if err := s.tellGroup(ctx, tx, a, r.GroupID, notify.MeetingStarted, id, r.Title); err != nil {
 				return err
 			}
 		}
@@ -307,8 +316,6 @@ func (s *Service) SetStatus(ctx context.Context, a *access.Actor, id int64, stat
 	if err != nil {
 		return Meeting{}, err
 	}
-	s.n.Notify(ctx, topic.Name(topic.Meeting, id), 0)
-	notify.Announce(ctx, s.n, told)
 	return s.Get(ctx, a, id)
 }
 
@@ -420,7 +427,7 @@ func (s *Service) SendThen(ctx context.Context, a *access.Actor, meetingID int64
 	if stored != nil {
 		stored(msg)
 	}
-	topic.NotifyEntry(ctx, s.n, topic.Name(topic.Meeting, meetingID), msg.Seq, msg)
+	s.live.ChatMessage(ctx, msg)
 	return msg, true, nil
 }
 
@@ -438,7 +445,7 @@ func (s *Service) resent(ctx context.Context, a *access.Actor, meetingID int64, 
 	if stored != nil {
 		stored(old)
 	}
-	s.n.Notify(ctx, topic.Name(topic.Meeting, meetingID), old.Seq)
+	s.live.Announce(ctx, topic.Events{Changes: []topic.Change{{Topic: topic.Name(topic.Meeting, meetingID), Seq: old.Seq}}})
 	return old, false, nil
 }
 

@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/jmoiron/sqlx"
-
 	"github.com/gwd-jst/forumjst/internal/access"
 	"github.com/gwd-jst/forumjst/internal/apperr"
 	"github.com/gwd-jst/forumjst/internal/model"
@@ -30,7 +28,8 @@ func (s *Service) Report(ctx context.Context, a *access.Actor, postID int64, rea
 	v := &apperr.Validation{}
 	checkReason(v, "reason", reason, true)
 	var flagID int64
-	err := store.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
+	err := store.InTx(ctx, s.db, func(tx *store.Tx) error {
+		tx.Quiet() // no page follows the report queue live; an auto-hide touches the thread below
 		p, err := store.GetPostRow(ctx, tx, postID)
 		if err != nil {
 			return err
@@ -74,6 +73,7 @@ func (s *Service) Report(ctx context.Context, a *access.Actor, postID int64, rea
 			if err := store.SetPostHidden(ctx, tx, postID, true, autoHideReason, true); err != nil {
 				return err
 			}
+			touchThread(tx, p.ThreadID)
 			if err := store.AppendAudit(ctx, tx, store.NewAuditEntry{Action: "post.auto_hide", TargetType: "post", TargetID: postID,
 				GroupID: &g.ID, Reason: autoHideReason, Details: map[string]any{"reports": n, "thread_id": p.ThreadID}}); err != nil {
 				return err
@@ -124,7 +124,8 @@ func (s *Service) CloseFlag(ctx context.Context, a *access.Actor, flagID int64, 
 		state, action = "resolved", "flag.resolve"
 	}
 	var out store.Flag
-	err := store.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
+	err := store.InTx(ctx, s.db, func(tx *store.Tx) error {
+		tx.Quiet() // as in Report: a post shown or hidden again touches its thread below
 		f, err := store.GetFlag(ctx, tx, flagID)
 		if err != nil {
 			return err
@@ -151,6 +152,7 @@ func (s *Service) CloseFlag(ctx context.Context, a *access.Actor, flagID int64, 
 			if err := store.SetPostHidden(ctx, tx, f.PostID, true, p.HiddenReason, false); err != nil {
 				return err
 			}
+			touchThread(tx, p.ThreadID)
 		}
 		if !resolve {
 			open, err := store.CountOpenFlags(ctx, tx, f.PostID)
@@ -161,6 +163,7 @@ func (s *Service) CloseFlag(ctx context.Context, a *access.Actor, flagID int64, 
 				if err := store.SetPostHidden(ctx, tx, f.PostID, false, "", false); err != nil {
 					return err
 				}
+				touchThread(tx, p.ThreadID)
 			}
 		}
 		if err := audit(ctx, tx, a, action, "flag", flagID, g.ID, note,
@@ -191,7 +194,9 @@ func (s *Service) Mute(ctx context.Context, a *access.Actor, groupID int64, in M
 		v.Add("until", "err.until_far")
 	}
 	var m store.Mute
-	err := store.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
+	err := store.InTx(ctx, s.db, func(tx *store.Tx) error {
+		// A mute is read on every write the member tries; no open page shows it.
+		tx.Quiet()
 		g, err := moderatedGroup(ctx, tx, a, groupID)
 		if err != nil {
 			return err
@@ -221,7 +226,8 @@ func (s *Service) Mute(ctx context.Context, a *access.Actor, groupID int64, in M
 
 // Unmute lifts a member's mute in a group.
 func (s *Service) Unmute(ctx context.Context, a *access.Actor, groupID, userID int64) error {
-	return store.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
+	return store.InTx(ctx, s.db, func(tx *store.Tx) error {
+		tx.Quiet() // as in Mute
 		g, err := moderatedGroup(ctx, tx, a, groupID)
 		if err != nil {
 			return err
@@ -258,12 +264,13 @@ type GroupSettings struct {
 
 func (s *Service) UpdateGroup(ctx context.Context, a *access.Actor, groupID int64, in GroupSettings) (model.Group, error) {
 	var out model.Group
-	err := store.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
+	err := store.InTx(ctx, s.db, func(tx *store.Tx) error {
 		g, err := moderatedGroup(ctx, tx, a, groupID)
 		if err != nil {
 			return err
 		}
 		out = g
+		touchGroup(tx, g.ID) // its pages offer "new thread" by this setting
 		if in.ModeratorsOnlyThreads == nil || *in.ModeratorsOnlyThreads == g.ModeratorsOnlyThreads {
 			return nil
 		}

@@ -29,40 +29,24 @@ type Settings struct {
 }
 
 type Service struct {
-	db  *sqlx.DB
+	db  *store.DB
 	set Settings
-	n   topic.Notifier
 	now func() time.Time
 }
 
-func New(db *sqlx.DB, set Settings) *Service {
+// New builds the service; announcer learns every committed change (the live
+// hub in the server, topic.Discard in tools).
+func New(db *sqlx.DB, announcer topic.Announcer, set Settings) *Service {
 	if set.FlagHideThreshold <= 0 {
 		set.FlagHideThreshold = 3
 	}
-	return &Service{db: db, set: set, n: topic.Discard{}, now: time.Now}
+	return &Service{db: store.NewDB(db, announcer), set: set, now: time.Now}
 }
 
-// SetNotifier connects the live layer; called once while wiring, before serving.
-func (s *Service) SetNotifier(n topic.Notifier) { s.n = n }
-
-// touched collects the threads and groups a transaction changed, so that open
-// pages learn of it once the transaction has committed (never inside it).
-type touched []string
-
-func (t *touched) thread(id int64) { *t = append(*t, topic.Name(topic.Thread, id)) }
-func (t *touched) group(id int64)  { *t = append(*t, topic.Name(topic.Group, id)) }
-
-// inTx runs fn in a transaction and announces what it touched after commit.
-func (s *Service) inTx(ctx context.Context, fn func(tx *sqlx.Tx, ch *touched) error) error {
-	var ch touched
-	if err := store.InTx(ctx, s.db, func(tx *sqlx.Tx) error { return fn(tx, &ch) }); err != nil {
-		return err
-	}
-	for _, name := range ch {
-		s.n.Notify(ctx, name, 0)
-	}
-	return nil
-}
+// touchThread and touchGroup record, in the unit of work, that open pages of
+// a thread or a group must re-read them once it commits.
+func touchThread(tx *store.Tx, id int64) { tx.Touch(topic.Name(topic.Thread, id), 0) }
+func touchGroup(tx *store.Tx, id int64)  { tx.Touch(topic.Name(topic.Group, id), 0) }
 
 // Thread actions without arguments.
 const (
@@ -79,7 +63,7 @@ var ThreadActions = []string{Pin, Unpin, Lock, Unlock, Hide, Unhide}
 
 // moderatedThread locks a thread and checks the actor moderates its group:
 // readers who are not moderators get 403, everyone else 404.
-func moderatedThread(ctx context.Context, tx *sqlx.Tx, a *access.Actor, threadID int64) (model.Thread, model.Group, error) {
+func moderatedThread(ctx context.Context, tx *store.Tx, a *access.Actor, threadID int64) (model.Thread, model.Group, error) {
 	if err := a.LoggedIn(); err != nil {
 		return model.Thread{}, model.Group{}, err
 	}
@@ -99,7 +83,7 @@ func moderatedThread(ctx context.Context, tx *sqlx.Tx, a *access.Actor, threadID
 	return t, g, a.Moderate(g)
 }
 
-func audit(ctx context.Context, tx *sqlx.Tx, a *access.Actor, action, targetType string, targetID, groupID int64, reason string, details map[string]any) error {
+func audit(ctx context.Context, tx *store.Tx, a *access.Actor, action, targetType string, targetID, groupID int64, reason string, details map[string]any) error {
 	return store.AppendAudit(ctx, tx, store.NewAuditEntry{ActorID: a.UserID, Action: action, TargetType: targetType,
 		TargetID: targetID, GroupID: &groupID, Reason: reason, Details: details})
 }
@@ -143,13 +127,13 @@ func (s *Service) ThreadAction(ctx context.Context, a *access.Actor, threadID in
 	default:
 		return fmt.Errorf("thread action %q: %w", action, apperr.ErrNotFound)
 	}
-	return s.inTx(ctx, func(tx *sqlx.Tx, ch *touched) error {
+	return store.InTx(ctx, s.db, func(tx *store.Tx) error {
 		t, g, err := moderatedThread(ctx, tx, a, threadID)
 		if err != nil {
 			return err
 		}
-		ch.thread(t.ID)
-		ch.group(g.ID)
+		touchThread(tx, t.ID)
+		touchGroup(tx, g.ID)
 		if err := v.Err(); err != nil {
 			return err
 		}
@@ -201,13 +185,13 @@ func (s *Service) EditThread(ctx context.Context, a *access.Actor, threadID int6
 	}
 	reason := cleanReason(in.Reason)
 	checkReason(v, "reason", reason, false)
-	return s.inTx(ctx, func(tx *sqlx.Tx, ch *touched) error {
+	return store.InTx(ctx, s.db, func(tx *store.Tx) error {
 		t, g, err := moderatedThread(ctx, tx, a, threadID)
 		if err != nil {
 			return err
 		}
-		ch.thread(t.ID)
-		ch.group(g.ID)
+		touchThread(tx, t.ID)
+		touchGroup(tx, g.ID)
 		if err := v.Err(); err != nil {
 			return err
 		}
@@ -248,14 +232,14 @@ func (s *Service) Move(ctx context.Context, a *access.Actor, threadID, groupID i
 	reason = cleanReason(reason)
 	v := &apperr.Validation{}
 	checkReason(v, "reason", reason, false)
-	return s.inTx(ctx, func(tx *sqlx.Tx, ch *touched) error {
+	return store.InTx(ctx, s.db, func(tx *store.Tx) error {
 		t, from, err := moderatedThread(ctx, tx, a, threadID)
 		if err != nil {
 			return err
 		}
-		ch.thread(t.ID)
-		ch.group(from.ID)
-		ch.group(groupID)
+		touchThread(tx, t.ID)
+		touchGroup(tx, from.ID)
+		touchGroup(tx, groupID)
 		to, err := store.GetGroup(ctx, tx, groupID)
 		if errors.Is(err, store.ErrNotFound) || (err == nil && !a.CanRead(to)) {
 			return apperr.Invalid("group_id", "err.group_unknown")
@@ -293,7 +277,7 @@ func (s *Service) Merge(ctx context.Context, a *access.Actor, src, dst int64, re
 	if src == dst {
 		v.Add("into_thread_id", "err.merge_same")
 	}
-	return s.inTx(ctx, func(tx *sqlx.Tx, ch *touched) error {
+	return store.InTx(ctx, s.db, func(tx *store.Tx) error {
 		// Lock in id order so two opposite merges cannot deadlock, but judge
 		// the source first whatever the order: a reader of the source who may
 		// not moderate it gets 403, a stranger 404, and only then is a target
@@ -333,9 +317,9 @@ func (s *Service) Merge(ctx context.Context, a *access.Actor, src, dst int64, re
 		if err := store.MergeThreads(ctx, tx, src, dst); err != nil {
 			return err
 		}
-		ch.thread(src)
-		ch.thread(dst)
-		ch.group(sg.ID)
+		touchThread(tx, src)
+		touchThread(tx, dst)
+		touchGroup(tx, sg.ID)
 		return audit(ctx, tx, a, "thread.merge", "thread", src, sg.ID, reason,
 			map[string]any{"title": st.Title, "into_thread_id": dst, "into_title": dt.Title, "posts": st.PostCount})
 	})
@@ -362,13 +346,13 @@ func (s *Service) Split(ctx context.Context, a *access.Actor, threadID int64, in
 		v.Add("post_ids", "err.split_none")
 	}
 	var newID int64
-	err := s.inTx(ctx, func(tx *sqlx.Tx, ch *touched) error {
+	err := store.InTx(ctx, s.db, func(tx *store.Tx) error {
 		t, g, err := moderatedThread(ctx, tx, a, threadID)
 		if err != nil {
 			return err
 		}
-		ch.thread(t.ID)
-		ch.group(g.ID)
+		touchThread(tx, t.ID)
+		touchGroup(tx, g.ID)
 		if err := v.Err(); err != nil {
 			return err
 		}
@@ -412,7 +396,7 @@ func uniq(ids []int64) []int64 {
 }
 
 // moderatedPost loads a post and checks the actor moderates its group.
-func moderatedPost(ctx context.Context, tx *sqlx.Tx, a *access.Actor, postID int64) (store.PostRow, model.Group, error) {
+func moderatedPost(ctx context.Context, tx *store.Tx, a *access.Actor, postID int64) (store.PostRow, model.Group, error) {
 	if err := a.LoggedIn(); err != nil {
 		return store.PostRow{}, model.Group{}, err
 	}
@@ -429,7 +413,7 @@ func (s *Service) HidePost(ctx context.Context, a *access.Actor, postID int64, h
 	reason = cleanReason(reason)
 	v := &apperr.Validation{}
 	checkReason(v, "reason", reason, hide)
-	return store.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
+	return store.InTx(ctx, s.db, func(tx *store.Tx) error {
 		p, g, err := moderatedPost(ctx, tx, a, postID)
 		if err != nil {
 			return err
@@ -440,6 +424,7 @@ func (s *Service) HidePost(ctx context.Context, a *access.Actor, postID int64, h
 		if err := store.SetPostHidden(ctx, tx, postID, hide, reason, false); err != nil {
 			return err
 		}
+		touchThread(tx, p.ThreadID)
 		action := "post.hide"
 		if !hide {
 			action = "post.unhide"

@@ -3,8 +3,6 @@ package notes
 import (
 	"context"
 
-	"github.com/jmoiron/sqlx"
-
 	"github.com/gwd-jst/forumjst/internal/access"
 	"github.com/gwd-jst/forumjst/internal/apperr"
 	"github.com/gwd-jst/forumjst/internal/store"
@@ -128,7 +126,8 @@ func (s *Service) Answer(ctx context.Context, a *access.Actor, meetingID int64, 
 	if m.Status == "ended" {
 		return Attendance{}, ErrMeetingEnded
 	}
-	err = store.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
+	err = store.InTx(ctx, s.db, func(tx *store.Tx) error {
+		tx.Quiet() // attendance is shown when a page loads; no page follows it live
 		if err := store.SetAnswer(ctx, tx, meetingID, a.UserID, answer); err != nil {
 			return err
 		}
@@ -156,7 +155,8 @@ func (s *Service) ConfirmAttendance(ctx context.Context, a *access.Actor, meetin
 	if err := a.Moderate(m.Group()); err != nil {
 		return Attendance{}, err
 	}
-	err = store.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
+	err = store.InTx(ctx, s.db, func(tx *store.Tx) error {
+		tx.Quiet() // as in Answer
 		rows, err := store.AttendanceList(ctx, tx, m.ID, m.GroupID)
 		if err != nil {
 			return err

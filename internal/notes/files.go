@@ -16,8 +16,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/jmoiron/sqlx"
-
 	"github.com/gwd-jst/forumjst/internal/access"
 	"github.com/gwd-jst/forumjst/internal/apperr"
 	"github.com/gwd-jst/forumjst/internal/store"
@@ -252,7 +250,8 @@ func (s *Service) Upload(ctx context.Context, a *access.Actor, meetingID int64, 
 	name = withExtension(name, kinds[kind])
 
 	var id int64
-	err = store.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
+	err = store.InTx(ctx, s.db, func(tx *store.Tx) error {
+		tx.Quiet() // files are listed when a page loads; no page follows them live
 		if err := store.LockMeetingFiles(ctx, tx, meetingID); err != nil {
 			return err
 		}
@@ -406,7 +405,8 @@ func removeQuietly(p string) {
 func (s *Service) releaseBlob(ctx context.Context, sum string) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
-	err := store.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
+	err := store.InTx(ctx, s.db, func(tx *store.Tx) error {
+		tx.Quiet() // removes a file on disk only; no row changes
 		if err := store.LockBlob(ctx, tx, sum); err != nil {
 			return err
 		}
@@ -428,7 +428,8 @@ func (s *Service) releaseBlob(ctx context.Context, sum string) {
 // then the file itself unless another row shares its content.
 func (s *Service) DeleteAttachment(ctx context.Context, a *access.Actor, id int64) error {
 	var sum string
-	err := store.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
+	err := store.InTx(ctx, s.db, func(tx *store.Tx) error {
+		tx.Quiet() // as for an upload: no page follows files live
 		r, err := s.readableAttachment(ctx, tx, a, id)
 		if err != nil {
 			return err

@@ -6,8 +6,6 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/jmoiron/sqlx"
-
 	"github.com/gwd-jst/forumjst/internal/access"
 	"github.com/gwd-jst/forumjst/internal/apperr"
 	"github.com/gwd-jst/forumjst/internal/model"
@@ -188,7 +186,8 @@ func (s *Service) CreateNote(ctx context.Context, a *access.Actor, meetingID int
 		return Note{}, err
 	}
 	var id int64
-	err = store.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
+	err = store.InTx(ctx, s.db, func(tx *store.Tx) error {
+		tx.Quiet() // a new note has no editors yet; the meeting's page lists notes when loaded
 		if err := s.rate().CheckLocked(ctx, tx, a); err != nil {
 			return err
 		}
@@ -256,8 +255,7 @@ func (s *Service) EditNote(ctx context.Context, a *access.Actor, id int64, in No
 			return Note{}, err
 		}
 	}
-	saved := false
-	err = store.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
+	err = store.InTx(ctx, s.db, func(tx *store.Tx) error {
 		cur, err := s.readableNote(ctx, tx, a, id)
 		if err != nil {
 			return err
@@ -276,6 +274,7 @@ func (s *Service) EditNote(ctx context.Context, a *access.Actor, id int64, in No
 		// Saving what is already there is not a change, even from an old
 		// version: nothing would be lost, and the history stays free of no-ops.
 		if title == cur.Title && body == cur.Body {
+			tx.Quiet() // nothing written, nothing to announce
 			return nil
 		}
 		if err := s.rate().CheckLocked(ctx, tx, a); err != nil {
@@ -300,14 +299,11 @@ func (s *Service) EditNote(ctx context.Context, a *access.Actor, id int64, in No
 		if err != nil {
 			return err
 		}
-		saved = true
+		tx.Touch(topic.Name(topic.Note, id), 0) // its other editors learn of the new version
 		return store.InsertNoteRevision(ctx, tx, store.NoteRevision{NoteID: id, Version: newVersion, Title: title, Body: body, EditorID: a.UserID})
 	})
 	if err != nil {
 		return Note{}, err
-	}
-	if saved {
-		s.n.Notify(ctx, topic.Name(topic.Note, id), 0) // after the commit, never inside it
 	}
 	return s.Note(ctx, a, id)
 }

@@ -46,15 +46,17 @@ const (
 )
 
 type Service struct {
-	db  *sqlx.DB
+	db  *store.DB
 	md  *markup.Renderer
 	set Settings
 	log *slog.Logger
-	n   topic.Notifier
 	now func() time.Time
 }
 
-func New(db *sqlx.DB, md *markup.Renderer, set Settings, log *slog.Logger) *Service {
+// New builds the service; announcer learns every committed change (the live
+// hub in the server): a saved note is announced on its topic, so others
+// editing it learn of the new version before they save.
+func New(db *sqlx.DB, announcer topic.Announcer, md *markup.Renderer, set Settings, log *slog.Logger) *Service {
 	if set.MaxUploadBytes <= 0 {
 		set.MaxUploadBytes = DefaultMaxUploadBytes
 	}
@@ -70,13 +72,8 @@ func New(db *sqlx.DB, md *markup.Renderer, set Settings, log *slog.Logger) *Serv
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Service{db: db, md: md, set: set, log: log, n: topic.Discard{}, now: time.Now}
+	return &Service{db: store.NewDB(db, announcer), md: md, set: set, log: log, now: time.Now}
 }
-
-// SetNotifier connects the live layer (called once while wiring): a saved
-// note is announced on its topic, so others editing it learn of the new
-// version before they save.
-func (s *Service) SetNotifier(n topic.Notifier) { s.n = n }
 
 // Limits are the upload limits, for forms and hints.
 func (s *Service) Limits() (maxBytes int64, maxFiles int) {

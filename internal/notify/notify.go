@@ -49,22 +49,23 @@ func view(n store.Notification) Notification {
 		TargetType: n.TargetType, TargetID: n.TargetID, Title: n.Title, CreatedAt: n.CreatedAt, ReadAt: n.ReadAt, URL: url}
 }
 
-// Record writes one notification per recipient inside the caller's
-// transaction; the actor is never told of their own action, and a recipient who
-// may not read the target now (a thread moved to another group, a membership
-// ended, a hidden thread) is not told at all: the notification would carry its
-// title, actor and group. The target must already be written in tx.
-func Record(ctx context.Context, tx *sqlx.Tx, n store.NewNotifications) ([]store.SentNotification, error) {
+// Record writes one notification per recipient inside the caller's unit of
+// work, which announces each to its owner's open tabs after the commit (the
+// hint's seq is the notification's id). The actor is never told of their own
+// action, and a recipient who may not read the target now (a thread moved to
+// another group, a membership ended, a hidden thread) is not told at all: the
+// notification would carry its title, actor and group. The target must
+// already be written in tx.
+func Record(ctx context.Context, tx *store.Tx, n store.NewNotifications) error {
 	n.UserIDs = slices.DeleteFunc(slices.Compact(slices.Sorted(slices.Values(n.UserIDs))), func(id int64) bool { return id == n.ActorID })
-	return store.InsertNotifications(ctx, tx, n)
-}
-
-// Announce tells the live layer, after commit, that each recipient has a new
-// notification (the hint's seq is the notification's id).
-func Announce(ctx context.Context, n topic.Notifier, sent []store.SentNotification) {
-	for _, s := range sent {
-		n.Notify(ctx, topic.Name(topic.User, s.UserID), s.ID)
+	sent, err := store.InsertNotifications(ctx, tx, n)
+	if err != nil {
+		return err
 	}
+	for _, s := range sent {
+		tx.Touch(topic.Name(topic.User, s.UserID), s.ID)
+	}
+	return nil
 }
 
 type Service struct{ db *sqlx.DB }

@@ -20,9 +20,7 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/signal"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -66,25 +64,12 @@ func Run(m *testing.M, dbURL *string) int {
 		return failed
 	}
 
-	// Clean up when interrupted (Ctrl-C, kill); a -timeout panic cannot be
-	// caught here and is handled by the reapers of a later run.
-	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
-	go func() {
-		s, ok := <-sigs
-		if !ok {
-			return
-		}
-		fmt.Fprintf(os.Stderr, "pgtest: %v: dropping test database\n", s)
-		cleanup()
-		os.Exit(1)
-	}()
+	stopWatching := pgadmin.OnInterrupt("pgtest", "dropping test database", func() { cleanup() })
 
 	*dbURL = url
 	code := m.Run()
 
-	signal.Stop(sigs)
-	close(sigs)
+	stopWatching()
 	if cleanup() && code == 0 {
 		code = 1
 	}

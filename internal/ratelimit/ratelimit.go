@@ -9,8 +9,6 @@ import (
 	"context"
 	"time"
 
-	"github.com/jmoiron/sqlx"
-
 	"github.com/gwd-jst/forumjst/internal/access"
 	"github.com/gwd-jst/forumjst/internal/apperr"
 	"github.com/gwd-jst/forumjst/internal/store"
@@ -42,7 +40,7 @@ func (l PerMinute) Check(ctx context.Context, q store.Q, a *access.Actor) error 
 // CheckLocked is Check inside the inserting transaction: it first takes the
 // writer's row lock (store.LockWriter), which the transaction keeps until it
 // commits, and then counts with a fresh snapshot.
-func (l PerMinute) CheckLocked(ctx context.Context, tx *sqlx.Tx, a *access.Actor) error {
+func (l PerMinute) CheckLocked(ctx context.Context, tx *store.Tx, a *access.Actor) error {
 	if a.IsStaff() {
 		return nil
 	}

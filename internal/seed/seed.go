@@ -17,6 +17,7 @@ import (
 	"github.com/gwd-jst/forumjst/internal/markup"
 	"github.com/gwd-jst/forumjst/internal/model"
 	"github.com/gwd-jst/forumjst/internal/store"
+	"github.com/gwd-jst/forumjst/internal/topic"
 )
 
 // DemoPassword is the password of every demo account (printed by seed-demo).
@@ -102,7 +103,9 @@ var delegates = []userDef{
 // Run seeds the database and returns the demo logins.
 func Run(ctx context.Context, db *sqlx.DB, md *markup.Renderer) ([]Login, error) {
 	s := &seeder{db: db, md: md, jst: map[string]int64{}, groups: map[string]int64{}, users: map[string]int64{}}
-	err := store.InTx(ctx, db, func(tx *sqlx.Tx) error {
+	// The demo data is written before anyone follows it live: nothing to announce.
+	err := store.InTx(ctx, store.NewDB(db, topic.Discard{}), func(tx *store.Tx) error {
+		tx.Quiet()
 		s.tx = tx
 		// One seed at a time, even if two `make run`s start together.
 		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(4242001)`); err != nil {
@@ -132,7 +135,7 @@ func Run(ctx context.Context, db *sqlx.DB, md *markup.Renderer) ([]Login, error)
 
 type seeder struct {
 	db     *sqlx.DB
-	tx     *sqlx.Tx
+	tx     *store.Tx
 	md     *markup.Renderer
 	jst    map[string]int64
 	groups map[string]int64

@@ -15,6 +15,7 @@ import (
 	"github.com/gwd-jst/forumjst/internal/pgtest"
 	"github.com/gwd-jst/forumjst/internal/seed"
 	"github.com/gwd-jst/forumjst/internal/testkit"
+	"github.com/gwd-jst/forumjst/internal/topic"
 )
 
 var dbURL string
@@ -122,7 +123,7 @@ func TestSeedIsIdempotentAndLoginsWork(t *testing.T) {
 		if len(logins) < 6 {
 			t.Fatalf("only %d demo logins", len(logins))
 		}
-		acc, err := accounts.New(db, slog.New(slog.NewTextHandler(io.Discard, nil)), accounts.Settings{
+		acc, err := accounts.New(db, topic.Discard{}, nil, slog.New(slog.NewTextHandler(io.Discard, nil)), accounts.Settings{
 			SessionIdle: time.Hour, SessionMax: 24 * time.Hour, LoginAccountFailures: 5, LoginIPFailures: 1000, LoginWindow: 15 * time.Minute})
 		if err != nil {
 			t.Fatal(err)

@@ -18,24 +18,9 @@ import (
 // ErrNotFound is returned when a row does not exist; the web layer maps it to 404.
 var ErrNotFound = apperr.ErrNotFound
 
-// Q is what every store function queries through: *sqlx.DB or *sqlx.Tx.
+// Q is what every store function queries through: the pool (*sqlx.DB, *DB)
+// or a transaction (*sqlx.Tx, *Tx).
 type Q = sqlx.ExtContext
-
-// InTx runs fn in a transaction, committing when it returns nil.
-func InTx(ctx context.Context, db *sqlx.DB, fn func(tx *sqlx.Tx) error) error {
-	tx, err := db.BeginTxx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("begin transaction: %w", err)
-	}
-	if err := fn(tx); err != nil {
-		_ = tx.Rollback()
-		return err
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("commit: %w", err)
-	}
-	return nil
-}
 
 // one wraps a single-row Get so a missing row becomes ErrNotFound.
 func one(ctx context.Context, q Q, dest any, what string, query string, args ...any) error {

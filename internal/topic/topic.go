@@ -46,32 +46,46 @@ func Parse(s string) (kind string, id int64, err error) {
 	return kind, id, nil
 }
 
-// Notifier learns that a topic changed, after the change committed (never inside
-// the transaction: NOTIFY inside it halves commit throughput under concurrency).
-// seq is the topic's newest log position when it has one (a meeting's chat), or
-// 0 for "its state changed, re-read it".
-type Notifier interface {
-	Notify(ctx context.Context, topic string, seq int64)
+// Change says that a topic changed, after the change committed. Seq is the
+// topic's newest log position when it has one (a meeting's chat message, a
+// user's notification id), or 0 for "its state changed, re-read it".
+type Change struct {
+	Topic string
+	Seq   int64
 }
 
-// A LogNotifier also takes the committed log entry itself (a chat message),
-// so that the instance that stored it delivers it to its own subscribers at
-// once instead of reading it back; other instances still get only the hint.
-type LogNotifier interface {
-	Notifier
-	NotifyEntry(ctx context.Context, topic string, seq int64, entry any)
+// Revocation says that a user's open live connections must check their
+// session again at once rather than at their next periodic re-check: ended
+// when every session of the user is gone (disabled, password set, logged out
+// everywhere), re-authorised otherwise (memberships or roles changed, one
+// session ended).
+type Revocation struct {
+	UserID        int64
+	SessionsEnded bool
 }
 
-// NotifyEntry hands entry to n when n takes entries, else sends the hint alone.
-func NotifyEntry(ctx context.Context, n Notifier, topic string, seq int64, entry any) {
-	if ln, ok := n.(LogNotifier); ok {
-		ln.NotifyEntry(ctx, topic, seq, entry)
-		return
-	}
-	n.Notify(ctx, topic, seq)
+// Events are what one committed unit of work announces (store.InTx collects
+// them while the transaction runs and hands them over after its commit).
+type Events struct {
+	Changes     []Change
+	Revocations []Revocation
+	// Mails is how many mails the unit of work queued; this instance's mail
+	// worker is woken for them (other instances find them when they poll).
+	Mails int
 }
 
-// Discard is the Notifier of a service that nobody listens to (tests, tools).
+// Empty reports whether there is nothing to announce.
+func (e Events) Empty() bool { return len(e.Changes) == 0 && len(e.Revocations) == 0 && e.Mails == 0 }
+
+// Announcer learns committed events, after the commit and never inside the
+// transaction (NOTIFY inside it halves commit throughput under concurrency,
+// SPEC §8). The live hub implements it: it tells this instance's open pages
+// and, through NOTIFY, every other instance.
+type Announcer interface {
+	Announce(ctx context.Context, ev Events)
+}
+
+// Discard is the Announcer of services that nobody listens to (tools, tests).
 type Discard struct{}
 
-func (Discard) Notify(context.Context, string, int64) {}
+func (Discard) Announce(context.Context, Events) {}

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/gwd-jst/forumjst/internal/notes"
+	"github.com/gwd-jst/forumjst/internal/topic"
 )
 
 // FuzzParseUpload feeds arbitrary multipart bodies (and boundaries) through
@@ -47,7 +48,7 @@ func FuzzParseUpload(f *testing.F) {
 	f.Add("", []byte("--\r\n\r\n"))
 	root := f.TempDir()
 	dir := filepath.Join(root, "uploads")
-	svc := notes.New(nil, nil, notes.Settings{UploadDir: dir, MaxUploadBytes: 4 << 10}, nil)
+	svc := notes.New(nil, topic.Discard{}, nil, notes.Settings{UploadDir: dir, MaxUploadBytes: 4 << 10}, nil)
 
 	f.Fuzz(func(t *testing.T, boundary string, body []byte) {
 		if boundary == "" || len(boundary) > 70 {
