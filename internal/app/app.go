@@ -110,6 +110,9 @@ func (a *App) housekeeping(ctx context.Context) {
 			if err := a.Accounts.Housekeeping(hctx); err != nil {
 				a.log.Error("housekeeping", "err", err)
 			}
+			if err := a.Mail.Housekeeping(hctx); err != nil {
+				a.log.Error("mail housekeeping", "err", err)
+			}
 			cancel()
 		}
 	}
