@@ -172,7 +172,7 @@ func Build(cfg config.Config, db *sqlx.DB, log *slog.Logger) (*App, error) {
 	acc.SetMailer(ms)
 	var worker *mail.Worker
 	if cfg.SMTP.Host != "" {
-		worker = mail.NewWorker(ms, log.With("component", "mail"), MailWorkerSettings(cfg))
+		worker = mail.NewWorker(ms, log.With("component", "mail"), MailWorkerSettings(cfg), reg)
 	}
 	f, err := web.New(web.Deps{Config: cfg, DB: db, Log: log, Accounts: acc, Forum: fs, Mod: mod, Meetings: mt, Notes: nt, Live: hub, Notify: ns, Mail: ms, Catalog: cat, Registry: reg})
 	if err != nil {

@@ -61,7 +61,7 @@ func runWorker(t *testing.T, svc *mail.Service, srv *testkit.SMTPServer, set mai
 	if set.RetryBase == 0 {
 		set.RetryBase = 20 * time.Millisecond
 	}
-	w := mail.NewWorker(svc, slog.New(slog.NewTextHandler(io.Discard, nil)), set)
+	w := mail.NewWorker(svc, slog.New(slog.NewTextHandler(io.Discard, nil)), set, nil)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { defer close(done); w.Run(ctx) }()

@@ -256,6 +256,17 @@ func TestInvitationIsMailedAndTheLinkShownOnce(t *testing.T) {
 		t.Errorf("subject %q", msgs[0].Subject)
 	}
 	wantStatus(t, "open the mailed invitation", env.Anonymous().Get(strings.TrimPrefix(inv.URL, env.URL)), http.StatusOK)
+
+	// The delivery is counted for Prometheus (recorded just after the server has the mail).
+	var metrics string
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if metrics = env.Anonymous().Get("/metrics").String(); strings.Contains(metrics, "\nforumjst_mail_sent_total 1\n") {
+			break
+		}
+	}
+	if !strings.Contains(metrics, "\nforumjst_mail_sent_total 1\n") || !strings.Contains(metrics, "\nforumjst_mail_failed_total 0\n") {
+		t.Error("/metrics does not count the mail sent")
+	}
 }
 
 func TestTwoInstancesMailEachResetOnce(t *testing.T) {
