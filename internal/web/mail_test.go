@@ -89,6 +89,16 @@ func TestForgottenPasswordByMailEndsOldSessions(t *testing.T) {
 		t.Error("a reset mail offers to unsubscribe")
 	}
 	path := strings.TrimPrefix(link, env.URL)
+	// Only the token's SHA-256 is stored.
+	token := strings.TrimPrefix(path, "/haslo/")
+	sum := sha256.Sum256([]byte(token))
+	var stored, raw int
+	if err := env.DB.Get(&stored, `SELECT count(*) FROM password_resets WHERE token_hash = $1 AND user_id = $2`, sum[:], u.ID); err != nil || stored != 1 {
+		t.Errorf("reset rows under the token's hash: %d (%v), want 1", stored, err)
+	}
+	if err := env.DB.Get(&raw, `SELECT count(*) FROM password_resets WHERE token_hash = $1`, []byte(token)); err != nil || raw != 0 {
+		t.Errorf("the raw token is stored (%d, %v)", raw, err)
+	}
 
 	page := anon.Get(path)
 	wantStatus(t, "GET reset link", page, http.StatusOK)
