@@ -111,6 +111,9 @@ func (a *App) housekeeping(ctx context.Context) {
 			if err := a.Accounts.Housekeeping(hctx); err != nil {
 				a.log.Error("housekeeping", "err", err)
 			}
+			if err := a.Mail.Housekeeping(hctx); err != nil {
+				a.log.Error("mail housekeeping", "err", err)
+			}
 			cancel()
 		}
 	}
@@ -166,7 +169,7 @@ func Build(cfg config.Config, db *sqlx.DB, log *slog.Logger) (*App, error) {
 	rel.hub.Store(hub)
 	var worker *mail.Worker
 	if cfg.SMTP.Host != "" {
-		worker = mail.NewWorker(ms, log.With("component", "mail"), MailWorkerSettings(cfg))
+		worker = mail.NewWorker(ms, log.With("component", "mail"), MailWorkerSettings(cfg), reg)
 	}
 	f, err := web.New(web.Deps{Config: cfg, DB: db, Log: log, Accounts: acc, Forum: fs, Mod: mod, Meetings: mt, Notes: nt, Live: hub, Notify: ns, Mail: ms, Catalog: cat, Registry: reg})
 	if err != nil {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/jmoiron/sqlx"
 
+	"github.com/gwd-jst/forumjst/internal/access"
 	"github.com/gwd-jst/forumjst/internal/apperr"
 	"github.com/gwd-jst/forumjst/internal/i18n"
 	"github.com/gwd-jst/forumjst/internal/mail"
@@ -60,7 +61,7 @@ func runWorker(t *testing.T, svc *mail.Service, srv *testkit.SMTPServer, set mai
 	if set.RetryBase == 0 {
 		set.RetryBase = 20 * time.Millisecond
 	}
-	w := mail.NewWorker(svc, slog.New(slog.NewTextHandler(io.Discard, nil)), set)
+	w := mail.NewWorker(svc, slog.New(slog.NewTextHandler(io.Discard, nil)), set, nil)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { defer close(done); w.Run(ctx) }()
@@ -425,3 +426,47 @@ func TestDedupeKeyMailsOnce(t *testing.T) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+func TestQueueViewIsForAdminsAndHidesDeliveredResetLinks(t *testing.T) {
+	db, svc := setup(t, mail.Settings{Deliver: true})
+	u := newUser(t, db)
+	admin := testkit.NewUser(t, db, model.RoleAdmin)
+	asAdmin := access.NewActor(admin.User, nil)
+	ids := enqueue(t, db, svc, reset(u, "pl"))
+	m, err := store.ClaimMail(context.Background(), db, time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := store.MarkMailSent(context.Background(), db, m.ID, m.Attempts); err != nil {
+		t.Fatal(err)
+	}
+	d, err := svc.Get(context.Background(), asAdmin, ids[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(d.Text, "/haslo/abc") || strings.Contains(d.HTML, "/haslo/abc") || !strings.Contains(d.Text, "/haslo/…") {
+		t.Errorf("a delivered reset link is readable in the queue:\n%s", d.Text)
+	}
+	if _, err := svc.Get(context.Background(), access.NewActor(u.User, nil), ids[0]); !errors.Is(err, apperr.ErrNotFound) {
+		t.Errorf("a member reads the queue: %v", err)
+	}
+	if _, err := svc.List(context.Background(), access.NewActor(model.User{}, nil), store.Page{Limit: 10}); !errors.Is(err, apperr.ErrUnauthenticated) {
+		t.Errorf("a visitor lists the queue: %v", err)
+	}
+
+	// Housekeeping forgets old finished mail, never queued mail.
+	old := enqueue(t, db, svc, notice(u))
+	if _, err := db.Exec(`UPDATE mails SET created_at = now() - interval '91 days'`); err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.Housekeeping(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	var left []int64
+	if err := db.Select(&left, `SELECT id FROM mails ORDER BY id`); err != nil {
+		t.Fatal(err)
+	}
+	if len(left) != 1 || left[0] != old[0] {
+		t.Errorf("after housekeeping mails %v remain, want only the queued %d", left, old[0])
+	}
+}

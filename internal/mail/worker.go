@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	gomail "github.com/wneessen/go-mail"
 
 	"github.com/gwd-jst/forumjst/internal/model"
@@ -82,12 +83,25 @@ type Worker struct {
 	svc *Service
 	log *slog.Logger
 	set WorkerSettings
+	// Counted per instance; Prometheus sums the instances.
+	sent, failedAttempts, gaveUp prometheus.Counter
 }
 
-// NewWorker builds the worker of svc's queue.
-func NewWorker(svc *Service, log *slog.Logger, set WorkerSettings) *Worker {
+// NewWorker builds the worker of svc's queue; reg (may be nil) gets its counters.
+func NewWorker(svc *Service, log *slog.Logger, set WorkerSettings, reg prometheus.Registerer) *Worker {
 	set.defaults()
-	return &Worker{svc: svc, log: log, set: set}
+	w := &Worker{svc: svc, log: log, set: set,
+		sent: prometheus.NewCounter(prometheus.CounterOpts{Name: "forumjst_mail_sent_total",
+			Help: "Mails the SMTP server accepted."}),
+		failedAttempts: prometheus.NewCounter(prometheus.CounterOpts{Name: "forumjst_mail_failed_attempts_total",
+			Help: "Delivery attempts refused or timed out (each is retried until the last)."}),
+		gaveUp: prometheus.NewCounter(prometheus.CounterOpts{Name: "forumjst_mail_failed_total",
+			Help: "Mails marked failed after their last attempt."}),
+	}
+	if reg != nil {
+		reg.MustRegister(w.sent, w.failedAttempts, w.gaveUp)
+	}
+	return w
 }
 
 // Run sends due mail until ctx ends. A delivery under way when ctx ends has
@@ -157,6 +171,7 @@ func (w *Worker) attempt(ctx context.Context, m model.Mail) {
 			log.ErrorContext(ctx, "mark mail sent", "err", err)
 			return
 		}
+		w.sent.Inc()
 		log.InfoContext(ctx, "mail sent")
 	case stopped.Load():
 		// Shutting down: the send was cut short before the server took the
@@ -165,6 +180,7 @@ func (w *Worker) attempt(ctx context.Context, m model.Mail) {
 			log.ErrorContext(ctx, "release mail", "err", err)
 		}
 	default:
+		w.failedAttempts.Inc()
 		giveUp := m.Attempts >= w.set.MaxAttempts
 		next := time.Now().Add(w.backoff(m.Attempts))
 		msg := err.Error()
@@ -175,6 +191,7 @@ func (w *Worker) attempt(ctx context.Context, m model.Mail) {
 			log.ErrorContext(ctx, "record mail failure", "err", err)
 		}
 		if giveUp {
+			w.gaveUp.Inc()
 			log.ErrorContext(ctx, "mail failed for good", "err", msg)
 		} else {
 			log.WarnContext(ctx, "mail not sent, will retry", "err", msg, "retry_at", next.UTC())

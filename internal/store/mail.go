@@ -243,3 +243,13 @@ func DeleteOldPasswordResets(ctx context.Context, q Q) error {
 	}
 	return nil
 }
+
+// DeleteOldMails removes mails that are no longer queued and older than age.
+func DeleteOldMails(ctx context.Context, q Q, age time.Duration) error {
+	_, err := q.ExecContext(ctx, `
+		DELETE FROM mails WHERE status <> 'queued' AND created_at < now() - make_interval(secs => $1)`, age.Seconds())
+	if err != nil {
+		return fmt.Errorf("delete old mails: %w", err)
+	}
+	return nil
+}

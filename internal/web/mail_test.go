@@ -89,6 +89,16 @@ func TestForgottenPasswordByMailEndsOldSessions(t *testing.T) {
 		t.Error("a reset mail offers to unsubscribe")
 	}
 	path := strings.TrimPrefix(link, env.URL)
+	// Only the token's SHA-256 is stored.
+	token := strings.TrimPrefix(path, "/haslo/")
+	sum := sha256.Sum256([]byte(token))
+	var stored, raw int
+	if err := env.DB.Get(&stored, `SELECT count(*) FROM password_resets WHERE token_hash = $1 AND user_id = $2`, sum[:], u.ID); err != nil || stored != 1 {
+		t.Errorf("reset rows under the token's hash: %d (%v), want 1", stored, err)
+	}
+	if err := env.DB.Get(&raw, `SELECT count(*) FROM password_resets WHERE token_hash = $1`, []byte(token)); err != nil || raw != 0 {
+		t.Errorf("the raw token is stored (%d, %v)", raw, err)
+	}
 
 	page := anon.Get(path)
 	wantStatus(t, "GET reset link", page, http.StatusOK)
@@ -256,6 +266,17 @@ func TestInvitationIsMailedAndTheLinkShownOnce(t *testing.T) {
 		t.Errorf("subject %q", msgs[0].Subject)
 	}
 	wantStatus(t, "open the mailed invitation", env.Anonymous().Get(strings.TrimPrefix(inv.URL, env.URL)), http.StatusOK)
+
+	// The delivery is counted for Prometheus (recorded just after the server has the mail).
+	var metrics string
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if metrics = env.Anonymous().Get("/metrics").String(); strings.Contains(metrics, "\nforumjst_mail_sent_total 1\n") {
+			break
+		}
+	}
+	if !strings.Contains(metrics, "\nforumjst_mail_sent_total 1\n") || !strings.Contains(metrics, "\nforumjst_mail_failed_total 0\n") {
+		t.Error("/metrics does not count the mail sent")
+	}
 }
 
 func TestTwoInstancesMailEachResetOnce(t *testing.T) {
