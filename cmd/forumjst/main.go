@@ -182,7 +182,7 @@ func createAdmin(ctx context.Context, args []string) error {
 	if _, err := database.Migrate(ctx, db.DB); err != nil {
 		return err
 	}
-	acc, err := accounts.New(db, topic.Discard{}, log, app.AccountSettings(cfg)) // no server to tell: a running one re-checks sessions on its own
+	acc, err := accounts.New(db, topic.Discard{}, nil, log, app.AccountSettings(cfg)) // no server to tell: a running one re-checks sessions on its own
 	if err != nil {
 		return err
 	}

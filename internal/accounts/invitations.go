@@ -7,6 +7,7 @@ import (
 
 	"github.com/gwd-jst/forumjst/internal/access"
 	"github.com/gwd-jst/forumjst/internal/apperr"
+	"github.com/gwd-jst/forumjst/internal/mail"
 	"github.com/gwd-jst/forumjst/internal/model"
 	"github.com/gwd-jst/forumjst/internal/store"
 )
@@ -74,6 +75,19 @@ func (s *Service) CreateInvitation(ctx context.Context, a *access.Actor, in Invi
 		}
 		if err != nil {
 			return err
+		}
+		if s.mailer != nil {
+			// Mailed in the same transaction: the invitation exists exactly
+			// when its mail does. Without an SMTP server the mail is kept for
+			// /admin/mail; either way the admin also sees the link once.
+			admin, err := store.GetUser(ctx, tx, a.UserID)
+			if err != nil {
+				return err
+			}
+			if _, err := s.mailer.Enqueue(ctx, tx, mail.Invitation(in.Email, "", admin.Name,
+				s.mailer.URL("/invite/"+token), inv.ExpiresAt)); err != nil {
+				return err
+			}
 		}
 		return store.AppendAudit(ctx, tx, store.NewAuditEntry{ActorID: a.UserID, Action: "invitation.create",
 			TargetType: "invitation", TargetID: inv.ID, GroupID: in.GroupID, Details: map[string]any{"email": in.Email, "role": in.Role}})

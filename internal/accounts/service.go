@@ -45,13 +45,15 @@ type Service struct {
 	now       func() time.Time
 	// exports holds a token per archive being written (personal_data.go).
 	exports chan struct{}
+	mailer    Mailer
 }
 
 // New builds the service. announcer learns, once an account change has
 // committed, that a user's open live connections must check their session
 // again at once (topic.Revocation); the live hub implements it and passes it
-// on to every instance.
-func New(db *sqlx.DB, announcer topic.Announcer, log *slog.Logger, set Settings) (*Service, error) {
+// on to every instance. mailer queues password-reset and invitation mails;
+// nil in tools that mail nobody (then no reset can be requested).
+func New(db *sqlx.DB, announcer topic.Announcer, mailer Mailer, log *slog.Logger, set Settings) (*Service, error) {
 	if set.InvitationTTL == 0 {
 		set.InvitationTTL = 7 * 24 * time.Hour
 	}
@@ -64,7 +66,7 @@ func New(db *sqlx.DB, announcer topic.Announcer, log *slog.Logger, set Settings)
 	if err != nil {
 		return nil, fmt.Errorf("dummy hash: %w", err)
 	}
-	return &Service{db: store.NewDB(db, announcer), log: log, set: set, policy: passwordPolicy{common: commonPasswords()},
+	return &Service{db: store.NewDB(db, announcer), mailer: mailer, log: log, set: set, policy: passwordPolicy{common: commonPasswords()},
 		dummyHash: dummy, now: time.Now, exports: make(chan struct{}, maxExports)}, nil
 }
 
@@ -321,6 +323,9 @@ func (s *Service) Housekeeping(ctx context.Context) error {
 		s.log.InfoContext(ctx, "expired sessions deleted", "count", n)
 	}
 	if err := store.DeleteExpiredTwoFactorState(ctx, s.db); err != nil {
+		return err
+	}
+	if err := store.DeleteOldPasswordResets(ctx, s.db); err != nil {
 		return err
 	}
 	return store.DeleteOldLoginFailures(ctx, s.db, s.set.LoginWindow)

@@ -19,6 +19,7 @@ import (
 	"github.com/gwd-jst/forumjst/internal/forum"
 	"github.com/gwd-jst/forumjst/internal/i18n"
 	"github.com/gwd-jst/forumjst/internal/live"
+	"github.com/gwd-jst/forumjst/internal/mail"
 	"github.com/gwd-jst/forumjst/internal/markup"
 	"github.com/gwd-jst/forumjst/internal/meetings"
 	"github.com/gwd-jst/forumjst/internal/moderation"
@@ -37,8 +38,11 @@ type App struct {
 	Notes    *notes.Service
 	Live     *live.Hub
 	Markup   *markup.Renderer
-	log      *slog.Logger
-	relay    *relay
+	Mail     *mail.Service
+	// MailWorker sends the queue; nil without an SMTP server (mails are kept).
+	MailWorker *mail.Worker
+	log        *slog.Logger
+	relay      *relay
 }
 
 // Serve runs the server on ln until ctx ends (or the listener fails), and
@@ -58,6 +62,16 @@ func (a *App) Serve(ctx context.Context, ln net.Listener, grace time.Duration) e
 	hctx, stopHousekeeping := context.WithCancel(context.Background())
 	housekept := make(chan struct{})
 	go func() { defer close(housekept); a.housekeeping(hctx) }()
+	mailed := make(chan struct{})
+	go func() {
+		defer close(mailed)
+		if a.MailWorker != nil {
+			// Stopped with the housekeeping: a delivery under way is cut
+			// short and handed back to the queue, so no SMTP server can hold
+			// up the shutdown.
+			a.MailWorker.Run(hctx)
+		}
+	}()
 
 	served := make(chan error, 1)
 	go func() { served <- a.Fiber.Listener(ln) }()
@@ -80,6 +94,7 @@ func (a *App) Serve(ctx context.Context, ln net.Listener, grace time.Duration) e
 		}
 	}
 	<-housekept
+	<-mailed
 	return err
 }
 
@@ -96,6 +111,9 @@ func (a *App) housekeeping(ctx context.Context) {
 			if err := a.Accounts.Housekeeping(hctx); err != nil {
 				a.log.Error("housekeeping", "err", err)
 			}
+			if err := a.Mail.Housekeeping(hctx); err != nil {
+				a.log.Error("mail housekeeping", "err", err)
+			}
 			cancel()
 		}
 	}
@@ -108,16 +126,33 @@ func AccountSettings(cfg config.Config) accounts.Settings {
 		UploadDir: cfg.UploadDir}
 }
 
+// MailWorkerSettings maps configuration onto the mail worker.
+func MailWorkerSettings(cfg config.Config) mail.WorkerSettings {
+	return mail.WorkerSettings{
+		SMTP: mail.SMTP{Host: cfg.SMTP.Host, Port: cfg.SMTP.Port, Username: cfg.SMTP.Username,
+			Password: cfg.SMTP.Password, From: cfg.SMTP.From, TLS: cfg.SMTP.TLS},
+		SendTimeout: cfg.SMTP.Timeout, Lease: cfg.Mail.Lease, RetryBase: cfg.Mail.RetryBase, RetryMax: cfg.Mail.RetryMax,
+		MaxAttempts: cfg.Mail.MaxAttempts, Poll: cfg.Mail.Poll,
+	}
+}
+
 // Build creates the services and the Fiber app.
 func Build(cfg config.Config, db *sqlx.DB, log *slog.Logger) (*App, error) {
 	// Services announce committed changes through the relay to the hub, which
 	// tells open pages here and, through NOTIFY, on every other instance.
-	rel := &relay{}
-	acc, err := accounts.New(db, rel, log, AccountSettings(cfg))
+	cat, err := i18n.New()
 	if err != nil {
 		return nil, err
 	}
-	cat, err := i18n.New()
+	mctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	ms, err := mail.New(mctx, db, cat, mail.Settings{PublicURL: cfg.PublicURL, DefaultLang: cfg.DefaultLang,
+		Secret: cfg.Mail.Secret, Deliver: cfg.SMTP.Host != ""})
+	if err != nil {
+		return nil, err
+	}
+	rel := &relay{mail: ms}
+	acc, err := accounts.New(db, rel, ms, log, AccountSettings(cfg))
 	if err != nil {
 		return nil, err
 	}
@@ -133,9 +168,14 @@ func Build(cfg config.Config, db *sqlx.DB, log *slog.Logger) (*App, error) {
 	ns := notify.New(db)
 	hub := live.New(live.Deps{DB: db, DSN: cfg.DatabaseURL, Log: log, Meetings: mt, Forum: fs, Notify: ns, Notes: nt, Registry: reg, Settings: live.Settings{QueueFrames: cfg.WSQueueFrames, PingEvery: cfg.WSPingInterval}})
 	rel.hub.Store(hub)
-	f, err := web.New(web.Deps{Config: cfg, DB: db, Log: log, Accounts: acc, Forum: fs, Mod: mod, Meetings: mt, Notes: nt, Live: hub, Notify: ns, Catalog: cat, Registry: reg})
+	var worker *mail.Worker
+	if cfg.SMTP.Host != "" {
+		worker = mail.NewWorker(ms, log.With("component", "mail"), MailWorkerSettings(cfg), reg)
+	}
+	f, err := web.New(web.Deps{Config: cfg, DB: db, Log: log, Accounts: acc, Forum: fs, Mod: mod, Meetings: mt, Notes: nt, Live: hub, Notify: ns, Mail: ms, Catalog: cat, Registry: reg})
 	if err != nil {
 		return nil, err
 	}
-	return &App{Fiber: f, Accounts: acc, Forum: fs, Mod: mod, Meetings: mt, Notes: nt, Live: hub, Markup: md, log: log, relay: rel}, nil
+	return &App{Fiber: f, Accounts: acc, Forum: fs, Mod: mod, Meetings: mt, Notes: nt, Live: hub, Markup: md, Mail: ms,
+		MailWorker: worker, log: log, relay: rel}, nil
 }

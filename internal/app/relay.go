@@ -5,6 +5,7 @@ import (
 	"sync/atomic"
 
 	"github.com/gwd-jst/forumjst/internal/live"
+	"github.com/gwd-jst/forumjst/internal/mail"
 	"github.com/gwd-jst/forumjst/internal/meetings"
 	"github.com/gwd-jst/forumjst/internal/topic"
 )
@@ -15,11 +16,15 @@ import (
 // (still inside Build, before anything is served). Until then, and in tools,
 // announcements go nowhere: nobody is connected.
 type relay struct {
-	hub atomic.Pointer[live.Hub]
-	tap atomic.Pointer[topic.Announcer] // a test's recorder, see App.TapAnnouncements
+	mail *mail.Service // woken when a unit of work queued mail
+	hub  atomic.Pointer[live.Hub]
+	tap  atomic.Pointer[topic.Announcer] // a test's recorder, see App.TapAnnouncements
 }
 
 func (r *relay) Announce(ctx context.Context, ev topic.Events) {
+	if r.mail != nil {
+		r.mail.Announce(ctx, ev)
+	}
 	if h := r.hub.Load(); h != nil {
 		h.Announce(ctx, ev)
 	}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/mail"
 	"net/url"
 	"strconv"
 	"strings"
@@ -30,6 +31,7 @@ type Config struct {
 	SessionMax     time.Duration
 	DefaultLang    string
 	SMTP           SMTP
+	Mail           Mail
 	// Login throttling (SPEC §7): strict per account, generous per address.
 	LoginAccountFailures int
 	LoginIPFailures      int
@@ -62,13 +64,36 @@ type Config struct {
 	WSPingInterval time.Duration
 }
 
-// SMTP is optional: with no host, mail (invitation links) is only logged.
+// SMTP is optional: with no host, mails are kept in the database (status
+// kept) and shown to administrators at /admin/mail instead of being sent.
 type SMTP struct {
 	Host     string
 	Port     int
 	Username string
 	Password string
 	From     string
+	// TLS is starttls (required, the default), tls (implicit, port 465) or
+	// none (a local mail catcher such as mailpit).
+	TLS string
+	// Timeout bounds one delivery, connect to QUIT.
+	Timeout time.Duration
+}
+
+// Mail tunes the outgoing mail queue.
+type Mail struct {
+	// Secret signs unsubscribe links; empty: one is generated and kept in
+	// the database, shared by every instance.
+	Secret string
+	// MaxAttempts before a mail is marked failed; retries wait RetryBase,
+	// doubling, at most RetryMax.
+	MaxAttempts int
+	RetryBase   time.Duration
+	RetryMax    time.Duration
+	// Poll is how often an idle worker looks for mail queued elsewhere.
+	Poll time.Duration
+	// Lease is how long a claimed mail is left to its worker before another
+	// may take it (0: twice the SMTP timeout plus 30s).
+	Lease time.Duration
 }
 
 // Secure reports whether cookies must carry Secure and the __Host- prefix.
@@ -109,6 +134,15 @@ func FromEnv(getenv func(string) string) (Config, error) {
 			Username: r.str("FORUM_SMTP_USERNAME", ""),
 			Password: r.str("FORUM_SMTP_PASSWORD", ""),
 			From:     r.str("FORUM_SMTP_FROM", ""),
+			TLS:      r.oneOf("FORUM_SMTP_TLS", "starttls", "starttls", "tls", "none"),
+			Timeout:  r.duration("FORUM_SMTP_TIMEOUT", 30*time.Second),
+		},
+		Mail: Mail{
+			Secret:      r.str("FORUM_MAIL_SECRET", ""),
+			MaxAttempts: r.integer("FORUM_MAIL_MAX_ATTEMPTS", 8, 1, 100),
+			RetryBase:   r.duration("FORUM_MAIL_RETRY_BASE", time.Minute),
+			RetryMax:    r.duration("FORUM_MAIL_RETRY_MAX", 2*time.Hour),
+			Poll:        r.duration("FORUM_MAIL_POLL", 10*time.Second),
 		},
 	}
 	c.LogLevel = r.level("FORUM_LOG_LEVEL", slog.LevelInfo)
@@ -126,8 +160,18 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	if c.MetricsToken != "" && len(c.MetricsToken) < 24 {
 		r.fail("FORUM_METRICS_TOKEN", "must be at least 24 characters (e.g. openssl rand -hex 24)")
 	}
+	if c.Mail.Secret != "" && len(c.Mail.Secret) < 32 {
+		r.fail("FORUM_MAIL_SECRET", "must be at least 32 characters (e.g. openssl rand -hex 32)")
+	}
 	if c.SMTP.Host != "" && c.SMTP.From == "" {
 		r.fail("FORUM_SMTP_FROM", "is required when FORUM_SMTP_HOST is set")
+	} else if c.SMTP.From != "" {
+		if _, err := mail.ParseAddress(c.SMTP.From); err != nil {
+			r.fail("FORUM_SMTP_FROM", fmt.Sprintf("must be an address such as \"Forum JST <forum@example.pl>\", got %q", c.SMTP.From))
+		}
+	}
+	if c.Mail.RetryBase > c.Mail.RetryMax {
+		r.fail("FORUM_MAIL_RETRY_BASE", "must not be longer than FORUM_MAIL_RETRY_MAX")
 	}
 	return c, errors.Join(r.errs...)
 }

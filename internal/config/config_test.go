@@ -48,6 +48,13 @@ func TestDefaults(t *testing.T) {
 		{"LoginWindow", c.LoginWindow, 15 * time.Minute},
 		{"SMTP.Host", c.SMTP.Host, ""},
 		{"SMTP.Port", c.SMTP.Port, 587},
+		{"SMTP.TLS", c.SMTP.TLS, "starttls"},
+		{"SMTP.Timeout", c.SMTP.Timeout, 30 * time.Second},
+		{"Mail.MaxAttempts", c.Mail.MaxAttempts, 8},
+		{"Mail.RetryBase", c.Mail.RetryBase, time.Minute},
+		{"Mail.RetryMax", c.Mail.RetryMax, 2 * time.Hour},
+		{"Mail.Poll", c.Mail.Poll, 10 * time.Second},
+		{"Mail.Secret", c.Mail.Secret, ""},
 	}
 	for _, ch := range checks {
 		if ch.got != ch.want {
@@ -69,13 +76,16 @@ func TestValidValues(t *testing.T) {
 		"FORUM_TRUSTED_PROXIES": "10.0.0.1, 192.168.0.0/16,,::1",
 		"FORUM_DEFAULT_LANG":    "en",
 		"FORUM_SMTP_HOST":       "smtp.example.pl",
-		"FORUM_SMTP_FROM":       "forum@example.pl",
+		"FORUM_SMTP_FROM":       "Forum JST <forum@example.pl>",
+		"FORUM_SMTP_TLS":        "None",
+		"FORUM_MAIL_SECRET":     strings.Repeat("k", 32),
 	})
 	if err != nil {
 		t.Fatalf("valid configuration refused: %v", err)
 	}
 	if c.Addr != "127.0.0.1:9000" || c.LogLevel != slog.LevelDebug || c.LogFormat != "text" || c.SessionIdle != 2*time.Hour ||
-		c.SessionMax != 48*time.Hour || c.DBMaxConns != 7 || c.DefaultLang != "en" {
+		c.SessionMax != 48*time.Hour || c.DBMaxConns != 7 || c.DefaultLang != "en" || c.SMTP.TLS != "none" ||
+		c.Mail.Secret != strings.Repeat("k", 32) {
 		t.Errorf("parsed %+v", c)
 	}
 	if !c.Secure() || c.Origin() != "https://forum.example.pl" || c.PublicURL.String() != "https://forum.example.pl" {
@@ -111,6 +121,12 @@ func TestBadValues(t *testing.T) {
 		{"FORUM_DEFAULT_LANG", map[string]string{"FORUM_DEFAULT_LANG": "de"}, ""},
 		{"FORUM_SMTP_FROM", map[string]string{"FORUM_SMTP_HOST": "smtp.example.pl"}, ""},
 		{"FORUM_SMTP_PORT", map[string]string{"FORUM_SMTP_PORT": "70000"}, ""},
+		{"FORUM_SMTP_FROM", map[string]string{"FORUM_SMTP_HOST": "smtp.example.pl", "FORUM_SMTP_FROM": "forum at example"}, "\"forum at example\""},
+		{"FORUM_SMTP_TLS", map[string]string{"FORUM_SMTP_TLS": "ssl"}, "\"ssl\""},
+		{"FORUM_SMTP_TIMEOUT", map[string]string{"FORUM_SMTP_TIMEOUT": "0s"}, ""},
+		{"FORUM_MAIL_SECRET", map[string]string{"FORUM_MAIL_SECRET": "short"}, ""},
+		{"FORUM_MAIL_MAX_ATTEMPTS", map[string]string{"FORUM_MAIL_MAX_ATTEMPTS": "0"}, ""},
+		{"FORUM_MAIL_RETRY_BASE", map[string]string{"FORUM_MAIL_RETRY_BASE": "3h"}, "FORUM_MAIL_RETRY_MAX"},
 		{"DATABASE_URL", map[string]string{"DATABASE_URL": "postgres://postgres@127.0.0.1:5432/forumjst"}, ""},
 		{"DATABASE_URL", map[string]string{"DATABASE_URL": "postgresql://postgres@127.0.0.1/forumjst?connect_timeout=5"}, ""},
 		{"DATABASE_URL", map[string]string{"DATABASE_URL": "host=127.0.0.1 dbname=forumjst"}, ""},

@@ -218,3 +218,33 @@ type Note struct {
 	CreatedAt time.Time `db:"created_at"`
 	UpdatedAt time.Time `db:"updated_at"`
 }
+
+// Mail statuses: queued waits for (another) attempt, sent was accepted by the
+// SMTP server, failed gave up after the last attempt, kept was stored while no
+// SMTP server was configured and is only shown to administrators.
+const (
+	MailQueued = "queued"
+	MailSent   = "sent"
+	MailFailed = "failed"
+	MailKept   = "kept"
+)
+
+// Mail is one row of the outgoing mail queue.
+type Mail struct {
+	ID             int64      `db:"id"`
+	To             string     `db:"to_addr"`
+	UserID         *int64     `db:"user_id"`
+	Kind           string     `db:"kind"`
+	Lang           string     `db:"lang"`
+	Subject        string     `db:"subject"`
+	Text           string     `db:"body_text"`
+	HTML           string     `db:"body_html"`
+	UnsubscribeURL string     `db:"unsubscribe_url"`
+	MessageID      string     `db:"message_id"`
+	Status         string     `db:"status"`
+	Attempts       int        `db:"attempts"`
+	NextAttemptAt  time.Time  `db:"next_attempt_at"`
+	LastError      string     `db:"last_error"`
+	CreatedAt      time.Time  `db:"created_at"`
+	SentAt         *time.Time `db:"sent_at"`
+}

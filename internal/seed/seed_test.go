@@ -123,7 +123,7 @@ func TestSeedIsIdempotentAndLoginsWork(t *testing.T) {
 		if len(logins) < 6 {
 			t.Fatalf("only %d demo logins", len(logins))
 		}
-		acc, err := accounts.New(db, topic.Discard{}, slog.New(slog.NewTextHandler(io.Discard, nil)), accounts.Settings{
+		acc, err := accounts.New(db, topic.Discard{}, nil, slog.New(slog.NewTextHandler(io.Discard, nil)), accounts.Settings{
 			SessionIdle: time.Hour, SessionMax: 24 * time.Hour, LoginAccountFailures: 5, LoginIPFailures: 1000, LoginWindow: 15 * time.Minute})
 		if err != nil {
 			t.Fatal(err)

@@ -56,6 +56,10 @@ func (tx *Tx) Revoke(userID int64, sessionsEnded bool) {
 	tx.events.Revocations = append(tx.events.Revocations, topic.Revocation{UserID: userID, SessionsEnded: sessionsEnded})
 }
 
+// Mailed records that a mail was queued in this unit of work (mail.Service's
+// Enqueue calls it), so that the mail worker is woken once it has committed.
+func (tx *Tx) Mailed() { tx.events.Mails++ }
+
 // Quiet declares that this unit of work may commit without announcing
 // anything: a write nobody follows live (a new account, a JST, a 2FA secret).
 // Without it, a unit that recorded no event is rolled back (see InTx).
@@ -65,7 +69,7 @@ func (tx *Tx) Quiet() { tx.quiet = true }
 // change without announcing it and without saying Quiet. It is a programming
 // error: every test that runs the path fails, instead of open pages lagging
 // 30 s behind in production.
-var ErrUnannounced = errors.New("unit of work commits without announcing anything (call Touch, Revoke or Quiet)")
+var ErrUnannounced = errors.New("unit of work commits without announcing anything (call Touch, Revoke, Mailed or Quiet)")
 
 // InTx runs fn as one unit of work: in a transaction that commits when fn
 // returns nil, after which the events fn recorded are handed to the

@@ -69,10 +69,13 @@ type Revocation struct {
 type Events struct {
 	Changes     []Change
 	Revocations []Revocation
+	// Mails is how many mails the unit of work queued; this instance's mail
+	// worker is woken for them (other instances find them when they poll).
+	Mails int
 }
 
 // Empty reports whether there is nothing to announce.
-func (e Events) Empty() bool { return len(e.Changes) == 0 && len(e.Revocations) == 0 }
+func (e Events) Empty() bool { return len(e.Changes) == 0 && len(e.Revocations) == 0 && e.Mails == 0 }
 
 // Announcer learns committed events, after the commit and never inside the
 // transaction (NOTIFY inside it halves commit throughput under concurrency,

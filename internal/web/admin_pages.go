@@ -36,6 +36,8 @@ func (s *server) adminRoutes(r fiber.Router) {
 	r.Get("/groups", s.adminGroups)
 	r.Post("/groups", s.adminCreateGroup)
 	r.Get("/invitations", s.adminInvitations)
+	r.Get("/mail", s.adminMail)
+	r.Get("/mail/:id", s.adminMailDetail)
 	r.Post("/invitations", s.adminCreateInvitation)
 	s.twoFactorAdminRoutes(r)
 }

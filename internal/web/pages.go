@@ -29,6 +29,7 @@ func (s *server) pageRoutes(app *fiber.App) {
 	s.notePageRoutes(app)
 	s.twoFactorPageRoutes(app)
 	s.accountPageRoutes(app)
+	s.mailPageRoutes(app)
 	s.adminRoutes(app.Group("/admin"))
 }
 

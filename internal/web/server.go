@@ -17,6 +17,7 @@ import (
 	"github.com/gwd-jst/forumjst/internal/forum"
 	"github.com/gwd-jst/forumjst/internal/i18n"
 	"github.com/gwd-jst/forumjst/internal/live"
+	"github.com/gwd-jst/forumjst/internal/mail"
 	"github.com/gwd-jst/forumjst/internal/meetings"
 	"github.com/gwd-jst/forumjst/internal/moderation"
 	"github.com/gwd-jst/forumjst/internal/notes"
@@ -35,6 +36,7 @@ type Deps struct {
 	Notes    *notes.Service
 	Live     *live.Hub
 	Notify   *notify.Service
+	Mail     *mail.Service
 	Catalog  *i18n.Catalog
 	Registry *prometheus.Registry
 }
@@ -117,6 +119,7 @@ func New(d Deps) (*fiber.App, error) {
 	s.notificationAPIRoutes(api)
 	s.noteAPIRoutes(api)
 	s.twoFactorAPIRoutes(api)
+	s.mailAPIRoutes(api)
 	api.Use(func(c *fiber.Ctx) error { return fiber.ErrNotFound })
 	s.pageRoutes(app)
 

@@ -45,9 +45,10 @@ func newViews(st *staticFiles) (*views, error) {
 			}
 			return p
 		},
-		"eqi64": func(a *int64, b int64) bool { return a != nil && *a == b },
-		"query": url.QueryEscape,
-		"list":  func(items ...string) []string { return items },
+		"eqi64":     func(a *int64, b int64) bool { return a != nil && *a == b },
+		"query":     url.QueryEscape,
+		"list":      func(items ...string) []string { return items },
+		"hasPrefix": strings.HasPrefix,
 		// filesize writes a byte count as people read it: filesize .Size $.Lang.
 		"filesize": humanSize,
 		// safeHTML marks text that was sanitized by package markup when it was
