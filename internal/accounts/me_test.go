@@ -61,7 +61,7 @@ func TestPrefsDefaultsAndStored(t *testing.T) {
 func newService(t *testing.T) (*accounts.Service, *testkit.Env) {
 	t.Helper()
 	db := testkit.Open(t, dbURL)
-	s, err := accounts.New(db, topic.Discard{}, slog.New(slog.NewTextHandler(io.Discard, nil)), accounts.Settings{
+	s, err := accounts.New(db, topic.Discard{}, nil, slog.New(slog.NewTextHandler(io.Discard, nil)), accounts.Settings{
 		SessionIdle: time.Hour, SessionMax: 24 * time.Hour, LoginAccountFailures: 5, LoginIPFailures: 100,
 		LoginWindow: 15 * time.Minute, UploadDir: t.TempDir()})
 	if err != nil {

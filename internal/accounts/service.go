@@ -45,7 +45,7 @@ type Service struct {
 	now       func() time.Time
 	// exports holds a token per archive being written (personal_data.go).
 	exports chan struct{}
-	mailer    Mailer
+	mailer  Mailer
 }
 
 // New builds the service. announcer learns, once an account change has
