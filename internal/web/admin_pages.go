@@ -14,30 +14,33 @@ import (
 	"github.com/gwd-jst/forumjst/internal/store"
 )
 
-func (s *server) adminRoutes(r fiber.Router) {
-	r.Use(func(c *fiber.Ctx) error {
-		if err := actor(c).Admin(); err != nil {
-			return err
-		}
-		return c.Next()
-	})
-	r.Get("/", func(c *fiber.Ctx) error { return c.Redirect("/admin/users") })
-	r.Get("/users", s.adminUsers)
-	r.Post("/users", s.adminCreateUser)
-	r.Get("/users/:id", s.adminUser)
-	r.Post("/users/:id", s.adminUpdateUser)
-	r.Get("/users/:id/sessions/end", s.adminConfirmEndSessions)
-	r.Post("/users/:id/sessions/end", s.adminEndSessions)
-	r.Post("/users/:id/memberships", s.adminPutMembership)
-	r.Get("/users/:id/memberships/:gid/remove", s.adminConfirmRemoveMembership)
-	r.Post("/users/:id/memberships/:gid/remove", s.adminRemoveMembership)
-	r.Get("/jst", s.adminJST)
-	r.Post("/jst", s.adminCreateJST)
-	r.Get("/groups", s.adminGroups)
-	r.Post("/groups", s.adminCreateGroup)
-	r.Get("/invitations", s.adminInvitations)
-	r.Post("/invitations", s.adminCreateInvitation)
-	s.twoFactorAdminRoutes(r)
+// adminRoutes hang under /admin (routeTable), behind the administrator check.
+func (s *server) adminRoutes() []route {
+	return []route{
+		// Every path under /admin registered after this is for administrators.
+		use("/", func(c *fiber.Ctx) error {
+			if err := actor(c).Admin(); err != nil {
+				return err
+			}
+			return c.Next()
+		}),
+		get("/", func(c *fiber.Ctx) error { return c.Redirect("/admin/users") }),
+		get("/users", s.adminUsers),
+		post("/users", s.adminCreateUser),
+		get("/users/:id", s.adminUser),
+		post("/users/:id", s.adminUpdateUser),
+		get("/users/:id/sessions/end", s.adminConfirmEndSessions),
+		post("/users/:id/sessions/end", s.adminEndSessions),
+		post("/users/:id/memberships", s.adminPutMembership),
+		get("/users/:id/memberships/:gid/remove", s.adminConfirmRemoveMembership),
+		post("/users/:id/memberships/:gid/remove", s.adminRemoveMembership),
+		get("/jst", s.adminJST),
+		post("/jst", s.adminCreateJST),
+		get("/groups", s.adminGroups),
+		post("/groups", s.adminCreateGroup),
+		get("/invitations", s.adminInvitations),
+		post("/invitations", s.adminCreateInvitation),
+	}
 }
 
 // formInt64 reads an optional positive id from a form; "" is nil.

@@ -14,20 +14,22 @@ import (
 	"github.com/gwd-jst/forumjst/internal/store"
 )
 
-func (s *server) forumPageRoutes(app *fiber.App) {
-	app.Get("/g/:id", s.pageGroup)
-	app.Get("/g/:id/new", s.pageNewThread)
-	app.Post("/g/:id/threads", s.pageCreateThread)
-	app.Get("/t/:id", s.pageThread)
-	app.Post("/t/:id/posts", s.pageReply)
-	app.Get("/p/:id", s.pagePermalink)
-	app.Get("/p/:id/edit", s.pageEditPost)
-	app.Post("/p/:id/edit", s.pageEditPostSubmit)
-	app.Get("/p/:id/delete", s.pageConfirmDelete)
-	app.Post("/p/:id/delete", s.pageDeletePost)
-	app.Get("/p/:id/revisions", s.pageRevisions)
-	app.Get("/admin/areas", s.adminAreas)
-	app.Post("/admin/areas", s.adminSaveArea)
+func (s *server) forumPageRoutes() []route {
+	return []route{
+		get("/g/:id", s.pageGroup),
+		get("/g/:id/new", s.pageNewThread),
+		post("/g/:id/threads", s.pageCreateThread),
+		get("/t/:id", s.pageThread),
+		post("/t/:id/posts", s.pageReply),
+		get("/p/:id", s.pagePermalink),
+		get("/p/:id/edit", s.pageEditPost),
+		post("/p/:id/edit", s.pageEditPostSubmit),
+		get("/p/:id/delete", s.pageConfirmDelete),
+		post("/p/:id/delete", s.pageDeletePost),
+		get("/p/:id/revisions", s.pageRevisions),
+		get("/admin/areas", s.adminAreas),
+		post("/admin/areas", s.adminSaveArea),
+	}
 }
 
 func threadURL(id int64, page int, anchor string) string {

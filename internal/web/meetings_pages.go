@@ -17,15 +17,17 @@ import (
 	"github.com/gwd-jst/forumjst/internal/store"
 )
 
-func (s *server) meetingPageRoutes(app *fiber.App) {
-	app.Get("/g/:id/meetings", s.pageMeetings)
-	app.Get("/g/:id/meetings/new", s.pageMeetingForm)
-	app.Post("/g/:id/meetings", s.pageCreateMeeting)
-	app.Get("/m/:id", s.pageMeeting)
-	app.Get("/m/:id/edit", s.pageMeetingForm)
-	app.Post("/m/:id/edit", s.pageUpdateMeeting)
-	app.Post("/m/:id/:status<regex(^(start|end)$)>", s.pageMeetingStatus)
-	app.Post("/m/:id/messages", s.pageSendMessage)
+func (s *server) meetingPageRoutes() []route {
+	return []route{
+		get("/g/:id/meetings", s.pageMeetings),
+		get("/g/:id/meetings/new", s.pageMeetingForm),
+		post("/g/:id/meetings", s.pageCreateMeeting),
+		get("/m/:id", s.pageMeeting),
+		get("/m/:id/edit", s.pageMeetingForm),
+		post("/m/:id/edit", s.pageUpdateMeeting),
+		post("/m/:id/:status<regex(^(start|end)$)>", s.pageMeetingStatus),
+		post("/m/:id/messages", s.pageSendMessage),
+	}
 }
 
 type meetingsPageData struct {

@@ -16,30 +16,32 @@ import (
 	"github.com/gwd-jst/forumjst/internal/store"
 )
 
-func (s *server) moderationPageRoutes(app *fiber.App) {
-	app.Post("/t/:id/mod/:action<regex(^(pin|unpin|lock|unlock|unhide)$)>", s.pageThreadAction)
-	app.Get("/t/:id/mod/hide", s.pageModForm("hide"))
-	app.Post("/t/:id/mod/hide", s.pageHideThread)
-	app.Get("/t/:id/mod/edit", s.pageModForm("edit"))
-	app.Post("/t/:id/mod/edit", s.pageEditThread)
-	app.Get("/t/:id/mod/move", s.pageModForm("move"))
-	app.Post("/t/:id/mod/move", s.pageMoveThread)
-	app.Get("/t/:id/mod/merge", s.pageModForm("merge"))
-	app.Post("/t/:id/mod/merge", s.pageMergeThread)
-	app.Post("/t/:id/mod/split", s.pageSplitThread)
-	app.Get("/p/:id/mod/hide", s.pagePostForm("hide"))
-	app.Post("/p/:id/mod/hide", s.pageHidePost)
-	app.Post("/p/:id/mod/unhide", s.pageUnhidePost)
-	app.Get("/p/:id/report", s.pagePostForm("report"))
-	app.Post("/p/:id/report", s.pageReport)
-	app.Get("/g/:id/flags", s.pageFlags)
-	app.Post("/flags/:id/:action<regex(^(resolve|dismiss)$)>", s.pageCloseFlag)
-	app.Get("/g/:id/mutes", s.pageMutes)
-	app.Post("/g/:id/mutes", s.pageMute)
-	app.Post("/g/:id/mutes/:user_id/lift", s.pageUnmute)
-	app.Post("/g/:id/settings", s.pageGroupSettings)
-	app.Get("/g/:id/audit", s.pageAudit)
-	app.Get("/admin/audit", s.pageAudit)
+func (s *server) moderationPageRoutes() []route {
+	return []route{
+		post("/t/:id/mod/:action<regex(^(pin|unpin|lock|unlock|unhide)$)>", s.pageThreadAction),
+		get("/t/:id/mod/hide", s.pageModForm("hide")),
+		post("/t/:id/mod/hide", s.pageHideThread),
+		get("/t/:id/mod/edit", s.pageModForm("edit")),
+		post("/t/:id/mod/edit", s.pageEditThread),
+		get("/t/:id/mod/move", s.pageModForm("move")),
+		post("/t/:id/mod/move", s.pageMoveThread),
+		get("/t/:id/mod/merge", s.pageModForm("merge")),
+		post("/t/:id/mod/merge", s.pageMergeThread),
+		post("/t/:id/mod/split", s.pageSplitThread),
+		get("/p/:id/mod/hide", s.pagePostForm("hide")),
+		post("/p/:id/mod/hide", s.pageHidePost),
+		post("/p/:id/mod/unhide", s.pageUnhidePost),
+		get("/p/:id/report", s.pagePostForm("report")),
+		post("/p/:id/report", s.pageReport),
+		get("/g/:id/flags", s.pageFlags),
+		post("/flags/:id/:action<regex(^(resolve|dismiss)$)>", s.pageCloseFlag),
+		get("/g/:id/mutes", s.pageMutes),
+		post("/g/:id/mutes", s.pageMute),
+		post("/g/:id/mutes/:user_id/lift", s.pageUnmute),
+		post("/g/:id/settings", s.pageGroupSettings),
+		get("/g/:id/audit", s.pageAudit),
+		get("/admin/audit", s.pageAudit),
+	}
 }
 
 // threadActionFlash names the confirmation shown after each thread action.

@@ -18,20 +18,21 @@ import (
 
 // notePageRoutes: notes, files, attendance and the record of a meeting, all
 // usable without JavaScript (issue 6).
-func (s *server) notePageRoutes(app *fiber.App) {
-	app.Get("/m/:id/notes/new", s.pageNewNote)
-	app.Post("/m/:id/notes", s.pageCreateNote)
-	app.Get("/n/:id", s.pageNote)
-	app.Get("/n/:id/edit", s.pageEditNote)
-	app.Post("/n/:id/edit", s.pageSaveNote)
-	app.Get("/n/:id/history", s.pageNoteHistory)
-	app.Get("/m/:id/attendance", s.pageAttendance)
-	app.Post("/m/:id/attendance", s.pageAnswer)
-	app.Post("/m/:id/attendance/confirm", s.pageConfirmAttendance)
-	app.Get("/m/:id/attendance.csv", s.attendanceCSV)
-	app.Get("/m/:id/record", s.pageRecord)
-	app.Get("/m/:id/record.md", s.recordMarkdown)
-	s.fileRoutes(app)
+func (s *server) notePageRoutes() []route {
+	return []route{
+		get("/m/:id/notes/new", s.pageNewNote),
+		post("/m/:id/notes", s.pageCreateNote),
+		get("/n/:id", s.pageNote),
+		get("/n/:id/edit", s.pageEditNote),
+		post("/n/:id/edit", s.pageSaveNote),
+		get("/n/:id/history", s.pageNoteHistory),
+		get("/m/:id/attendance", s.pageAttendance),
+		post("/m/:id/attendance", s.pageAnswer),
+		post("/m/:id/attendance/confirm", s.pageConfirmAttendance),
+		get("/m/:id/attendance.csv", s.attendanceCSV),
+		get("/m/:id/record", s.pageRecord),
+		get("/m/:id/record.md", s.recordMarkdown),
+	}
 }
 
 // --- notes ------------------------------------------------------------------

@@ -12,23 +12,19 @@ import (
 	"github.com/gwd-jst/forumjst/internal/model"
 )
 
-func (s *server) pageRoutes(app *fiber.App) {
-	app.Get("/", s.pageIndex)
-	app.Get("/about", s.pageAbout)
-	app.Get("/login", s.pageLogin)
-	app.Post("/login", s.pageLoginPost)
-	app.Post("/logout", s.pageLogout)
-	app.Post("/lang", s.pageLang)
-	app.Get("/invite/:token", s.pageInvite)
-	app.Post("/invite/:token", s.pageInvitePost)
-	app.Get("/g/:id/members", s.pageGroupMembers)
-	s.forumPageRoutes(app)
-	s.moderationPageRoutes(app)
-	s.meetingPageRoutes(app)
-	s.notificationPageRoutes(app)
-	s.notePageRoutes(app)
-	s.twoFactorPageRoutes(app)
-	s.adminRoutes(app.Group("/admin"))
+// accountPageRoutes: the home page, logging in and out, invitations.
+func (s *server) accountPageRoutes() []route {
+	return []route{
+		get("/", s.pageIndex),
+		get("/about", s.pageAbout),
+		get("/login", s.pageLogin),
+		post("/login", s.pageLoginPost).loginRoute(),
+		post("/logout", s.pageLogout),
+		post("/lang", s.pageLang),
+		get("/invite/:token", s.pageInvite),
+		post("/invite/:token", s.pageInvitePost),
+		get("/g/:id/members", s.pageGroupMembers),
+	}
 }
 
 // localPath accepts only same-site paths as redirect targets (no open redirects).

@@ -17,34 +17,40 @@ import (
 // Two-factor login: the second step of the login form, the set-up page under
 // "my account" (/konto/2fa), the admins' per-role dates, and their JSON twins.
 
-func (s *server) twoFactorPageRoutes(app *fiber.App) {
-	app.Get("/login/2fa", s.pageLogin2FA)
-	app.Post("/login/2fa", s.pageLogin2FAPost)
-	app.Get("/konto/2fa", s.pageTwoFactor)
-	app.Post("/konto/2fa/setup", s.pageTwoFactorSetup)
-	app.Get("/konto/2fa/qr/:id", s.twoFactorQR)
-	app.Post("/konto/2fa/enable", s.pageTwoFactorEnable)
-	app.Post("/konto/2fa/disable", s.pageTwoFactorDisable)
-	app.Post("/konto/2fa/recovery-codes", s.pageTwoFactorRecoveryCodes)
+func (s *server) twoFactorPageRoutes() []route {
+	return []route{
+		get("/login/2fa", s.pageLogin2FA),
+		post("/login/2fa", s.pageLogin2FAPost),
+		get("/konto/2fa", s.pageTwoFactor),
+		post("/konto/2fa/setup", s.pageTwoFactorSetup),
+		get("/konto/2fa/qr/:id", s.twoFactorQR),
+		post("/konto/2fa/enable", s.pageTwoFactorEnable),
+		post("/konto/2fa/disable", s.pageTwoFactorDisable),
+		post("/konto/2fa/recovery-codes", s.pageTwoFactorRecoveryCodes),
+	}
 }
 
-func (s *server) twoFactorAPIRoutes(r fiber.Router) {
-	r.Get("/me/two-factor", s.apiTwoFactor)
-	r.Post("/me/two-factor/setup", s.apiTwoFactorSetup)
-	r.Post("/me/two-factor/enable", s.apiTwoFactorEnable)
-	r.Post("/me/two-factor/disable", s.apiTwoFactorDisable)
-	r.Post("/me/two-factor/recovery-codes", s.apiTwoFactorRecoveryCodes)
-	r.Get("/admin/two-factor", s.apiTwoFactorPolicy)
-	r.Put("/admin/two-factor/:role", s.apiSetTwoFactorPolicy)
-	r.Delete("/users/:id/two-factor", s.apiResetTwoFactor)
+func (s *server) twoFactorAPIRoutes() []route {
+	return []route{
+		get("/me/two-factor", s.apiTwoFactor),
+		post("/me/two-factor/setup", s.apiTwoFactorSetup),
+		post("/me/two-factor/enable", s.apiTwoFactorEnable),
+		post("/me/two-factor/disable", s.apiTwoFactorDisable),
+		post("/me/two-factor/recovery-codes", s.apiTwoFactorRecoveryCodes),
+		get("/admin/two-factor", s.apiTwoFactorPolicy),
+		put("/admin/two-factor/:role", s.apiSetTwoFactorPolicy),
+		del("/users/:id/two-factor", s.apiResetTwoFactor),
+	}
 }
 
 // twoFactorAdminRoutes hang under /admin, behind its admin check.
-func (s *server) twoFactorAdminRoutes(r fiber.Router) {
-	r.Get("/2fa", s.adminTwoFactor)
-	r.Post("/2fa/:role", s.adminSetTwoFactor)
-	r.Get("/users/:id/2fa/reset", s.adminConfirmResetTwoFactor)
-	r.Post("/users/:id/2fa/reset", s.adminResetTwoFactor)
+func (s *server) twoFactorAdminRoutes() []route {
+	return []route{
+		get("/2fa", s.adminTwoFactor),
+		post("/2fa/:role", s.adminSetTwoFactor),
+		get("/users/:id/2fa/reset", s.adminConfirmResetTwoFactor),
+		post("/users/:id/2fa/reset", s.adminResetTwoFactor),
+	}
 }
 
 // twoFactorOpenPaths are what a user held at the set-up page may still reach.
@@ -75,7 +81,7 @@ func (s *server) twoFactorGate(c *fiber.Ctx) error {
 			return c.Next()
 		}
 	}
-	if c.Method() == fiber.MethodGet && !wantsJSON(c) && !strings.HasPrefix(path, "/ws") {
+	if c.Method() == fiber.MethodGet && !s.wantsJSON(c) && !strings.HasPrefix(path, "/ws") {
 		return c.Redirect("/konto/2fa", fiber.StatusSeeOther)
 	}
 	return apperr.ErrTwoFactorSetupRequired
