@@ -52,14 +52,7 @@ const (
 func (s *server) requestLimits(h *fasthttp.RequestHeader) fasthttp.RequestConfig {
 	// Set below only; a client's own copy never counts.
 	h.Del(headerBodyRefused)
-	// The path Fiber routes on: the request URI's path as sent.
-	u := fasthttp.AcquireURI()
-	defer fasthttp.ReleaseURI(u)
-	var r *route
-	var params map[string]string
-	if u.Parse(nil, h.RequestURI()) == nil {
-		r, params = s.routes.match(string(h.Method()), string(u.PathOriginal()))
-	}
+	r, params := s.routes.matchRequestURI(string(h.Method()), h.RequestURI())
 	limit := s.Config.MaxBodyBytes
 	var rc fasthttp.RequestConfig
 	switch {

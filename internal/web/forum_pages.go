@@ -93,7 +93,7 @@ func (s *server) renderNewThread(c *fiber.Ctx, o pageOpts, selected []int64) err
 	if err != nil {
 		return err
 	}
-	v, err := s.Forum.Group(c.UserContext(), actor(c), id, forum.ThreadQuery{Page: store.Page{Limit: 1}})
+	v, err := s.Forum.NewThreadForm(c.UserContext(), actor(c), id)
 	if err != nil {
 		return err
 	}

@@ -86,7 +86,7 @@ func (s *server) renderMeetingForm(c *fiber.Ctx, o pageOpts) error {
 				"ends_date": en.Format(formDate), "ends_time": en.Format(formTime), "location": m.Location, "online_url": m.OnlineURL, "agenda": m.Agenda}
 		}
 	} else {
-		g, _, err := s.Meetings.List(c.UserContext(), actor(c), id, false, store.Page{Limit: 1})
+		g, err := s.Meetings.Group(c.UserContext(), actor(c), id)
 		if err != nil {
 			return err
 		}

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/valyala/fasthttp"
 )
 
 // The route table. Every route is one entry: method, pattern, handlers, what
@@ -329,6 +330,18 @@ func (m *routeMatcher) match(method, path string) (*route, map[string]string) {
 		}
 	}
 	return nil, nil
+}
+
+// matchRequestURI is match for a request line's URI, read the way fasthttp
+// reads it for Fiber ("//x" is host x and path "/"; the query is not
+// routed).
+func (m *routeMatcher) matchRequestURI(method string, uri []byte) (*route, map[string]string) {
+	u := fasthttp.AcquireURI()
+	defer fasthttp.ReleaseURI(u)
+	if u.Parse(nil, uri) != nil {
+		return nil, nil
+	}
+	return m.match(method, string(u.PathOriginal()))
 }
 
 func (e *matchEntry) matchParts(parts, orig []string) (map[string]string, bool) {
