@@ -93,7 +93,7 @@ func (s *server) renderAdminUsers(c *fiber.Ctx, o pageOpts) error {
 		return err
 	}
 	list := paginate(users, p, page)
-	o.Title, o.Nav = s.Catalog.Printer(lang(c)).T("admin.users.title"), "admin"
+	o.Title, o.Nav = s.tr(c).T("admin.users.title"), "admin"
 	return s.render(c, "admin_users", o, adminUsersPage{Users: list.Items, JST: jst, Query: q, Page: page, HasMore: list.HasMore})
 }
 
@@ -200,7 +200,7 @@ func (s *server) adminConfirmEndSessions(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	tr := s.Catalog.Printer(lang(c))
+	tr := s.tr(c)
 	return s.render(c, "confirm", pageOpts{Title: tr.T("admin.sessions.end"), Nav: "admin"}, confirmPage{
 		Question: tr.T("confirm.end_sessions", "Name", u.Name), Detail: tr.N("admin.sessions.count", n),
 		Action: c.Path(), Button: tr.T("admin.sessions.end"), Cancel: fmt.Sprintf("/admin/users/%d", id)})
@@ -226,7 +226,7 @@ func (s *server) adminPutMembership(c *fiber.Ctx) error {
 	gid := formInt64(c, "group_id")
 	if gid == nil || *gid <= 0 {
 		c.Status(fiber.StatusBadRequest)
-		tr := s.Catalog.Printer(lang(c))
+		tr := s.tr(c)
 		return s.renderAdminUser(c, pageOpts{Errors: map[string]string{"group_id": tr.T("err.required")}})
 	}
 	_, err = s.Accounts.PutMember(c.UserContext(), actor(c), *gid, id, c.FormValue("role"))
@@ -264,7 +264,7 @@ func (s *server) adminConfirmRemoveMembership(c *fiber.Ctx) error {
 	if group == "" {
 		return apperr.ErrNotFound
 	}
-	tr := s.Catalog.Printer(lang(c))
+	tr := s.tr(c)
 	return s.render(c, "confirm", pageOpts{Title: tr.T("admin.membership.remove"), Nav: "admin"}, confirmPage{
 		Question: tr.T("confirm.remove_membership", "Name", u.Name, "Group", group),
 		Action:   c.Path(), Button: tr.T("admin.membership.remove"), Cancel: fmt.Sprintf("/admin/users/%d", id)})
@@ -306,7 +306,7 @@ func (s *server) renderAdminJST(c *fiber.Ctx, o pageOpts) error {
 		return err
 	}
 	pg := paginate(list, p, page)
-	o.Title, o.Nav = s.Catalog.Printer(lang(c)).T("admin.jst.title"), "admin"
+	o.Title, o.Nav = s.tr(c).T("admin.jst.title"), "admin"
 	return s.render(c, "admin_jst", o, adminJSTPage{JST: pg.Items, Kinds: model.JSTKinds, Voivodeships: model.Voivodeships, Page: page, HasMore: pg.HasMore})
 }
 
@@ -338,7 +338,7 @@ func (s *server) renderAdminGroups(c *fiber.Ctx, o pageOpts) error {
 	if err != nil {
 		return err
 	}
-	o.Title, o.Nav = s.Catalog.Printer(lang(c)).T("admin.groups.title"), "admin"
+	o.Title, o.Nav = s.tr(c).T("admin.groups.title"), "admin"
 	return s.render(c, "admin_groups", o, adminGroupsPage{Groups: groups, Kinds: model.GroupKinds})
 }
 
@@ -388,7 +388,7 @@ func (s *server) renderAdminInvitations(c *fiber.Ctx, o pageOpts, newURL string)
 		return err
 	}
 	pg := paginate(list, p, page)
-	o.Title, o.Nav = s.Catalog.Printer(lang(c)).T("admin.invitations.title"), "admin"
+	o.Title, o.Nav = s.tr(c).T("admin.invitations.title"), "admin"
 	return s.render(c, "admin_invitations", o, adminInvitationsPage{Invitations: pg.Items, JST: jst, Groups: groups,
 		NewURL: newURL, Page: page, HasMore: pg.HasMore})
 }

@@ -103,7 +103,7 @@ func (s *server) handleError(c *fiber.Ctx, err error) error {
 		c.SetUserContext(logging.WithRequestID(context.Background(), rid))
 		s.Log.WarnContext(c.UserContext(), "request refused", "method", c.Method(), "path", c.Path(), "status", status, "err", err.Error())
 	}
-	tr := s.Catalog.Printer(lang(c))
+	tr := s.tr(c)
 	body := apiError{Code: code, Message: tr.T("error." + code)}
 	if body.Message == "error."+code {
 		body.Message = err.Error()

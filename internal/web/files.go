@@ -480,7 +480,7 @@ func (s *server) upload(c *fiber.Ctx, meetingID, noteID int64) (notes.Attachment
 
 // tooLargeMessage says how large a file may be, in the reader's language.
 func (s *server) tooLargeMessage(c *fiber.Ctx, limit int64) string {
-	return s.Catalog.Printer(lang(c)).T("err.file_too_large", "Limit", humanSize(limit, lang(c)))
+	return s.tr(c).T("err.file_too_large", "Limit", humanSize(limit, lang(c)))
 }
 
 // humanSize writes a byte count the way people read it ("25 MB", "1,5 MB").
@@ -688,7 +688,7 @@ func (s *server) renderFiles(c *fiber.Ctx, o pageOpts) error {
 	if err != nil {
 		return err
 	}
-	o.Title, o.Nav = s.Catalog.Printer(lang(c)).T("files.title_of", "Title", m.Title), "index"
+	o.Title, o.Nav = s.tr(c).T("files.title_of", "Title", m.Title), "index"
 	return s.render(c, "files", o, filesPageData{Meeting: notes.MeetingInfo{Meeting: m.Meeting, GroupName: m.GroupName}, Overview: ov})
 }
 
@@ -740,7 +740,7 @@ func (s *server) pageConfirmDeleteFile(c *fiber.Ctx) error {
 	if !at.CanDelete {
 		return apperr.ErrForbidden
 	}
-	tr := s.Catalog.Printer(lang(c))
+	tr := s.tr(c)
 	return s.render(c, "confirm", pageOpts{Title: tr.T("files.delete"), Nav: "index"}, confirmPage{
 		Question: tr.T("confirm.delete_file", "Name", at.Filename),
 		Detail:   tr.T("confirm.delete_file_detail"), Action: c.Path(), Button: tr.T("files.delete"),

@@ -104,7 +104,7 @@ func (s *server) renderNewThread(c *fiber.Ctx, o pageOpts, selected []int64) err
 	for _, a := range selected {
 		sel[a] = true
 	}
-	o.Title, o.Nav = s.Catalog.Printer(lang(c)).T("thread.new"), "index"
+	o.Title, o.Nav = s.tr(c).T("thread.new"), "index"
 	return s.render(c, "thread_new", o, newThreadData{Group: v.Group, Areas: v.Areas, SelectedAreas: sel})
 }
 
@@ -150,7 +150,7 @@ func (s *server) formError(c *fiber.Ctx, err error) map[string]string {
 	if errors.As(err, &rl) {
 		c.Status(fiber.StatusTooManyRequests)
 		c.Set(fiber.HeaderRetryAfter, strconv.Itoa(int(rl.RetryAfter.Seconds())))
-		return map[string]string{"form": s.Catalog.Printer(lang(c)).T("err.post_rate")}
+		return map[string]string{"form": s.tr(c).T("err.post_rate")}
 	}
 	return nil
 }
@@ -272,7 +272,7 @@ func (s *server) pageEditPost(c *fiber.Ctx) error {
 	if !p.CanEdit {
 		return apperr.ErrForbidden
 	}
-	return s.render(c, "post_edit", pageOpts{Title: s.Catalog.Printer(lang(c)).T("post.edit"), Nav: "index",
+	return s.render(c, "post_edit", pageOpts{Title: s.tr(c).T("post.edit"), Nav: "index",
 		Form: map[string]string{"body": p.Body}}, editData{Post: p, Thread: t, Group: g, Version: p.Version})
 }
 
@@ -304,7 +304,7 @@ func (s *server) pageEditPostSubmit(c *fiber.Ctx) error {
 			d.Version = cv.Version // saving again means "mine wins", knowingly
 		}
 	}
-	return s.render(c, "post_edit", pageOpts{Title: s.Catalog.Printer(lang(c)).T("post.edit"), Nav: "index",
+	return s.render(c, "post_edit", pageOpts{Title: s.tr(c).T("post.edit"), Nav: "index",
 		Errors: fe, Form: map[string]string{"body": body}}, d)
 }
 
@@ -320,7 +320,7 @@ func (s *server) pageConfirmDelete(c *fiber.Ctx) error {
 	if !p.CanDelete {
 		return apperr.ErrForbidden
 	}
-	tr := s.Catalog.Printer(lang(c))
+	tr := s.tr(c)
 	return s.render(c, "confirm", pageOpts{Title: tr.T("post.delete"), Nav: "index"}, confirmPage{
 		Question: tr.T("confirm.delete_post", "Name", p.Author.Name, "Position", p.Position),
 		Detail:   tr.T("confirm.delete_post_detail"), Action: c.Path(), Button: tr.T("post.delete"),
@@ -353,7 +353,7 @@ func (s *server) pageRevisions(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return s.render(c, "revisions", pageOpts{Title: s.Catalog.Printer(lang(c)).T("post.revisions"), Nav: "index"},
+	return s.render(c, "revisions", pageOpts{Title: s.tr(c).T("post.revisions"), Nav: "index"},
 		revisionsData{Post: p, Revisions: revs})
 }
 
@@ -372,7 +372,7 @@ func (s *server) renderAdminAreas(c *fiber.Ctx, o pageOpts) error {
 	if err != nil {
 		return err
 	}
-	o.Title, o.Nav = s.Catalog.Printer(lang(c)).T("admin.areas.title"), "admin"
+	o.Title, o.Nav = s.tr(c).T("admin.areas.title"), "admin"
 	return s.render(c, "admin_areas", o, adminAreasData{Areas: areas, Macros: forum.MacroAreas()})
 }
 

@@ -39,8 +39,8 @@ func (s *server) moderationPageRoutes() []route {
 		post("/g/:id/mutes", s.pageMute),
 		post("/g/:id/mutes/:user_id/lift", s.pageUnmute),
 		post("/g/:id/settings", s.pageGroupSettings),
-		get("/g/:id/audit", s.pageAudit),
-		get("/admin/audit", s.pageAudit),
+		get("/g/:id/audit", s.pageGroupAudit),
+		get("/admin/audit", s.pageAdminAudit),
 	}
 }
 
@@ -48,11 +48,6 @@ func (s *server) moderationPageRoutes() []route {
 var threadActionFlash = map[string]string{
 	"pin": "flash.mod_pin", "unpin": "flash.mod_unpin", "lock": "flash.mod_lock",
 	"unlock": "flash.mod_unlock", "unhide": "flash.mod_unhide",
-}
-
-func (s *server) tr(c *fiber.Ctx) func(string, ...any) string {
-	p := s.Catalog.Printer(lang(c))
-	return p.T
 }
 
 func (s *server) pageThreadAction(c *fiber.Ctx) error {
@@ -127,7 +122,7 @@ func (s *server) renderModForm(c *fiber.Ctx, kind string, o pageOpts) error {
 			o.Form = map[string]string{"title": v.Thread.Title, "slow_mode_minutes": strconv.Itoa(v.Thread.SlowModeSeconds / 60)}
 		}
 	}
-	o.Title, o.Nav = s.tr(c)("mod."+kind+".title"), "index"
+	o.Title, o.Nav = s.tr(c).T("mod."+kind+".title"), "index"
 	return s.render(c, "mod_form", o, d)
 }
 
@@ -241,7 +236,7 @@ func (s *server) renderPostForm(c *fiber.Ctx, kind string, o pageOpts) error {
 	if kind == "hide" && !actor(c).CanModerate(g) {
 		return apperr.ErrForbidden
 	}
-	o.Title, o.Nav = s.tr(c)("mod.post_"+kind+".title"), "index"
+	o.Title, o.Nav = s.tr(c).T("mod.post_"+kind+".title"), "index"
 	return s.render(c, "post_form", o, postFormData{Kind: kind, Post: p, Thread: t, Group: g})
 }
 
@@ -320,7 +315,7 @@ func (s *server) pageFlags(c *fiber.Ctx) error {
 		return err
 	}
 	list := paginate(flags, p, page)
-	return s.render(c, "mod_flags", pageOpts{Title: s.tr(c)("mod.flags.title"), Nav: "index"},
+	return s.render(c, "mod_flags", pageOpts{Title: s.tr(c).T("mod.flags.title"), Nav: "index"},
 		flagsPageData{Group: g, Flags: list.Items, State: c.Query("state", "open"), Page: page, HasMore: list.HasMore})
 }
 
@@ -370,8 +365,8 @@ func (s *server) renderMutes(c *fiber.Ctx, o pageOpts) error {
 			eligible = append(eligible, m)
 		}
 	}
-	o.Title, o.Nav = s.tr(c)("mod.mutes.title"), "index"
-	now := time.Now().In(s.Catalog.Printer(lang(c)).Zone())
+	o.Title, o.Nav = s.tr(c).T("mod.mutes.title"), "index"
+	now := time.Now().In(s.tr(c).Zone())
 	return s.render(c, "mod_mutes", o, mutesPageData{Group: g, Mutes: mutes, Members: eligible, MinDate: now.Format("2006-01-02")})
 }
 
@@ -386,7 +381,7 @@ func (s *server) pageMute(c *fiber.Ctx) error {
 	}
 	// The form gives a local date and time in Warsaw.
 	until, perr := time.ParseInLocation("2006-01-02 15:04", c.FormValue("until_date")+" "+c.FormValue("until_time"),
-		s.Catalog.Printer(lang(c)).Zone())
+		s.tr(c).Zone())
 	if perr == nil {
 		in.Until = until
 	}
@@ -396,7 +391,7 @@ func (s *server) pageMute(c *fiber.Ctx) error {
 	}
 	if fe := s.formError(c, err); fe != nil {
 		if perr != nil {
-			fe["until"] = s.tr(c)("err.until_format")
+			fe["until"] = s.tr(c).T("err.until_format")
 		}
 		return s.renderMutes(c, pageOpts{Errors: fe, Form: formValues(c, "user_id", "until_date", "until_time", "reason")})
 	}
@@ -445,13 +440,19 @@ type auditPageData struct {
 	Extra   string
 }
 
-func (s *server) pageAudit(c *fiber.Ctx) error {
+// pageGroupAudit is one group's audit log, for its moderators.
+func (s *server) pageGroupAudit(c *fiber.Ctx) error { return s.pageAudit(c, true) }
+
+// pageAdminAudit is the whole audit log, for administrators.
+func (s *server) pageAdminAudit(c *fiber.Ctx) error { return s.pageAudit(c, false) }
+
+func (s *server) pageAudit(c *fiber.Ctx, ofGroup bool) error {
 	q, page, err := auditQuery(c)
 	if err != nil {
 		return err
 	}
 	d := auditPageData{Action: q.Action, Page: page}
-	if strings.HasPrefix(c.Path(), "/g/") {
+	if ofGroup {
 		id, err := idParam(c, "id")
 		if err != nil {
 			return err
@@ -478,5 +479,5 @@ func (s *server) pageAudit(c *fiber.Ctx) error {
 	if d.Group == nil {
 		nav = "admin"
 	}
-	return s.render(c, "audit", pageOpts{Title: s.tr(c)("audit.title"), Nav: nav}, d)
+	return s.render(c, "audit", pageOpts{Title: s.tr(c).T("audit.title"), Nav: nav}, d)
 }

@@ -63,7 +63,7 @@ func (s *server) renderNewNote(c *fiber.Ctx, o pageOpts) error {
 	if !m.CanWrite {
 		return apperr.ErrForbidden
 	}
-	o.Title, o.Nav = s.Catalog.Printer(lang(c)).T("note.new"), "index"
+	o.Title, o.Nav = s.tr(c).T("note.new"), "index"
 	return s.render(c, "note_edit", o, noteEditData{Meeting: m.MeetingInfo, Images: s.images(c, id)})
 }
 
@@ -140,7 +140,7 @@ func (s *server) pageEditNote(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return s.render(c, "note_edit", pageOpts{Title: s.Catalog.Printer(lang(c)).T("note.edit_title", "Title", n.Title), Nav: "index",
+	return s.render(c, "note_edit", pageOpts{Title: s.tr(c).T("note.edit_title", "Title", n.Title), Nav: "index",
 		Form: map[string]string{"title": n.Title, "body": n.Body}},
 		noteEditData{Meeting: m.MeetingInfo, Note: &n, Version: n.Version, Images: s.images(c, n.MeetingID)})
 }
@@ -181,7 +181,7 @@ func (s *server) pageSaveNote(c *fiber.Ctx) error {
 			d.ConflictDiff = notes.Compact(notes.LineDiff(cv.Body, body), 2)
 		}
 	}
-	return s.render(c, "note_edit", pageOpts{Title: s.Catalog.Printer(lang(c)).T("note.edit_title", "Title", cur.Title), Nav: "index",
+	return s.render(c, "note_edit", pageOpts{Title: s.tr(c).T("note.edit_title", "Title", cur.Title), Nav: "index",
 		Errors: fe, Form: map[string]string{"title": title, "body": body}}, d)
 }
 
@@ -199,7 +199,7 @@ func (s *server) pageNoteHistory(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return s.render(c, "note_history", pageOpts{Title: s.Catalog.Printer(lang(c)).T("note.history_title", "Title", n.Title), Nav: "index"},
+	return s.render(c, "note_history", pageOpts{Title: s.tr(c).T("note.history_title", "Title", n.Title), Nav: "index"},
 		noteHistoryData{Note: n, Revisions: revs})
 }
 
@@ -223,7 +223,7 @@ func (s *server) pageAttendance(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return s.render(c, "attendance", pageOpts{Title: s.Catalog.Printer(lang(c)).T("attendance.title_of", "Title", m.Title), Nav: "index"},
+	return s.render(c, "attendance", pageOpts{Title: s.tr(c).T("attendance.title_of", "Title", m.Title), Nav: "index"},
 		attendancePageData{Meeting: m, Attendance: att})
 }
 
@@ -299,7 +299,7 @@ func (s *server) attendanceCSV(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	tr := s.Catalog.Printer(lang(c))
+	tr := s.tr(c)
 	var buf bytes.Buffer
 	buf.WriteString("\uFEFF")
 	w := csv.NewWriter(&buf)
@@ -345,7 +345,7 @@ func (s *server) pageRecord(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return s.render(c, "record", pageOpts{Title: s.Catalog.Printer(lang(c)).T("record.title_of", "Title", rec.Meeting.Title), Nav: "index"},
+	return s.render(c, "record", pageOpts{Title: s.tr(c).T("record.title_of", "Title", rec.Meeting.Title), Nav: "index"},
 		recordPageData{Record: rec, CanModerate: rec.Attendance.CanConfirm})
 }
 
@@ -359,7 +359,7 @@ func (s *server) recordMarkdown(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	tr := s.Catalog.Printer(lang(c))
+	tr := s.tr(c)
 	c.Set(fiber.HeaderContentType, "text/markdown; charset=utf-8")
 	c.Set(fiber.HeaderContentDisposition, contentDisposition("attachment", exportName(tr.T("record.file"), rec.Meeting.Title, rec.Meeting.ID)+".md"))
 	c.Set(fiber.HeaderCacheControl, "no-store")

@@ -67,7 +67,7 @@ func (s *server) pageNotifications(c *fiber.Ctx) error {
 		return err
 	}
 	list := paginate(items, p, page)
-	return s.render(c, "notifications", pageOpts{Title: s.tr(c)("notifications.title"), Nav: "notifications"},
+	return s.render(c, "notifications", pageOpts{Title: s.tr(c).T("notifications.title"), Nav: "notifications"},
 		notificationsPage{Items: list.Items, Page: page, HasMore: list.HasMore})
 }
 

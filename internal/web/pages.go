@@ -44,7 +44,7 @@ func localPath(p, fallback string) string {
 }
 
 func (s *server) pageAbout(c *fiber.Ctx) error {
-	tr := s.Catalog.Printer(lang(c))
+	tr := s.tr(c)
 	return s.render(c, "about", pageOpts{Title: tr.T("about.title"), Nav: "about"}, nil)
 }
 
@@ -57,7 +57,7 @@ func (s *server) pageIndex(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	tr := s.Catalog.Printer(lang(c))
+	tr := s.tr(c)
 	return s.render(c, "index", pageOpts{Title: tr.T("index.title"), Nav: "index"}, sections)
 }
 
@@ -71,14 +71,14 @@ func (s *server) pageLogin(c *fiber.Ctx) error {
 	if principal(c) != nil {
 		return c.Redirect(next)
 	}
-	tr := s.Catalog.Printer(lang(c))
+	tr := s.tr(c)
 	return s.render(c, "login", pageOpts{Title: tr.T("login.title"), Nav: "login"}, loginForm{Next: next})
 }
 
 func (s *server) pageLoginPost(c *fiber.Ctx) error {
 	email, password := strings.TrimSpace(c.FormValue("email")), c.FormValue("password")
 	next := localPath(c.FormValue("next"), "/")
-	tr := s.Catalog.Printer(lang(c))
+	tr := s.tr(c)
 	form := map[string]string{"email": email}
 	if email == "" || password == "" {
 		errs := map[string]string{}
@@ -147,7 +147,7 @@ func (s *server) pageInvite(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	tr := s.Catalog.Printer(lang(c))
+	tr := s.tr(c)
 	return s.render(c, "invite", pageOpts{Title: tr.T("invite.title")}, invitePage{inv, token})
 }
 
@@ -158,7 +158,7 @@ func (s *server) pageInvitePost(c *fiber.Ctx) error {
 		return err
 	}
 	in := accounts.AcceptInput{Name: c.FormValue("name"), Password: c.FormValue("password")}
-	tr := s.Catalog.Printer(lang(c))
+	tr := s.tr(c)
 	var verr *apperr.Validation
 	if in.Password != c.FormValue("password_confirm") {
 		verr = &apperr.Validation{}

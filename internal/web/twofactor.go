@@ -125,14 +125,14 @@ func (s *server) pageLogin2FA(c *fiber.Ctx) error {
 		s.clearChallengeCookie(c)
 		return c.Redirect("/login?next="+urlQueryEscape(next), fiber.StatusSeeOther)
 	}
-	tr := s.Catalog.Printer(lang(c))
+	tr := s.tr(c)
 	return s.render(c, "login_2fa", pageOpts{Title: tr.T("login2fa.title"), Nav: "login"}, login2FAForm{Next: next})
 }
 
 func (s *server) pageLogin2FAPost(c *fiber.Ctx) error {
 	next := localPath(c.FormValue("next"), "/")
 	code, recovery := c.FormValue("code"), c.FormValue("recovery_code")
-	tr := s.Catalog.Printer(lang(c))
+	tr := s.tr(c)
 	form := login2FAForm{Next: next, Recovery: code == "" && recovery != ""}
 	field := "code"
 	if form.Recovery {
@@ -191,7 +191,7 @@ func (s *server) renderTwoFactor(c *fiber.Ctx, o pageOpts) error {
 	if err != nil {
 		return err
 	}
-	tr := s.Catalog.Printer(lang(c))
+	tr := s.tr(c)
 	pg := twoFactorPage{Status: st, Active: "disable"}
 	if c.FormValue("form") == "regenerate" {
 		pg.Active = "regenerate"
@@ -249,7 +249,7 @@ type recoveryCodesPage struct {
 }
 
 func (s *server) renderRecoveryCodes(c *fiber.Ctx, codes []string) error {
-	tr := s.Catalog.Printer(lang(c))
+	tr := s.tr(c)
 	return s.render(c, "recovery_codes", pageOpts{Title: tr.T("twofactor.codes.title")}, recoveryCodesPage{Codes: codes})
 }
 
@@ -469,9 +469,9 @@ func (s *server) renderAdminTwoFactor(c *fiber.Ctx, o pageOpts) error {
 	if err != nil {
 		return err
 	}
-	o.Title, o.Nav = s.Catalog.Printer(lang(c)).T("admin.twofactor.title"), "admin"
+	o.Title, o.Nav = s.tr(c).T("admin.twofactor.title"), "admin"
 	var pg adminTwoFactorPage
-	tr := s.Catalog.Printer(lang(c))
+	tr := s.tr(c)
 	for _, it := range policyItems(list) {
 		row := adminTwoFactorRow{Role: it.Role}
 		if it.EnableBy != nil {
@@ -519,7 +519,7 @@ func (s *server) adminConfirmResetTwoFactor(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	tr := s.Catalog.Printer(lang(c))
+	tr := s.tr(c)
 	return s.render(c, "confirm", pageOpts{Title: tr.T("admin.twofactor.reset"), Nav: "admin"}, confirmPage{
 		Question: tr.T("confirm.reset_two_factor", "Name", u.Name), Detail: tr.T("admin.twofactor.reset_detail"),
 		Action: c.Path(), Button: tr.T("admin.twofactor.reset"), Cancel: fmt.Sprintf("/admin/users/%d", id)})
