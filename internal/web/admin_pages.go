@@ -1,7 +1,6 @@
 package web
 
 import (
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -101,10 +100,8 @@ func (s *server) adminCreateUser(c *fiber.Ctx) error {
 	in := accounts.NewUserInput{Email: c.FormValue("email"), Name: c.FormValue("name"), JobTitle: c.FormValue("job_title"),
 		JSTID: formInt64(c, "jst_id"), Role: c.FormValue("role"), Password: c.FormValue("password")}
 	u, err := s.Accounts.CreateUser(c.UserContext(), actor(c), in)
-	var verr *apperr.Validation
-	if errors.As(err, &verr) {
-		c.Status(fiber.StatusBadRequest)
-		return s.renderAdminUsers(c, pageOpts{Errors: s.translateErrors(c, verr.Fields),
+	if fe := s.formError(c, err, rateToErrorPage); fe != nil {
+		return s.renderAdminUsers(c, pageOpts{Errors: fe,
 			Form: formValues(c, "email", "name", "job_title", "jst_id", "role")})
 	}
 	if err != nil {
@@ -169,10 +166,8 @@ func (s *server) adminUpdateUser(c *fiber.Ctx) error {
 		in.Password = &pw
 	}
 	_, err = s.Accounts.UpdateUser(c.UserContext(), actor(c), id, in)
-	var verr *apperr.Validation
-	if errors.As(err, &verr) {
-		c.Status(fiber.StatusBadRequest)
-		return s.renderAdminUser(c, pageOpts{Errors: s.translateErrors(c, verr.Fields),
+	if fe := s.formError(c, err, rateToErrorPage); fe != nil {
+		return s.renderAdminUser(c, pageOpts{Errors: fe,
 			Form: formValues(c, "email", "name", "job_title", "jst_id", "role", "disabled")})
 	}
 	if err != nil {
@@ -230,10 +225,8 @@ func (s *server) adminPutMembership(c *fiber.Ctx) error {
 		return s.renderAdminUser(c, pageOpts{Errors: map[string]string{"group_id": tr.T("err.required")}})
 	}
 	_, err = s.Accounts.PutMember(c.UserContext(), actor(c), *gid, id, c.FormValue("role"))
-	var verr *apperr.Validation
-	if errors.As(err, &verr) {
-		c.Status(fiber.StatusBadRequest)
-		return s.renderAdminUser(c, pageOpts{Errors: s.translateErrors(c, verr.Fields)})
+	if fe := s.formError(c, err, rateToErrorPage); fe != nil {
+		return s.renderAdminUser(c, pageOpts{Errors: fe})
 	}
 	if err != nil {
 		return err
@@ -314,10 +307,8 @@ func (s *server) adminCreateJST(c *fiber.Ctx) error {
 	teryt := c.FormValue("teryt")
 	in := accounts.NewJSTInput{Name: c.FormValue("name"), Kind: c.FormValue("kind"), Voivodeship: c.FormValue("voivodeship"), TERYT: &teryt}
 	_, err := s.Accounts.CreateJST(c.UserContext(), actor(c), in)
-	var verr *apperr.Validation
-	if errors.As(err, &verr) {
-		c.Status(fiber.StatusBadRequest)
-		return s.renderAdminJST(c, pageOpts{Errors: s.translateErrors(c, verr.Fields), Form: formValues(c, "name", "kind", "voivodeship", "teryt")})
+	if fe := s.formError(c, err, rateToErrorPage); fe != nil {
+		return s.renderAdminJST(c, pageOpts{Errors: fe, Form: formValues(c, "name", "kind", "voivodeship", "teryt")})
 	}
 	if err != nil {
 		return err
@@ -345,10 +336,8 @@ func (s *server) renderAdminGroups(c *fiber.Ctx, o pageOpts) error {
 func (s *server) adminCreateGroup(c *fiber.Ctx) error {
 	in := accounts.NewGroupInput{Name: c.FormValue("name"), Slug: c.FormValue("slug"), Kind: c.FormValue("kind"), Description: c.FormValue("description")}
 	_, err := s.Accounts.CreateGroup(c.UserContext(), actor(c), in)
-	var verr *apperr.Validation
-	if errors.As(err, &verr) {
-		c.Status(fiber.StatusBadRequest)
-		return s.renderAdminGroups(c, pageOpts{Errors: s.translateErrors(c, verr.Fields), Form: formValues(c, "name", "slug", "kind", "description")})
+	if fe := s.formError(c, err, rateToErrorPage); fe != nil {
+		return s.renderAdminGroups(c, pageOpts{Errors: fe, Form: formValues(c, "name", "slug", "kind", "description")})
 	}
 	if err != nil {
 		return err
@@ -398,10 +387,8 @@ func (s *server) adminCreateInvitation(c *fiber.Ctx) error {
 	in := accounts.InvitationInput{Email: c.FormValue("email"), Role: c.FormValue("role"), JSTID: formInt64(c, "jst_id"),
 		JobTitle: c.FormValue("job_title"), GroupID: formInt64(c, "group_id"), GroupRole: &groupRole}
 	_, token, err := s.Accounts.CreateInvitation(c.UserContext(), actor(c), in)
-	var verr *apperr.Validation
-	if errors.As(err, &verr) {
-		c.Status(fiber.StatusBadRequest)
-		return s.renderAdminInvitations(c, pageOpts{Errors: s.translateErrors(c, verr.Fields),
+	if fe := s.formError(c, err, rateToErrorPage); fe != nil {
+		return s.renderAdminInvitations(c, pageOpts{Errors: fe,
 			Form: formValues(c, "email", "role", "jst_id", "job_title", "group_id", "group_role")}, "")
 	}
 	if err != nil {

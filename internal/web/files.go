@@ -713,7 +713,7 @@ func (s *server) pageUpload(c *fiber.Ctx) error {
 		s.flash(c, "flash.file_uploaded")
 		return c.Redirect(fmt.Sprintf("%s#file-%d", back, at.ID), fiber.StatusSeeOther)
 	}
-	fe := s.formError(c, err)
+	fe := s.formError(c, err, rateOnForm)
 	var tl *notes.TooLarge
 	if errors.As(err, &tl) {
 		c.Status(fiber.StatusRequestEntityTooLarge)

@@ -126,7 +126,7 @@ func (s *server) pageCreateThread(c *fiber.Ctx) error {
 	}
 	in := forum.NewThreadInput{Title: c.FormValue("title"), Body: c.FormValue("body"), Areas: formIDs(c, "areas")}
 	t, _, err := s.Forum.CreateThread(c.UserContext(), actor(c), id, in)
-	if fe := s.formError(c, err); fe != nil {
+	if fe := s.formError(c, err, rateOnForm); fe != nil {
 		return s.renderNewThread(c, pageOpts{Errors: fe, Form: formValues(c, "title", "body")}, in.Areas)
 	}
 	if err != nil {
@@ -135,9 +135,24 @@ func (s *server) pageCreateThread(c *fiber.Ctx) error {
 	return c.Redirect(threadURL(t.ID, 1, ""), fiber.StatusSeeOther)
 }
 
-// formError turns errors a person can fix (validation, rate limit) into messages
-// for the form, setting the status; other errors return nil and are handled as usual.
-func (s *server) formError(c *fiber.Ctx, err error) map[string]string {
+// rateLimitShown says where a form shows a rate limit.
+type rateLimitShown bool
+
+const (
+	// rateOnForm: a writing form (post, note, message) says "wait a minute"
+	// above the text it kept.
+	rateOnForm rateLimitShown = true
+	// rateToErrorPage: elsewhere (password and code checks) a rate limit is
+	// the error page's 429, with its Retry-After.
+	rateToErrorPage rateLimitShown = false
+)
+
+// formError is how every HTML form handler turns a service's refusal into
+// what the form shows again: messages by field ("form" for the whole form),
+// translated, with the status set (400 for invalid input, 429 for too fast).
+// It is nil when err is nil or not the person's to fix at the form; the
+// handler then returns err and the error page answers.
+func (s *server) formError(c *fiber.Ctx, err error, rate rateLimitShown) map[string]string {
 	if err == nil {
 		return nil
 	}
@@ -147,7 +162,7 @@ func (s *server) formError(c *fiber.Ctx, err error) map[string]string {
 		return s.translateErrors(c, verr.Fields)
 	}
 	var rl *apperr.RateLimited
-	if errors.As(err, &rl) {
+	if rate == rateOnForm && errors.As(err, &rl) {
 		c.Status(fiber.StatusTooManyRequests)
 		c.Set(fiber.HeaderRetryAfter, strconv.Itoa(int(rl.RetryAfter.Seconds())))
 		return map[string]string{"form": s.tr(c).T("err.post_rate")}
@@ -229,7 +244,7 @@ func (s *server) pageReply(c *fiber.Ctx) error {
 	}
 	in := forum.NewPostInput{Body: c.FormValue("body"), ReplyTo: formInt64(c, "reply_to")}
 	p, err := s.Forum.Reply(c.UserContext(), actor(c), id, in)
-	if fe := s.formError(c, err); fe != nil {
+	if fe := s.formError(c, err, rateOnForm); fe != nil {
 		return s.renderThread(c, pageOpts{Errors: fe}, in.Body)
 	}
 	if err != nil {
@@ -288,7 +303,7 @@ func (s *server) pageEditPostSubmit(c *fiber.Ctx) error {
 		return c.Redirect(fmt.Sprintf("/p/%d", p.ID), fiber.StatusSeeOther)
 	}
 	var conflict *apperr.Conflict
-	fe := s.formError(c, err)
+	fe := s.formError(c, err, rateOnForm)
 	if fe == nil && !errors.As(err, &conflict) {
 		return err
 	}
@@ -382,7 +397,7 @@ func (s *server) adminSaveArea(c *fiber.Ctx) error {
 		id = *v
 	}
 	_, err := s.Forum.SaveArea(c.UserContext(), actor(c), id, forum.AreaInput{Name: c.FormValue("name"), MacroArea: c.FormValue("macro_area")})
-	if fe := s.formError(c, err); fe != nil {
+	if fe := s.formError(c, err, rateOnForm); fe != nil {
 		return s.renderAdminAreas(c, pageOpts{Errors: fe, Form: formValues(c, "id", "name", "macro_area")})
 	}
 	if err != nil {

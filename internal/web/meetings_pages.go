@@ -134,7 +134,7 @@ func (s *server) meetingInput(c *fiber.Ctx) (meetings.Input, map[string]string) 
 }
 
 func (s *server) meetingFormResult(c *fiber.Ctx, of meetingFormOf, m meetings.Meeting, err error, bad map[string]string) error {
-	fe := s.formError(c, err)
+	fe := s.formError(c, err, rateOnForm)
 	if fe == nil && err != nil && len(bad) == 0 {
 		return err
 	}
@@ -252,7 +252,7 @@ func (s *server) pageSendMessage(c *fiber.Ctx) error {
 	}
 	body := c.FormValue("body")
 	msg, _, err := s.Meetings.Send(c.UserContext(), actor(c), id, c.FormValue("client_id"), body)
-	if fe := s.formError(c, err); fe != nil {
+	if fe := s.formError(c, err, rateOnForm); fe != nil {
 		return s.renderMeeting(c, pageOpts{Errors: fe, Form: map[string]string{"body": body}})
 	}
 	var denied *apperr.Denied

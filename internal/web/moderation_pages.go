@@ -129,7 +129,7 @@ func (s *server) renderModForm(c *fiber.Ctx, kind string, o pageOpts) error {
 // modResult finishes a moderation form: field errors re-render the form with
 // what was typed; success flashes and redirects.
 func (s *server) modResult(c *fiber.Ctx, err error, kind, flash, redirect string, fields ...string) error {
-	if fe := s.formError(c, err); fe != nil {
+	if fe := s.formError(c, err, rateOnForm); fe != nil {
 		return s.renderModForm(c, kind, pageOpts{Errors: fe, Form: formValues(c, fields...)})
 	}
 	if err != nil {
@@ -202,7 +202,7 @@ func (s *server) pageSplitThread(c *fiber.Ctx) error {
 	}
 	in := moderation.SplitInput{PostIDs: formIDs(c, "post_ids"), Title: c.FormValue("title"), Reason: c.FormValue("reason")}
 	newID, err := s.Mod.Split(c.UserContext(), actor(c), id, in)
-	if fe := s.formError(c, err); fe != nil {
+	if fe := s.formError(c, err, rateOnForm); fe != nil {
 		return s.renderThread(c, pageOpts{Errors: fe, Form: formValues(c, "title", "reason")}, "")
 	}
 	if err != nil {
@@ -246,7 +246,7 @@ func (s *server) pageHidePost(c *fiber.Ctx) error {
 		return err
 	}
 	err = s.Mod.HidePost(c.UserContext(), actor(c), id, true, c.FormValue("reason"))
-	if fe := s.formError(c, err); fe != nil {
+	if fe := s.formError(c, err, rateOnForm); fe != nil {
 		return s.renderPostForm(c, "hide", pageOpts{Errors: fe, Form: formValues(c, "reason")})
 	}
 	if err != nil {
@@ -279,7 +279,7 @@ func (s *server) pageReport(c *fiber.Ctx) error {
 		s.flash(c, "flash.already_reported")
 		return c.Redirect(fmt.Sprintf("/p/%d", id), fiber.StatusSeeOther)
 	}
-	if fe := s.formError(c, err); fe != nil {
+	if fe := s.formError(c, err, rateOnForm); fe != nil {
 		return s.renderPostForm(c, "report", pageOpts{Errors: fe, Form: formValues(c, "reason")})
 	}
 	if err != nil {
@@ -389,7 +389,7 @@ func (s *server) pageMute(c *fiber.Ctx) error {
 	if perr != nil && err == nil {
 		err = apperr.Invalid("until", "err.until_past")
 	}
-	if fe := s.formError(c, err); fe != nil {
+	if fe := s.formError(c, err, rateOnForm); fe != nil {
 		if perr != nil {
 			fe["until"] = s.tr(c).T("err.until_format")
 		}

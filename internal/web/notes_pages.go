@@ -90,7 +90,7 @@ func (s *server) pageCreateNote(c *fiber.Ctx) error {
 	}
 	title, body := c.FormValue("title"), c.FormValue("body")
 	n, err := s.Notes.CreateNote(c.UserContext(), actor(c), id, notes.NoteInput{Title: &title, Body: &body})
-	if fe := s.formError(c, err); fe != nil {
+	if fe := s.formError(c, err, rateOnForm); fe != nil {
 		return s.renderNewNote(c, pageOpts{Errors: fe, Form: map[string]string{"title": title, "body": body}})
 	}
 	if err != nil {
@@ -158,7 +158,7 @@ func (s *server) pageSaveNote(c *fiber.Ctx) error {
 		return c.Redirect(fmt.Sprintf("/n/%d", n.ID), fiber.StatusSeeOther)
 	}
 	var conflict *apperr.Conflict
-	fe := s.formError(c, err)
+	fe := s.formError(c, err, rateOnForm)
 	if fe == nil && !errors.As(err, &conflict) {
 		return err
 	}

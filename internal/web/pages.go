@@ -159,19 +159,19 @@ func (s *server) pageInvitePost(c *fiber.Ctx) error {
 	}
 	in := accounts.AcceptInput{Name: c.FormValue("name"), Password: c.FormValue("password")}
 	tr := s.tr(c)
-	var verr *apperr.Validation
 	if in.Password != c.FormValue("password_confirm") {
-		verr = &apperr.Validation{}
-		verr.Add("password_confirm", "err.password_mismatch")
-	} else if _, err = s.Accounts.AcceptInvitation(c.UserContext(), token, in); errors.As(err, &verr) {
-		// shown below
-	} else if err != nil {
-		return err
+		mismatch := &apperr.Validation{}
+		mismatch.Add("password_confirm", "err.password_mismatch")
+		err = mismatch
+	} else {
+		_, err = s.Accounts.AcceptInvitation(c.UserContext(), token, in)
 	}
-	if verr != nil {
-		c.Status(fiber.StatusBadRequest)
-		return s.render(c, "invite", pageOpts{Title: tr.T("invite.title"), Errors: s.translateErrors(c, verr.Fields),
+	if fe := s.formError(c, err, rateToErrorPage); fe != nil {
+		return s.render(c, "invite", pageOpts{Title: tr.T("invite.title"), Errors: fe,
 			Form: map[string]string{"name": in.Name}}, invitePage{inv, token})
+	}
+	if err != nil {
+		return err
 	}
 	// The account exists: log the new member straight in.
 	sessionToken, _, err := s.Accounts.Login(c.UserContext(), inv.Email, in.Password, c.IP(), c.Get(fiber.HeaderUserAgent), "")

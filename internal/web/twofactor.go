@@ -255,12 +255,11 @@ func (s *server) renderRecoveryCodes(c *fiber.Ctx, codes []string) error {
 
 func (s *server) pageTwoFactorEnable(c *fiber.Ctx) error {
 	codes, err := s.Accounts.EnableTwoFactor(c.UserContext(), principal(c), c.FormValue("password"), c.FormValue("code"), c.IP())
-	var verr *apperr.Validation
+	if fe := s.formError(c, err, rateToErrorPage); fe != nil {
+		return s.renderTwoFactor(c, pageOpts{Errors: fe})
+	}
 	var ce *apperr.Conflict
 	switch {
-	case errors.As(err, &verr):
-		c.Status(fiber.StatusBadRequest)
-		return s.renderTwoFactor(c, pageOpts{Errors: s.translateErrors(c, verr.Fields)})
 	case errors.As(err, &ce) && ce.Code == "two_factor_setup_expired":
 		s.flash(c, "flash.two_factor_setup_expired")
 		return c.Redirect("/konto/2fa", fiber.StatusSeeOther)
@@ -273,10 +272,8 @@ func (s *server) pageTwoFactorEnable(c *fiber.Ctx) error {
 
 // reauthError renders a refused password/code check on the account page.
 func (s *server) reauthError(c *fiber.Ctx, err error) error {
-	var verr *apperr.Validation
-	if errors.As(err, &verr) {
-		c.Status(fiber.StatusBadRequest)
-		return s.renderTwoFactor(c, pageOpts{Errors: s.translateErrors(c, verr.Fields)})
+	if fe := s.formError(c, err, rateToErrorPage); fe != nil {
+		return s.renderTwoFactor(c, pageOpts{Errors: fe})
 	}
 	return err
 }
@@ -494,11 +491,10 @@ func (s *server) adminSetTwoFactor(c *fiber.Ctx) error {
 	if err == nil {
 		err = s.Accounts.SetTwoFactorPolicy(c.UserContext(), actor(c), role, day)
 	}
-	var verr *apperr.Validation
-	if errors.As(err, &verr) {
-		c.Status(fiber.StatusBadRequest)
+	if fe := s.formError(c, err, rateToErrorPage); fe != nil {
+		// One form per role on the page: its fields carry the role.
 		errs := map[string]string{}
-		for f, m := range s.translateErrors(c, verr.Fields) {
+		for f, m := range fe {
 			errs[f+"_"+role] = m
 		}
 		return s.renderAdminTwoFactor(c, pageOpts{Errors: errs, Form: map[string]string{"enable_by_" + role: c.FormValue("enable_by")}})
