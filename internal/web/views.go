@@ -147,7 +147,7 @@ func (s *server) render(c *fiber.Ctx, name string, o pageOpts, data any) error {
 
 // tr is the request's printer: every message, date and time zone a handler
 // shows goes through it, in the reader's language.
-func (s *server) tr(c *fiber.Ctx) *i18n.Printer { return s.tr(c) }
+func (s *server) tr(c *fiber.Ctx) *i18n.Printer { return s.Catalog.Printer(lang(c)) }
 
 func lang(c *fiber.Ctx) string {
 	if l, ok := c.Locals(localLang).(string); ok {
