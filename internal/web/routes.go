@@ -273,9 +273,21 @@ func newRouteMatcher(t []route) (*routeMatcher, error) {
 				}
 			}
 		}
+		if r.body == bodyUpload && !e.hasParam("id") {
+			return nil, fmt.Errorf("route %s %s: an upload route names its meeting or note :id", r.method, r.path)
+		}
 		m.entries = append(m.entries, e)
 	}
 	return m, nil
+}
+
+func (e *matchEntry) hasParam(name string) bool {
+	for _, sg := range e.segs {
+		if sg.name == name {
+			return true
+		}
+	}
+	return false
 }
 
 // normalisePath is Fiber's detection path: ASCII lowercase, no trailing slash.

@@ -216,7 +216,7 @@ func TestMatcherRefusesUnknownPatterns(t *testing.T) {
 	h := func(*fiber.Ctx) error { return nil }
 	for _, bad := range []route{
 		get("/a/:id?", h), get("/a/:id<int>", h), get("/a/+", h), get("/a/*/b", h),
-		post("/a", h).downloads(), get("/a", h).uploadsTo(uploadToNote), {method: fiber.MethodPost, path: "/a", body: bodyUpload, handlers: []fiber.Handler{h}},
+		post("/a", h).downloads(), get("/a", h).uploadsTo(uploadToNote), post("/a/:note", h).uploadsTo(uploadToNote), {method: fiber.MethodPost, path: "/a", body: bodyUpload, handlers: []fiber.Handler{h}},
 	} {
 		if _, err := newRouteMatcher([]route{bad}); err == nil {
 			t.Errorf("%s %s (body %d) accepted", bad.method, bad.path, bad.body)
