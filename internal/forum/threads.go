@@ -84,6 +84,34 @@ func (s *Service) Group(ctx context.Context, a *access.Actor, groupID int64, q T
 	return v, nil
 }
 
+// NewThreadForm is what the form for a new thread needs: the group, the
+// areas to tag it with, and whether the reader may open threads there.
+type NewThreadForm struct {
+	Group          model.Group
+	Areas          []model.Area
+	CanOpenThreads bool
+}
+
+// NewThreadForm reads the group a new thread would go to, for a reader of it,
+// without listing its threads.
+func (s *Service) NewThreadForm(ctx context.Context, a *access.Actor, groupID int64) (NewThreadForm, error) {
+	if err := a.LoggedIn(); err != nil {
+		return NewThreadForm{}, err
+	}
+	g, err := store.GetGroup(ctx, s.db, groupID)
+	if err != nil {
+		return NewThreadForm{}, err
+	}
+	if err := a.Read(g); err != nil {
+		return NewThreadForm{}, err
+	}
+	f := NewThreadForm{Group: g, CanOpenThreads: a.CanWrite(g) && (!g.ModeratorsOnlyThreads || a.CanModerate(g))}
+	if f.Areas, err = store.ListAreas(ctx, s.db); err != nil {
+		return NewThreadForm{}, err
+	}
+	return f, nil
+}
+
 // ThreadView is one page of a thread.
 type ThreadView struct {
 	Thread      Thread

@@ -120,6 +120,21 @@ func (s *Service) List(ctx context.Context, a *access.Actor, groupID int64, past
 	return g, out, nil
 }
 
+// Group is the group whose meetings these are, for a reader of it.
+func (s *Service) Group(ctx context.Context, a *access.Actor, groupID int64) (model.Group, error) {
+	if err := a.LoggedIn(); err != nil {
+		return model.Group{}, err
+	}
+	g, err := store.GetGroup(ctx, s.db, groupID)
+	if err != nil {
+		return model.Group{}, err
+	}
+	if err := a.Read(g); err != nil {
+		return model.Group{}, err
+	}
+	return g, nil
+}
+
 // Input describes a meeting; on update nil fields stay as they are.
 type Input struct {
 	Title     *string    `json:"title"`

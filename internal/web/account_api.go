@@ -17,14 +17,17 @@ import (
 // The account endpoints of SPEC §4 (issue 12 items 6 and 7): one's own
 // account, password, sessions, data export and deletion; the profiles of
 // others.
-func (s *server) accountAPIRoutes(r fiber.Router) {
-	r.Get("/me", s.apiMe)
-	r.Patch("/me", s.apiUpdateMe)
-	r.Post("/me/password", s.apiChangePassword)
-	r.Get("/me/sessions", s.apiMySessions)
-	r.Delete("/me/sessions/:id", s.apiEndMySession)
-	r.Get("/me/export", s.apiExport)
-	r.Post("/me/delete", s.apiDeleteMe)
+// meAPIRoutes: one's own account (SPEC §4 "account").
+func (s *server) meAPIRoutes() []route {
+	return []route{
+		get("/me", s.apiMe),
+		patch("/me", s.apiUpdateMe),
+		post("/me/password", s.apiChangePassword),
+		get("/me/sessions", s.apiMySessions),
+		del("/me/sessions/:id", s.apiEndMySession),
+		get("/me/export", s.apiExport).downloads(), // a ZIP streamed as it is written
+		post("/me/delete", s.apiDeleteMe),
+	}
 }
 
 func (s *server) apiMe(c *fiber.Ctx) error {

@@ -13,16 +13,19 @@ import (
 // "My account" (/konto) and profiles (/u/{id}): the HTML side of
 // account_api.go. Every form posts to its own address and comes back to
 // /konto with a flash, or re-renders the page with the errors in place.
-func (s *server) accountPageRoutes(app *fiber.App) {
-	app.Get("/konto", s.pageAccount)
-	app.Post("/konto/profile", s.pageAccountProfile)
-	app.Post("/konto/notifications", s.pageAccountNotifications)
-	app.Post("/konto/password", s.pageAccountPassword)
-	app.Get("/konto/sessions/:id/end", s.pageConfirmEndSession)
-	app.Post("/konto/sessions/:id/end", s.pageEndSession)
-	app.Get("/konto/delete", s.pageAccountDelete)
-	app.Post("/konto/delete", s.pageAccountDeletePost)
-	app.Get("/u/:id", s.pageProfile)
+// mePageRoutes: my account (/konto) and people's profiles (/u/{id}).
+func (s *server) mePageRoutes() []route {
+	return []route{
+		get("/konto", s.pageAccount),
+		post("/konto/profile", s.pageAccountProfile),
+		post("/konto/notifications", s.pageAccountNotifications),
+		post("/konto/password", s.pageAccountPassword),
+		get("/konto/sessions/:id/end", s.pageConfirmEndSession),
+		post("/konto/sessions/:id/end", s.pageEndSession),
+		get("/konto/delete", s.pageAccountDelete),
+		post("/konto/delete", s.pageAccountDeletePost),
+		get("/u/:id", s.pageProfile),
+	}
 }
 
 type accountPage struct {

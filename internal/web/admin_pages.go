@@ -1,7 +1,6 @@
 package web
 
 import (
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -14,32 +13,35 @@ import (
 	"github.com/gwd-jst/forumjst/internal/store"
 )
 
-func (s *server) adminRoutes(r fiber.Router) {
-	r.Use(func(c *fiber.Ctx) error {
-		if err := actor(c).Admin(); err != nil {
-			return err
-		}
-		return c.Next()
-	})
-	r.Get("/", func(c *fiber.Ctx) error { return c.Redirect("/admin/users") })
-	r.Get("/users", s.adminUsers)
-	r.Post("/users", s.adminCreateUser)
-	r.Get("/users/:id", s.adminUser)
-	r.Post("/users/:id", s.adminUpdateUser)
-	r.Get("/users/:id/sessions/end", s.adminConfirmEndSessions)
-	r.Post("/users/:id/sessions/end", s.adminEndSessions)
-	r.Post("/users/:id/memberships", s.adminPutMembership)
-	r.Get("/users/:id/memberships/:gid/remove", s.adminConfirmRemoveMembership)
-	r.Post("/users/:id/memberships/:gid/remove", s.adminRemoveMembership)
-	r.Get("/jst", s.adminJST)
-	r.Post("/jst", s.adminCreateJST)
-	r.Get("/groups", s.adminGroups)
-	r.Post("/groups", s.adminCreateGroup)
-	r.Get("/invitations", s.adminInvitations)
-	r.Get("/mail", s.adminMail)
-	r.Get("/mail/:id", s.adminMailDetail)
-	r.Post("/invitations", s.adminCreateInvitation)
-	s.twoFactorAdminRoutes(r)
+// adminRoutes hang under /admin (routeTable), behind the administrator check.
+func (s *server) adminRoutes() []route {
+	return []route{
+		// Every path under /admin registered after this is for administrators.
+		use("/", func(c *fiber.Ctx) error {
+			if err := actor(c).Admin(); err != nil {
+				return err
+			}
+			return c.Next()
+		}),
+		get("/", func(c *fiber.Ctx) error { return c.Redirect("/admin/users") }),
+		get("/users", s.adminUsers),
+		post("/users", s.adminCreateUser),
+		get("/users/:id", s.adminUser),
+		post("/users/:id", s.adminUpdateUser),
+		get("/users/:id/sessions/end", s.adminConfirmEndSessions),
+		post("/users/:id/sessions/end", s.adminEndSessions),
+		post("/users/:id/memberships", s.adminPutMembership),
+		get("/users/:id/memberships/:gid/remove", s.adminConfirmRemoveMembership),
+		post("/users/:id/memberships/:gid/remove", s.adminRemoveMembership),
+		get("/jst", s.adminJST),
+		post("/jst", s.adminCreateJST),
+		get("/groups", s.adminGroups),
+		post("/groups", s.adminCreateGroup),
+		get("/invitations", s.adminInvitations),
+		post("/invitations", s.adminCreateInvitation),
+		get("/mail", s.adminMail),
+		get("/mail/:id", s.adminMailDetail),
+	}
 }
 
 // formInt64 reads an optional positive id from a form; "" is nil.
@@ -92,7 +94,7 @@ func (s *server) renderAdminUsers(c *fiber.Ctx, o pageOpts) error {
 		return err
 	}
 	list := paginate(users, p, page)
-	o.Title, o.Nav = s.Catalog.Printer(lang(c)).T("admin.users.title"), "admin"
+	o.Title, o.Nav = s.tr(c).T("admin.users.title"), "admin"
 	return s.render(c, "admin_users", o, adminUsersPage{Users: list.Items, JST: jst, Query: q, Page: page, HasMore: list.HasMore})
 }
 
@@ -100,10 +102,8 @@ func (s *server) adminCreateUser(c *fiber.Ctx) error {
 	in := accounts.NewUserInput{Email: c.FormValue("email"), Name: c.FormValue("name"), JobTitle: c.FormValue("job_title"),
 		JSTID: formInt64(c, "jst_id"), Role: c.FormValue("role"), Password: c.FormValue("password")}
 	u, err := s.Accounts.CreateUser(c.UserContext(), actor(c), in)
-	var verr *apperr.Validation
-	if errors.As(err, &verr) {
-		c.Status(fiber.StatusBadRequest)
-		return s.renderAdminUsers(c, pageOpts{Errors: s.translateErrors(c, verr.Fields),
+	if fe := s.formError(c, err, rateToErrorPage); fe != nil {
+		return s.renderAdminUsers(c, pageOpts{Errors: fe,
 			Form: formValues(c, "email", "name", "job_title", "jst_id", "role")})
 	}
 	if err != nil {
@@ -168,10 +168,8 @@ func (s *server) adminUpdateUser(c *fiber.Ctx) error {
 		in.Password = &pw
 	}
 	_, err = s.Accounts.UpdateUser(c.UserContext(), actor(c), id, in)
-	var verr *apperr.Validation
-	if errors.As(err, &verr) {
-		c.Status(fiber.StatusBadRequest)
-		return s.renderAdminUser(c, pageOpts{Errors: s.translateErrors(c, verr.Fields),
+	if fe := s.formError(c, err, rateToErrorPage); fe != nil {
+		return s.renderAdminUser(c, pageOpts{Errors: fe,
 			Form: formValues(c, "email", "name", "job_title", "jst_id", "role", "disabled")})
 	}
 	if err != nil {
@@ -199,7 +197,7 @@ func (s *server) adminConfirmEndSessions(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	tr := s.Catalog.Printer(lang(c))
+	tr := s.tr(c)
 	return s.render(c, "confirm", pageOpts{Title: tr.T("admin.sessions.end"), Nav: "admin"}, confirmPage{
 		Question: tr.T("confirm.end_sessions", "Name", u.Name), Detail: tr.N("admin.sessions.count", n),
 		Action: c.Path(), Button: tr.T("admin.sessions.end"), Cancel: fmt.Sprintf("/admin/users/%d", id)})
@@ -225,14 +223,12 @@ func (s *server) adminPutMembership(c *fiber.Ctx) error {
 	gid := formInt64(c, "group_id")
 	if gid == nil || *gid <= 0 {
 		c.Status(fiber.StatusBadRequest)
-		tr := s.Catalog.Printer(lang(c))
+		tr := s.tr(c)
 		return s.renderAdminUser(c, pageOpts{Errors: map[string]string{"group_id": tr.T("err.required")}})
 	}
 	_, err = s.Accounts.PutMember(c.UserContext(), actor(c), *gid, id, c.FormValue("role"))
-	var verr *apperr.Validation
-	if errors.As(err, &verr) {
-		c.Status(fiber.StatusBadRequest)
-		return s.renderAdminUser(c, pageOpts{Errors: s.translateErrors(c, verr.Fields)})
+	if fe := s.formError(c, err, rateToErrorPage); fe != nil {
+		return s.renderAdminUser(c, pageOpts{Errors: fe})
 	}
 	if err != nil {
 		return err
@@ -263,7 +259,7 @@ func (s *server) adminConfirmRemoveMembership(c *fiber.Ctx) error {
 	if group == "" {
 		return apperr.ErrNotFound
 	}
-	tr := s.Catalog.Printer(lang(c))
+	tr := s.tr(c)
 	return s.render(c, "confirm", pageOpts{Title: tr.T("admin.membership.remove"), Nav: "admin"}, confirmPage{
 		Question: tr.T("confirm.remove_membership", "Name", u.Name, "Group", group),
 		Action:   c.Path(), Button: tr.T("admin.membership.remove"), Cancel: fmt.Sprintf("/admin/users/%d", id)})
@@ -305,7 +301,7 @@ func (s *server) renderAdminJST(c *fiber.Ctx, o pageOpts) error {
 		return err
 	}
 	pg := paginate(list, p, page)
-	o.Title, o.Nav = s.Catalog.Printer(lang(c)).T("admin.jst.title"), "admin"
+	o.Title, o.Nav = s.tr(c).T("admin.jst.title"), "admin"
 	return s.render(c, "admin_jst", o, adminJSTPage{JST: pg.Items, Kinds: model.JSTKinds, Voivodeships: model.Voivodeships, Page: page, HasMore: pg.HasMore})
 }
 
@@ -313,10 +309,8 @@ func (s *server) adminCreateJST(c *fiber.Ctx) error {
 	teryt := c.FormValue("teryt")
 	in := accounts.NewJSTInput{Name: c.FormValue("name"), Kind: c.FormValue("kind"), Voivodeship: c.FormValue("voivodeship"), TERYT: &teryt}
 	_, err := s.Accounts.CreateJST(c.UserContext(), actor(c), in)
-	var verr *apperr.Validation
-	if errors.As(err, &verr) {
-		c.Status(fiber.StatusBadRequest)
-		return s.renderAdminJST(c, pageOpts{Errors: s.translateErrors(c, verr.Fields), Form: formValues(c, "name", "kind", "voivodeship", "teryt")})
+	if fe := s.formError(c, err, rateToErrorPage); fe != nil {
+		return s.renderAdminJST(c, pageOpts{Errors: fe, Form: formValues(c, "name", "kind", "voivodeship", "teryt")})
 	}
 	if err != nil {
 		return err
@@ -337,17 +331,15 @@ func (s *server) renderAdminGroups(c *fiber.Ctx, o pageOpts) error {
 	if err != nil {
 		return err
 	}
-	o.Title, o.Nav = s.Catalog.Printer(lang(c)).T("admin.groups.title"), "admin"
+	o.Title, o.Nav = s.tr(c).T("admin.groups.title"), "admin"
 	return s.render(c, "admin_groups", o, adminGroupsPage{Groups: groups, Kinds: model.GroupKinds})
 }
 
 func (s *server) adminCreateGroup(c *fiber.Ctx) error {
 	in := accounts.NewGroupInput{Name: c.FormValue("name"), Slug: c.FormValue("slug"), Kind: c.FormValue("kind"), Description: c.FormValue("description")}
 	_, err := s.Accounts.CreateGroup(c.UserContext(), actor(c), in)
-	var verr *apperr.Validation
-	if errors.As(err, &verr) {
-		c.Status(fiber.StatusBadRequest)
-		return s.renderAdminGroups(c, pageOpts{Errors: s.translateErrors(c, verr.Fields), Form: formValues(c, "name", "slug", "kind", "description")})
+	if fe := s.formError(c, err, rateToErrorPage); fe != nil {
+		return s.renderAdminGroups(c, pageOpts{Errors: fe, Form: formValues(c, "name", "slug", "kind", "description")})
 	}
 	if err != nil {
 		return err
@@ -387,7 +379,7 @@ func (s *server) renderAdminInvitations(c *fiber.Ctx, o pageOpts, newURL string)
 		return err
 	}
 	pg := paginate(list, p, page)
-	o.Title, o.Nav = s.Catalog.Printer(lang(c)).T("admin.invitations.title"), "admin"
+	o.Title, o.Nav = s.tr(c).T("admin.invitations.title"), "admin"
 	return s.render(c, "admin_invitations", o, adminInvitationsPage{Invitations: pg.Items, JST: jst, Groups: groups,
 		NewURL: newURL, Page: page, HasMore: pg.HasMore})
 }
@@ -397,10 +389,8 @@ func (s *server) adminCreateInvitation(c *fiber.Ctx) error {
 	in := accounts.InvitationInput{Email: c.FormValue("email"), Role: c.FormValue("role"), JSTID: formInt64(c, "jst_id"),
 		JobTitle: c.FormValue("job_title"), GroupID: formInt64(c, "group_id"), GroupRole: &groupRole}
 	_, token, err := s.Accounts.CreateInvitation(c.UserContext(), actor(c), in)
-	var verr *apperr.Validation
-	if errors.As(err, &verr) {
-		c.Status(fiber.StatusBadRequest)
-		return s.renderAdminInvitations(c, pageOpts{Errors: s.translateErrors(c, verr.Fields),
+	if fe := s.formError(c, err, rateToErrorPage); fe != nil {
+		return s.renderAdminInvitations(c, pageOpts{Errors: fe,
 			Form: formValues(c, "email", "role", "jst_id", "job_title", "group_id", "group_role")}, "")
 	}
 	if err != nil {

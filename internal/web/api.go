@@ -9,30 +9,33 @@ import (
 	"github.com/gwd-jst/forumjst/internal/apperr"
 )
 
-func (s *server) apiRoutes(r fiber.Router) {
-	r.Post("/auth/login", s.apiLogin)
-	r.Post("/auth/logout", s.apiLogout)
+// accountAPIRoutes: sessions, users, JST, groups and invitations.
+func (s *server) accountAPIRoutes() []route {
+	return []route{
+		post("/auth/login", s.apiLogin).loginRoute(),
+		post("/auth/logout", s.apiLogout),
 
-	r.Get("/forum", s.apiForum)
+		get("/forum", s.apiForum),
 
-	r.Get("/users", s.apiListUsers)
-	r.Post("/users", s.apiCreateUser)
-	r.Get("/users/:id", s.apiGetUser)
-	r.Patch("/users/:id", s.apiUpdateUser)
-	r.Delete("/users/:id/sessions", s.apiEndSessions)
+		get("/users", s.apiListUsers),
+		post("/users", s.apiCreateUser),
+		get("/users/:id", s.apiGetUser),
+		patch("/users/:id", s.apiUpdateUser),
+		del("/users/:id/sessions", s.apiEndSessions),
 
-	r.Get("/jst", s.apiListJST)
-	r.Post("/jst", s.apiCreateJST)
+		get("/jst", s.apiListJST),
+		post("/jst", s.apiCreateJST),
 
-	r.Get("/groups", s.apiListGroups)
-	r.Post("/groups", s.apiCreateGroup)
-	r.Get("/groups/:id/members", s.apiListMembers)
-	r.Put("/groups/:id/members/:user_id", s.apiPutMember)
-	r.Delete("/groups/:id/members/:user_id", s.apiRemoveMember)
+		get("/groups", s.apiListGroups),
+		post("/groups", s.apiCreateGroup),
+		get("/groups/:id/members", s.apiListMembers),
+		put("/groups/:id/members/:user_id", s.apiPutMember),
+		del("/groups/:id/members/:user_id", s.apiRemoveMember),
 
-	r.Get("/invitations", s.apiListInvitations)
-	r.Post("/invitations", s.apiCreateInvitation)
-	r.Post("/invitations/:token/accept", s.apiAcceptInvitation)
+		get("/invitations", s.apiListInvitations),
+		post("/invitations", s.apiCreateInvitation),
+		post("/invitations/:token/accept", s.apiAcceptInvitation),
+	}
 }
 
 type loginRequest struct {

@@ -86,7 +86,7 @@ func (s *server) handleError(c *fiber.Ctx, err error) error {
 	// A merged thread's old address leads to the thread it was merged into.
 	var merged *forum.Merged
 	if errors.As(err, &merged) {
-		if strings.HasPrefix(c.Path(), "/api/") {
+		if s.routeOf(c).isAPI() {
 			return c.Redirect(fmt.Sprintf("/api/v1/threads/%d", merged.Into), fiber.StatusMovedPermanently)
 		}
 		return c.Redirect(fmt.Sprintf("/t/%d", merged.Into), fiber.StatusMovedPermanently)
@@ -103,7 +103,7 @@ func (s *server) handleError(c *fiber.Ctx, err error) error {
 		c.SetUserContext(logging.WithRequestID(context.Background(), rid))
 		s.Log.WarnContext(c.UserContext(), "request refused", "method", c.Method(), "path", c.Path(), "status", status, "err", err.Error())
 	}
-	tr := s.Catalog.Printer(lang(c))
+	tr := s.tr(c)
 	body := apiError{Code: code, Message: tr.T("error." + code)}
 	if body.Message == "error."+code {
 		body.Message = err.Error()
@@ -132,7 +132,7 @@ func (s *server) handleError(c *fiber.Ctx, err error) error {
 		s.Log.ErrorContext(c.UserContext(), "request failed", "err", err, "path", c.Path())
 	}
 
-	if wantsJSON(c) {
+	if s.wantsJSON(c) {
 		return c.Status(status).JSON(fiber.Map{"error": body})
 	}
 	if status == fiber.StatusUnauthorized && c.Method() == fiber.MethodGet {
@@ -148,9 +148,10 @@ type errorPage struct {
 	Message string
 }
 
-// wantsJSON: the API always speaks JSON; pages do when the client asks for it.
-func wantsJSON(c *fiber.Ctx) bool {
-	if strings.HasPrefix(c.Path(), "/api/") {
+// wantsJSON: the API's routes always speak JSON; pages do when the client
+// asks for it.
+func (s *server) wantsJSON(c *fiber.Ctx) bool {
+	if s.routeOf(c).isAPI() {
 		return true
 	}
 	accept := c.Get(fiber.HeaderAccept)

@@ -10,7 +10,6 @@ import (
 	"mime"
 	"mime/multipart"
 	"net"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -35,12 +34,9 @@ import (
 // Time is granted from the headers, before the body: fasthttp's
 // HeaderReceived hook (requestLimits) gives the long transfer timeout only to
 // a valid session of a user who may upload there; everybody else keeps the
-// server's read timeout. Downloads get time to send.
-var (
-	uploadPath = regexp.MustCompile(`^/(?:api/v1/(meetings|notes)/([0-9]+)/attachments|(m|n)/([0-9]+)/files)/?$`)
-	// The personal data export (account_api.go) is a download too.
-	downloadPath = regexp.MustCompile(`^/(api/v1/attachments/[0-9]+|attachments/[0-9]+(/[^/?]*)?|api/v1/me/export)$`)
-)
+// server's read timeout. Downloads get time to send. Which routes upload or
+// download is said once, in the route table (routes.go): the hook finds the
+// request's entry with the same matcher the middleware uses.
 
 const (
 	// multipartOverhead is room for the part headers and the small fields
@@ -56,19 +52,16 @@ const (
 func (s *server) requestLimits(h *fasthttp.RequestHeader) fasthttp.RequestConfig {
 	// Set below only; a client's own copy never counts.
 	h.Del(headerBodyRefused)
-	p := string(h.RequestURI())
-	if i := strings.IndexByte(p, '?'); i >= 0 {
-		p = p[:i]
-	}
+	r, params := s.routes.matchRequestURI(string(h.Method()), h.RequestURI())
 	limit := s.Config.MaxBodyBytes
 	var rc fasthttp.RequestConfig
 	switch {
-	case h.IsPost() && uploadPath.MatchString(p):
-		if s.mayUpload(h, p) {
+	case r.isUpload():
+		if s.mayUpload(h, r.upload, params["id"]) {
 			limit = s.Config.MaxUploadBytes + multipartOverhead
 			rc.ReadTimeout = s.Config.TransferTimeout
 		}
-	case (h.IsGet() || h.IsHead()) && downloadPath.MatchString(p):
+	case r != nil && r.body == bodyDownload:
 		rc.WriteTimeout = s.Config.TransferTimeout
 	}
 	if h.ContentLength() > limit {
@@ -87,19 +80,17 @@ func (s *server) requestLimits(h *fasthttp.RequestHeader) fasthttp.RequestConfig
 const headerBodyRefused = "X-Forumjst-Body-Refused"
 
 // mayUpload: the session cookie belongs to a live session whose user may
-// upload to the meeting or note of path p. Any error is a no: the request
-// then keeps the ordinary read timeout, and its handler answers properly.
-// One bounded lookup per upload request that carries a cookie, as every
-// request with a cookie costs one in the session middleware anyway.
-func (s *server) mayUpload(h *fasthttp.RequestHeader, p string) bool {
+// upload to the meeting or note (target) with id raw. Any error is a no: the
+// request then keeps the ordinary read timeout, and its handler answers
+// properly. One bounded lookup per upload request that carries a cookie, as
+// every request with a cookie costs one in the session middleware anyway.
+func (s *server) mayUpload(h *fasthttp.RequestHeader, target uploadTarget, raw string) bool {
 	token := string(h.Cookie(s.cookieName())) // a copy: the header buffer is reused
 	if token == "" {
 		return false
 	}
-	m := uploadPath.FindStringSubmatch(p)
-	kind, raw := m[1]+m[3], m[2]+m[4]
 	id, err := strconv.ParseInt(raw, 10, 64)
-	if err != nil {
+	if err != nil || id <= 0 {
 		return false
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), uploadCheckTimeout)
@@ -109,7 +100,7 @@ func (s *server) mayUpload(h *fasthttp.RequestHeader, p string) bool {
 		return false
 	}
 	meetingID := id
-	if kind == "notes" || kind == "n" {
+	if target == uploadToNote {
 		n, err := s.Notes.Note(ctx, pr.Actor, id)
 		if err != nil {
 			return false
@@ -117,11 +108,6 @@ func (s *server) mayUpload(h *fasthttp.RequestHeader, p string) bool {
 		meetingID = n.MeetingID
 	}
 	return s.Notes.CanUpload(ctx, pr.Actor, meetingID) == nil
-}
-
-// isUpload: a request to an upload route, whose body the handler streams.
-func isUpload(c *fiber.Ctx) bool {
-	return c.Method() == fiber.MethodPost && uploadPath.MatchString(c.Path())
 }
 
 // limitBody holds every route to its body limit now that bodies stream
@@ -149,7 +135,7 @@ func (s *server) limitBody(c *fiber.Ctx) error {
 		return refuse(fiber.ErrUnsupportedMediaType)
 	}
 	length := int64(req.Header.ContentLength()) // -1: chunked
-	if isUpload(c) {
+	if s.routeOf(c).isUpload() {
 		limit := int64(s.Config.MaxUploadBytes) + multipartOverhead
 		if length > limit {
 			return refuse(fiber.ErrRequestEntityTooLarge)
@@ -238,22 +224,27 @@ func (b *uploadBody) Read(p []byte) (int, error) {
 // request refused early must be answered at once, not after its body.
 func (b *uploadBody) drained() bool { return b.eof }
 
-func (s *server) fileRoutes(app *fiber.App) {
-	app.Get("/attachments/:id", s.download)
-	app.Get("/attachments/:id/:name", s.download)
-	app.Get("/m/:id/files", s.pageFiles)
-	app.Post("/m/:id/files", s.pageUpload)
-	app.Post("/n/:id/files", s.pageUpload)
-	app.Get("/files/:id/delete", s.pageConfirmDeleteFile)
-	app.Post("/files/:id/delete", s.pageDeleteFile)
+// filePageRoutes: downloads and the upload form without JavaScript.
+func (s *server) filePageRoutes() []route {
+	return []route{
+		get("/attachments/:id", s.download).downloads(),
+		get("/attachments/:id/:name", s.download).downloads(),
+		get("/m/:id/files", s.pageFiles),
+		post("/m/:id/files", s.pageUpload).uploadsTo(uploadToMeeting),
+		post("/n/:id/files", s.pageUpload).uploadsTo(uploadToNote),
+		get("/files/:id/delete", s.pageConfirmDeleteFile),
+		post("/files/:id/delete", s.pageDeleteFile),
+	}
 }
 
-func (s *server) fileAPIRoutes(r fiber.Router) {
-	r.Get("/meetings/:id/attachments", s.apiFiles)
-	r.Post("/meetings/:id/attachments", s.apiUpload)
-	r.Post("/notes/:id/attachments", s.apiUpload)
-	r.Get("/attachments/:id", s.apiAttachment)
-	r.Delete("/attachments/:id", s.apiDeleteFile)
+func (s *server) fileAPIRoutes() []route {
+	return []route{
+		get("/meetings/:id/attachments", s.apiFiles),
+		post("/meetings/:id/attachments", s.apiUpload).uploadsTo(uploadToMeeting),
+		post("/notes/:id/attachments", s.apiUpload).uploadsTo(uploadToNote),
+		get("/attachments/:id", s.apiAttachment).downloads(),
+		del("/attachments/:id", s.apiDeleteFile),
+	}
 }
 
 // --- multipart ------------------------------------------------------------
@@ -413,6 +404,11 @@ func controlInPartHeader(body []byte) bool {
 // note_id field). Who may upload is checked before a byte of the body is
 // read; the file then streams into the upload directory.
 func (s *server) upload(c *fiber.Ctx, meetingID, noteID int64) (notes.Attachment, error) {
+	if !s.routeOf(c).isUpload() {
+		// Only an upload route's body is streamed and bounded for a file;
+		// the route table's test keeps upload handlers on upload routes.
+		return notes.Attachment{}, fmt.Errorf("upload handler on %s %s, which the route table does not mark as an upload", c.Method(), c.Path())
+	}
 	if err := s.Notes.CanUpload(c.UserContext(), actor(c), meetingID); err != nil {
 		return notes.Attachment{}, err
 	}
@@ -484,7 +480,7 @@ func (s *server) upload(c *fiber.Ctx, meetingID, noteID int64) (notes.Attachment
 
 // tooLargeMessage says how large a file may be, in the reader's language.
 func (s *server) tooLargeMessage(c *fiber.Ctx, limit int64) string {
-	return s.Catalog.Printer(lang(c)).T("err.file_too_large", "Limit", humanSize(limit, lang(c)))
+	return s.tr(c).T("err.file_too_large", "Limit", humanSize(limit, lang(c)))
 }
 
 // humanSize writes a byte count the way people read it ("25 MB", "1,5 MB").
@@ -622,7 +618,7 @@ func (s *server) apiUpload(c *fiber.Ctx) error {
 		return err
 	}
 	meetingID, noteID := id, int64(0)
-	if strings.HasPrefix(c.Path(), "/api/v1/notes/") {
+	if s.routeOf(c).target() == uploadToNote {
 		n, err := s.Notes.Note(c.UserContext(), actor(c), id)
 		if err != nil {
 			return err
@@ -692,7 +688,7 @@ func (s *server) renderFiles(c *fiber.Ctx, o pageOpts) error {
 	if err != nil {
 		return err
 	}
-	o.Title, o.Nav = s.Catalog.Printer(lang(c)).T("files.title_of", "Title", m.Title), "index"
+	o.Title, o.Nav = s.tr(c).T("files.title_of", "Title", m.Title), "index"
 	return s.render(c, "files", o, filesPageData{Meeting: notes.MeetingInfo{Meeting: m.Meeting, GroupName: m.GroupName}, Overview: ov})
 }
 
@@ -704,7 +700,7 @@ func (s *server) pageUpload(c *fiber.Ctx) error {
 		return err
 	}
 	meetingID, noteID, back := id, int64(0), fmt.Sprintf("/m/%d/files", id)
-	onNote := strings.HasPrefix(c.Path(), "/n/")
+	onNote := s.routeOf(c).target() == uploadToNote
 	if onNote {
 		n, err := s.Notes.Note(c.UserContext(), actor(c), id)
 		if err != nil {
@@ -717,7 +713,7 @@ func (s *server) pageUpload(c *fiber.Ctx) error {
 		s.flash(c, "flash.file_uploaded")
 		return c.Redirect(fmt.Sprintf("%s#file-%d", back, at.ID), fiber.StatusSeeOther)
 	}
-	fe := s.formError(c, err)
+	fe := s.formError(c, err, rateOnForm)
 	var tl *notes.TooLarge
 	if errors.As(err, &tl) {
 		c.Status(fiber.StatusRequestEntityTooLarge)
@@ -744,7 +740,7 @@ func (s *server) pageConfirmDeleteFile(c *fiber.Ctx) error {
 	if !at.CanDelete {
 		return apperr.ErrForbidden
 	}
-	tr := s.Catalog.Printer(lang(c))
+	tr := s.tr(c)
 	return s.render(c, "confirm", pageOpts{Title: tr.T("files.delete"), Nav: "index"}, confirmPage{
 		Question: tr.T("confirm.delete_file", "Name", at.Filename),
 		Detail:   tr.T("confirm.delete_file_detail"), Action: c.Path(), Button: tr.T("files.delete"),

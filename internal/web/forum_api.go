@@ -8,19 +8,21 @@ import (
 	"github.com/gwd-jst/forumjst/internal/forum"
 )
 
-func (s *server) forumAPIRoutes(r fiber.Router) {
-	r.Get("/areas", s.apiAreas)
-	r.Post("/areas", s.apiCreateArea)
-	r.Patch("/areas/:id", s.apiUpdateArea)
-	r.Get("/groups/:id/threads", s.apiGroupThreads)
-	r.Post("/groups/:id/threads", s.apiCreateThread)
-	r.Get("/threads/:id", s.apiThread)
-	r.Post("/threads/:id/posts", s.apiReply)
-	r.Post("/threads/:id/read", s.apiMarkRead)
-	r.Get("/posts/:id", s.apiPost)
-	r.Patch("/posts/:id", s.apiEditPost)
-	r.Delete("/posts/:id", s.apiDeletePost)
-	r.Get("/posts/:id/revisions", s.apiRevisions)
+func (s *server) forumAPIRoutes() []route {
+	return []route{
+		get("/areas", s.apiAreas),
+		post("/areas", s.apiCreateArea),
+		patch("/areas/:id", s.apiUpdateArea),
+		get("/groups/:id/threads", s.apiGroupThreads),
+		post("/groups/:id/threads", s.apiCreateThread),
+		get("/threads/:id", s.apiThread),
+		post("/threads/:id/posts", s.apiReply),
+		post("/threads/:id/read", s.apiMarkRead),
+		get("/posts/:id", s.apiPost),
+		patch("/posts/:id", s.apiEditPost),
+		del("/posts/:id", s.apiDeletePost),
+		get("/posts/:id/revisions", s.apiRevisions),
+	}
 }
 
 func (s *server) apiAreas(c *fiber.Ctx) error {

@@ -14,20 +14,22 @@ import (
 	"github.com/gwd-jst/forumjst/internal/store"
 )
 
-func (s *server) forumPageRoutes(app *fiber.App) {
-	app.Get("/g/:id", s.pageGroup)
-	app.Get("/g/:id/new", s.pageNewThread)
-	app.Post("/g/:id/threads", s.pageCreateThread)
-	app.Get("/t/:id", s.pageThread)
-	app.Post("/t/:id/posts", s.pageReply)
-	app.Get("/p/:id", s.pagePermalink)
-	app.Get("/p/:id/edit", s.pageEditPost)
-	app.Post("/p/:id/edit", s.pageEditPostSubmit)
-	app.Get("/p/:id/delete", s.pageConfirmDelete)
-	app.Post("/p/:id/delete", s.pageDeletePost)
-	app.Get("/p/:id/revisions", s.pageRevisions)
-	app.Get("/admin/areas", s.adminAreas)
-	app.Post("/admin/areas", s.adminSaveArea)
+func (s *server) forumPageRoutes() []route {
+	return []route{
+		get("/g/:id", s.pageGroup),
+		get("/g/:id/new", s.pageNewThread),
+		post("/g/:id/threads", s.pageCreateThread),
+		get("/t/:id", s.pageThread),
+		post("/t/:id/posts", s.pageReply),
+		get("/p/:id", s.pagePermalink),
+		get("/p/:id/edit", s.pageEditPost),
+		post("/p/:id/edit", s.pageEditPostSubmit),
+		get("/p/:id/delete", s.pageConfirmDelete),
+		post("/p/:id/delete", s.pageDeletePost),
+		get("/p/:id/revisions", s.pageRevisions),
+		get("/admin/areas", s.adminAreas),
+		post("/admin/areas", s.adminSaveArea),
+	}
 }
 
 func threadURL(id int64, page int, anchor string) string {
@@ -91,7 +93,7 @@ func (s *server) renderNewThread(c *fiber.Ctx, o pageOpts, selected []int64) err
 	if err != nil {
 		return err
 	}
-	v, err := s.Forum.Group(c.UserContext(), actor(c), id, forum.ThreadQuery{Page: store.Page{Limit: 1}})
+	v, err := s.Forum.NewThreadForm(c.UserContext(), actor(c), id)
 	if err != nil {
 		return err
 	}
@@ -102,7 +104,7 @@ func (s *server) renderNewThread(c *fiber.Ctx, o pageOpts, selected []int64) err
 	for _, a := range selected {
 		sel[a] = true
 	}
-	o.Title, o.Nav = s.Catalog.Printer(lang(c)).T("thread.new"), "index"
+	o.Title, o.Nav = s.tr(c).T("thread.new"), "index"
 	return s.render(c, "thread_new", o, newThreadData{Group: v.Group, Areas: v.Areas, SelectedAreas: sel})
 }
 
@@ -124,7 +126,7 @@ func (s *server) pageCreateThread(c *fiber.Ctx) error {
 	}
 	in := forum.NewThreadInput{Title: c.FormValue("title"), Body: c.FormValue("body"), Areas: formIDs(c, "areas")}
 	t, _, err := s.Forum.CreateThread(c.UserContext(), actor(c), id, in)
-	if fe := s.formError(c, err); fe != nil {
+	if fe := s.formError(c, err, rateOnForm); fe != nil {
 		return s.renderNewThread(c, pageOpts{Errors: fe, Form: formValues(c, "title", "body")}, in.Areas)
 	}
 	if err != nil {
@@ -133,9 +135,24 @@ func (s *server) pageCreateThread(c *fiber.Ctx) error {
 	return c.Redirect(threadURL(t.ID, 1, ""), fiber.StatusSeeOther)
 }
 
-// formError turns errors a person can fix (validation, rate limit) into messages
-// for the form, setting the status; other errors return nil and are handled as usual.
-func (s *server) formError(c *fiber.Ctx, err error) map[string]string {
+// rateLimitShown says where a form shows a rate limit.
+type rateLimitShown bool
+
+const (
+	// rateOnForm: a writing form (post, note, message) says "wait a minute"
+	// above the text it kept.
+	rateOnForm rateLimitShown = true
+	// rateToErrorPage: elsewhere (password and code checks) a rate limit is
+	// the error page's 429, with its Retry-After.
+	rateToErrorPage rateLimitShown = false
+)
+
+// formError is how every HTML form handler turns a service's refusal into
+// what the form shows again: messages by field ("form" for the whole form),
+// translated, with the status set (400 for invalid input, 429 for too fast).
+// It is nil when err is nil or not the person's to fix at the form; the
+// handler then returns err and the error page answers.
+func (s *server) formError(c *fiber.Ctx, err error, rate rateLimitShown) map[string]string {
 	if err == nil {
 		return nil
 	}
@@ -145,10 +162,10 @@ func (s *server) formError(c *fiber.Ctx, err error) map[string]string {
 		return s.translateErrors(c, verr.Fields)
 	}
 	var rl *apperr.RateLimited
-	if errors.As(err, &rl) {
+	if rate == rateOnForm && errors.As(err, &rl) {
 		c.Status(fiber.StatusTooManyRequests)
 		c.Set(fiber.HeaderRetryAfter, strconv.Itoa(int(rl.RetryAfter.Seconds())))
-		return map[string]string{"form": s.Catalog.Printer(lang(c)).T("err.post_rate")}
+		return map[string]string{"form": s.tr(c).T("err.post_rate")}
 	}
 	return nil
 }
@@ -227,7 +244,7 @@ func (s *server) pageReply(c *fiber.Ctx) error {
 	}
 	in := forum.NewPostInput{Body: c.FormValue("body"), ReplyTo: formInt64(c, "reply_to")}
 	p, err := s.Forum.Reply(c.UserContext(), actor(c), id, in)
-	if fe := s.formError(c, err); fe != nil {
+	if fe := s.formError(c, err, rateOnForm); fe != nil {
 		return s.renderThread(c, pageOpts{Errors: fe}, in.Body)
 	}
 	if err != nil {
@@ -270,7 +287,7 @@ func (s *server) pageEditPost(c *fiber.Ctx) error {
 	if !p.CanEdit {
 		return apperr.ErrForbidden
 	}
-	return s.render(c, "post_edit", pageOpts{Title: s.Catalog.Printer(lang(c)).T("post.edit"), Nav: "index",
+	return s.render(c, "post_edit", pageOpts{Title: s.tr(c).T("post.edit"), Nav: "index",
 		Form: map[string]string{"body": p.Body}}, editData{Post: p, Thread: t, Group: g, Version: p.Version})
 }
 
@@ -286,7 +303,7 @@ func (s *server) pageEditPostSubmit(c *fiber.Ctx) error {
 		return c.Redirect(fmt.Sprintf("/p/%d", p.ID), fiber.StatusSeeOther)
 	}
 	var conflict *apperr.Conflict
-	fe := s.formError(c, err)
+	fe := s.formError(c, err, rateOnForm)
 	if fe == nil && !errors.As(err, &conflict) {
 		return err
 	}
@@ -302,7 +319,7 @@ func (s *server) pageEditPostSubmit(c *fiber.Ctx) error {
 			d.Version = cv.Version // saving again means "mine wins", knowingly
 		}
 	}
-	return s.render(c, "post_edit", pageOpts{Title: s.Catalog.Printer(lang(c)).T("post.edit"), Nav: "index",
+	return s.render(c, "post_edit", pageOpts{Title: s.tr(c).T("post.edit"), Nav: "index",
 		Errors: fe, Form: map[string]string{"body": body}}, d)
 }
 
@@ -318,7 +335,7 @@ func (s *server) pageConfirmDelete(c *fiber.Ctx) error {
 	if !p.CanDelete {
 		return apperr.ErrForbidden
 	}
-	tr := s.Catalog.Printer(lang(c))
+	tr := s.tr(c)
 	return s.render(c, "confirm", pageOpts{Title: tr.T("post.delete"), Nav: "index"}, confirmPage{
 		Question: tr.T("confirm.delete_post", "Name", p.Author.Name, "Position", p.Position),
 		Detail:   tr.T("confirm.delete_post_detail"), Action: c.Path(), Button: tr.T("post.delete"),
@@ -351,7 +368,7 @@ func (s *server) pageRevisions(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return s.render(c, "revisions", pageOpts{Title: s.Catalog.Printer(lang(c)).T("post.revisions"), Nav: "index"},
+	return s.render(c, "revisions", pageOpts{Title: s.tr(c).T("post.revisions"), Nav: "index"},
 		revisionsData{Post: p, Revisions: revs})
 }
 
@@ -370,7 +387,7 @@ func (s *server) renderAdminAreas(c *fiber.Ctx, o pageOpts) error {
 	if err != nil {
 		return err
 	}
-	o.Title, o.Nav = s.Catalog.Printer(lang(c)).T("admin.areas.title"), "admin"
+	o.Title, o.Nav = s.tr(c).T("admin.areas.title"), "admin"
 	return s.render(c, "admin_areas", o, adminAreasData{Areas: areas, Macros: forum.MacroAreas()})
 }
 
@@ -380,7 +397,7 @@ func (s *server) adminSaveArea(c *fiber.Ctx) error {
 		id = *v
 	}
 	_, err := s.Forum.SaveArea(c.UserContext(), actor(c), id, forum.AreaInput{Name: c.FormValue("name"), MacroArea: c.FormValue("macro_area")})
-	if fe := s.formError(c, err); fe != nil {
+	if fe := s.formError(c, err, rateOnForm); fe != nil {
 		return s.renderAdminAreas(c, pageOpts{Errors: fe, Form: formValues(c, "id", "name", "macro_area")})
 	}
 	if err != nil {

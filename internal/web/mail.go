@@ -14,20 +14,27 @@ import (
 // Password reset, unsubscribe links and the administrators' mail queue
 // (issue 12): pages and /api/v1.
 
-func (s *server) mailPageRoutes(app *fiber.App) {
-	app.Get("/haslo", s.pageForgotPassword)
-	app.Post("/haslo", s.pageForgotPasswordPost)
-	app.Get("/haslo/:token", s.pageResetPassword)
-	app.Post("/haslo/:token", s.pageResetPasswordPost)
-	app.Get("/unsubscribe/:token", s.pageUnsubscribe)
-	app.Post("/unsubscribe/:token", s.pageUnsubscribePost)
+// mailPageRoutes: the forgotten-password pages and the unsubscribe links.
+func (s *server) mailPageRoutes() []route {
+	return []route{
+		get("/haslo", s.pageForgotPassword),
+		post("/haslo", s.pageForgotPasswordPost),
+		get("/haslo/:token", s.pageResetPassword),
+		post("/haslo/:token", s.pageResetPasswordPost),
+		get("/unsubscribe/:token", s.pageUnsubscribe),
+		// Mail clients' one-click unsubscribe posts with no token.
+		post("/unsubscribe/:token", s.pageUnsubscribePost).signedLink(),
+	}
 }
 
-func (s *server) mailAPIRoutes(r fiber.Router) {
-	r.Post("/auth/password-reset", s.apiRequestPasswordReset)
-	r.Post("/auth/password-reset/:token", s.apiResetPassword)
-	r.Get("/admin/mail", s.apiListMail)
-	r.Get("/admin/mail/:id", s.apiGetMail)
+// mailAPIRoutes: password reset and the administrators' view of the queue.
+func (s *server) mailAPIRoutes() []route {
+	return []route{
+		post("/auth/password-reset", s.apiRequestPasswordReset),
+		post("/auth/password-reset/:token", s.apiResetPassword),
+		get("/admin/mail", s.apiListMail),
+		get("/admin/mail/:id", s.apiGetMail),
+	}
 }
 
 type forgotPage struct {

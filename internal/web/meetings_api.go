@@ -8,15 +8,17 @@ import (
 	"github.com/gwd-jst/forumjst/internal/meetings"
 )
 
-func (s *server) meetingAPIRoutes(r fiber.Router) {
-	r.Get("/groups/:id/meetings", s.apiMeetings)
-	r.Post("/groups/:id/meetings", s.apiCreateMeeting)
-	r.Get("/meetings/:id", s.apiMeeting)
-	r.Patch("/meetings/:id", s.apiUpdateMeeting)
-	r.Post("/meetings/:id/start", s.apiMeetingStatus("live"))
-	r.Post("/meetings/:id/end", s.apiMeetingStatus("ended"))
-	r.Get("/meetings/:id/messages", s.apiMessages)
-	r.Post("/meetings/:id/messages", s.apiSendMessage)
+func (s *server) meetingAPIRoutes() []route {
+	return []route{
+		get("/groups/:id/meetings", s.apiMeetings),
+		post("/groups/:id/meetings", s.apiCreateMeeting),
+		get("/meetings/:id", s.apiMeeting),
+		patch("/meetings/:id", s.apiUpdateMeeting),
+		post("/meetings/:id/start", s.apiMeetingStatus("live")),
+		post("/meetings/:id/end", s.apiMeetingStatus("ended")),
+		get("/meetings/:id/messages", s.apiMessages),
+		post("/meetings/:id/messages", s.apiSendMessage),
+	}
 }
 
 func (s *server) apiMeetings(c *fiber.Ctx) error {

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -17,15 +16,17 @@ import (
 	"github.com/gwd-jst/forumjst/internal/store"
 )
 
-func (s *server) meetingPageRoutes(app *fiber.App) {
-	app.Get("/g/:id/meetings", s.pageMeetings)
-	app.Get("/g/:id/meetings/new", s.pageMeetingForm)
-	app.Post("/g/:id/meetings", s.pageCreateMeeting)
-	app.Get("/m/:id", s.pageMeeting)
-	app.Get("/m/:id/edit", s.pageMeetingForm)
-	app.Post("/m/:id/edit", s.pageUpdateMeeting)
-	app.Post("/m/:id/:status<regex(^(start|end)$)>", s.pageMeetingStatus)
-	app.Post("/m/:id/messages", s.pageSendMessage)
+func (s *server) meetingPageRoutes() []route {
+	return []route{
+		get("/g/:id/meetings", s.pageMeetings),
+		get("/g/:id/meetings/new", s.pageNewMeetingForm),
+		post("/g/:id/meetings", s.pageCreateMeeting),
+		get("/m/:id", s.pageMeeting),
+		get("/m/:id/edit", s.pageEditMeetingForm),
+		post("/m/:id/edit", s.pageUpdateMeeting),
+		post("/m/:id/:status<regex(^(start|end)$)>", s.pageMeetingStatus),
+		post("/m/:id/messages", s.pageSendMessage),
+	}
 }
 
 type meetingsPageData struct {
@@ -48,7 +49,7 @@ func (s *server) pageMeetings(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return s.render(c, "meetings", pageOpts{Title: s.tr(c)("meeting.list_title"), Nav: "index"},
+	return s.render(c, "meetings", pageOpts{Title: s.tr(c).T("meeting.list_title"), Nav: "index"},
 		meetingsPageData{Group: g, Upcoming: up, Past: past, CanCreate: actor(c).CanModerate(g)})
 }
 
@@ -60,16 +61,31 @@ type meetingFormData struct {
 // Dates in forms are Warsaw local time, as people read them.
 const formDate, formTime = "2006-01-02", "15:04"
 
-func (s *server) pageMeetingForm(c *fiber.Ctx) error { return s.renderMeetingForm(c, pageOpts{}) }
+// meetingFormOf says which form: a new meeting of the group :id, or the
+// meeting :id edited.
+type meetingFormOf bool
 
-func (s *server) renderMeetingForm(c *fiber.Ctx, o pageOpts) error {
+const (
+	newMeeting  meetingFormOf = false
+	editMeeting meetingFormOf = true
+)
+
+func (s *server) pageNewMeetingForm(c *fiber.Ctx) error {
+	return s.renderMeetingForm(c, newMeeting, pageOpts{})
+}
+
+func (s *server) pageEditMeetingForm(c *fiber.Ctx) error {
+	return s.renderMeetingForm(c, editMeeting, pageOpts{})
+}
+
+func (s *server) renderMeetingForm(c *fiber.Ctx, of meetingFormOf, o pageOpts) error {
 	id, err := idParam(c, "id")
 	if err != nil {
 		return err
 	}
 	d := meetingFormData{}
-	zone := s.Catalog.Printer(lang(c)).Zone()
-	if strings.HasPrefix(c.Path(), "/m/") {
+	zone := s.tr(c).Zone()
+	if of == editMeeting {
 		m, err := s.Meetings.Get(c.UserContext(), actor(c), id)
 		if err != nil {
 			return err
@@ -84,7 +100,7 @@ func (s *server) renderMeetingForm(c *fiber.Ctx, o pageOpts) error {
 				"ends_date": en.Format(formDate), "ends_time": en.Format(formTime), "location": m.Location, "online_url": m.OnlineURL, "agenda": m.Agenda}
 		}
 	} else {
-		g, _, err := s.Meetings.List(c.UserContext(), actor(c), id, false, store.Page{Limit: 1})
+		g, err := s.Meetings.Group(c.UserContext(), actor(c), id)
 		if err != nil {
 			return err
 		}
@@ -93,13 +109,13 @@ func (s *server) renderMeetingForm(c *fiber.Ctx, o pageOpts) error {
 		}
 		d.Group = g
 	}
-	o.Title, o.Nav = s.tr(c)("meeting.form_title"), "index"
+	o.Title, o.Nav = s.tr(c).T("meeting.form_title"), "index"
 	return s.render(c, "meeting_form", o, d)
 }
 
 // meetingInput reads the meeting form; unparsable dates become field errors.
 func (s *server) meetingInput(c *fiber.Ctx) (meetings.Input, map[string]string) {
-	zone := s.Catalog.Printer(lang(c)).Zone()
+	zone := s.tr(c).Zone()
 	str := func(n string) *string { v := c.FormValue(n); return &v }
 	in := meetings.Input{Title: str("title"), Location: str("location"), OnlineURL: str("online_url"), Agenda: str("agenda")}
 	bad := map[string]string{}
@@ -109,7 +125,7 @@ func (s *server) meetingInput(c *fiber.Ctx) (meetings.Input, map[string]string) 
 	}{{"starts", &in.StartsAt}, {"ends", &in.EndsAt}} {
 		t, err := time.ParseInLocation(formDate+" "+formTime, c.FormValue(f.name+"_date")+" "+c.FormValue(f.name+"_time"), zone)
 		if err != nil {
-			bad[f.name+"_at"] = s.tr(c)("err.until_format")
+			bad[f.name+"_at"] = s.tr(c).T("err.until_format")
 			continue
 		}
 		*f.dst = &t
@@ -117,8 +133,8 @@ func (s *server) meetingInput(c *fiber.Ctx) (meetings.Input, map[string]string) 
 	return in, bad
 }
 
-func (s *server) meetingFormResult(c *fiber.Ctx, m meetings.Meeting, err error, bad map[string]string) error {
-	fe := s.formError(c, err)
+func (s *server) meetingFormResult(c *fiber.Ctx, of meetingFormOf, m meetings.Meeting, err error, bad map[string]string) error {
+	fe := s.formError(c, err, rateOnForm)
 	if fe == nil && err != nil && len(bad) == 0 {
 		return err
 	}
@@ -130,7 +146,7 @@ func (s *server) meetingFormResult(c *fiber.Ctx, m meetings.Meeting, err error, 
 		for k, v := range bad {
 			fe[k] = v
 		}
-		return s.renderMeetingForm(c, pageOpts{Errors: fe, Form: formValues(c, "title", "starts_date", "starts_time",
+		return s.renderMeetingForm(c, of, pageOpts{Errors: fe, Form: formValues(c, "title", "starts_date", "starts_time",
 			"ends_date", "ends_time", "location", "online_url", "agenda")})
 	}
 	s.flash(c, "flash.saved")
@@ -147,7 +163,7 @@ func (s *server) pageCreateMeeting(c *fiber.Ctx) error {
 	if len(bad) == 0 {
 		m, err = s.Meetings.Create(c.UserContext(), actor(c), id, in)
 	}
-	return s.meetingFormResult(c, m, err, bad)
+	return s.meetingFormResult(c, newMeeting, m, err, bad)
 }
 
 func (s *server) pageUpdateMeeting(c *fiber.Ctx) error {
@@ -160,7 +176,7 @@ func (s *server) pageUpdateMeeting(c *fiber.Ctx) error {
 	if len(bad) == 0 {
 		m, err = s.Meetings.Update(c.UserContext(), actor(c), id, in)
 	}
-	return s.meetingFormResult(c, m, err, bad)
+	return s.meetingFormResult(c, editMeeting, m, err, bad)
 }
 
 type meetingPageData struct {
@@ -236,13 +252,13 @@ func (s *server) pageSendMessage(c *fiber.Ctx) error {
 	}
 	body := c.FormValue("body")
 	msg, _, err := s.Meetings.Send(c.UserContext(), actor(c), id, c.FormValue("client_id"), body)
-	if fe := s.formError(c, err); fe != nil {
+	if fe := s.formError(c, err, rateOnForm); fe != nil {
 		return s.renderMeeting(c, pageOpts{Errors: fe, Form: map[string]string{"body": body}})
 	}
 	var denied *apperr.Denied
 	if errors.As(err, &denied) {
 		c.Status(fiber.StatusForbidden)
-		return s.renderMeeting(c, pageOpts{Errors: map[string]string{"form": s.tr(c)("error." + denied.Code)}, Form: map[string]string{"body": body}})
+		return s.renderMeeting(c, pageOpts{Errors: map[string]string{"form": s.tr(c).T("error." + denied.Code)}, Form: map[string]string{"body": body}})
 	}
 	if err != nil {
 		return err

@@ -168,16 +168,16 @@ func (s *server) csrf(c *fiber.Ctx) error {
 	}
 	// Logging in again while logged in needs no token: login replaces the session
 	// anyway, and the same-origin check above stops login CSRF.
-	if c.Path() == "/login" || c.Path() == "/api/v1/auth/login" {
+	if r := s.routeOf(c); r != nil && r.relogin {
 		return c.Next()
 	}
 	// An unsubscribe link's signature is its permission, and mail clients
 	// POST it (RFC 8058) with whatever cookies the browser holds and no token.
-	if strings.HasPrefix(c.Path(), "/unsubscribe/") {
+	if r := s.routeOf(c); r != nil && r.signed {
 		return c.Next()
 	}
 	sent := c.Get("X-CSRF-Token")
-	if sent == "" && isUpload(c) {
+	if sent == "" && s.routeOf(c).isUpload() {
 		// An upload form's token is a field of its streamed body: the upload
 		// handler checks it before it writes the file (files.go), as reading
 		// it here would mean reading the whole body.

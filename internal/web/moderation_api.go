@@ -11,25 +11,28 @@ import (
 	"github.com/gwd-jst/forumjst/internal/moderation"
 )
 
-func (s *server) moderationAPIRoutes(r fiber.Router) {
+func (s *server) moderationAPIRoutes() []route {
+	var rs []route
 	for _, action := range moderation.ThreadActions {
-		r.Post("/threads/:id/"+action, s.apiThreadAction(action))
+		rs = append(rs, post("/threads/:id/"+action, s.apiThreadAction(action)))
 	}
-	r.Patch("/threads/:id", s.apiEditThread)
-	r.Post("/threads/:id/move", s.apiMoveThread)
-	r.Post("/threads/:id/merge", s.apiMergeThread)
-	r.Post("/threads/:id/split", s.apiSplitThread)
-	r.Post("/posts/:id/hide", s.apiHidePost(true))
-	r.Post("/posts/:id/unhide", s.apiHidePost(false))
-	r.Post("/posts/:id/flags", s.apiReport)
-	r.Get("/groups/:id/flags", s.apiFlags)
-	r.Post("/flags/:id/resolve", s.apiCloseFlag(true))
-	r.Post("/flags/:id/dismiss", s.apiCloseFlag(false))
-	r.Get("/groups/:id/mutes", s.apiMutes)
-	r.Post("/groups/:id/mutes", s.apiMute)
-	r.Delete("/groups/:id/mutes/:user_id", s.apiUnmute)
-	r.Patch("/groups/:id", s.apiGroupSettings)
-	r.Get("/audit", s.apiAudit)
+	return append(rs,
+		patch("/threads/:id", s.apiEditThread),
+		post("/threads/:id/move", s.apiMoveThread),
+		post("/threads/:id/merge", s.apiMergeThread),
+		post("/threads/:id/split", s.apiSplitThread),
+		post("/posts/:id/hide", s.apiHidePost(true)),
+		post("/posts/:id/unhide", s.apiHidePost(false)),
+		post("/posts/:id/flags", s.apiReport),
+		get("/groups/:id/flags", s.apiFlags),
+		post("/flags/:id/resolve", s.apiCloseFlag(true)),
+		post("/flags/:id/dismiss", s.apiCloseFlag(false)),
+		get("/groups/:id/mutes", s.apiMutes),
+		post("/groups/:id/mutes", s.apiMute),
+		del("/groups/:id/mutes/:user_id", s.apiUnmute),
+		patch("/groups/:id", s.apiGroupSettings),
+		get("/audit", s.apiAudit),
+	)
 }
 
 // decodeOptionalJSON accepts an empty body (an action without a reason).

@@ -16,41 +16,38 @@ import (
 	"github.com/gwd-jst/forumjst/internal/store"
 )
 
-func (s *server) moderationPageRoutes(app *fiber.App) {
-	app.Post("/t/:id/mod/:action<regex(^(pin|unpin|lock|unlock|unhide)$)>", s.pageThreadAction)
-	app.Get("/t/:id/mod/hide", s.pageModForm("hide"))
-	app.Post("/t/:id/mod/hide", s.pageHideThread)
-	app.Get("/t/:id/mod/edit", s.pageModForm("edit"))
-	app.Post("/t/:id/mod/edit", s.pageEditThread)
-	app.Get("/t/:id/mod/move", s.pageModForm("move"))
-	app.Post("/t/:id/mod/move", s.pageMoveThread)
-	app.Get("/t/:id/mod/merge", s.pageModForm("merge"))
-	app.Post("/t/:id/mod/merge", s.pageMergeThread)
-	app.Post("/t/:id/mod/split", s.pageSplitThread)
-	app.Get("/p/:id/mod/hide", s.pagePostForm("hide"))
-	app.Post("/p/:id/mod/hide", s.pageHidePost)
-	app.Post("/p/:id/mod/unhide", s.pageUnhidePost)
-	app.Get("/p/:id/report", s.pagePostForm("report"))
-	app.Post("/p/:id/report", s.pageReport)
-	app.Get("/g/:id/flags", s.pageFlags)
-	app.Post("/flags/:id/:action<regex(^(resolve|dismiss)$)>", s.pageCloseFlag)
-	app.Get("/g/:id/mutes", s.pageMutes)
-	app.Post("/g/:id/mutes", s.pageMute)
-	app.Post("/g/:id/mutes/:user_id/lift", s.pageUnmute)
-	app.Post("/g/:id/settings", s.pageGroupSettings)
-	app.Get("/g/:id/audit", s.pageAudit)
-	app.Get("/admin/audit", s.pageAudit)
+func (s *server) moderationPageRoutes() []route {
+	return []route{
+		post("/t/:id/mod/:action<regex(^(pin|unpin|lock|unlock|unhide)$)>", s.pageThreadAction),
+		get("/t/:id/mod/hide", s.pageModForm("hide")),
+		post("/t/:id/mod/hide", s.pageHideThread),
+		get("/t/:id/mod/edit", s.pageModForm("edit")),
+		post("/t/:id/mod/edit", s.pageEditThread),
+		get("/t/:id/mod/move", s.pageModForm("move")),
+		post("/t/:id/mod/move", s.pageMoveThread),
+		get("/t/:id/mod/merge", s.pageModForm("merge")),
+		post("/t/:id/mod/merge", s.pageMergeThread),
+		post("/t/:id/mod/split", s.pageSplitThread),
+		get("/p/:id/mod/hide", s.pagePostForm("hide")),
+		post("/p/:id/mod/hide", s.pageHidePost),
+		post("/p/:id/mod/unhide", s.pageUnhidePost),
+		get("/p/:id/report", s.pagePostForm("report")),
+		post("/p/:id/report", s.pageReport),
+		get("/g/:id/flags", s.pageFlags),
+		post("/flags/:id/:action<regex(^(resolve|dismiss)$)>", s.pageCloseFlag),
+		get("/g/:id/mutes", s.pageMutes),
+		post("/g/:id/mutes", s.pageMute),
+		post("/g/:id/mutes/:user_id/lift", s.pageUnmute),
+		post("/g/:id/settings", s.pageGroupSettings),
+		get("/g/:id/audit", s.pageGroupAudit),
+		get("/admin/audit", s.pageAdminAudit),
+	}
 }
 
 // threadActionFlash names the confirmation shown after each thread action.
 var threadActionFlash = map[string]string{
 	"pin": "flash.mod_pin", "unpin": "flash.mod_unpin", "lock": "flash.mod_lock",
 	"unlock": "flash.mod_unlock", "unhide": "flash.mod_unhide",
-}
-
-func (s *server) tr(c *fiber.Ctx) func(string, ...any) string {
-	p := s.Catalog.Printer(lang(c))
-	return p.T
 }
 
 func (s *server) pageThreadAction(c *fiber.Ctx) error {
@@ -125,14 +122,14 @@ func (s *server) renderModForm(c *fiber.Ctx, kind string, o pageOpts) error {
 			o.Form = map[string]string{"title": v.Thread.Title, "slow_mode_minutes": strconv.Itoa(v.Thread.SlowModeSeconds / 60)}
 		}
 	}
-	o.Title, o.Nav = s.tr(c)("mod."+kind+".title"), "index"
+	o.Title, o.Nav = s.tr(c).T("mod."+kind+".title"), "index"
 	return s.render(c, "mod_form", o, d)
 }
 
 // modResult finishes a moderation form: field errors re-render the form with
 // what was typed; success flashes and redirects.
 func (s *server) modResult(c *fiber.Ctx, err error, kind, flash, redirect string, fields ...string) error {
-	if fe := s.formError(c, err); fe != nil {
+	if fe := s.formError(c, err, rateOnForm); fe != nil {
 		return s.renderModForm(c, kind, pageOpts{Errors: fe, Form: formValues(c, fields...)})
 	}
 	if err != nil {
@@ -205,7 +202,7 @@ func (s *server) pageSplitThread(c *fiber.Ctx) error {
 	}
 	in := moderation.SplitInput{PostIDs: formIDs(c, "post_ids"), Title: c.FormValue("title"), Reason: c.FormValue("reason")}
 	newID, err := s.Mod.Split(c.UserContext(), actor(c), id, in)
-	if fe := s.formError(c, err); fe != nil {
+	if fe := s.formError(c, err, rateOnForm); fe != nil {
 		return s.renderThread(c, pageOpts{Errors: fe, Form: formValues(c, "title", "reason")}, "")
 	}
 	if err != nil {
@@ -239,7 +236,7 @@ func (s *server) renderPostForm(c *fiber.Ctx, kind string, o pageOpts) error {
 	if kind == "hide" && !actor(c).CanModerate(g) {
 		return apperr.ErrForbidden
 	}
-	o.Title, o.Nav = s.tr(c)("mod.post_"+kind+".title"), "index"
+	o.Title, o.Nav = s.tr(c).T("mod.post_"+kind+".title"), "index"
 	return s.render(c, "post_form", o, postFormData{Kind: kind, Post: p, Thread: t, Group: g})
 }
 
@@ -249,7 +246,7 @@ func (s *server) pageHidePost(c *fiber.Ctx) error {
 		return err
 	}
 	err = s.Mod.HidePost(c.UserContext(), actor(c), id, true, c.FormValue("reason"))
-	if fe := s.formError(c, err); fe != nil {
+	if fe := s.formError(c, err, rateOnForm); fe != nil {
 		return s.renderPostForm(c, "hide", pageOpts{Errors: fe, Form: formValues(c, "reason")})
 	}
 	if err != nil {
@@ -282,7 +279,7 @@ func (s *server) pageReport(c *fiber.Ctx) error {
 		s.flash(c, "flash.already_reported")
 		return c.Redirect(fmt.Sprintf("/p/%d", id), fiber.StatusSeeOther)
 	}
-	if fe := s.formError(c, err); fe != nil {
+	if fe := s.formError(c, err, rateOnForm); fe != nil {
 		return s.renderPostForm(c, "report", pageOpts{Errors: fe, Form: formValues(c, "reason")})
 	}
 	if err != nil {
@@ -318,7 +315,7 @@ func (s *server) pageFlags(c *fiber.Ctx) error {
 		return err
 	}
 	list := paginate(flags, p, page)
-	return s.render(c, "mod_flags", pageOpts{Title: s.tr(c)("mod.flags.title"), Nav: "index"},
+	return s.render(c, "mod_flags", pageOpts{Title: s.tr(c).T("mod.flags.title"), Nav: "index"},
 		flagsPageData{Group: g, Flags: list.Items, State: c.Query("state", "open"), Page: page, HasMore: list.HasMore})
 }
 
@@ -368,8 +365,8 @@ func (s *server) renderMutes(c *fiber.Ctx, o pageOpts) error {
 			eligible = append(eligible, m)
 		}
 	}
-	o.Title, o.Nav = s.tr(c)("mod.mutes.title"), "index"
-	now := time.Now().In(s.Catalog.Printer(lang(c)).Zone())
+	o.Title, o.Nav = s.tr(c).T("mod.mutes.title"), "index"
+	now := time.Now().In(s.tr(c).Zone())
 	return s.render(c, "mod_mutes", o, mutesPageData{Group: g, Mutes: mutes, Members: eligible, MinDate: now.Format("2006-01-02")})
 }
 
@@ -384,7 +381,7 @@ func (s *server) pageMute(c *fiber.Ctx) error {
 	}
 	// The form gives a local date and time in Warsaw.
 	until, perr := time.ParseInLocation("2006-01-02 15:04", c.FormValue("until_date")+" "+c.FormValue("until_time"),
-		s.Catalog.Printer(lang(c)).Zone())
+		s.tr(c).Zone())
 	if perr == nil {
 		in.Until = until
 	}
@@ -392,9 +389,9 @@ func (s *server) pageMute(c *fiber.Ctx) error {
 	if perr != nil && err == nil {
 		err = apperr.Invalid("until", "err.until_past")
 	}
-	if fe := s.formError(c, err); fe != nil {
+	if fe := s.formError(c, err, rateOnForm); fe != nil {
 		if perr != nil {
-			fe["until"] = s.tr(c)("err.until_format")
+			fe["until"] = s.tr(c).T("err.until_format")
 		}
 		return s.renderMutes(c, pageOpts{Errors: fe, Form: formValues(c, "user_id", "until_date", "until_time", "reason")})
 	}
@@ -443,13 +440,19 @@ type auditPageData struct {
 	Extra   string
 }
 
-func (s *server) pageAudit(c *fiber.Ctx) error {
+// pageGroupAudit is one group's audit log, for its moderators.
+func (s *server) pageGroupAudit(c *fiber.Ctx) error { return s.pageAudit(c, true) }
+
+// pageAdminAudit is the whole audit log, for administrators.
+func (s *server) pageAdminAudit(c *fiber.Ctx) error { return s.pageAudit(c, false) }
+
+func (s *server) pageAudit(c *fiber.Ctx, ofGroup bool) error {
 	q, page, err := auditQuery(c)
 	if err != nil {
 		return err
 	}
 	d := auditPageData{Action: q.Action, Page: page}
-	if strings.HasPrefix(c.Path(), "/g/") {
+	if ofGroup {
 		id, err := idParam(c, "id")
 		if err != nil {
 			return err
@@ -476,5 +479,5 @@ func (s *server) pageAudit(c *fiber.Ctx) error {
 	if d.Group == nil {
 		nav = "admin"
 	}
-	return s.render(c, "audit", pageOpts{Title: s.tr(c)("audit.title"), Nav: nav}, d)
+	return s.render(c, "audit", pageOpts{Title: s.tr(c).T("audit.title"), Nav: nav}, d)
 }

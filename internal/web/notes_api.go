@@ -8,17 +8,18 @@ import (
 
 // noteAPIRoutes: session notes, their files, attendance and the meeting record
 // (issue 6). Files are in files.go.
-func (s *server) noteAPIRoutes(r fiber.Router) {
-	r.Get("/meetings/:id/notes", s.apiNotes)
-	r.Post("/meetings/:id/notes", s.apiCreateNote)
-	r.Get("/notes/:id", s.apiNote)
-	r.Patch("/notes/:id", s.apiEditNote)
-	r.Get("/notes/:id/revisions", s.apiNoteRevisions)
-	r.Get("/meetings/:id/attendance", s.apiAttendance)
-	r.Put("/meetings/:id/attendance", s.apiAnswer)
-	r.Post("/meetings/:id/attendance/confirm", s.apiConfirmAttendance)
-	r.Get("/meetings/:id/record", s.apiRecord)
-	s.fileAPIRoutes(r)
+func (s *server) noteAPIRoutes() []route {
+	return []route{
+		get("/meetings/:id/notes", s.apiNotes),
+		post("/meetings/:id/notes", s.apiCreateNote),
+		get("/notes/:id", s.apiNote),
+		patch("/notes/:id", s.apiEditNote),
+		get("/notes/:id/revisions", s.apiNoteRevisions),
+		get("/meetings/:id/attendance", s.apiAttendance),
+		put("/meetings/:id/attendance", s.apiAnswer),
+		post("/meetings/:id/attendance/confirm", s.apiConfirmAttendance),
+		get("/meetings/:id/record", s.apiRecord),
+	}
 }
 
 func (s *server) apiNotes(c *fiber.Ctx) error {

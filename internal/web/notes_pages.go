@@ -18,20 +18,21 @@ import (
 
 // notePageRoutes: notes, files, attendance and the record of a meeting, all
 // usable without JavaScript (issue 6).
-func (s *server) notePageRoutes(app *fiber.App) {
-	app.Get("/m/:id/notes/new", s.pageNewNote)
-	app.Post("/m/:id/notes", s.pageCreateNote)
-	app.Get("/n/:id", s.pageNote)
-	app.Get("/n/:id/edit", s.pageEditNote)
-	app.Post("/n/:id/edit", s.pageSaveNote)
-	app.Get("/n/:id/history", s.pageNoteHistory)
-	app.Get("/m/:id/attendance", s.pageAttendance)
-	app.Post("/m/:id/attendance", s.pageAnswer)
-	app.Post("/m/:id/attendance/confirm", s.pageConfirmAttendance)
-	app.Get("/m/:id/attendance.csv", s.attendanceCSV)
-	app.Get("/m/:id/record", s.pageRecord)
-	app.Get("/m/:id/record.md", s.recordMarkdown)
-	s.fileRoutes(app)
+func (s *server) notePageRoutes() []route {
+	return []route{
+		get("/m/:id/notes/new", s.pageNewNote),
+		post("/m/:id/notes", s.pageCreateNote),
+		get("/n/:id", s.pageNote),
+		get("/n/:id/edit", s.pageEditNote),
+		post("/n/:id/edit", s.pageSaveNote),
+		get("/n/:id/history", s.pageNoteHistory),
+		get("/m/:id/attendance", s.pageAttendance),
+		post("/m/:id/attendance", s.pageAnswer),
+		post("/m/:id/attendance/confirm", s.pageConfirmAttendance),
+		get("/m/:id/attendance.csv", s.attendanceCSV),
+		get("/m/:id/record", s.pageRecord),
+		get("/m/:id/record.md", s.recordMarkdown),
+	}
 }
 
 // --- notes ------------------------------------------------------------------
@@ -62,7 +63,7 @@ func (s *server) renderNewNote(c *fiber.Ctx, o pageOpts) error {
 	if !m.CanWrite {
 		return apperr.ErrForbidden
 	}
-	o.Title, o.Nav = s.Catalog.Printer(lang(c)).T("note.new"), "index"
+	o.Title, o.Nav = s.tr(c).T("note.new"), "index"
 	return s.render(c, "note_edit", o, noteEditData{Meeting: m.MeetingInfo, Images: s.images(c, id)})
 }
 
@@ -89,7 +90,7 @@ func (s *server) pageCreateNote(c *fiber.Ctx) error {
 	}
 	title, body := c.FormValue("title"), c.FormValue("body")
 	n, err := s.Notes.CreateNote(c.UserContext(), actor(c), id, notes.NoteInput{Title: &title, Body: &body})
-	if fe := s.formError(c, err); fe != nil {
+	if fe := s.formError(c, err, rateOnForm); fe != nil {
 		return s.renderNewNote(c, pageOpts{Errors: fe, Form: map[string]string{"title": title, "body": body}})
 	}
 	if err != nil {
@@ -139,7 +140,7 @@ func (s *server) pageEditNote(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return s.render(c, "note_edit", pageOpts{Title: s.Catalog.Printer(lang(c)).T("note.edit_title", "Title", n.Title), Nav: "index",
+	return s.render(c, "note_edit", pageOpts{Title: s.tr(c).T("note.edit_title", "Title", n.Title), Nav: "index",
 		Form: map[string]string{"title": n.Title, "body": n.Body}},
 		noteEditData{Meeting: m.MeetingInfo, Note: &n, Version: n.Version, Images: s.images(c, n.MeetingID)})
 }
@@ -157,7 +158,7 @@ func (s *server) pageSaveNote(c *fiber.Ctx) error {
 		return c.Redirect(fmt.Sprintf("/n/%d", n.ID), fiber.StatusSeeOther)
 	}
 	var conflict *apperr.Conflict
-	fe := s.formError(c, err)
+	fe := s.formError(c, err, rateOnForm)
 	if fe == nil && !errors.As(err, &conflict) {
 		return err
 	}
@@ -180,7 +181,7 @@ func (s *server) pageSaveNote(c *fiber.Ctx) error {
 			d.ConflictDiff = notes.Compact(notes.LineDiff(cv.Body, body), 2)
 		}
 	}
-	return s.render(c, "note_edit", pageOpts{Title: s.Catalog.Printer(lang(c)).T("note.edit_title", "Title", cur.Title), Nav: "index",
+	return s.render(c, "note_edit", pageOpts{Title: s.tr(c).T("note.edit_title", "Title", cur.Title), Nav: "index",
 		Errors: fe, Form: map[string]string{"title": title, "body": body}}, d)
 }
 
@@ -198,7 +199,7 @@ func (s *server) pageNoteHistory(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return s.render(c, "note_history", pageOpts{Title: s.Catalog.Printer(lang(c)).T("note.history_title", "Title", n.Title), Nav: "index"},
+	return s.render(c, "note_history", pageOpts{Title: s.tr(c).T("note.history_title", "Title", n.Title), Nav: "index"},
 		noteHistoryData{Note: n, Revisions: revs})
 }
 
@@ -222,7 +223,7 @@ func (s *server) pageAttendance(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return s.render(c, "attendance", pageOpts{Title: s.Catalog.Printer(lang(c)).T("attendance.title_of", "Title", m.Title), Nav: "index"},
+	return s.render(c, "attendance", pageOpts{Title: s.tr(c).T("attendance.title_of", "Title", m.Title), Nav: "index"},
 		attendancePageData{Meeting: m, Attendance: att})
 }
 
@@ -298,7 +299,7 @@ func (s *server) attendanceCSV(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	tr := s.Catalog.Printer(lang(c))
+	tr := s.tr(c)
 	var buf bytes.Buffer
 	buf.WriteString("\uFEFF")
 	w := csv.NewWriter(&buf)
@@ -344,7 +345,7 @@ func (s *server) pageRecord(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return s.render(c, "record", pageOpts{Title: s.Catalog.Printer(lang(c)).T("record.title_of", "Title", rec.Meeting.Title), Nav: "index"},
+	return s.render(c, "record", pageOpts{Title: s.tr(c).T("record.title_of", "Title", rec.Meeting.Title), Nav: "index"},
 		recordPageData{Record: rec, CanModerate: rec.Attendance.CanConfirm})
 }
 
@@ -358,7 +359,7 @@ func (s *server) recordMarkdown(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	tr := s.Catalog.Printer(lang(c))
+	tr := s.tr(c)
 	c.Set(fiber.HeaderContentType, "text/markdown; charset=utf-8")
 	c.Set(fiber.HeaderContentDisposition, contentDisposition("attachment", exportName(tr.T("record.file"), rec.Meeting.Title, rec.Meeting.ID)+".md"))
 	c.Set(fiber.HeaderCacheControl, "no-store")

@@ -6,14 +6,18 @@ import (
 	"github.com/gwd-jst/forumjst/internal/notify"
 )
 
-func (s *server) notificationAPIRoutes(r fiber.Router) {
-	r.Get("/notifications", s.apiNotifications)
-	r.Post("/notifications/read", s.apiNotificationsRead)
+func (s *server) notificationAPIRoutes() []route {
+	return []route{
+		get("/notifications", s.apiNotifications),
+		post("/notifications/read", s.apiNotificationsRead),
+	}
 }
 
-func (s *server) notificationPageRoutes(app *fiber.App) {
-	app.Get("/notifications", s.pageNotifications)
-	app.Post("/notifications/read", s.pageNotificationsRead)
+func (s *server) notificationPageRoutes() []route {
+	return []route{
+		get("/notifications", s.pageNotifications),
+		post("/notifications/read", s.pageNotificationsRead),
+	}
 }
 
 func (s *server) apiNotifications(c *fiber.Ctx) error {
@@ -63,7 +67,7 @@ func (s *server) pageNotifications(c *fiber.Ctx) error {
 		return err
 	}
 	list := paginate(items, p, page)
-	return s.render(c, "notifications", pageOpts{Title: s.tr(c)("notifications.title"), Nav: "notifications"},
+	return s.render(c, "notifications", pageOpts{Title: s.tr(c).T("notifications.title"), Nav: "notifications"},
 		notificationsPage{Items: list.Items, Page: page, HasMore: list.HasMore})
 }
 

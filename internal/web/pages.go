@@ -12,25 +12,19 @@ import (
 	"github.com/gwd-jst/forumjst/internal/model"
 )
 
-func (s *server) pageRoutes(app *fiber.App) {
-	app.Get("/", s.pageIndex)
-	app.Get("/about", s.pageAbout)
-	app.Get("/login", s.pageLogin)
-	app.Post("/login", s.pageLoginPost)
-	app.Post("/logout", s.pageLogout)
-	app.Post("/lang", s.pageLang)
-	app.Get("/invite/:token", s.pageInvite)
-	app.Post("/invite/:token", s.pageInvitePost)
-	app.Get("/g/:id/members", s.pageGroupMembers)
-	s.forumPageRoutes(app)
-	s.moderationPageRoutes(app)
-	s.meetingPageRoutes(app)
-	s.notificationPageRoutes(app)
-	s.notePageRoutes(app)
-	s.twoFactorPageRoutes(app)
-	s.accountPageRoutes(app)
-	s.mailPageRoutes(app)
-	s.adminRoutes(app.Group("/admin"))
+// accountPageRoutes: the home page, logging in and out, invitations.
+func (s *server) accountPageRoutes() []route {
+	return []route{
+		get("/", s.pageIndex),
+		get("/about", s.pageAbout),
+		get("/login", s.pageLogin),
+		post("/login", s.pageLoginPost).loginRoute(),
+		post("/logout", s.pageLogout),
+		post("/lang", s.pageLang),
+		get("/invite/:token", s.pageInvite),
+		post("/invite/:token", s.pageInvitePost),
+		get("/g/:id/members", s.pageGroupMembers),
+	}
 }
 
 // localPath accepts only same-site paths as redirect targets (no open redirects).
@@ -50,7 +44,7 @@ func localPath(p, fallback string) string {
 }
 
 func (s *server) pageAbout(c *fiber.Ctx) error {
-	tr := s.Catalog.Printer(lang(c))
+	tr := s.tr(c)
 	return s.render(c, "about", pageOpts{Title: tr.T("about.title"), Nav: "about"}, nil)
 }
 
@@ -63,7 +57,7 @@ func (s *server) pageIndex(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	tr := s.Catalog.Printer(lang(c))
+	tr := s.tr(c)
 	return s.render(c, "index", pageOpts{Title: tr.T("index.title"), Nav: "index"}, sections)
 }
 
@@ -77,14 +71,14 @@ func (s *server) pageLogin(c *fiber.Ctx) error {
 	if principal(c) != nil {
 		return c.Redirect(next)
 	}
-	tr := s.Catalog.Printer(lang(c))
+	tr := s.tr(c)
 	return s.render(c, "login", pageOpts{Title: tr.T("login.title"), Nav: "login"}, loginForm{Next: next})
 }
 
 func (s *server) pageLoginPost(c *fiber.Ctx) error {
 	email, password := strings.TrimSpace(c.FormValue("email")), c.FormValue("password")
 	next := localPath(c.FormValue("next"), "/")
-	tr := s.Catalog.Printer(lang(c))
+	tr := s.tr(c)
 	form := map[string]string{"email": email}
 	if email == "" || password == "" {
 		errs := map[string]string{}
@@ -159,7 +153,7 @@ func (s *server) pageInvite(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	tr := s.Catalog.Printer(lang(c))
+	tr := s.tr(c)
 	return s.render(c, "invite", pageOpts{Title: tr.T("invite.title")}, invitePage{inv, token})
 }
 
@@ -170,20 +164,20 @@ func (s *server) pageInvitePost(c *fiber.Ctx) error {
 		return err
 	}
 	in := accounts.AcceptInput{Name: c.FormValue("name"), Password: c.FormValue("password")}
-	tr := s.Catalog.Printer(lang(c))
-	var verr *apperr.Validation
+	tr := s.tr(c)
 	if in.Password != c.FormValue("password_confirm") {
-		verr = &apperr.Validation{}
-		verr.Add("password_confirm", "err.password_mismatch")
-	} else if _, err = s.Accounts.AcceptInvitation(c.UserContext(), token, in); errors.As(err, &verr) {
-		// shown below
-	} else if err != nil {
-		return err
+		mismatch := &apperr.Validation{}
+		mismatch.Add("password_confirm", "err.password_mismatch")
+		err = mismatch
+	} else {
+		_, err = s.Accounts.AcceptInvitation(c.UserContext(), token, in)
 	}
-	if verr != nil {
-		c.Status(fiber.StatusBadRequest)
-		return s.render(c, "invite", pageOpts{Title: tr.T("invite.title"), Errors: s.translateErrors(c, verr.Fields),
+	if fe := s.formError(c, err, rateToErrorPage); fe != nil {
+		return s.render(c, "invite", pageOpts{Title: tr.T("invite.title"), Errors: fe,
 			Form: map[string]string{"name": in.Name}}, invitePage{inv, token})
+	}
+	if err != nil {
+		return err
 	}
 	// The account exists: log the new member straight in.
 	sessionToken, _, err := s.Accounts.Login(c.UserContext(), inv.Email, in.Password, c.IP(), c.Get(fiber.HeaderUserAgent), "")

@@ -46,6 +46,7 @@ type server struct {
 	views   *views
 	static  *staticFiles
 	metrics *httpMetrics
+	routes  *routeMatcher
 }
 
 // New builds the Fiber app with every route and middleware.
@@ -59,6 +60,10 @@ func New(d Deps) (*fiber.App, error) {
 		return nil, err
 	}
 	s := &server{Deps: d, views: vw, static: st, metrics: newHTTPMetrics(d.Registry)}
+	table := s.routeTable()
+	if s.routes, err = newRouteMatcher(table); err != nil {
+		return nil, err
+	}
 
 	fc := fiber.Config{
 		AppName:               "forumjst",
@@ -90,7 +95,7 @@ func New(d Deps) (*fiber.App, error) {
 	}
 	app := fiber.New(fc)
 	// Only an uploader gets the transfer timeout (decided from the headers,
-	// before the body is read); see files.go.
+	// before the body is read, by the route table's entry); see files.go.
 	app.Server().HeaderReceived = s.requestLimits
 
 	// recover sits inside requestContext so a panic is logged and counted as a 500.
@@ -100,30 +105,7 @@ func New(d Deps) (*fiber.App, error) {
 	app.Use(s.limitBody)
 	app.Use(s.securityHeaders, s.session, s.csrf, s.twoFactorGate)
 
-	app.Get("/healthz", s.healthz)
-	app.Get("/readyz", s.readyz)
-	app.Get("/metrics", s.metricsHandler())
-	app.Get("/static/:hash/*", s.serveStatic)
-	app.Get("/favicon.ico", func(c *fiber.Ctx) error {
-		return c.Redirect(s.static.URL("img/favicon.svg"), fiber.StatusMovedPermanently)
-	})
-
-	s.wsRoutes(app)
-
-	api := app.Group("/api/v1")
-	s.apiRoutes(api)
-	s.accountAPIRoutes(api)
-	s.forumAPIRoutes(api)
-	s.moderationAPIRoutes(api)
-	s.meetingAPIRoutes(api)
-	s.notificationAPIRoutes(api)
-	s.noteAPIRoutes(api)
-	s.twoFactorAPIRoutes(api)
-	s.mailAPIRoutes(api)
-	api.Use(func(c *fiber.Ctx) error { return fiber.ErrNotFound })
-	s.pageRoutes(app)
-
-	app.Use(func(c *fiber.Ctx) error { return fiber.ErrNotFound })
+	mount(app, table)
 	return app, nil
 }
 

@@ -17,34 +17,40 @@ import (
 // Two-factor login: the second step of the login form, the set-up page under
 // "my account" (/konto/2fa), the admins' per-role dates, and their JSON twins.
 
-func (s *server) twoFactorPageRoutes(app *fiber.App) {
-	app.Get("/login/2fa", s.pageLogin2FA)
-	app.Post("/login/2fa", s.pageLogin2FAPost)
-	app.Get("/konto/2fa", s.pageTwoFactor)
-	app.Post("/konto/2fa/setup", s.pageTwoFactorSetup)
-	app.Get("/konto/2fa/qr/:id", s.twoFactorQR)
-	app.Post("/konto/2fa/enable", s.pageTwoFactorEnable)
-	app.Post("/konto/2fa/disable", s.pageTwoFactorDisable)
-	app.Post("/konto/2fa/recovery-codes", s.pageTwoFactorRecoveryCodes)
+func (s *server) twoFactorPageRoutes() []route {
+	return []route{
+		get("/login/2fa", s.pageLogin2FA),
+		post("/login/2fa", s.pageLogin2FAPost),
+		get("/konto/2fa", s.pageTwoFactor),
+		post("/konto/2fa/setup", s.pageTwoFactorSetup),
+		get("/konto/2fa/qr/:id", s.twoFactorQR),
+		post("/konto/2fa/enable", s.pageTwoFactorEnable),
+		post("/konto/2fa/disable", s.pageTwoFactorDisable),
+		post("/konto/2fa/recovery-codes", s.pageTwoFactorRecoveryCodes),
+	}
 }
 
-func (s *server) twoFactorAPIRoutes(r fiber.Router) {
-	r.Get("/me/two-factor", s.apiTwoFactor)
-	r.Post("/me/two-factor/setup", s.apiTwoFactorSetup)
-	r.Post("/me/two-factor/enable", s.apiTwoFactorEnable)
-	r.Post("/me/two-factor/disable", s.apiTwoFactorDisable)
-	r.Post("/me/two-factor/recovery-codes", s.apiTwoFactorRecoveryCodes)
-	r.Get("/admin/two-factor", s.apiTwoFactorPolicy)
-	r.Put("/admin/two-factor/:role", s.apiSetTwoFactorPolicy)
-	r.Delete("/users/:id/two-factor", s.apiResetTwoFactor)
+func (s *server) twoFactorAPIRoutes() []route {
+	return []route{
+		get("/me/two-factor", s.apiTwoFactor),
+		post("/me/two-factor/setup", s.apiTwoFactorSetup),
+		post("/me/two-factor/enable", s.apiTwoFactorEnable),
+		post("/me/two-factor/disable", s.apiTwoFactorDisable),
+		post("/me/two-factor/recovery-codes", s.apiTwoFactorRecoveryCodes),
+		get("/admin/two-factor", s.apiTwoFactorPolicy),
+		put("/admin/two-factor/:role", s.apiSetTwoFactorPolicy),
+		del("/users/:id/two-factor", s.apiResetTwoFactor),
+	}
 }
 
 // twoFactorAdminRoutes hang under /admin, behind its admin check.
-func (s *server) twoFactorAdminRoutes(r fiber.Router) {
-	r.Get("/2fa", s.adminTwoFactor)
-	r.Post("/2fa/:role", s.adminSetTwoFactor)
-	r.Get("/users/:id/2fa/reset", s.adminConfirmResetTwoFactor)
-	r.Post("/users/:id/2fa/reset", s.adminResetTwoFactor)
+func (s *server) twoFactorAdminRoutes() []route {
+	return []route{
+		get("/2fa", s.adminTwoFactor),
+		post("/2fa/:role", s.adminSetTwoFactor),
+		get("/users/:id/2fa/reset", s.adminConfirmResetTwoFactor),
+		post("/users/:id/2fa/reset", s.adminResetTwoFactor),
+	}
 }
 
 // twoFactorOpenPaths are what a user held at the set-up page may still reach.
@@ -75,7 +81,7 @@ func (s *server) twoFactorGate(c *fiber.Ctx) error {
 			return c.Next()
 		}
 	}
-	if c.Method() == fiber.MethodGet && !wantsJSON(c) && !strings.HasPrefix(path, "/ws") {
+	if c.Method() == fiber.MethodGet && !s.wantsJSON(c) && !strings.HasPrefix(path, "/ws") {
 		return c.Redirect("/konto/2fa", fiber.StatusSeeOther)
 	}
 	return apperr.ErrTwoFactorSetupRequired
@@ -119,14 +125,14 @@ func (s *server) pageLogin2FA(c *fiber.Ctx) error {
 		s.clearChallengeCookie(c)
 		return c.Redirect("/login?next="+urlQueryEscape(next), fiber.StatusSeeOther)
 	}
-	tr := s.Catalog.Printer(lang(c))
+	tr := s.tr(c)
 	return s.render(c, "login_2fa", pageOpts{Title: tr.T("login2fa.title"), Nav: "login"}, login2FAForm{Next: next})
 }
 
 func (s *server) pageLogin2FAPost(c *fiber.Ctx) error {
 	next := localPath(c.FormValue("next"), "/")
 	code, recovery := c.FormValue("code"), c.FormValue("recovery_code")
-	tr := s.Catalog.Printer(lang(c))
+	tr := s.tr(c)
 	form := login2FAForm{Next: next, Recovery: code == "" && recovery != ""}
 	field := "code"
 	if form.Recovery {
@@ -185,7 +191,7 @@ func (s *server) renderTwoFactor(c *fiber.Ctx, o pageOpts) error {
 	if err != nil {
 		return err
 	}
-	tr := s.Catalog.Printer(lang(c))
+	tr := s.tr(c)
 	pg := twoFactorPage{Status: st, Active: "disable"}
 	if c.FormValue("form") == "regenerate" {
 		pg.Active = "regenerate"
@@ -243,18 +249,17 @@ type recoveryCodesPage struct {
 }
 
 func (s *server) renderRecoveryCodes(c *fiber.Ctx, codes []string) error {
-	tr := s.Catalog.Printer(lang(c))
+	tr := s.tr(c)
 	return s.render(c, "recovery_codes", pageOpts{Title: tr.T("twofactor.codes.title")}, recoveryCodesPage{Codes: codes})
 }
 
 func (s *server) pageTwoFactorEnable(c *fiber.Ctx) error {
 	codes, err := s.Accounts.EnableTwoFactor(c.UserContext(), principal(c), c.FormValue("password"), c.FormValue("code"), c.IP())
-	var verr *apperr.Validation
+	if fe := s.formError(c, err, rateToErrorPage); fe != nil {
+		return s.renderTwoFactor(c, pageOpts{Errors: fe})
+	}
 	var ce *apperr.Conflict
 	switch {
-	case errors.As(err, &verr):
-		c.Status(fiber.StatusBadRequest)
-		return s.renderTwoFactor(c, pageOpts{Errors: s.translateErrors(c, verr.Fields)})
 	case errors.As(err, &ce) && ce.Code == "two_factor_setup_expired":
 		s.flash(c, "flash.two_factor_setup_expired")
 		return c.Redirect("/konto/2fa", fiber.StatusSeeOther)
@@ -267,10 +272,8 @@ func (s *server) pageTwoFactorEnable(c *fiber.Ctx) error {
 
 // reauthError renders a refused password/code check on the account page.
 func (s *server) reauthError(c *fiber.Ctx, err error) error {
-	var verr *apperr.Validation
-	if errors.As(err, &verr) {
-		c.Status(fiber.StatusBadRequest)
-		return s.renderTwoFactor(c, pageOpts{Errors: s.translateErrors(c, verr.Fields)})
+	if fe := s.formError(c, err, rateToErrorPage); fe != nil {
+		return s.renderTwoFactor(c, pageOpts{Errors: fe})
 	}
 	return err
 }
@@ -463,9 +466,9 @@ func (s *server) renderAdminTwoFactor(c *fiber.Ctx, o pageOpts) error {
 	if err != nil {
 		return err
 	}
-	o.Title, o.Nav = s.Catalog.Printer(lang(c)).T("admin.twofactor.title"), "admin"
+	o.Title, o.Nav = s.tr(c).T("admin.twofactor.title"), "admin"
 	var pg adminTwoFactorPage
-	tr := s.Catalog.Printer(lang(c))
+	tr := s.tr(c)
 	for _, it := range policyItems(list) {
 		row := adminTwoFactorRow{Role: it.Role}
 		if it.EnableBy != nil {
@@ -488,11 +491,10 @@ func (s *server) adminSetTwoFactor(c *fiber.Ctx) error {
 	if err == nil {
 		err = s.Accounts.SetTwoFactorPolicy(c.UserContext(), actor(c), role, day)
 	}
-	var verr *apperr.Validation
-	if errors.As(err, &verr) {
-		c.Status(fiber.StatusBadRequest)
+	if fe := s.formError(c, err, rateToErrorPage); fe != nil {
+		// One form per role on the page: its fields carry the role.
 		errs := map[string]string{}
-		for f, m := range s.translateErrors(c, verr.Fields) {
+		for f, m := range fe {
 			errs[f+"_"+role] = m
 		}
 		return s.renderAdminTwoFactor(c, pageOpts{Errors: errs, Form: map[string]string{"enable_by_" + role: c.FormValue("enable_by")}})
@@ -513,7 +515,7 @@ func (s *server) adminConfirmResetTwoFactor(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	tr := s.Catalog.Printer(lang(c))
+	tr := s.tr(c)
 	return s.render(c, "confirm", pageOpts{Title: tr.T("admin.twofactor.reset"), Nav: "admin"}, confirmPage{
 		Question: tr.T("confirm.reset_two_factor", "Name", u.Name), Detail: tr.T("admin.twofactor.reset_detail"),
 		Action: c.Path(), Button: tr.T("admin.twofactor.reset"), Cancel: fmt.Sprintf("/admin/users/%d", id)})

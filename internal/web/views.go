@@ -128,7 +128,7 @@ func (s *server) render(c *fiber.Ctx, name string, o pageOpts, data any) error {
 		return fmt.Errorf("no template %q", name)
 	}
 	l := lang(c)
-	p := Page{Title: o.Title, Tr: s.Catalog.Printer(l), Lang: l, Nav: o.Nav, Path: c.Path(), Data: data,
+	p := Page{Title: o.Title, Tr: s.tr(c), Lang: l, Nav: o.Nav, Path: c.Path(), Data: data,
 		Errors: o.Errors, Form: o.Form, Flash: s.takeFlash(c)}
 	if pr := principal(c); pr != nil {
 		p.User, p.Actor, p.CSRF, p.IsAdmin, p.Unread = &pr.User, pr.Actor, pr.CSRFToken, pr.Actor.IsAdmin(), pr.UnreadNotifications
@@ -145,6 +145,10 @@ func (s *server) render(c *fiber.Ctx, name string, o pageOpts, data any) error {
 	c.Set(fiber.HeaderCacheControl, "no-store")
 	return c.Send(buf.Bytes())
 }
+
+// tr is the request's printer: every message, date and time zone a handler
+// shows goes through it, in the reader's language.
+func (s *server) tr(c *fiber.Ctx) *i18n.Printer { return s.Catalog.Printer(lang(c)) }
 
 func lang(c *fiber.Ctx) string {
 	if l, ok := c.Locals(localLang).(string); ok {
@@ -170,7 +174,7 @@ func (s *server) takeFlash(c *fiber.Ctx) string {
 	}
 	// T shows the id of a missing message; the cookie is the visitor's, so an
 	// unknown key is dropped. (Printer.Has is false for every non-plural message.)
-	msg := s.Catalog.Printer(lang(c)).T(key)
+	msg := s.tr(c).T(key)
 	if msg == key {
 		return ""
 	}
@@ -181,7 +185,7 @@ func urlQueryEscape(s string) string { return url.QueryEscape(s) }
 
 // translateErrors turns a validation error's catalog keys into messages.
 func (s *server) translateErrors(c *fiber.Ctx, fields map[string]string) map[string]string {
-	tr := s.Catalog.Printer(lang(c))
+	tr := s.tr(c)
 	out := make(map[string]string, len(fields))
 	for f, k := range fields {
 		out[f] = tr.T(k)

@@ -19,7 +19,7 @@ const (
 // wsRoutes mounts GET /ws (SPEC §5). Authentication and the Origin check run in
 // wsGate before the upgrade; the contrib middleware's allow-every-origin default
 // is replaced by the same single origin as a second line.
-func (s *server) wsRoutes(app *fiber.App) {
+func (s *server) wsRoutes() []route {
 	upgrade := websocket.New(s.serveWS, websocket.Config{
 		Origins: []string{s.Config.Origin()},
 		// Small buffers and a shared write-buffer pool keep an idle
@@ -28,7 +28,7 @@ func (s *server) wsRoutes(app *fiber.App) {
 		WriteBufferSize: 1024,
 		WriteBufferPool: &sync.Pool{},
 	})
-	app.Get("/ws", s.wsGate, upgrade)
+	return []route{get("/ws", s.wsGate, upgrade)}
 }
 
 // wsGate refuses what must not become a websocket: plain HTTP requests (426),
