@@ -24,6 +24,7 @@ import (
 	"github.com/gwd-jst/forumjst/internal/moderation"
 	"github.com/gwd-jst/forumjst/internal/notes"
 	"github.com/gwd-jst/forumjst/internal/notify"
+	"github.com/gwd-jst/forumjst/internal/search"
 	"github.com/gwd-jst/forumjst/internal/web"
 )
 
@@ -126,6 +127,10 @@ func Build(cfg config.Config, db *sqlx.DB, log *slog.Logger) (*App, error) {
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		collectors.NewDBStatsCollector(db.DB, "forumjst"))
 	ns := notify.New(db)
+	sr, err := search.New(db)
+	if err != nil {
+		return nil, err
+	}
 	hub := live.New(live.Deps{DB: db, DSN: cfg.DatabaseURL, Log: log, Meetings: mt, Forum: fs, Notify: ns, Notes: nt, Registry: reg, Settings: live.Settings{QueueFrames: cfg.WSQueueFrames, PingEvery: cfg.WSPingInterval}})
 	// Services announce committed changes to the hub, which tells open pages
 	// here and, through NOTIFY, on every other instance.
@@ -134,7 +139,7 @@ func Build(cfg config.Config, db *sqlx.DB, log *slog.Logger) (*App, error) {
 	mod.SetNotifier(hub)
 	nt.SetNotifier(hub)
 	acc.SetRevoker(hub)
-	f, err := web.New(web.Deps{Config: cfg, DB: db, Log: log, Accounts: acc, Forum: fs, Mod: mod, Meetings: mt, Notes: nt, Live: hub, Notify: ns, Catalog: cat, Registry: reg})
+	f, err := web.New(web.Deps{Config: cfg, DB: db, Log: log, Accounts: acc, Forum: fs, Mod: mod, Meetings: mt, Notes: nt, Live: hub, Notify: ns, Search: sr, Catalog: cat, Registry: reg})
 	if err != nil {
 		return nil, err
 	}

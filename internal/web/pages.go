@@ -28,6 +28,7 @@ func (s *server) pageRoutes(app *fiber.App) {
 	s.notificationPageRoutes(app)
 	s.notePageRoutes(app)
 	s.twoFactorPageRoutes(app)
+	s.searchPageRoutes(app)
 	s.adminRoutes(app.Group("/admin"))
 }
 

@@ -21,6 +21,7 @@ import (
 	"github.com/gwd-jst/forumjst/internal/moderation"
 	"github.com/gwd-jst/forumjst/internal/notes"
 	"github.com/gwd-jst/forumjst/internal/notify"
+	"github.com/gwd-jst/forumjst/internal/search"
 )
 
 // Deps is everything the web layer needs, wired in main.
@@ -35,6 +36,7 @@ type Deps struct {
 	Notes    *notes.Service
 	Live     *live.Hub
 	Notify   *notify.Service
+	Search   *search.Service
 	Catalog  *i18n.Catalog
 	Registry *prometheus.Registry
 }
@@ -116,6 +118,7 @@ func New(d Deps) (*fiber.App, error) {
 	s.notificationAPIRoutes(api)
 	s.noteAPIRoutes(api)
 	s.twoFactorAPIRoutes(api)
+	s.searchAPIRoutes(api)
 	api.Use(func(c *fiber.Ctx) error { return fiber.ErrNotFound })
 	s.pageRoutes(app)
 
