@@ -192,11 +192,14 @@ func fold(s string) string {
 
 // endings are Polish inflectional endings after folding, longest first. The
 // stem keeps at least four letters, so "szkoła" → "szkol" (szkoły, szkole,
-// szkołach, szkół), "oświata" → "oswiat", "uczniów" → "uczni", "żłobek" →
-// "zlob" (żłobka, żłobki), while "rada" or "lodz" stay whole.
+// szkołach, szkół), "oświata" → "oswiat", "uczniów" → "uczni", while "rada"
+// or "lodz" stay whole. The -ka/-ce/-ek family drops the k as well, since k
+// alternates with c and the e comes and goes: "żłobek", "żłobka" → "zlob";
+// "stołówka", "stołówce", "stołówek" → "stolow".
 var endings = []string{
-	"owie", "ach", "ami", "ego", "emu", "ich", "ych", "iej", "imi", "ymi", "owi",
-	"om", "ow", "ie", "ej", "em", "ym", "im", "ia", "iu", "ii", "ek",
+	"owie", "kach", "kami",
+	"ach", "ami", "ego", "emu", "ich", "ych", "iej", "imi", "ymi", "owi", "kom",
+	"om", "ow", "ie", "ej", "em", "ym", "im", "ia", "iu", "ii", "ek", "ka", "ki", "ce", "ku", "ko",
 	"a", "e", "i", "o", "u", "y",
 }
 

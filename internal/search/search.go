@@ -154,11 +154,16 @@ func hit(r store.SearchHitRow, hl []term) Hit {
 	case "file":
 		h.URL = "/attachments/" + id
 	}
-	text := r.Text
-	if strings.TrimSpace(text) == "" {
-		text = r.Title
+	// The text around the words, or the title when only the title has them.
+	var found bool
+	if strings.TrimSpace(r.Text) != "" {
+		h.SnippetHTML, found = snippet(r.Text, hl)
 	}
-	h.SnippetHTML = snippet(text, hl)
+	if !found {
+		if s, inTitle := snippet(r.Title, hl); inTitle || h.SnippetHTML == "" {
+			h.SnippetHTML = s
+		}
+	}
 	return h
 }
 

@@ -13,8 +13,9 @@ const snippetRunes = 220
 // snippet cuts a window of plain text around the first searched word and
 // marks every searched word in it. The text is the author's source, never
 // stored HTML: each piece is escaped first and only then wrapped in <mark>,
-// so nothing the author wrote can become markup.
-func snippet(text string, hl []term) string {
+// so nothing the author wrote can become markup. found reports whether a
+// searched word is in the text.
+func snippet(text string, hl []term) (string, bool) {
 	text = plain(text)
 	words := wordSpans(text)
 	first := -1
@@ -61,7 +62,7 @@ func snippet(text string, hl []term) string {
 	if end < len(text) {
 		b.WriteString(" …")
 	}
-	return b.String()
+	return b.String(), first >= 0
 }
 
 // plain makes Markdown source readable on one line: emphasis, heading and
