@@ -18,6 +18,9 @@ const maxTerms = 10
 type term struct {
 	lexeme string
 	prefix bool
+	// alt is a second prefix for the same word: the t of a stem that turns
+	// into c before -ie ("budżet" → budżecie, "projekt" → projekcie).
+	alt string
 }
 
 // item is a word or a quoted phrase, included or excluded.
@@ -121,7 +124,11 @@ func wordTerm(w string) term {
 	}, w)
 	s := stem(w)
 	if utf8.RuneCountInString(s) >= 3 {
-		return term{lexeme: s, prefix: true}
+		t := term{lexeme: s, prefix: true}
+		if strings.HasSuffix(s, "t") && len(s) >= 5 {
+			t.alt = s[:len(s)-1] + "c"
+		}
+		return t
 	}
 	return term{lexeme: w}
 }
@@ -136,6 +143,9 @@ func (p parsed) tsquery() string {
 			s := "'" + t.lexeme + "'"
 			if t.prefix {
 				s += ":*"
+			}
+			if t.alt != "" {
+				s = "('" + t.lexeme + "':* | '" + t.alt + "':*)"
 			}
 			ws = append(ws, s)
 		}

@@ -8,14 +8,15 @@ import (
 
 func TestParseBuildsSafeTSQuery(t *testing.T) {
 	cases := []struct{ q, want string }{
-		{"oswiata zlobek", "'oswiat':* & 'zlob':*"},
-		{"Oświata ŻŁOBEK", "'oswiat':* & 'zlob':*"},
+		{"oswiata zlobek", "('oswiat':* | 'oswiac':*) & 'zlob':*"},
+		{"Oświata ŻŁOBEK", "('oswiat':* | 'oswiac':*) & 'zlob':*"},
 		{"szkołach", "'szkol':*"},
 		{"Łódź", "'lodz':*"},
 		{`"dowóz uczniów"`, "('dowoz':* <-> 'uczni':*)"},
 		{`"szkoła w mieście"`, "('szkol':* <-> 'w' <-> 'miesc':*)"},
-		{"budżet -subwencja", "'budzet':* & !'subwencj':*"},
-		{`transport -"dowóz uczniów"`, "'transport':* & !('dowoz':* <-> 'uczni':*)"},
+		{"budżet -subwencja", "('budzet':* | 'budzec':*) & !'subwencj':*"},
+		{`transport -"dowóz uczniów"`, "('transport':* | 'transporc':*) & !('dowoz':* <-> 'uczni':*)"},
+		{`"projekt budżetu"`, "(('projekt':* | 'projekc':*) <-> ('budzet':* | 'budzec':*))"},
 		{"covid-19", "'covid':* & '19'"},
 		{"a b c", ""},
 		{`"`, ""},

@@ -105,7 +105,7 @@ func wordSpans(s string) [][2]int {
 // a whole term only itself.
 func matches(folded string, hl []term) bool {
 	for _, t := range hl {
-		if t.prefix && strings.HasPrefix(folded, t.lexeme) || folded == t.lexeme {
+		if t.prefix && (strings.HasPrefix(folded, t.lexeme) || t.alt != "" && strings.HasPrefix(folded, t.alt)) || folded == t.lexeme {
 			return true
 		}
 	}
