@@ -27,12 +27,13 @@ import (
 // PerPage is how many hits a page shows.
 const PerPage = 20
 
-// MaxPage bounds paging: relevance ranks the newest Candidates matches, and
-// nobody reads fifty pages of hits.
+// MaxPage bounds paging newest first; nobody reads fifty pages of hits.
 const MaxPage = 50
 
-// Candidates is how many of the newest matches relevance orders.
-const Candidates = PerPage * MaxPage
+// Candidates is how many of the newest matches relevance orders: ten pages.
+// Ranking every match of a common word would read most of the index (SPEC §8:
+// "ranking applied to a capped candidate set").
+const Candidates = PerPage * 10
 
 // Types are the kinds of hit, in the order the page offers them.
 var Types = []string{"thread", "post", "note", "meeting", "message", "file"}

@@ -32,6 +32,8 @@ type SearchQuery struct {
 
 // SearchHitRow is one hit with what a result list shows of it.
 type SearchHitRow struct {
+	// Found is how many candidates the query gathered (see SearchDocs).
+	Found     int       `db:"found"`
 	Kind      string    `db:"kind"`
 	RefID     int64     `db:"ref_id"`
 	GroupID   int64     `db:"group_id"`
@@ -63,13 +65,36 @@ const searchScope = `
 		WHERE (me.staff OR g.kind = 'common' OR m.role IS NOT NULL)%s
 	)`
 
+// SearchWindow is how many of the newest documents the first attempt reads.
+const SearchWindow = 20_000
+
 // SearchDocs answers one page of hits (Limit rows at most) the user may read.
 //
 // The permission filter is two array comparisons on search_docs' own columns,
-// so PostgreSQL can either walk the created_at index newest first and stop
-// after a page (common words) or read the GIN index and sort the few matches
-// (rare words), and paging counts only readable documents.
+// so paging counts only readable documents. Hits are taken newest first up
+// to Candidates (relevance then ranks those) or to the end of the page
+// (newest first), in at most two attempts, because PostgreSQL cannot know
+// how many of a word's matches the searcher may read:
+//
+//  1. walk the created_at index over the newest SearchWindow documents: a
+//     common word fills the candidates after a few hundred rows, and then
+//     they are exactly the newest matches;
+//  2. otherwise the word is rare among readable documents: read all its
+//     readable matches from the GIN index (MATERIALIZED keeps the planner
+//     from walking the whole created_at index instead) and sort them.
 func SearchDocs(ctx context.Context, q Q, sq SearchQuery) ([]SearchHitRow, error) {
+	need := sq.Candidates
+	if sq.Newest {
+		need = sq.Offset + sq.Limit
+	}
+	rows, err := searchDocs(ctx, q, sq, need, true)
+	if err != nil || len(rows) > 0 && rows[0].Found >= need {
+		return rows, err
+	}
+	return searchDocs(ctx, q, sq, need, false)
+}
+
+func searchDocs(ctx context.Context, q Q, sq SearchQuery, need int, window bool) ([]SearchHitRow, error) {
 	args := []any{sq.UserID, sq.TSQuery}
 	arg := func(v any) string { args = append(args, v); return fmt.Sprintf("$%d", len(args)) }
 
@@ -100,23 +125,30 @@ func SearchDocs(ctx context.Context, q Q, sq SearchQuery) ([]SearchHitRow, error
 	if sq.AreaID != 0 {
 		where = append(where, "EXISTS (SELECT 1 FROM thread_areas ta WHERE ta.thread_id = d.thread_id AND ta.area_id = "+arg(sq.AreaID)+")")
 	}
-	const newest = ` ORDER BY d.created_at DESC, d.kind, d.ref_id DESC`
-	var hits string
-	if sq.Newest {
-		hits = `, page AS (
-			SELECT d.kind, d.ref_id, d.group_id, d.author_id, d.created_at, d.meeting_id, 0::real AS rank FROM search_docs d
-			WHERE ` + strings.Join(where, " AND ") + newest + ` LIMIT ` + arg(sq.Limit) + ` OFFSET ` + arg(sq.Offset) + `)`
+	const cols = `d.kind, d.ref_id, d.group_id, d.author_id, d.created_at, d.meeting_id, d.tsv`
+	var cand string
+	if window {
+		cand = `, cand AS (
+			SELECT ` + cols + ` FROM (SELECT * FROM search_docs ORDER BY created_at DESC LIMIT ` + arg(SearchWindow) + `) d
+			WHERE ` + strings.Join(where, " AND ") + `
+			ORDER BY d.created_at DESC, d.kind, d.ref_id DESC LIMIT ` + arg(need) + `)`
 	} else {
-		hits = `, cand AS (
-			SELECT d.kind, d.ref_id, d.group_id, d.author_id, d.created_at, d.meeting_id, d.tsv FROM search_docs d
-			WHERE ` + strings.Join(where, " AND ") + newest + ` LIMIT ` + arg(sq.Candidates) + `
-		), page AS (
-			SELECT kind, ref_id, group_id, author_id, created_at, meeting_id, ts_rank(tsv, to_tsquery('forum_search', $2)) AS rank
+		cand = `, matches AS MATERIALIZED (
+			SELECT ` + cols + ` FROM search_docs d WHERE ` + strings.Join(where, " AND ") + `
+		), cand AS (
+			SELECT * FROM matches d ORDER BY d.created_at DESC, d.kind, d.ref_id DESC LIMIT ` + arg(need) + `)`
+	}
+	rank := `0::real`
+	if !sq.Newest {
+		rank = `ts_rank(tsv, to_tsquery('forum_search', $2))`
+	}
+	hits := cand + `, page AS (
+			SELECT kind, ref_id, group_id, author_id, created_at, meeting_id, ` + rank + ` AS rank
 			FROM cand ORDER BY rank DESC, created_at DESC, kind, ref_id DESC
 			LIMIT ` + arg(sq.Limit) + ` OFFSET ` + arg(sq.Offset) + `)`
-	}
 	query := fmt.Sprintf(searchScope, scope.String()) + hits + `
-		SELECT page.kind, page.ref_id, page.group_id, g.name AS group_name, page.created_at,
+		SELECT (SELECT count(*) FROM cand) AS found,
+		       page.kind, page.ref_id, page.group_id, g.name AS group_name, page.created_at,
 		       page.author_id, u.display_name AS author_name, j.name AS author_jst,
 		       CASE page.kind WHEN 'thread' THEN t.title WHEN 'post' THEN pt.title WHEN 'note' THEN n.title
 		            WHEN 'meeting' THEN dm.title WHEN 'message' THEN dm.title ELSE a.filename END AS title,
