@@ -272,3 +272,28 @@ func TestSearchMalformedNeverFails(t *testing.T) {
 		}
 	}
 }
+
+// A match older than the newest 20,000 documents is still found (the second
+// attempt), and a common word fills a page from the first attempt in the
+// same order the second would give.
+func TestSearchBeyondTheNewestWindow(t *testing.T) {
+	f := newFixture(t)
+	g := testkit.NewGroup(t, f.db, model.KindRural)
+	m := f.member(g, model.GroupMember)
+	old := f.exec(`INSERT INTO threads (group_id, title, author_id, created_at) VALUES ($1, 'Kanalizacja przy szkole', $2, now() - interval '2 years') RETURNING id`, g.ID, m.ID)
+	// 25,000 newer documents of the group that do not say it (straight into
+	// the index table: only search reads it).
+	f.exec(`WITH a AS (INSERT INTO search_docs (kind, ref_id, group_id, author_id, created_at, tsv)
+		SELECT 'message', 1000000 + i, $1, $2, now() - make_interval(secs => i), to_tsvector('forum_search', 'wypełniacz numer ' || i)
+		FROM generate_series(1, 25000) i RETURNING 1) SELECT count(*) FROM a`, g.ID, m.ID)
+	for _, sort := range []string{"relevance", "newest"} {
+		r := f.search(f.actor(m), search.Input{Q: "kanalizacja", Sort: sort})
+		if len(r.Items) != 1 || r.Items[0].ID != old {
+			t.Errorf("%s: %+v", sort, r.Items)
+		}
+	}
+	r := f.search(f.actor(m), search.Input{Q: "wypelniacz", Sort: "newest", Page: "3"})
+	if len(r.Items) != search.PerPage || !r.HasMore || r.Items[0].ID != 1000000+41 {
+		t.Errorf("newest page 3 of a common word: %d items, first %d", len(r.Items), r.Items[0].ID)
+	}
+}

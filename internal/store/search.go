@@ -154,10 +154,10 @@ func searchDocs(ctx context.Context, q Q, sq SearchQuery, need int, window bool)
 		SELECT (SELECT count(*) FROM cand) AS found,
 		       page.kind, page.ref_id, page.group_id, g.name AS group_name, page.created_at,
 		       page.author_id, u.display_name AS author_name, j.name AS author_jst,
-		       CASE page.kind WHEN 'thread' THEN t.title WHEN 'post' THEN pt.title WHEN 'note' THEN n.title
-		            WHEN 'meeting' THEN dm.title WHEN 'message' THEN dm.title ELSE a.filename END AS title,
-		       CASE page.kind WHEN 'post' THEN p.body WHEN 'note' THEN n.body WHEN 'meeting' THEN dm.agenda
-		            WHEN 'message' THEN c.body ELSE '' END AS text,
+		       COALESCE(CASE page.kind WHEN 'thread' THEN t.title WHEN 'post' THEN pt.title WHEN 'note' THEN n.title
+		            WHEN 'meeting' THEN dm.title WHEN 'message' THEN dm.title ELSE a.filename END, '') AS title,
+		       COALESCE(CASE page.kind WHEN 'post' THEN p.body WHEN 'note' THEN n.body WHEN 'meeting' THEN dm.agenda
+		            WHEN 'message' THEN c.body ELSE '' END, '') AS text,
 		       dm.title AS meeting_title, page.meeting_id, c.seq
 		FROM page
 		JOIN groups g ON g.id = page.group_id
