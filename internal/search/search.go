@@ -38,9 +38,6 @@ const Candidates = PerPage * 10
 // Types are the kinds of hit, in the order the page offers them.
 var Types = []string{"thread", "post", "note", "meeting", "message", "file"}
 
-// Sorts are the orders one may ask for; the first is the default.
-var Sorts = []string{"relevance", "newest"}
-
 // Service answers searches.
 type Service struct {
 	db *sqlx.DB
