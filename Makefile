@@ -95,6 +95,16 @@ bench-live: build build-bench
 build-bench:
 	$(GO) build -o $(BENCH_BIN) ./cmd/forumjst-bench
 
+# Search benchmark of SPEC §8 (issue 13): 1,000,000 generated posts in 5,000
+# threads over 12 groups in a throwaway database on the DATABASE_URL server;
+# p50/p99 for a common word, a rare word, a phrase and a prefix, ranked and
+# newest first, and the search trigger's cost per post. A few minutes; extra
+# flags in BENCH_SEARCH_FLAGS (e.g. BENCH_SEARCH_FLAGS='--posts 100000').
+.PHONY: bench-search
+bench-search: build-bench
+	$(WITH_TEST_DB); \
+	$(BENCH_BIN) search $(BENCH_SEARCH_FLAGS)
+
 # Fault tests of SPEC §7 "Nothing lost" (issue 5 item 11): `forumjst serve`
 # instances killed with SIGKILL mid-chat, PostgreSQL restarted (-m fast,
 # -m immediate, a 2 s stop) under chat load, on a throwaway cluster of their own

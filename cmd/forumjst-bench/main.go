@@ -4,6 +4,7 @@
 // accounts, nothing a server in production should be able to do.
 //
 //	forumjst-bench live [flags]   live chat benchmark against a bare broadcast baseline (SPEC §8)
+//	forumjst-bench search [flags] search over 1,000,000 generated posts (SPEC §8, issue 13)
 //
 // The forum load benchmarks (thread page, group page, posting) are Go
 // benchmarks in internal/loadtest (make bench-forum).
@@ -17,6 +18,7 @@ import (
 	"syscall"
 
 	"github.com/gwd-jst/forumjst/internal/benchlive"
+	"github.com/gwd-jst/forumjst/internal/benchsearch"
 )
 
 const usage = `usage: forumjst-bench <command> [flags]
@@ -24,6 +26,8 @@ const usage = `usage: forumjst-bench <command> [flags]
 commands:
   live    live chat benchmark over loopback next to a bare broadcast baseline
           (SPEC §8); needs DATABASE_URL and the forumjst binary; live -h for flags
+  search  search latency over 1,000,000 generated posts in a throwaway database
+          (SPEC §8, issue 13); search -h for flags
 `
 
 func main() {
@@ -38,6 +42,11 @@ func main() {
 	case "live":
 		if err := benchlive.Main(ctx, args, os.Stdout, os.Stderr); err != nil {
 			fmt.Fprintf(os.Stderr, "forumjst-bench live: %v\n", err)
+			os.Exit(1)
+		}
+	case "search":
+		if err := benchsearch.Main(ctx, args, os.Stdout, os.Stderr); err != nil {
+			fmt.Fprintf(os.Stderr, "forumjst-bench search: %v\n", err)
 			os.Exit(1)
 		}
 	case "help", "-h", "--help":

@@ -231,6 +231,15 @@ var threads = []threadDef{
 			{"j.pawlak@dlugosiodlo.example", "Część tras obsługujemy własnym autobusem gminnym – przy dłuższej perspektywie wychodzi taniej. Chętnie podzielę się kalkulacją."},
 			{"k.wojcik@morawica.example", "U nas pomogło podzielenie zamówienia na części (osobno każda trasa)."},
 		}},
+	{"gwd-wiejskie", "Żłobek w budynku po szkole – zadanie oświaty czy opieki?",
+		[]string{"Gospodarowanie zasobami materialnymi systemu oświaty"}, false, []postDef{
+			{"t.kaczmarek@dopiewo.example", "Po wygaszeniu małej szkoły zostaje budynek. U nas rada chce tam otworzyć żłobek gminny. Czy ktoś prowadzi żłobek w strukturze oświaty?"},
+			{"k.wojcik@morawica.example", "Żłobki to nie oświata w sensie ustawy – u nas żłobek jest osobną jednostką, a szkoła tylko wynajmuje mu część budynku."},
+		}},
+	{"gwd-miejskie", "Żłobki miejskie a wydział oświaty",
+		[]string{"Zarządzanie oświatą na poziomie organu prowadzącego"}, false, []postDef{
+			{"p.mazur@kutno.example", "Czy w waszych miastach żłobki podlegają wydziałowi oświaty, czy spraw społecznych?"},
+		}},
 	{"gwd-miejskie", "Monitorowanie wyników egzaminu ósmoklasisty – jakie wskaźniki?",
 		[]string{"Monitorowanie jakości usług edukacyjnych"}, false, []postDef{
 			{"p.mazur@kutno.example", "Jakie wskaźniki poza średnim wynikiem śledzicie? Myślimy o **edukacyjnej wartości dodanej** i odsetku uczniów poniżej 30%."},
@@ -345,7 +354,7 @@ func (s *seeder) meetings(ctx context.Context) error {
 	if _, err := store.SetMeetingStatus(ctx, s.tx, past.ID, "ended"); err != nil {
 		return err
 	}
-	noteBody := "## Najważniejsze ustalenia\n\n1. Sieć szkół planujemy w horyzoncie 6 lat, na podstawie prognozy demograficznej.\n2. Każdy wariant zmiany obwodów ma policzony koszt dowozu na ucznia.\n3. Rada gminy dostaje warianty przed konsultacjami społecznymi.\n\n## Zadania na sesję 4\n\n- szkic diagnozy potrzeb (tabela rekomendacji),\n- propozycja dobrej praktyki z własnej gminy."
+	noteBody := "## Najważniejsze ustalenia\n\n1. Sieć szkół planujemy w horyzoncie 6 lat, na podstawie prognozy demograficznej.\n2. Każdy wariant zmiany obwodów ma policzony koszt dowozu na ucznia.\n3. Rada gminy dostaje warianty przed konsultacjami społecznymi.\n4. Budynek wygaszanej szkoły: oświata oddaje go na żłobek gminny (przykład Dopiewa).\n\n## Zadania na sesję 4\n\n- szkic diagnozy potrzeb (tabela rekomendacji),\n- propozycja dobrej praktyki z własnej gminy."
 	noteHTML, err := s.md.Render(noteBody)
 	if err != nil {
 		return err

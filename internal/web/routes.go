@@ -152,6 +152,7 @@ func (s *server) routeTable() []route {
 		s.twoFactorAPIRoutes(),
 		s.meAPIRoutes(),
 		s.mailAPIRoutes(),
+		s.searchAPIRoutes(),
 	)...)
 	// Anything else under /api is a JSON 404.
 	api404 := fallback("/api", notFound)
@@ -167,6 +168,7 @@ func (s *server) routeTable() []route {
 	t = append(t, s.twoFactorPageRoutes()...)
 	t = append(t, s.mePageRoutes()...)
 	t = append(t, s.mailPageRoutes()...)
+	t = append(t, s.searchPageRoutes()...)
 	t = append(t, under("/admin", s.adminRoutes(), s.twoFactorAdminRoutes())...)
 	t = append(t, fallback("/", notFound))
 	return t

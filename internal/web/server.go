@@ -22,6 +22,7 @@ import (
 	"github.com/gwd-jst/forumjst/internal/moderation"
 	"github.com/gwd-jst/forumjst/internal/notes"
 	"github.com/gwd-jst/forumjst/internal/notify"
+	"github.com/gwd-jst/forumjst/internal/search"
 )
 
 // Deps is everything the web layer needs, wired in main.
@@ -37,6 +38,7 @@ type Deps struct {
 	Live     *live.Hub
 	Notify   *notify.Service
 	Mail     *mail.Service
+	Search   *search.Service
 	Catalog  *i18n.Catalog
 	Registry *prometheus.Registry
 }

@@ -54,3 +54,14 @@ function ready() {
 
 if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", ready);
 else ready();
+
+// SHIFT+ALT+F focuses the search box in the header, as on the programme's
+// sites (the box's accesskey does the same in Firefox).
+document.addEventListener("keydown", (e) => {
+  if (!e.shiftKey || !e.altKey || e.ctrlKey || e.metaKey || e.code !== "KeyF") return;
+  const box = document.getElementById("site-search");
+  if (!box) return;
+  e.preventDefault();
+  box.focus();
+  box.select();
+});

@@ -1,0 +1,84 @@
+package search
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestParseBuildsSafeTSQuery(t *testing.T) {
+	cases := []struct{ q, want string }{
+		{"oswiata zlobek", "('oswiat':* | 'oswiac':*) & 'zlob':*"},
+		{"Oświata ŻŁOBEK", "('oswiat':* | 'oswiac':*) & 'zlob':*"},
+		{"szkołach", "'szkol':*"},
+		{"Łódź", "'lodz':*"},
+		{`"dowóz uczniów"`, "('dowoz':* <-> 'uczni':*)"},
+		{`"szkoła w mieście"`, "('szkol':* <-> 'w' <-> 'miesc':*)"},
+		{"budżet -subwencja", "('budzet':* | 'budzec':*) & !'subwencj':*"},
+		{`transport -"dowóz uczniów"`, "('transport':* | 'transporc':*) & !('dowoz':* <-> 'uczni':*)"},
+		{`"projekt budżetu"`, "(('projekt':* | 'projekc':*) <-> ('budzet':* | 'budzec':*))"},
+		{"covid-19", "'covid':* & '19'"},
+		{"a b c", ""},
+		{`"`, ""},
+		{`""""`, ""},
+		{"-", ""},
+		{"& | ! <-> :* ' \\", ""},
+		{"it's", "'it'"},
+		{strings.Repeat("słowo ", 30), strings.TrimSuffix(strings.Repeat("'slow':* & ", 10), " & ")},
+	}
+	for _, tc := range cases {
+		if got := parse(tc.q).tsquery(); got != tc.want {
+			t.Errorf("parse(%q) = %q, want %q", tc.q, got, tc.want)
+		}
+	}
+}
+
+func TestStem(t *testing.T) {
+	for w, want := range map[string]string{"szkola": "szkol", "szkolach": "szkol", "szkoly": "szkol", "oswiaty": "oswiat",
+		"uczniow": "uczni", "zlobek": "zlob", "zlobka": "zlob", "stolowce": "stolow", "stolowek": "stolow", "rada": "rada", "lodz": "lodz", "gminie": "gmin"} {
+		if got := stem(w); got != want {
+			t.Errorf("stem(%q) = %q, want %q", w, got, want)
+		}
+	}
+}
+
+// A snippet escapes what the author wrote and adds nothing but <mark>.
+func TestSnippetEscapesThenMarks(t *testing.T) {
+	hl := parse("szkoła").highlights()
+	got, _ := snippet(`<script>alert(1)</script> Nasze **szkoły** & "przedszkola" <b>Szkołach</b>`, hl)
+	// Quote marks (>) of Markdown go with the emphasis; < stays, escaped.
+	want := `&lt;script alert(1)&lt;/script Nasze <mark>szkoły</mark> &amp; &#34;przedszkola&#34; &lt;b <mark>Szkołach</mark>&lt;/b`
+	if got != want {
+		t.Fatalf("snippet =\n%s\nwant\n%s", got, want)
+	}
+	long := strings.Repeat("Ala ma kota. ", 40) + "Tu jest żłobek gminny. " + strings.Repeat("Koniec tekstu. ", 40)
+	got, found := snippet(long, parse("zlobek").highlights())
+	if !strings.Contains(got, "<mark>żłobek</mark>") || !strings.HasPrefix(got, "… ") || !strings.HasSuffix(got, " …") || !found {
+		t.Fatalf("window around the hit: %s", got)
+	}
+	if n := len([]rune(got)); n > snippetRunes+40 {
+		t.Fatalf("snippet of %d runes", n)
+	}
+}
+
+// Malformed input is a validation error on q or a query with words, never a
+// tsquery that PostgreSQL could refuse (the store test runs these for real).
+func TestValidateMalformed(t *testing.T) {
+	zone := time.UTC
+	for _, q := range []string{"", "   ", `"`, "-", "--", "-szkoła", `-"a b"`, strings.Repeat("!?.,;", 100), "\xff\xfe", "a"} {
+		_, _, err := validate(Input{Q: q}, zone)
+		if err == nil {
+			t.Errorf("%q: no validation error", q)
+		}
+	}
+	for _, in := range []Input{{Q: "x1", Page: "0"}, {Q: "ab", Page: "51"}, {Q: "ab", Sort: "best"}, {Q: "ab", Type: "practice"},
+		{Q: "ab", Kind: "village"}, {Q: "ab", From: "yesterday"}, {Q: "ab", From: "2026-05-02", To: "2026-05-01"}, {Q: "ab", GroupID: "-1"}} {
+		if _, _, err := validate(in, zone); err == nil {
+			t.Errorf("%+v: no validation error", in)
+		}
+	}
+	sq, _, err := validate(Input{Q: "ab", From: "2026-05-01", To: "2026-05-01", Page: "2", Sort: "newest"}, zone)
+	if err != nil || !sq.Newest || sq.Offset != PerPage || sq.To.Sub(*sq.From) != 24*time.Hour {
+		t.Fatalf("%+v %v", sq, err)
+	}
+}

@@ -1,0 +1,163 @@
+package web_test
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/gwd-jst/forumjst/internal/model"
+	"github.com/gwd-jst/forumjst/internal/testkit"
+)
+
+type searchHit struct {
+	Type        string `json:"type"`
+	ID          int64  `json:"id"`
+	URL         string `json:"url"`
+	Title       string `json:"title"`
+	SnippetHTML string `json:"snippet_html"`
+	GroupID     int64  `json:"group_id"`
+	Author      struct {
+		ID   int64  `json:"id"`
+		Name string `json:"name"`
+	} `json:"author"`
+	CreatedAt string `json:"created_at"`
+}
+
+type searchPage struct {
+	Items   []searchHit `json:"items"`
+	Page    int         `json:"page"`
+	Limit   int         `json:"limit"`
+	HasMore bool        `json:"has_more"`
+}
+
+// The issue's "done when": a rural member types "oswiata zlobek" without
+// Polish letters and finds their group's thread and note, nothing of the urban
+// group, through the API and the page.
+func TestSearchAPIAndPage(t *testing.T) {
+	env := testkit.Start(t, dbURL)
+	rural, urban := env.NewGroup(model.KindRural), env.NewGroup(model.KindUrban)
+	u, other := env.NewUser(model.RoleMember), env.NewUser(model.RoleMember)
+	env.AddMember(u.ID, rural.ID, model.GroupMember)
+	env.AddMember(other.ID, urban.ID, model.GroupMember)
+	var tid, nid, utid int64
+	db := env.DB
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(db.Get(&tid, `INSERT INTO threads (group_id, title, author_id) VALUES ($1, 'Żłobek w gminie a budżet oświaty', $2) RETURNING id`, rural.ID, u.ID))
+	var mid int64
+	must(db.Get(&mid, `INSERT INTO meetings (group_id, title, starts_at, ends_at, created_by) VALUES ($1, 'Sesja 3', now(), now() + interval '1 day', $2) RETURNING id`, rural.ID, u.ID))
+	must(db.Get(&nid, `INSERT INTO notes (meeting_id, author_id, title, body, body_html) VALUES ($1, $2, 'Notatka z sesji', 'Ustalenia: oświata, nowy żłobek <b>x</b>.', '') RETURNING id`, mid, u.ID))
+	must(db.Get(&utid, `INSERT INTO threads (group_id, title, author_id) VALUES ($1, 'Żłobek miejski i oświata', $2) RETURNING id`, urban.ID, other.ID))
+
+	c := env.Login(u)
+	r := c.JSON("GET", "/api/v1/search?q=oswiata+zlobek", nil)
+	if r.Status != http.StatusOK {
+		t.Fatalf("search = %d %s", r.Status, r)
+	}
+	var res searchPage
+	r.Decode(&res)
+	found := map[string]bool{}
+	for _, h := range res.Items {
+		found[h.URL] = true
+		if h.GroupID != rural.ID {
+			t.Errorf("hit of another group: %+v", h)
+		}
+		if strings.Contains(h.SnippetHTML, "<b>") {
+			t.Errorf("snippet carries the author's markup: %s", h.SnippetHTML)
+		}
+	}
+	if !found[fmt.Sprintf("/t/%d", tid)] || !found[fmt.Sprintf("/n/%d", nid)] || res.Page != 1 || res.Limit != 20 || res.HasMore {
+		t.Fatalf("result %+v", res)
+	}
+	// Asking for the other group by id answers an empty list, as if it did not exist.
+	r = c.JSON("GET", fmt.Sprintf("/api/v1/search?q=zlobek&group_id=%d", urban.ID), nil)
+	r.Decode(&res)
+	if r.Status != http.StatusOK || len(res.Items) != 0 {
+		t.Fatalf("other group's search: %d %s", r.Status, r)
+	}
+
+	// The page: the box keeps the query, hits are marked, the header has the box.
+	p := c.Get("/search?q=" + url.QueryEscape("oswiata zlobek"))
+	body := p.String()
+	if p.Status != http.StatusOK || !strings.Contains(body, `value="oswiata zlobek"`) || !strings.Contains(body, "<mark>Żłobek</mark>") ||
+		!strings.Contains(body, fmt.Sprintf(`href="/n/%d"`, nid)) || strings.Contains(body, fmt.Sprintf(`href="/t/%d"`, utid)) {
+		t.Fatalf("page %d: %s", p.Status, body)
+	}
+	idx := c.Get("/")
+	if !strings.Contains(idx.String(), `id="site-search"`) || !strings.Contains(idx.String(), `action="/search"`) {
+		t.Fatalf("no search box in the header")
+	}
+	// No results with a filter offers to drop the filters.
+	p = c.Get(fmt.Sprintf("/search?q=zlobek&type=file&group_id=%d", rural.ID))
+	if p.Status != http.StatusOK || !strings.Contains(p.String(), `href="/search?q=zlobek"`) {
+		t.Fatalf("empty filtered page %d: %s", p.Status, p)
+	}
+	// A query with no words is explained on the page, not a 500.
+	p = c.Get("/search?q=%22")
+	if p.Status != http.StatusBadRequest || !strings.Contains(p.String(), `id="e-q"`) {
+		t.Fatalf("lone quote page %d", p.Status)
+	}
+	// Visitors are sent to log in; the API answers 401.
+	if r := env.Anonymous().JSON("GET", "/api/v1/search?q=zlobek", nil); r.Status != http.StatusUnauthorized {
+		t.Fatalf("anonymous API search = %d", r.Status)
+	}
+	if p := env.Anonymous().Get("/search?q=zlobek"); p.Status == http.StatusOK {
+		t.Fatalf("anonymous search page = %d", p.Status)
+	}
+}
+
+// Malformed queries answer 200 with hits or 400 with a message on the field,
+// never a 500 and never internals.
+func TestSearchBadInput(t *testing.T) {
+	env := testkit.Start(t, dbURL)
+	c := env.Login(env.NewUser(model.RoleMember))
+	cases := []struct {
+		query  string
+		status int
+		field  string
+	}{
+		{"q=", 400, "q"},
+		{"q=%22", 400, "q"},
+		{"q=-", 400, "q"},
+		{"q=-szkola", 400, "q"},
+		{"q=" + url.QueryEscape(strings.Repeat("!?.,;", 100)), 400, "q"},
+		{"q=" + url.QueryEscape(strings.Repeat("!?.,", 50)), 400, "q"},
+		{"q=" + url.QueryEscape(`a & b | !c <-> d:* 'e' \f`), 400, "q"},
+		{"q=" + url.QueryEscape(`ab & cd | !ef <-> gh:* 'ij' \kl`), 200, ""},
+		{"q=%FF%FE", 400, "q"},
+		{"q=ab%00cd", 200, ""},
+		{"q=" + url.QueryEscape(`"szkoła w`), 200, ""},
+		{"q=szkola&page=0", 400, "page"},
+		{"q=szkola&page=51", 400, "page"},
+		{"q=szkola&page=x", 400, "page"},
+		{"q=szkola&sort=best", 400, "sort"},
+		{"q=szkola&type=practice", 400, "type"},
+		{"q=szkola&kind=village", 400, "kind"},
+		{"q=szkola&group_id=abc", 400, "group_id"},
+		{"q=szkola&author_id=-3", 400, "author_id"},
+		{"q=szkola&area=99999999999999999999", 400, "area"},
+		{"q=szkola&from=2026-13-01", 400, "from"},
+		{"q=szkola&from=2026-05-02&to=2026-05-01", 400, "to"},
+		{"q=szkola&from=2026-05-01&to=2026-05-01&sort=newest&page=2", 200, ""},
+	}
+	for _, tc := range cases {
+		r := c.JSON("GET", "/api/v1/search?"+tc.query, nil)
+		checkNoLeak(t, tc.query, r.Body)
+		if r.Status != tc.status {
+			t.Errorf("%s: %d %s", tc.query, r.Status, r)
+			continue
+		}
+		if tc.field != "" && (r.ErrorCode() != "validation" || !strings.Contains(r.String(), `"`+tc.field+`"`)) {
+			t.Errorf("%s: %s", tc.query, r)
+		}
+		if p := c.Get("/search?" + tc.query); p.Status >= 500 {
+			t.Errorf("page %s: %d", tc.query, p.Status)
+		}
+	}
+}
