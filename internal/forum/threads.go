@@ -43,6 +43,8 @@ type GroupView struct {
 	CanOpenThreads bool
 	// OpenFlags is the open report count, shown to the group's moderators.
 	OpenFlags int
+	// Watch is the reader's choice about the group: watch, mute or none.
+	Watch string
 }
 
 // Group lists a group's threads for a reader: pinned first, then by activity.
@@ -82,6 +84,11 @@ func (s *Service) Group(ctx context.Context, a *access.Actor, groupID int64, q T
 	if v.Areas, err = store.ListAreas(ctx, s.db); err != nil {
 		return GroupView{}, err
 	}
+	w, err := store.GetWatchState(ctx, s.db, a.UserID, 0, g.ID)
+	if err != nil {
+		return GroupView{}, err
+	}
+	v.Watch = stateName(w.Group)
 	return v, nil
 }
 
@@ -102,6 +109,8 @@ type ThreadView struct {
 	PostingClosed string
 	// Mute is the reader's mute in this group, if one is in force.
 	Mute *MuteInfo
+	// Watch and GroupWatch are the reader's choices: watch, mute or none.
+	Watch, GroupWatch string
 }
 
 // MuteInfo tells a muted member until when and why.
@@ -153,7 +162,8 @@ func (s *Service) Thread(ctx context.Context, a *access.Actor, threadID int64, p
 	if err != nil {
 		return ThreadView{}, err
 	}
-	v := ThreadView{Thread: t, Group: g, Page: page, PageCount: pageCount(row.PostCount), CanModerate: a.CanModerate(g)}
+	v := ThreadView{Thread: t, Group: g, Page: page, PageCount: pageCount(row.PostCount), CanModerate: a.CanModerate(g),
+		Watch: stateName(row.WatchState), GroupWatch: stateName(row.GroupWatchState)}
 	if page < 1 || page > v.PageCount {
 		return ThreadView{}, fmt.Errorf("page %d of thread %d: %w", page, threadID, apperr.ErrNotFound)
 	}
@@ -309,12 +319,18 @@ func (s *Service) CreateThread(ctx context.Context, a *access.Actor, groupID int
 	if err := s.rate().Check(ctx, s.db, a); err != nil {
 		return Thread{}, Post{}, err
 	}
-	// Everything that can refuse cheaply has: only now render.
-	html, err := s.md.RenderField("body", body)
+	// Everything that can refuse cheaply has: only now resolve the mentions
+	// and render.
+	people, err := notify.People(ctx, s.db, g.ID, false, body)
+	if err != nil {
+		return Thread{}, Post{}, err
+	}
+	html, mentioned, err := s.md.RenderFieldMentions("body", body, people)
 	if err != nil {
 		return Thread{}, Post{}, err
 	}
 	var threadID, postID int64
+	var told []store.SentNotification
 	err = store.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
 		if err := s.rate().CheckLocked(ctx, tx, a); err != nil {
 			return err
@@ -333,12 +349,17 @@ func (s *Service) CreateThread(ctx context.Context, a *access.Actor, groupID int
 		if err := store.InsertPostRevision(ctx, tx, postID, 1, body, a.UserID); err != nil {
 			return err
 		}
+		t := model.Thread{ID: threadID, GroupID: g.ID, Title: in.Title, AuthorID: a.UserID}
+		if told, err = postNotifications(ctx, tx, a, t, g, postID, nil, body, mentioned, true); err != nil {
+			return err
+		}
 		return store.MarkRead(ctx, tx, a.UserID, threadID, pos)
 	})
 	if err != nil {
 		return Thread{}, Post{}, err
 	}
 	s.changed(ctx, threadID, g.ID)
+	notify.Announce(ctx, s.n, told)
 	return s.threadAndPost(ctx, a, threadID, postID)
 }
 
@@ -458,7 +479,11 @@ func (s *Service) Reply(ctx context.Context, a *access.Actor, threadID int64, in
 	if err := s.rate().Check(ctx, s.db, a); err != nil {
 		return Post{}, err
 	}
-	html, err := s.md.RenderField("body", body)
+	people, err := notify.People(ctx, s.db, g.ID, t.Hidden, body)
+	if err != nil {
+		return Post{}, err
+	}
+	html, mentioned, err := s.md.RenderFieldMentions("body", body, people)
 	if err != nil {
 		return Post{}, err
 	}
@@ -483,14 +508,13 @@ func (s *Service) Reply(ctx context.Context, a *access.Actor, threadID int64, in
 		if err := s.checkSlowMode(ctx, tx, a, g, t); err != nil {
 			return err
 		}
-		// The thread's author and the author of the post replied to hear of it.
-		recipients := []int64{t.AuthorID}
+		var replyAuthor *int64
 		if in.ReplyTo != nil {
 			rp, err := store.GetPostRow(ctx, tx, *in.ReplyTo)
 			if err != nil || rp.ThreadID != threadID {
 				return apperr.Invalid("reply_to", "err.reply_to")
 			}
-			recipients = append(recipients, rp.AuthorID)
+			replyAuthor = &rp.AuthorID
 		}
 		var pos int
 		if postID, pos, err = store.CreatePost(ctx, tx, store.NewPost{ThreadID: threadID, AuthorID: a.UserID, Body: body, BodyHTML: html, ReplyTo: in.ReplyTo}); err != nil {
@@ -499,8 +523,7 @@ func (s *Service) Reply(ctx context.Context, a *access.Actor, threadID int64, in
 		if err := store.InsertPostRevision(ctx, tx, postID, 1, body, a.UserID); err != nil {
 			return err
 		}
-		if told, err = notify.Record(ctx, tx, store.NewNotifications{UserIDs: recipients, Kind: notify.Reply, ActorID: a.UserID,
-			GroupID: g.ID, TargetType: "post", TargetID: postID, Title: t.Title}); err != nil {
+		if told, err = postNotifications(ctx, tx, a, t, g, postID, replyAuthor, body, mentioned, false); err != nil {
 			return err
 		}
 		return store.MarkRead(ctx, tx, a.UserID, threadID, pos)
@@ -590,20 +613,43 @@ func (s *Service) EditPost(ctx context.Context, a *access.Actor, postID int64, i
 	}
 	// Who may edit is known before the text is rendered; the transaction asks
 	// again, under the row it changes.
-	if _, err := s.editablePost(ctx, s.db, a, postID); err != nil {
+	pre, err := s.editablePost(ctx, s.db, a, postID)
+	if err != nil {
 		return Post{}, err
 	}
 	if err := v.Err(); err != nil {
 		return Post{}, err
 	}
-	html, err := s.md.RenderField("body", body)
+	tr, err := store.GetThreadRow(ctx, s.db, pre.ThreadID, a.UserID)
 	if err != nil {
 		return Post{}, err
 	}
+	people, err := notify.People(ctx, s.db, tr.GroupID, tr.Hidden, body)
+	if err != nil {
+		return Post{}, err
+	}
+	html, mentioned, err := s.md.RenderFieldMentions("body", body, people)
+	if err != nil {
+		return Post{}, err
+	}
+	var told []store.SentNotification
 	err = store.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
 		p, err := s.editablePost(ctx, tx, a, postID)
 		if err != nil {
 			return err
+		}
+		// Someone newly mentioned by the edit hears of it; whoever was
+		// already told of this post is not told again (one per post).
+		if len(mentioned) > 0 {
+			var plan notify.Plan
+			plan.Add(notify.Mention, mentioned...)
+			if told, err = notify.RecordPlan(ctx, tx, plan, store.NewNotifications{ActorID: a.UserID, GroupID: tr.GroupID,
+				TargetType: "post", TargetID: postID, Title: tr.Title}); err != nil {
+				return err
+			}
+			if err := store.AutoWatchThread(ctx, tx, p.ThreadID, mentioned); err != nil {
+				return err
+			}
 		}
 		newVersion, err := store.UpdatePostBody(ctx, tx, postID, in.Version, body, html, a.UserID)
 		if errors.Is(err, store.ErrNotFound) {
@@ -618,6 +664,7 @@ func (s *Service) EditPost(ctx context.Context, a *access.Actor, postID int64, i
 	if err != nil {
 		return Post{}, err
 	}
+	notify.Announce(ctx, s.n, told)
 	p, _, _, err := s.Post(ctx, a, postID)
 	return p, err
 }

@@ -57,3 +57,14 @@ func SuggestPeople(ctx context.Context, q Q, groupID int64, moderatorsOnly bool,
 		LIMIT $4`, groupID, moderatorsOnly, like, limit)
 	return out, err
 }
+
+// PostAuthorIDs lists the authors of the given posts (those that exist).
+func PostAuthorIDs(ctx context.Context, q Q, postIDs []int64) ([]int64, error) {
+	out := []int64{}
+	if len(postIDs) == 0 {
+		return out, nil
+	}
+	err := selectAll(ctx, q, &out, "authors of posts", `
+		SELECT DISTINCT author_id FROM posts WHERE id = ANY($1::bigint[]) ORDER BY author_id`, pq.Array(postIDs))
+	return out, err
+}
