@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"strings"
 	"time"
@@ -30,6 +31,9 @@ import (
 type Settings struct {
 	// ChatPerTenSeconds limits one account's chat messages (default 10 per 10 s).
 	ChatPerTenSeconds int
+	// Log receives what fails after a send already succeeded (mentions'
+	// notifications); nil discards it.
+	Log *slog.Logger
 }
 
 type Service struct {
@@ -44,6 +48,9 @@ type Service struct {
 func New(db *sqlx.DB, md *markup.Renderer, set Settings) *Service {
 	if set.ChatPerTenSeconds <= 0 {
 		set.ChatPerTenSeconds = 10
+	}
+	if set.Log == nil {
+		set.Log = slog.New(slog.DiscardHandler)
 	}
 	return &Service{db: db, hot: store.NewPrepared(db), md: md, set: set, n: topic.Discard{}, now: time.Now}
 }
@@ -228,9 +235,10 @@ func (s *Service) Create(ctx context.Context, a *access.Actor, groupID int64, in
 	return s.Get(ctx, a, id)
 }
 
-// tellGroup notifies the group's members (not the actor) of a meeting.
+// tellGroup notifies the group's members and the meeting's followers (not
+// the actor) of a meeting.
 func (s *Service) tellGroup(ctx context.Context, tx *sqlx.Tx, a *access.Actor, groupID int64, kind string, meetingID int64, title string) ([]store.SentNotification, error) {
-	members, err := store.GroupMemberIDs(ctx, tx, groupID)
+	members, err := store.MeetingAudienceIDs(ctx, tx, meetingID, groupID)
 	if err != nil {
 		return nil, err
 	}
@@ -395,9 +403,17 @@ func (s *Service) SendThen(ctx context.Context, a *access.Actor, meetingID int64
 	if !a.IsStaff() && sender.Recent >= s.set.ChatPerTenSeconds {
 		return Message{}, false, &apperr.RateLimited{RetryAfter: 10 * time.Second}
 	}
+	// Mentions are resolved among the meeting's readers, and only when the
+	// text has an "@" at all: the chat's hot path gains no query.
+	var people markup.People
+	if strings.IndexByte(body, '@') >= 0 {
+		if people, err = notify.People(ctx, s.db, sender.GroupID, false, body); err != nil {
+			return Message{}, false, err
+		}
+	}
 	// Rendered only now that the sender may send it. Text that would render
 	// too large is "too long" (SPEC §5 has no other code for it).
-	html, err := s.md.Render(body)
+	html, mentioned, err := s.md.RenderMentions(body, people)
 	if errors.Is(err, markup.ErrTooLarge) {
 		return Message{}, false, ErrTooLong
 	}
@@ -421,7 +437,71 @@ func (s *Service) SendThen(ctx context.Context, a *access.Actor, meetingID int64
 		stored(msg)
 	}
 	topic.NotifyEntry(ctx, s.n, topic.Name(topic.Meeting, meetingID), msg.Seq, msg)
+	if len(mentioned) > 0 {
+		s.tellMentioned(ctx, a, msg, sender.GroupID, mentioned)
+	}
 	return msg, true, nil
+}
+
+// tellMentioned notifies the people a chat message mentions. The message is
+// stored by one statement of its own (AppendChatMessage), so this is a
+// transaction after it: a failure here is logged, never reported to the
+// sender as a failed send — the message is already in the chat.
+func (s *Service) tellMentioned(ctx context.Context, a *access.Actor, msg Message, groupID int64, mentioned []int64) {
+	var told []store.SentNotification
+	err := store.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
+		m, err := store.GetMeetingRow(ctx, tx, msg.MeetingID)
+		if err != nil {
+			return err
+		}
+		var plan notify.Plan
+		plan.Add(notify.Mention, mentioned...)
+		told, err = notify.RecordPlan(ctx, tx, plan, store.NewNotifications{ActorID: a.UserID, GroupID: groupID,
+			TargetType: "message", TargetID: msg.ID, Title: m.Title})
+		return err
+	})
+	if err != nil {
+		s.set.Log.ErrorContext(ctx, "notify chat mentions", "meeting_id", msg.MeetingID, "err", err)
+		return
+	}
+	notify.Announce(ctx, s.n, told)
+}
+
+// ReminderLead is how long before its start a meeting is reminded of.
+const ReminderLead = 15 * time.Minute
+
+// SendReminders tells the audience of every scheduled meeting starting within
+// ReminderLead that it starts soon, once per meeting however many instances
+// run it (see store.ClaimMeetingReminders), and returns how many meetings it
+// reminded of. app.Serve's housekeeping runs it every minute.
+func (s *Service) SendReminders(ctx context.Context) (int, error) {
+	now := s.now()
+	var told []store.SentNotification
+	var due []store.DueReminder
+	err := store.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
+		var err error
+		if due, err = store.ClaimMeetingReminders(ctx, tx, now, now.Add(ReminderLead), 100); err != nil {
+			return err
+		}
+		for _, m := range due {
+			audience, err := store.MeetingAudienceIDs(ctx, tx, m.ID, m.GroupID)
+			if err != nil {
+				return err
+			}
+			sent, err := notify.Record(ctx, tx, store.NewNotifications{UserIDs: audience, Kind: notify.MeetingReminder,
+				GroupID: m.GroupID, TargetType: "meeting", TargetID: m.ID, Title: m.Title})
+			if err != nil {
+				return err
+			}
+			told = append(told, sent...)
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("meeting reminders: %w", err)
+	}
+	notify.Announce(ctx, s.n, told)
+	return len(due), nil
 }
 
 // resent answers a resend with the stored message and announces it again. The

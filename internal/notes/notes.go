@@ -11,6 +11,7 @@ import (
 	"github.com/gwd-jst/forumjst/internal/access"
 	"github.com/gwd-jst/forumjst/internal/apperr"
 	"github.com/gwd-jst/forumjst/internal/model"
+	"github.com/gwd-jst/forumjst/internal/notify"
 	"github.com/gwd-jst/forumjst/internal/ratelimit"
 	"github.com/gwd-jst/forumjst/internal/store"
 	"github.com/gwd-jst/forumjst/internal/textnorm"
@@ -183,11 +184,16 @@ func (s *Service) CreateNote(ctx context.Context, a *access.Actor, meetingID int
 	if err := s.rate().Check(ctx, s.db, a); err != nil {
 		return Note{}, err
 	}
-	html, err := s.md.RenderField("body", body)
+	people, err := notify.People(ctx, s.db, m.GroupID, false, body)
+	if err != nil {
+		return Note{}, err
+	}
+	html, mentioned, err := s.md.RenderFieldMentions("body", body, people)
 	if err != nil {
 		return Note{}, err
 	}
 	var id int64
+	var told []store.SentNotification
 	err = store.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
 		if err := s.rate().CheckLocked(ctx, tx, a); err != nil {
 			return err
@@ -195,11 +201,26 @@ func (s *Service) CreateNote(ctx context.Context, a *access.Actor, meetingID int
 		if id, err = store.CreateNote(ctx, tx, store.NewNote{MeetingID: meetingID, AuthorID: a.UserID, Title: title, Body: body, BodyHTML: html}); err != nil {
 			return err
 		}
-		return store.InsertNoteRevision(ctx, tx, store.NoteRevision{NoteID: id, Version: 1, Title: title, Body: body, EditorID: a.UserID})
+		if err := store.InsertNoteRevision(ctx, tx, store.NoteRevision{NoteID: id, Version: 1, Title: title, Body: body, EditorID: a.UserID}); err != nil {
+			return err
+		}
+		// Who attended the meeting hears of its new note; whoever the note
+		// mentions, of the mention (one notification each).
+		attendees, err := store.MeetingAttendeeIDs(ctx, tx, meetingID)
+		if err != nil {
+			return err
+		}
+		var plan notify.Plan
+		plan.Add(notify.NoteAdded, attendees...)
+		plan.Add(notify.Mention, mentioned...)
+		told, err = notify.RecordPlan(ctx, tx, plan, store.NewNotifications{ActorID: a.UserID, GroupID: m.GroupID,
+			TargetType: "note", TargetID: id, Title: title})
+		return err
 	})
 	if err != nil {
 		return Note{}, err
 	}
+	notify.Announce(ctx, s.n, told)
 	return s.Note(ctx, a, id)
 }
 
@@ -251,12 +272,18 @@ func (s *Service) EditNote(ctx context.Context, a *access.Actor, id int64, in No
 		return Note{}, err
 	}
 	var html string
+	var mentioned []int64
 	if in.Body != nil {
-		if html, err = s.md.RenderField("body", body); err != nil {
+		people, err := notify.People(ctx, s.db, pre.GroupID, false, body)
+		if err != nil {
+			return Note{}, err
+		}
+		if html, mentioned, err = s.md.RenderFieldMentions("body", body, people); err != nil {
 			return Note{}, err
 		}
 	}
 	saved := false
+	var told []store.SentNotification
 	err = store.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
 		cur, err := s.readableNote(ctx, tx, a, id)
 		if err != nil {
@@ -301,13 +328,23 @@ func (s *Service) EditNote(ctx context.Context, a *access.Actor, id int64, in No
 			return err
 		}
 		saved = true
-		return store.InsertNoteRevision(ctx, tx, store.NoteRevision{NoteID: id, Version: newVersion, Title: title, Body: body, EditorID: a.UserID})
+		if err := store.InsertNoteRevision(ctx, tx, store.NoteRevision{NoteID: id, Version: newVersion, Title: title, Body: body, EditorID: a.UserID}); err != nil {
+			return err
+		}
+		// Someone the new version mentions hears of it, unless already told
+		// of this note (one notification per note).
+		var plan notify.Plan
+		plan.Add(notify.Mention, mentioned...)
+		told, err = notify.RecordPlan(ctx, tx, plan, store.NewNotifications{ActorID: a.UserID, GroupID: cur.GroupID,
+			TargetType: "note", TargetID: id, Title: title})
+		return err
 	})
 	if err != nil {
 		return Note{}, err
 	}
 	if saved {
 		s.n.Notify(ctx, topic.Name(topic.Note, id), 0) // after the commit, never inside it
+		notify.Announce(ctx, s.n, told)
 	}
 	return s.Note(ctx, a, id)
 }
