@@ -14,6 +14,7 @@ import (
 	"github.com/gwd-jst/forumjst/internal/access"
 	"github.com/gwd-jst/forumjst/internal/markup"
 	"github.com/gwd-jst/forumjst/internal/model"
+	"github.com/gwd-jst/forumjst/internal/ratelimit"
 	"github.com/gwd-jst/forumjst/internal/store"
 	"github.com/gwd-jst/forumjst/internal/topic"
 )
@@ -34,13 +35,17 @@ type Service struct {
 	set Settings
 	n   topic.Notifier
 	now func() time.Time
+	// lookups limits the mention completion per account.
+	lookups *ratelimit.Window
 }
 
 func New(db *sqlx.DB, md *markup.Renderer, set Settings) *Service {
 	if set.PostsPerMinute <= 0 {
 		set.PostsPerMinute = 10
 	}
-	return &Service{db: db, md: md, set: set, n: topic.Discard{}, now: time.Now}
+	s := &Service{db: db, md: md, set: set, n: topic.Discard{}, now: time.Now}
+	s.lookups = &ratelimit.Window{Limit: 60, Per: time.Minute, Now: func() time.Time { return s.now() }}
+	return s
 }
 
 // SetNotifier connects the live layer; called once while wiring, before serving.

@@ -108,8 +108,8 @@ const MaxSuggestions = 8
 // People offers the readers of a group whose name (any word of it) starts
 // with prefix, for the mention completion. Only someone who may read the
 // group asks, and only its readers are offered: the list is part of the
-// place. A prefix must have a letter: the whole list of a common group is
-// everyone, and nobody needs to page through it.
+// place. A prefix is required and at most MaxSuggestions are returned: the
+// list of a common group is everyone, and nobody needs to page through it.
 func (s *Service) People(ctx context.Context, a *access.Actor, groupID int64, prefix string) ([]Person, error) {
 	if err := a.LoggedIn(); err != nil {
 		return nil, err
@@ -123,6 +123,11 @@ func (s *Service) People(ctx context.Context, a *access.Actor, groupID int64, pr
 	}
 	if n := len([]rune(prefix)); n < 1 || n > 100 {
 		return nil, apperr.Invalid("q", "err.mention_query")
+	}
+	// A person types a few letters at a time; 60 lookups a minute is far
+	// more than that and far less than walking the member list.
+	if err := s.lookups.Allow(a.UserID); err != nil {
+		return nil, err
 	}
 	rows, err := store.SuggestPeople(ctx, s.db, g.ID, false, prefix, MaxSuggestions)
 	if err != nil {

@@ -14,6 +14,7 @@ func (s *server) notificationAPIRoutes(r fiber.Router) {
 func (s *server) notificationPageRoutes(app *fiber.App) {
 	app.Get("/notifications", s.pageNotifications)
 	app.Post("/notifications/read", s.pageNotificationsRead)
+	app.Get("/notifications/:id", s.pageOpenNotification)
 }
 
 func (s *server) apiNotifications(c *fiber.Ctx) error {

@@ -26,6 +26,7 @@ func (s *server) pageRoutes(app *fiber.App) {
 	s.moderationPageRoutes(app)
 	s.meetingPageRoutes(app)
 	s.notificationPageRoutes(app)
+	s.watchPageRoutes(app)
 	s.notePageRoutes(app)
 	s.twoFactorPageRoutes(app)
 	s.adminRoutes(app.Group("/admin"))

@@ -114,6 +114,7 @@ func New(d Deps) (*fiber.App, error) {
 	s.moderationAPIRoutes(api)
 	s.meetingAPIRoutes(api)
 	s.notificationAPIRoutes(api)
+	s.watchAPIRoutes(api)
 	s.noteAPIRoutes(api)
 	s.twoFactorAPIRoutes(api)
 	api.Use(func(c *fiber.Ctx) error { return fiber.ErrNotFound })
