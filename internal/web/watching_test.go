@@ -58,11 +58,6 @@ func wantTold(t *testing.T, who string, c *testkit.Client, id int64, kind string
 	}
 }
 
-type postJSON struct {
-	ID       int64  `json:"id"`
-	BodyHTML string `json:"body_html"`
-}
-
 func post(t *testing.T, c *testkit.Client, threadID int64, body string, replyTo *int64) postJSON {
 	t.Helper()
 	in := map[string]any{"body": body}
