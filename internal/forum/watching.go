@@ -162,7 +162,7 @@ func postNotifications(ctx context.Context, tx *sqlx.Tx, a *access.Actor, t mode
 			return nil, err
 		}
 		if len(muted) == 0 {
-			plan.Add(notify.Reply, t.AuthorID)
+			plan.Add(notify.ThreadReply, t.AuthorID)
 		}
 	}
 	if replyAuthor != nil {

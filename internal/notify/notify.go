@@ -30,9 +30,22 @@ const (
 	NoteAdded        = "note_added"
 )
 
+// ThreadReply is the reason a thread's author hears of a post in it: a
+// reply, but less personal than a reply to one of their posts or a quote of
+// it, so it is recorded as Reply and ranks below both.
+const ThreadReply = "reply:thread"
+
 // strength orders the reasons one person may have to hear of one post, note
 // or message: they get one notification, of the most personal kind.
-var strength = map[string]int{Mention: 5, Reply: 4, Quote: 3, NoteAdded: 2, WatchedThread: 1}
+var strength = map[string]int{Mention: 6, Reply: 5, Quote: 4, ThreadReply: 3, NoteAdded: 2, WatchedThread: 1}
+
+// recordedKind is the kind a reason is recorded as.
+func recordedKind(reason string) string {
+	if reason == ThreadReply {
+		return Reply
+	}
+	return reason
+}
 
 // Plan gathers who should hear of one target and why, keeping for each
 // person only the strongest reason (one notification per recipient per post).
@@ -61,7 +74,7 @@ func (p *Plan) Remove(userIDs ...int64) {
 func RecordPlan(ctx context.Context, tx *sqlx.Tx, p Plan, base store.NewNotifications) ([]store.SentNotification, error) {
 	byKind := map[string][]int64{}
 	for id, k := range p.kinds {
-		byKind[k] = append(byKind[k], id)
+		byKind[recordedKind(k)] = append(byKind[recordedKind(k)], id)
 	}
 	var sent []store.SentNotification
 	for _, k := range slices.Sorted(maps.Keys(byKind)) {

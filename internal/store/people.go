@@ -30,8 +30,9 @@ const groupReaders = `
 	  AND (NOT $2::boolean OR u.role IN ('staff', 'admin') OR m.role = 'moderator')`
 
 // ResolveMentions finds, among the people who may read group groupID (only
-// its moderators and staff when moderatorsOnly), those whose display name,
-// compared case-insensitively, is one of names (already lower-cased).
+// its moderators and staff when moderatorsOnly), those whose display name is
+// exactly one of names ("as shown", SPEC §4: no case folding, which would
+// depend on the database's locale for "Ł" and the like).
 func ResolveMentions(ctx context.Context, q Q, groupID int64, moderatorsOnly bool, names []string) ([]Person, error) {
 	out := []Person{}
 	if len(names) == 0 {
@@ -39,7 +40,7 @@ func ResolveMentions(ctx context.Context, q Q, groupID int64, moderatorsOnly boo
 	}
 	err := selectAll(ctx, q, &out, fmt.Sprintf("resolve mentions in group %d", groupID), `
 		SELECT u.id, u.display_name, j.name AS jst_name`+groupReaders+`
-		  AND lower(u.display_name) = ANY($3::text[])
+		  AND u.display_name = ANY($3::text[])
 		ORDER BY u.id`, groupID, moderatorsOnly, pq.Array(names))
 	return out, err
 }
@@ -49,10 +50,10 @@ func ResolveMentions(ctx context.Context, q Q, groupID int64, moderatorsOnly boo
 // mention completion; alphabetical.
 func SuggestPeople(ctx context.Context, q Q, groupID int64, moderatorsOnly bool, prefix string, limit int) ([]Person, error) {
 	out := []Person{}
-	like := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(strings.ToLower(prefix))
+	like := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(prefix)
 	err := selectAll(ctx, q, &out, fmt.Sprintf("suggest people in group %d", groupID), `
 		SELECT u.id, u.display_name, j.name AS jst_name`+groupReaders+`
-		  AND (lower(u.display_name) LIKE $3 || '%' OR lower(u.display_name) LIKE '% ' || $3 || '%')
+		  AND (lower(u.display_name) LIKE lower($3) || '%' OR lower(u.display_name) LIKE '% ' || lower($3) || '%')
 		ORDER BY u.display_name, u.id
 		LIMIT $4`, groupID, moderatorsOnly, like, limit)
 	return out, err

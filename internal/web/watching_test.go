@@ -21,7 +21,7 @@ type notifJSON struct {
 	TargetID   int64  `json:"target_id"`
 	URL        string `json:"url"`
 	OpenURL    string `json:"open_url"`
-	ReadAt     *time.Time
+	ReadAt     *time.Time `json:"read_at"`
 }
 
 func notificationsOf(t *testing.T, c *testkit.Client) []notifJSON {
@@ -236,7 +236,7 @@ func TestWatchingAndMuting(t *testing.T) {
 	wantError(t, "outsider watches group", w.outC.JSON("PUT", groupWatch, nil), http.StatusNotFound, "not_found")
 	wantStatus(t, "observer watches", w.obsC.JSON("PUT", threadWatch, nil), http.StatusOK)
 	wantDetails(t, "bad state", w.obsC.JSON("PUT", threadWatch, map[string]any{"state": "none"}), "state")
-	wantError(t, "unknown field", w.obsC.JSON("PUT", threadWatch, map[string]any{"stan": "watch"}), http.StatusBadRequest, "")
+	wantError(t, "unknown field", w.obsC.JSON("PUT", threadWatch, map[string]any{"stan": "watch"}), http.StatusBadRequest, "bad_request")
 	p = post(t, w.benC, tid, "Dla obserwatora.", nil)
 	wantTold(t, "obs (observer, watching)", w.obsC, p.ID, "watched_thread")
 
