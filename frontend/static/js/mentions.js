@@ -49,7 +49,7 @@ function enhance(ta) {
   ta.setAttribute("aria-controls", list.id);
   ta.setAttribute("aria-describedby", [ta.getAttribute("aria-describedby"), hint.id].filter(Boolean).join(" "));
 
-  let items = [], active = -1, query = null, timer = 0, ctrl = null;
+  let items = [], active = -1, query = null, timer = 0, ctrl = null, chose = false;
 
   function close() {
     list.hidden = true;
@@ -157,6 +157,7 @@ function enhance(ta) {
         if (active < 0) return;
         e.preventDefault();
         e.stopImmediatePropagation(); // the chat sends on Enter: not this one
+        chose = e.key === "Enter";
         insert(active);
         break;
       case "Escape":
@@ -165,6 +166,15 @@ function enhance(ta) {
         break;
     }
   }, true);
+
+  // Some input paths deliver the Enter's line break apart from its keydown
+  // (as the chat's composer also knows): an Enter that chose a name must not
+  // also break the line.
+  ta.addEventListener("beforeinput", (e) => {
+    if (chose && (e.inputType === "insertLineBreak" || e.inputType === "insertParagraph")) e.preventDefault();
+    chose = false;
+  }, true);
+  ta.addEventListener("keyup", () => { chose = false; });
 
   ta.addEventListener("blur", () => setTimeout(close, 100));
 }
