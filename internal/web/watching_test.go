@@ -430,3 +430,23 @@ func TestChatMentionsAndNoteForAttendees(t *testing.T) {
 		t.Errorf("ann did not attend: %+v", got)
 	}
 }
+
+// In a hidden thread only its moderators (and staff) read: a member named
+// there is neither linked nor told, nor offered by a later edit.
+func TestMentionInHiddenThreadReachesModeratorsOnly(t *testing.T) {
+	w := newWatchWorld(t)
+	mod := w.env.NewUser(model.RoleMember)
+	w.env.AddMember(mod.ID, w.group.ID, model.GroupModerator)
+	other := w.env.NewUser(model.RoleMember)
+	w.env.AddMember(other.ID, w.group.ID, model.GroupModerator)
+	modC, otherC := w.env.Login(mod), w.env.Login(other)
+	tid, _ := w.thread(t, w.annC, "Wątek do ukrycia.")
+	wantStatus(t, "hide", modC.JSON("POST", fmt.Sprintf("/api/v1/threads/%d/hide", tid), map[string]any{"reason": "porządki"}), http.StatusOK)
+	p := post(t, modC, tid, fmt.Sprintf("Uwaga @%s oraz @%s.", w.ben.Name, other.Name), nil)
+	if strings.Contains(p.BodyHTML, fmt.Sprintf("/u/%d", w.ben.ID)) || !strings.Contains(p.BodyHTML, fmt.Sprintf("/u/%d", other.ID)) {
+		t.Errorf("hidden thread's links: %s", p.BodyHTML)
+	}
+	wantTold(t, "ben (member, hidden thread)", w.benC, p.ID, "")
+	wantTold(t, "ann (thread author, hidden thread)", w.annC, p.ID, "")
+	wantTold(t, "other moderator", otherC, p.ID, "mention")
+}
