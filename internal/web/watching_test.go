@@ -15,12 +15,12 @@ import (
 // Issue 12, items 3 and 4: mentions, watching and the notifications they cause.
 
 type notifJSON struct {
-	ID         int64  `json:"id"`
-	Kind       string `json:"kind"`
-	TargetType string `json:"target_type"`
-	TargetID   int64  `json:"target_id"`
-	URL        string `json:"url"`
-	OpenURL    string `json:"open_url"`
+	ID         int64      `json:"id"`
+	Kind       string     `json:"kind"`
+	TargetType string     `json:"target_type"`
+	TargetID   int64      `json:"target_id"`
+	URL        string     `json:"url"`
+	OpenURL    string     `json:"open_url"`
 	ReadAt     *time.Time `json:"read_at"`
 }
 
