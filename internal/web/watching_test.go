@@ -357,8 +357,11 @@ func TestMeetingReminderOnceAcrossInstances(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	if total != 1 {
-		t.Errorf("reminded of %d meetings in all, want 1 (the one starting in 10 minutes, once)", total)
+	// At most once: the housekeeping of any test server sharing this
+	// database may have claimed it first (every minute); either way each
+	// person below has exactly one reminder.
+	if total > 1 {
+		t.Errorf("reminded of %d meetings in all, want at most 1 (the one starting in 10 minutes, once)", total)
 	}
 	for _, c := range []*testkit.Client{w.annC, w.benC, w.obsC} {
 		reminders := 0
