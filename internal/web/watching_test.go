@@ -202,6 +202,9 @@ func TestWatchingAndMuting(t *testing.T) {
 	}
 	tid, first := w.thread(t, w.annC, "Nowy wątek.")
 	wantTold(t, "cat (watches the group): new thread", w.catC, first, "watched_thread")
+	if page := w.catC.Get(fmt.Sprintf("/t/%d", tid)).String(); !strings.Contains(page, "Obserwujesz całą grupę") {
+		t.Error("the thread page of a group watcher does not say the thread is watched through the group")
+	}
 	p := post(t, w.annC, tid, "Odpowiedź.", nil)
 	wantTold(t, "cat (watches the group): new post", w.catC, p.ID, "watched_thread")
 	wantTold(t, "ben (watches nothing)", w.benC, p.ID, "")
