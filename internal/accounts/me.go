@@ -21,7 +21,7 @@ import (
 
 // NotifyKinds are the in-app notification kinds a person may turn off (the
 // kinds the notifications table knows). All are on until turned off.
-var NotifyKinds = []string{"reply", "mention", "watched_thread", "meeting_scheduled", "meeting_started"}
+var NotifyKinds = []string{"reply", "quote", "mention", "watched_thread", "meeting_scheduled", "meeting_reminder", "meeting_started", "note_added"}
 
 // Prefs is a person's preferences as the API shows them: every kind named,
 // so a client need not know the defaults. A `mail` member (per kind:

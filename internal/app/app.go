@@ -99,14 +99,25 @@ func (a *App) Serve(ctx context.Context, ln net.Listener, grace time.Duration) e
 	return err
 }
 
-// housekeeping removes expired sessions and the like every 10 minutes.
+// housekeeping removes expired sessions and the like every 10 minutes, and
+// every minute sends the reminders of meetings that start within 15 minutes
+// (once per meeting whatever the number of instances: the meetings service
+// claims each in the database).
 func (a *App) housekeeping(ctx context.Context) {
 	t := time.NewTicker(10 * time.Minute)
 	defer t.Stop()
+	r := time.NewTicker(time.Minute)
+	defer r.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
+		case <-r.C:
+			rctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+			if _, err := a.Meetings.SendReminders(rctx); err != nil {
+				a.log.Error("meeting reminders", "err", err)
+			}
+			cancel()
 		case <-t.C:
 			hctx, cancel := context.WithTimeout(ctx, time.Minute)
 			if err := a.Accounts.Housekeeping(hctx); err != nil {
@@ -160,7 +171,7 @@ func Build(cfg config.Config, db *sqlx.DB, log *slog.Logger) (*App, error) {
 	md := markup.New()
 	fs := forum.New(db, rel, md, forum.Settings{PostsPerMinute: cfg.PostsPerMinute})
 	mod := moderation.New(db, rel, moderation.Settings{FlagHideThreshold: cfg.FlagHideThreshold})
-	mt := meetings.New(db, rel, md, meetings.Settings{})
+	mt := meetings.New(db, rel, md, meetings.Settings{Log: log})
 	nt := notes.New(db, rel, md, notes.Settings{UploadDir: cfg.UploadDir, MaxUploadBytes: int64(cfg.MaxUploadBytes),
 		MaxFilesPerMeeting: cfg.MaxFilesPerMeeting}, log)
 	reg := prometheus.NewRegistry()

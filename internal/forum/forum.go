@@ -14,6 +14,7 @@ import (
 	"github.com/gwd-jst/forumjst/internal/access"
 	"github.com/gwd-jst/forumjst/internal/markup"
 	"github.com/gwd-jst/forumjst/internal/model"
+	"github.com/gwd-jst/forumjst/internal/ratelimit"
 	"github.com/gwd-jst/forumjst/internal/store"
 	"github.com/gwd-jst/forumjst/internal/topic"
 )
@@ -33,6 +34,8 @@ type Service struct {
 	md  *markup.Renderer
 	set Settings
 	now func() time.Time
+	// lookups limits the mention completion per account.
+	lookups *ratelimit.Window
 }
 
 // New builds the service; announcer learns every committed change (the live
@@ -41,7 +44,9 @@ func New(db *sqlx.DB, announcer topic.Announcer, md *markup.Renderer, set Settin
 	if set.PostsPerMinute <= 0 {
 		set.PostsPerMinute = 10
 	}
-	return &Service{db: store.NewDB(db, announcer), md: md, set: set, now: time.Now}
+	s := &Service{db: store.NewDB(db, announcer), md: md, set: set, now: time.Now}
+	s.lookups = &ratelimit.Window{Limit: 60, Per: time.Minute, Now: func() time.Time { return s.now() }}
+	return s
 }
 
 // changed records, in the unit of work, that open pages of a thread and its

@@ -42,6 +42,8 @@ type GroupView struct {
 	CanOpenThreads bool
 	// OpenFlags is the open report count, shown to the group's moderators.
 	OpenFlags int
+	// Watch is the reader's choice about the group: watch, mute or none.
+	Watch string
 }
 
 // Group lists a group's threads for a reader: pinned first, then by activity.
@@ -81,6 +83,11 @@ func (s *Service) Group(ctx context.Context, a *access.Actor, groupID int64, q T
 	if v.Areas, err = store.ListAreas(ctx, s.db); err != nil {
 		return GroupView{}, err
 	}
+	w, err := store.GetWatchState(ctx, s.db, a.UserID, 0, g.ID)
+	if err != nil {
+		return GroupView{}, err
+	}
+	v.Watch = stateName(w.Group)
 	return v, nil
 }
 
@@ -129,6 +136,8 @@ type ThreadView struct {
 	PostingClosed string
 	// Mute is the reader's mute in this group, if one is in force.
 	Mute *MuteInfo
+	// Watch and GroupWatch are the reader's choices: watch, mute or none.
+	Watch, GroupWatch string
 }
 
 // MuteInfo tells a muted member until when and why.
@@ -180,7 +189,8 @@ func (s *Service) Thread(ctx context.Context, a *access.Actor, threadID int64, p
 	if err != nil {
 		return ThreadView{}, err
 	}
-	v := ThreadView{Thread: t, Group: g, Page: page, PageCount: pageCount(row.PostCount), CanModerate: a.CanModerate(g)}
+	v := ThreadView{Thread: t, Group: g, Page: page, PageCount: pageCount(row.PostCount), CanModerate: a.CanModerate(g),
+		Watch: stateName(row.WatchState), GroupWatch: stateName(row.GroupWatchState)}
 	if page < 1 || page > v.PageCount {
 		return ThreadView{}, fmt.Errorf("page %d of thread %d: %w", page, threadID, apperr.ErrNotFound)
 	}
@@ -336,8 +346,13 @@ func (s *Service) CreateThread(ctx context.Context, a *access.Actor, groupID int
 	if err := s.rate().Check(ctx, s.db, a); err != nil {
 		return Thread{}, Post{}, err
 	}
-	// Everything that can refuse cheaply has: only now render.
-	html, err := s.md.RenderField("body", body)
+	// Everything that can refuse cheaply has: only now resolve the mentions
+	// and render.
+	people, err := notify.People(ctx, s.db, g.ID, false, body)
+	if err != nil {
+		return Thread{}, Post{}, err
+	}
+	html, mentioned, err := s.md.RenderFieldMentions("body", body, people)
 	if err != nil {
 		return Thread{}, Post{}, err
 	}
@@ -358,6 +373,10 @@ func (s *Service) CreateThread(ctx context.Context, a *access.Actor, groupID int
 			return err
 		}
 		if err := store.InsertPostRevision(ctx, tx, postID, 1, body, a.UserID); err != nil {
+			return err
+		}
+		t := model.Thread{ID: threadID, GroupID: g.ID, Title: in.Title, AuthorID: a.UserID}
+		if err = postNotifications(ctx, tx, a, t, g, postID, nil, body, mentioned, true); err != nil {
 			return err
 		}
 		changed(tx, threadID, g.ID)
@@ -485,7 +504,11 @@ func (s *Service) Reply(ctx context.Context, a *access.Actor, threadID int64, in
 	if err := s.rate().Check(ctx, s.db, a); err != nil {
 		return Post{}, err
 	}
-	html, err := s.md.RenderField("body", body)
+	people, err := notify.People(ctx, s.db, g.ID, t.Hidden, body)
+	if err != nil {
+		return Post{}, err
+	}
+	html, mentioned, err := s.md.RenderFieldMentions("body", body, people)
 	if err != nil {
 		return Post{}, err
 	}
@@ -508,14 +531,13 @@ func (s *Service) Reply(ctx context.Context, a *access.Actor, threadID int64, in
 		if err := s.checkSlowMode(ctx, tx, a, g, t); err != nil {
 			return err
 		}
-		// The thread's author and the author of the post replied to hear of it.
-		recipients := []int64{t.AuthorID}
+		var replyAuthor *int64
 		if in.ReplyTo != nil {
 			rp, err := store.GetPostRow(ctx, tx, *in.ReplyTo)
 			if err != nil || rp.ThreadID != threadID {
 				return apperr.Invalid("reply_to", "err.reply_to")
 			}
-			recipients = append(recipients, rp.AuthorID)
+			replyAuthor = &rp.AuthorID
 		}
 		var pos int
 		if postID, pos, err = store.CreatePost(ctx, tx, store.NewPost{ThreadID: threadID, AuthorID: a.UserID, Body: body, BodyHTML: html, ReplyTo: in.ReplyTo}); err != nil {
@@ -524,8 +546,7 @@ func (s *Service) Reply(ctx context.Context, a *access.Actor, threadID int64, in
 		if err := store.InsertPostRevision(ctx, tx, postID, 1, body, a.UserID); err != nil {
 			return err
 		}
-		if err = notify.Record(ctx, tx, store.NewNotifications{UserIDs: recipients, Kind: notify.Reply, ActorID: a.UserID,
-			GroupID: g.ID, TargetType: "post", TargetID: postID, Title: t.Title}); err != nil {
+		if err = postNotifications(ctx, tx, a, t, g, postID, replyAuthor, body, mentioned, false); err != nil {
 			return err
 		}
 		changed(tx, threadID, g.ID)
@@ -614,13 +635,22 @@ func (s *Service) EditPost(ctx context.Context, a *access.Actor, postID int64, i
 	}
 	// Who may edit is known before the text is rendered; the transaction asks
 	// again, under the row it changes.
-	if _, err := s.editablePost(ctx, s.db, a, postID); err != nil {
+	pre, err := s.editablePost(ctx, s.db, a, postID)
+	if err != nil {
 		return Post{}, err
 	}
 	if err := v.Err(); err != nil {
 		return Post{}, err
 	}
-	html, err := s.md.RenderField("body", body)
+	tr, err := store.GetThreadRow(ctx, s.db, pre.ThreadID, a.UserID)
+	if err != nil {
+		return Post{}, err
+	}
+	people, err := notify.People(ctx, s.db, tr.GroupID, tr.Hidden, body)
+	if err != nil {
+		return Post{}, err
+	}
+	html, mentioned, err := s.md.RenderFieldMentions("body", body, people)
 	if err != nil {
 		return Post{}, err
 	}
@@ -628,6 +658,19 @@ func (s *Service) EditPost(ctx context.Context, a *access.Actor, postID int64, i
 		p, err := s.editablePost(ctx, tx, a, postID)
 		if err != nil {
 			return err
+		}
+		// Someone newly mentioned by the edit hears of it; whoever was
+		// already told of this post is not told again (one per post).
+		if len(mentioned) > 0 {
+			var plan notify.Plan
+			plan.Add(notify.Mention, mentioned...)
+			if err = notify.RecordPlan(ctx, tx, plan, store.NewNotifications{ActorID: a.UserID, GroupID: tr.GroupID,
+				TargetType: "post", TargetID: postID, Title: tr.Title}); err != nil {
+				return err
+			}
+			if err := store.AutoWatchThread(ctx, tx, p.ThreadID, mentioned); err != nil {
+				return err
+			}
 		}
 		newVersion, err := store.UpdatePostBody(ctx, tx, postID, in.Version, body, html, a.UserID)
 		if errors.Is(err, store.ErrNotFound) {

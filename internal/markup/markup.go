@@ -13,6 +13,7 @@ import (
 	"github.com/microcosm-cc/bluemonday"
 	"github.com/yuin/goldmark"
 	"github.com/yuin/goldmark/extension"
+	"github.com/yuin/goldmark/parser"
 	"github.com/yuin/goldmark/renderer/html"
 
 	"github.com/gwd-jst/forumjst/internal/apperr"
@@ -98,11 +99,13 @@ func New() *Renderer {
 // Render converts Markdown source to sanitized HTML. Source that would render to
 // more than MaxOutput(len(src)) bytes is refused with ErrTooLarge, as soon as
 // goldmark has written that much (the sanitizer never sees it).
-func (r *Renderer) Render(src string) (string, error) {
+func (r *Renderer) Render(src string) (string, error) { return r.render(src) }
+
+func (r *Renderer) render(src string, opts ...parser.ParseOption) (string, error) {
 	r.renders.Add(1)
 	limit := MaxOutput(len(src))
 	w := &cappedBuffer{max: limit}
-	if err := r.md.Convert([]byte(src), w); err != nil {
+	if err := r.md.Convert([]byte(src), w, opts...); err != nil {
 		if errors.Is(err, ErrTooLarge) {
 			return "", ErrTooLarge
 		}

@@ -30,7 +30,8 @@ func boundedParser() parser.Parser {
 	}
 	return parser.NewParser(
 		parser.WithBlockParsers(blocks...),
-		parser.WithInlineParsers(parser.DefaultInlineParsers()...),
+		// Mentions are linked only when the rendering carries People (mention.go).
+		parser.WithInlineParsers(append(parser.DefaultInlineParsers(), util.Prioritized(mentionParser{}, 999))...),
 		parser.WithParagraphTransformers(parser.DefaultParagraphTransformers()...),
 	)
 }

@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"strings"
 	"time"
@@ -30,6 +31,9 @@ import (
 type Settings struct {
 	// ChatPerTenSeconds limits one account's chat messages (default 10 per 10 s).
 	ChatPerTenSeconds int
+	// Log receives what fails after a send already succeeded (mentions'
+	// notifications); nil discards it.
+	Log *slog.Logger
 }
 
 type Service struct {
@@ -57,6 +61,9 @@ type Announcer interface {
 func New(db *sqlx.DB, live Announcer, md *markup.Renderer, set Settings) *Service {
 	if set.ChatPerTenSeconds <= 0 {
 		set.ChatPerTenSeconds = 10
+	}
+	if set.Log == nil {
+		set.Log = slog.New(slog.DiscardHandler)
 	}
 	return &Service{db: store.NewDB(db, live), hot: store.NewPrepared(db), md: md, set: set, live: live, now: time.Now}
 }
@@ -251,9 +258,10 @@ func (s *Service) Create(ctx context.Context, a *access.Actor, groupID int64, in
 	return s.Get(ctx, a, id)
 }
 
-// tellGroup notifies the group's members (not the actor) of a meeting.
+// tellGroup notifies the group's members and the meeting's followers (not
+// the actor) of a meeting.
 func (s *Service) tellGroup(ctx context.Context, tx *store.Tx, a *access.Actor, groupID int64, kind string, meetingID int64, title string) error {
-	members, err := store.GroupMemberIDs(ctx, tx, groupID)
+	members, err := store.MeetingAudienceIDs(ctx, tx, meetingID, groupID)
 	if err != nil {
 		return err
 	}
@@ -417,9 +425,17 @@ func (s *Service) SendThen(ctx context.Context, a *access.Actor, meetingID int64
 	if !a.IsStaff() && sender.Recent >= s.set.ChatPerTenSeconds {
 		return Message{}, false, &apperr.RateLimited{RetryAfter: 10 * time.Second}
 	}
+	// Mentions are resolved among the meeting's readers, and only when the
+	// text has an "@" at all: the chat's hot path gains no query.
+	var people markup.People
+	if strings.IndexByte(body, '@') >= 0 {
+		if people, err = notify.People(ctx, s.db, sender.GroupID, false, body); err != nil {
+			return Message{}, false, err
+		}
+	}
 	// Rendered only now that the sender may send it. Text that would render
 	// too large is "too long" (SPEC §5 has no other code for it).
-	html, err := s.md.Render(body)
+	html, mentioned, err := s.md.RenderMentions(body, people)
 	if errors.Is(err, markup.ErrTooLarge) {
 		return Message{}, false, ErrTooLong
 	}
@@ -443,7 +459,69 @@ func (s *Service) SendThen(ctx context.Context, a *access.Actor, meetingID int64
 		stored(msg)
 	}
 	s.live.ChatMessage(ctx, msg)
+	if len(mentioned) > 0 {
+		s.tellMentioned(ctx, a, msg, sender.GroupID, mentioned)
+	}
 	return msg, true, nil
+}
+
+// tellMentioned notifies the people a chat message mentions. The message is
+// stored by one statement of its own (AppendChatMessage), so this is a
+// transaction after it: a failure here is logged, never reported to the
+// sender as a failed send — the message is already in the chat.
+func (s *Service) tellMentioned(ctx context.Context, a *access.Actor, msg Message, groupID int64, mentioned []int64) {
+	err := store.InTx(ctx, s.db, func(tx *store.Tx) error {
+		// Only notifications are written; each announces itself, and when
+		// none is (the mentioned may no longer read it) nothing changed.
+		tx.Quiet()
+		m, err := store.GetMeetingRow(ctx, tx, msg.MeetingID)
+		if err != nil {
+			return err
+		}
+		var plan notify.Plan
+		plan.Add(notify.Mention, mentioned...)
+		return notify.RecordPlan(ctx, tx, plan, store.NewNotifications{ActorID: a.UserID, GroupID: groupID,
+			TargetType: "message", TargetID: msg.ID, Title: m.Title})
+	})
+	if err != nil {
+		s.set.Log.ErrorContext(ctx, "notify chat mentions", "meeting_id", msg.MeetingID, "err", err)
+	}
+}
+
+// ReminderLead is how long before its start a meeting is reminded of.
+const ReminderLead = 15 * time.Minute
+
+// SendReminders tells the audience of every scheduled meeting starting within
+// ReminderLead that it starts soon, once per meeting however many instances
+// run it (see store.ClaimMeetingReminders), and returns how many meetings it
+// reminded of. app.Serve's housekeeping runs it every minute.
+func (s *Service) SendReminders(ctx context.Context) (int, error) {
+	now := s.now()
+	var due []store.DueReminder
+	err := store.InTx(ctx, s.db, func(tx *store.Tx) error {
+		// The claim marks are followed by nobody live; the reminders
+		// announce themselves (notify.Record).
+		tx.Quiet()
+		var err error
+		if due, err = store.ClaimMeetingReminders(ctx, tx, now, now.Add(ReminderLead), 100); err != nil {
+			return err
+		}
+		for _, m := range due {
+			audience, err := store.MeetingAudienceIDs(ctx, tx, m.ID, m.GroupID)
+			if err != nil {
+				return err
+			}
+			if err := notify.Record(ctx, tx, store.NewNotifications{UserIDs: audience, Kind: notify.MeetingReminder,
+				GroupID: m.GroupID, TargetType: "meeting", TargetID: m.ID, Title: m.Title}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("meeting reminders: %w", err)
+	}
+	return len(due), nil
 }
 
 // resent answers a resend with the stored message and announces it again. The

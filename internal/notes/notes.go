@@ -9,6 +9,7 @@ import (
 	"github.com/gwd-jst/forumjst/internal/access"
 	"github.com/gwd-jst/forumjst/internal/apperr"
 	"github.com/gwd-jst/forumjst/internal/model"
+	"github.com/gwd-jst/forumjst/internal/notify"
 	"github.com/gwd-jst/forumjst/internal/ratelimit"
 	"github.com/gwd-jst/forumjst/internal/store"
 	"github.com/gwd-jst/forumjst/internal/textnorm"
@@ -181,7 +182,11 @@ func (s *Service) CreateNote(ctx context.Context, a *access.Actor, meetingID int
 	if err := s.rate().Check(ctx, s.db, a); err != nil {
 		return Note{}, err
 	}
-	html, err := s.md.RenderField("body", body)
+	people, err := notify.People(ctx, s.db, m.GroupID, false, body)
+	if err != nil {
+		return Note{}, err
+	}
+	html, mentioned, err := s.md.RenderFieldMentions("body", body, people)
 	if err != nil {
 		return Note{}, err
 	}
@@ -194,7 +199,20 @@ func (s *Service) CreateNote(ctx context.Context, a *access.Actor, meetingID int
 		if id, err = store.CreateNote(ctx, tx, store.NewNote{MeetingID: meetingID, AuthorID: a.UserID, Title: title, Body: body, BodyHTML: html}); err != nil {
 			return err
 		}
-		return store.InsertNoteRevision(ctx, tx, store.NoteRevision{NoteID: id, Version: 1, Title: title, Body: body, EditorID: a.UserID})
+		if err := store.InsertNoteRevision(ctx, tx, store.NoteRevision{NoteID: id, Version: 1, Title: title, Body: body, EditorID: a.UserID}); err != nil {
+			return err
+		}
+		// Who attended the meeting hears of its new note; whoever the note
+		// mentions, of the mention (one notification each).
+		attendees, err := store.MeetingAttendeeIDs(ctx, tx, meetingID)
+		if err != nil {
+			return err
+		}
+		var plan notify.Plan
+		plan.Add(notify.NoteAdded, attendees...)
+		plan.Add(notify.Mention, mentioned...)
+		return notify.RecordPlan(ctx, tx, plan, store.NewNotifications{ActorID: a.UserID, GroupID: m.GroupID,
+			TargetType: "note", TargetID: id, Title: title})
 	})
 	if err != nil {
 		return Note{}, err
@@ -250,8 +268,13 @@ func (s *Service) EditNote(ctx context.Context, a *access.Actor, id int64, in No
 		return Note{}, err
 	}
 	var html string
+	var mentioned []int64
 	if in.Body != nil {
-		if html, err = s.md.RenderField("body", body); err != nil {
+		people, err := notify.People(ctx, s.db, pre.GroupID, false, body)
+		if err != nil {
+			return Note{}, err
+		}
+		if html, mentioned, err = s.md.RenderFieldMentions("body", body, people); err != nil {
 			return Note{}, err
 		}
 	}
@@ -299,8 +322,16 @@ func (s *Service) EditNote(ctx context.Context, a *access.Actor, id int64, in No
 		if err != nil {
 			return err
 		}
+		if err := store.InsertNoteRevision(ctx, tx, store.NoteRevision{NoteID: id, Version: newVersion, Title: title, Body: body, EditorID: a.UserID}); err != nil {
+			return err
+		}
 		tx.Touch(topic.Name(topic.Note, id), 0) // its other editors learn of the new version
-		return store.InsertNoteRevision(ctx, tx, store.NoteRevision{NoteID: id, Version: newVersion, Title: title, Body: body, EditorID: a.UserID})
+		// Someone the new version mentions hears of it, unless already told
+		// of this note (one notification per note).
+		var plan notify.Plan
+		plan.Add(notify.Mention, mentioned...)
+		return notify.RecordPlan(ctx, tx, plan, store.NewNotifications{ActorID: a.UserID, GroupID: cur.GroupID,
+			TargetType: "note", TargetID: id, Title: title})
 	})
 	if err != nil {
 		return Note{}, err

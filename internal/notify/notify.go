@@ -7,6 +7,7 @@ package notify
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"time"
 
@@ -20,9 +21,70 @@ import (
 // Kinds of notification.
 const (
 	Reply            = "reply"
+	Quote            = "quote"
+	Mention          = "mention"
+	WatchedThread    = "watched_thread"
 	MeetingScheduled = "meeting_scheduled"
 	MeetingStarted   = "meeting_started"
+	MeetingReminder  = "meeting_reminder"
+	NoteAdded        = "note_added"
 )
+
+// ThreadReply is the reason a thread's author hears of a post in it: a
+// reply, but less personal than a reply to one of their posts or a quote of
+// it, so it is recorded as Reply and ranks below both.
+const ThreadReply = "reply:thread"
+
+// strength orders the reasons one person may have to hear of one post, note
+// or message: they get one notification, of the most personal kind.
+var strength = map[string]int{Mention: 6, Reply: 5, Quote: 4, ThreadReply: 3, NoteAdded: 2, WatchedThread: 1}
+
+// recordedKind is the kind a reason is recorded as.
+func recordedKind(reason string) string {
+	if reason == ThreadReply {
+		return Reply
+	}
+	return reason
+}
+
+// Plan gathers who should hear of one target and why, keeping for each
+// person only the strongest reason (one notification per recipient per post).
+type Plan struct{ kinds map[int64]string }
+
+// Add gives people a reason to be told.
+func (p *Plan) Add(kind string, userIDs ...int64) {
+	if p.kinds == nil {
+		p.kinds = map[int64]string{}
+	}
+	for _, id := range userIDs {
+		if strength[kind] > strength[p.kinds[id]] {
+			p.kinds[id] = kind
+		}
+	}
+}
+
+// Remove takes people out of the plan whatever their reasons.
+func (p *Plan) Remove(userIDs ...int64) {
+	for _, id := range userIDs {
+		delete(p.kinds, id)
+	}
+}
+
+// RecordPlan records the plan: one Record per kind, with base's target.
+func RecordPlan(ctx context.Context, tx *store.Tx, p Plan, base store.NewNotifications) error {
+	byKind := map[string][]int64{}
+	for id, k := range p.kinds {
+		byKind[recordedKind(k)] = append(byKind[recordedKind(k)], id)
+	}
+	for _, k := range slices.Sorted(maps.Keys(byKind)) {
+		n := base
+		n.Kind, n.UserIDs = k, byKind[k]
+		if err := Record(ctx, tx, n); err != nil {
+			return err
+		}
+	}
+	return nil
+}
 
 // Notification is a notification as its owner sees it (the API type; the row
 // store.Notification has no JSON tags and keeps the owner's id to itself).
@@ -37,16 +99,34 @@ type Notification struct {
 	Title      string     `json:"title"`
 	CreatedAt  time.Time  `json:"created_at"`
 	ReadAt     *time.Time `json:"read_at"`
-	URL        string     `json:"url"`
+	// URL is the target's address; OpenURL marks the notification read on
+	// the way there (the list's links use it).
+	URL     string `json:"url"`
+	OpenURL string `json:"open_url"`
 }
 
 func view(n store.Notification) Notification {
-	url := fmt.Sprintf("/m/%d", n.TargetID)
-	if n.TargetType == "post" {
+	var url string
+	switch n.TargetType {
+	case "post":
 		url = fmt.Sprintf("/p/%d", n.TargetID)
+	case "note":
+		url = fmt.Sprintf("/n/%d", n.TargetID)
+	case "message":
+		url = fmt.Sprintf("/m/%d", deref(n.MeetingID))
+	default:
+		url = fmt.Sprintf("/m/%d", n.TargetID)
 	}
 	return Notification{ID: n.ID, Kind: n.Kind, ActorID: n.ActorID, ActorName: n.ActorName, GroupID: n.GroupID,
-		TargetType: n.TargetType, TargetID: n.TargetID, Title: n.Title, CreatedAt: n.CreatedAt, ReadAt: n.ReadAt, URL: url}
+		TargetType: n.TargetType, TargetID: n.TargetID, Title: n.Title, CreatedAt: n.CreatedAt, ReadAt: n.ReadAt,
+		URL: url, OpenURL: fmt.Sprintf("/notifications/%d", n.ID)}
+}
+
+func deref(p *int64) int64 {
+	if p == nil {
+		return 0
+	}
+	return *p
 }
 
 // Record writes one notification per recipient inside the caller's unit of
@@ -96,6 +176,23 @@ func (s *Service) MarkRead(ctx context.Context, a *access.Actor, ids []int64) (i
 		return 0, err
 	}
 	return store.MarkNotificationsRead(ctx, s.db, a.UserID, ids)
+}
+
+// Open marks one of the actor's notifications read and returns its target's
+// address. One that is not theirs, or whose target they can no longer read,
+// is not found (and stays as it was).
+func (s *Service) Open(ctx context.Context, a *access.Actor, id int64) (string, error) {
+	if err := a.LoggedIn(); err != nil {
+		return "", err
+	}
+	n, err := store.GetNotification(ctx, s.db, a.UserID, id)
+	if err != nil {
+		return "", err
+	}
+	if _, err := store.MarkNotificationsRead(ctx, s.db, a.UserID, []int64{id}); err != nil {
+		return "", err
+	}
+	return view(n).URL, nil
 }
 
 // ForPush loads one notification for the live push to its owner (the hub

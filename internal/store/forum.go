@@ -145,6 +145,9 @@ type ThreadRow struct {
 	// The reader's mute in the thread's group, if one is in force.
 	MuteUntil  *time.Time `db:"mute_until"`
 	MuteReason *string    `db:"mute_reason"`
+	// The reader's watch choices about the thread and its group ("" for none).
+	WatchState      string `db:"watch_state"`
+	GroupWatchState string `db:"group_watch_state"`
 }
 
 // Group returns the thread's group as loaded with it.
@@ -162,11 +165,14 @@ func GetThreadRow(ctx context.Context, q Q, threadID, userID int64) (ThreadRow, 
 		       g.name AS group_name, g.kind AS group_kind, g.slug AS group_slug,
 		       g.description AS group_description, g.created_at AS group_created_at,
 		       g.moderators_only_threads AS group_moderators_only,
-		       mu.until AS mute_until, mu.reason AS mute_reason
+		       mu.until AS mute_until, mu.reason AS mute_reason,
+		       COALESCE(tw.state, '') AS watch_state, COALESCE(gw.state, '') AS group_watch_state
 		FROM threads t
 		JOIN groups g ON g.id = t.group_id
 		JOIN users u ON u.id = t.author_id
 		LEFT JOIN thread_reads r ON r.thread_id = t.id AND r.user_id = $2
+		LEFT JOIN thread_watches tw ON tw.thread_id = t.id AND tw.user_id = $2
+		LEFT JOIN group_watches gw ON gw.group_id = t.group_id AND gw.user_id = $2
 		LEFT JOIN LATERAL (SELECT until, reason FROM mutes
 		                   WHERE group_id = t.group_id AND user_id = $2 AND until > now()
 		                   ORDER BY until DESC LIMIT 1) mu ON true

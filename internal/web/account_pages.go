@@ -46,7 +46,7 @@ func (s *server) renderAccount(c *fiber.Ctx, o pageOpts, form string) error {
 	if err != nil {
 		return err
 	}
-	tr := s.Catalog.Printer(lang(c))
+	tr := s.tr(c)
 	o.Title, o.Nav = tr.T("account.title"), "account"
 	return s.render(c, "account", o, accountPage{Me: accounts.ViewMe(p), Sessions: sessions, Kinds: accounts.NotifyKinds,
 		TwoFactor: p.TwoFactorEnabled, Form: form})
@@ -66,7 +66,7 @@ func (s *server) accountFormError(c *fiber.Ctx, err error, form string, values m
 			return err
 		}
 		c.Status(fiber.StatusTooManyRequests)
-		return s.renderAccount(c, pageOpts{Errors: map[string]string{"form": s.Catalog.Printer(lang(c)).T("error.rate_limited")},
+		return s.renderAccount(c, pageOpts{Errors: map[string]string{"form": s.tr(c).T("error.rate_limited")},
 			Form: values}, form)
 	}
 	c.Status(fiber.StatusBadRequest)
@@ -132,7 +132,7 @@ func (s *server) pageConfirmEndSession(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	tr := s.Catalog.Printer(lang(c))
+	tr := s.tr(c)
 	q := tr.T("account.sessions.confirm", "Device", sv.Device, "Date", tr.DateTime(sv.LastSeenAt))
 	detail := ""
 	if sv.Current {
@@ -165,7 +165,7 @@ func (s *server) pageAccountDelete(c *fiber.Ctx) error {
 	if p == nil {
 		return apperr.ErrUnauthenticated
 	}
-	tr := s.Catalog.Printer(lang(c))
+	tr := s.tr(c)
 	return s.render(c, "account_delete", pageOpts{Title: tr.T("account.delete.title"), Nav: "account"}, accountDeletePage{Email: p.User.Email})
 }
 
@@ -174,7 +174,7 @@ func (s *server) pageAccountDeletePost(c *fiber.Ctx) error {
 	if p == nil {
 		return apperr.ErrUnauthenticated
 	}
-	tr := s.Catalog.Printer(lang(c))
+	tr := s.tr(c)
 	o := pageOpts{Title: tr.T("account.delete.title"), Nav: "account"}
 	if c.FormValue("confirm") != "on" {
 		c.Status(fiber.StatusBadRequest)
@@ -220,7 +220,7 @@ func (s *server) pageProfile(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	tr := s.Catalog.Printer(lang(c))
+	tr := s.tr(c)
 	if pv.Former {
 		pv.Name = accounts.FormerName[lang(c)]
 	}

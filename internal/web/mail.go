@@ -43,7 +43,7 @@ type forgotPage struct {
 }
 
 func (s *server) pageForgotPassword(c *fiber.Ctx) error {
-	tr := s.Catalog.Printer(lang(c))
+	tr := s.tr(c)
 	return s.render(c, "password_forgot", pageOpts{Title: tr.T("reset.title"), Nav: "login"}, forgotPage{})
 }
 
@@ -51,7 +51,7 @@ func (s *server) pageForgotPassword(c *fiber.Ctx) error {
 // has an account; only the per-address limit (independent of the address
 // typed) answers differently.
 func (s *server) pageForgotPasswordPost(c *fiber.Ctx) error {
-	tr := s.Catalog.Printer(lang(c))
+	tr := s.tr(c)
 	email := strings.TrimSpace(c.FormValue("email"))
 	o := pageOpts{Title: tr.T("reset.title"), Nav: "login", Form: map[string]string{"email": email}}
 	err := s.Accounts.RequestPasswordReset(c.UserContext(), email, c.IP(), lang(c))
@@ -79,7 +79,7 @@ type resetPage struct {
 
 func (s *server) pageResetPassword(c *fiber.Ctx) error {
 	token := strings.Clone(c.Params("token"))
-	tr := s.Catalog.Printer(lang(c))
+	tr := s.tr(c)
 	noForeignReferrer(c)
 	if err := s.Accounts.CheckPasswordReset(c.UserContext(), token); errors.Is(err, apperr.ErrNotFound) {
 		c.Status(fiber.StatusNotFound)
@@ -92,7 +92,7 @@ func (s *server) pageResetPassword(c *fiber.Ctx) error {
 
 func (s *server) pageResetPasswordPost(c *fiber.Ctx) error {
 	token := strings.Clone(c.Params("token"))
-	tr := s.Catalog.Printer(lang(c))
+	tr := s.tr(c)
 	o := pageOpts{Title: tr.T("reset.new_title")}
 	password := c.FormValue("password")
 	var err error
@@ -176,7 +176,7 @@ func (s *server) pageUnsubscribe(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	tr := s.Catalog.Printer(lang(c))
+	tr := s.tr(c)
 	noForeignReferrer(c)
 	return s.render(c, "unsubscribe", pageOpts{Title: tr.T("unsubscribe.title")}, unsubscribePage{Token: token, Kind: u.Kind})
 }
@@ -189,7 +189,7 @@ func (s *server) pageUnsubscribePost(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	tr := s.Catalog.Printer(lang(c))
+	tr := s.tr(c)
 	noForeignReferrer(c)
 	return s.render(c, "unsubscribe", pageOpts{Title: tr.T("unsubscribe.title")}, unsubscribePage{Kind: u.Kind, Done: true})
 }
@@ -235,7 +235,7 @@ func (s *server) adminMail(c *fiber.Ctx) error {
 		return err
 	}
 	pg := paginate(list, p, page)
-	tr := s.Catalog.Printer(lang(c))
+	tr := s.tr(c)
 	return s.render(c, "admin_mail", pageOpts{Title: tr.T("admin.mail.title"), Nav: "admin"},
 		adminMailPage{Mails: pg.Items, Page: page, HasMore: pg.HasMore, Delivers: s.Mail.Delivers()})
 }
@@ -249,7 +249,7 @@ func (s *server) adminMailDetail(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	tr := s.Catalog.Printer(lang(c))
+	tr := s.tr(c)
 	noForeignReferrer(c)
 	return s.render(c, "admin_mail_detail", pageOpts{Title: m.Subject + " – " + tr.T("admin.mail.title"), Nav: "admin"}, m)
 }

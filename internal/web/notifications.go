@@ -17,6 +17,7 @@ func (s *server) notificationPageRoutes() []route {
 	return []route{
 		get("/notifications", s.pageNotifications),
 		post("/notifications/read", s.pageNotificationsRead),
+		get("/notifications/:id", s.pageOpenNotification),
 	}
 }
 

@@ -153,6 +153,7 @@ func (s *server) routeTable() []route {
 		s.meAPIRoutes(),
 		s.mailAPIRoutes(),
 		s.searchAPIRoutes(),
+		s.watchAPIRoutes(),
 	)...)
 	// Anything else under /api is a JSON 404.
 	api404 := fallback("/api", notFound)
@@ -169,6 +170,7 @@ func (s *server) routeTable() []route {
 	t = append(t, s.mePageRoutes()...)
 	t = append(t, s.mailPageRoutes()...)
 	t = append(t, s.searchPageRoutes()...)
+	t = append(t, s.watchPageRoutes()...)
 	t = append(t, under("/admin", s.adminRoutes(), s.twoFactorAdminRoutes())...)
 	t = append(t, fallback("/", notFound))
 	return t

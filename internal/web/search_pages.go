@@ -35,7 +35,7 @@ func (s *server) pageSearch(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	tr := s.Catalog.Printer(lang(c))
+	tr := s.tr(c)
 	d := searchPageData{In: in, Options: opts,
 		Filtered: in.GroupID != "" || in.Kind != "" || in.Area != "" || in.Type != "" || in.AuthorID != "" || in.From != "" || in.To != ""}
 	v := url.Values{"q": {in.Q}}
