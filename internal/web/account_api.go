@@ -20,7 +20,7 @@ import (
 // meAPIRoutes: one's own account (SPEC §4 "account").
 func (s *server) meAPIRoutes() []route {
 	return []route{
-		get("/me", s.apiMe),
+		get("/me", s.apiMe).whileHeld(),
 		patch("/me", s.apiUpdateMe),
 		post("/me/password", s.apiChangePassword),
 		get("/me/sessions", s.apiMySessions),

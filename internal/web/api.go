@@ -12,8 +12,8 @@ import (
 // accountAPIRoutes: sessions, users, JST, groups and invitations.
 func (s *server) accountAPIRoutes() []route {
 	return []route{
-		post("/auth/login", s.apiLogin).loginRoute(),
-		post("/auth/logout", s.apiLogout),
+		post("/auth/login", s.apiLogin).loginRoute().whileHeld(),
+		post("/auth/logout", s.apiLogout).whileHeld(),
 
 		get("/forum", s.apiForum),
 

@@ -64,6 +64,12 @@ type route struct {
 	// signedLink: the path carries a signature that is the permission (a
 	// mail's unsubscribe link), so the POST needs no CSRF token.
 	signed bool
+	// openWhileHeld: a user held at the two-step login set-up page (roles that
+	// require it, past their date) may still use it (twoFactorGate).
+	openWhileHeld bool
+	// socket: the websocket upgrade, which the gate refuses rather than
+	// redirects like a page.
+	socket bool
 }
 
 func newRoute(method, path string, h []fiber.Handler) route {
@@ -100,6 +106,11 @@ func (r route) downloads() route {
 
 func (r route) loginRoute() route {
 	r.relogin = true
+	return r
+}
+
+func (r route) whileHeld() route {
+	r.openWhileHeld = true
 	return r
 }
 
@@ -181,13 +192,13 @@ func notFound(*fiber.Ctx) error { return fiber.ErrNotFound }
 // opsRoutes: probes, metrics, static files.
 func (s *server) opsRoutes() []route {
 	return []route{
-		get("/healthz", s.healthz),
-		get("/readyz", s.readyz),
-		get("/metrics", s.metricsHandler()),
-		get("/static/:hash/*", s.serveStatic),
+		get("/healthz", s.healthz).whileHeld(),
+		get("/readyz", s.readyz).whileHeld(),
+		get("/metrics", s.metricsHandler()).whileHeld(),
+		get("/static/:hash/*", s.serveStatic).whileHeld(),
 		get("/favicon.ico", func(c *fiber.Ctx) error {
 			return c.Redirect(s.static.URL("img/favicon.svg"), fiber.StatusMovedPermanently)
-		}),
+		}).whileHeld(),
 	}
 }
 

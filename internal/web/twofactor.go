@@ -19,24 +19,24 @@ import (
 
 func (s *server) twoFactorPageRoutes() []route {
 	return []route{
-		get("/login/2fa", s.pageLogin2FA),
-		post("/login/2fa", s.pageLogin2FAPost),
-		get("/konto/2fa", s.pageTwoFactor),
-		post("/konto/2fa/setup", s.pageTwoFactorSetup),
-		get("/konto/2fa/qr/:id", s.twoFactorQR),
-		post("/konto/2fa/enable", s.pageTwoFactorEnable),
-		post("/konto/2fa/disable", s.pageTwoFactorDisable),
-		post("/konto/2fa/recovery-codes", s.pageTwoFactorRecoveryCodes),
+		get("/login/2fa", s.pageLogin2FA).whileHeld(),
+		post("/login/2fa", s.pageLogin2FAPost).whileHeld(),
+		get("/konto/2fa", s.pageTwoFactor).whileHeld(),
+		post("/konto/2fa/setup", s.pageTwoFactorSetup).whileHeld(),
+		get("/konto/2fa/qr/:id", s.twoFactorQR).whileHeld(),
+		post("/konto/2fa/enable", s.pageTwoFactorEnable).whileHeld(),
+		post("/konto/2fa/disable", s.pageTwoFactorDisable).whileHeld(),
+		post("/konto/2fa/recovery-codes", s.pageTwoFactorRecoveryCodes).whileHeld(),
 	}
 }
 
 func (s *server) twoFactorAPIRoutes() []route {
 	return []route{
-		get("/me/two-factor", s.apiTwoFactor),
-		post("/me/two-factor/setup", s.apiTwoFactorSetup),
-		post("/me/two-factor/enable", s.apiTwoFactorEnable),
-		post("/me/two-factor/disable", s.apiTwoFactorDisable),
-		post("/me/two-factor/recovery-codes", s.apiTwoFactorRecoveryCodes),
+		get("/me/two-factor", s.apiTwoFactor).whileHeld(),
+		post("/me/two-factor/setup", s.apiTwoFactorSetup).whileHeld(),
+		post("/me/two-factor/enable", s.apiTwoFactorEnable).whileHeld(),
+		post("/me/two-factor/disable", s.apiTwoFactorDisable).whileHeld(),
+		post("/me/two-factor/recovery-codes", s.apiTwoFactorRecoveryCodes).whileHeld(),
 		get("/admin/two-factor", s.apiTwoFactorPolicy),
 		put("/admin/two-factor/:role", s.apiSetTwoFactorPolicy),
 		del("/users/:id/two-factor", s.apiResetTwoFactor),
@@ -53,15 +53,6 @@ func (s *server) twoFactorAdminRoutes() []route {
 	}
 }
 
-// twoFactorOpenPaths are what a user held at the set-up page may still reach.
-var twoFactorOpenPaths = map[string]bool{
-	"/konto/2fa": true, "/logout": true, "/lang": true, "/login": true, "/login/2fa": true,
-	"/favicon.ico": true, "/healthz": true, "/readyz": true, "/metrics": true,
-	"/api/v1/auth/login": true, "/api/v1/auth/logout": true, "/api/v1/me": true,
-}
-
-var twoFactorOpenPrefixes = []string{"/konto/2fa/", "/static/", "/api/v1/me/two-factor"}
-
 // twoFactorGate holds a user whose roles require two-factor login, past its
 // date and without it, at the set-up page: pages redirect there, everything
 // else (API, forms, the websocket upgrade) answers 403 two_factor_setup_required.
@@ -72,16 +63,11 @@ func (s *server) twoFactorGate(c *fiber.Ctx) error {
 	if p == nil || !p.TwoFactorSetupRequired {
 		return c.Next()
 	}
-	path := c.Path()
-	if twoFactorOpenPaths[path] {
+	r := s.routeOf(c)
+	if r != nil && r.openWhileHeld {
 		return c.Next()
 	}
-	for _, pre := range twoFactorOpenPrefixes {
-		if strings.HasPrefix(path, pre) {
-			return c.Next()
-		}
-	}
-	if c.Method() == fiber.MethodGet && !s.wantsJSON(c) && !strings.HasPrefix(path, "/ws") {
+	if c.Method() == fiber.MethodGet && !s.wantsJSON(c) && (r == nil || !r.socket) {
 		return c.Redirect("/konto/2fa", fiber.StatusSeeOther)
 	}
 	return apperr.ErrTwoFactorSetupRequired
@@ -208,6 +194,7 @@ func (s *server) renderTwoFactor(c *fiber.Ctx, o pageOpts) error {
 		pg.QRURL = "/konto/2fa/qr/" + st.Setup.ID
 	}
 	o.Title = tr.T("twofactor.title")
+	o.NoTwoFactorBanner = true // this page is where it is turned on
 	return s.render(c, "account_2fa", o, pg)
 }
 
@@ -250,7 +237,7 @@ type recoveryCodesPage struct {
 
 func (s *server) renderRecoveryCodes(c *fiber.Ctx, codes []string) error {
 	tr := s.tr(c)
-	return s.render(c, "recovery_codes", pageOpts{Title: tr.T("twofactor.codes.title")}, recoveryCodesPage{Codes: codes})
+	return s.render(c, "recovery_codes", pageOpts{Title: tr.T("twofactor.codes.title"), NoTwoFactorBanner: true}, recoveryCodesPage{Codes: codes})
 }
 
 func (s *server) pageTwoFactorEnable(c *fiber.Ctx) error {

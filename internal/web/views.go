@@ -119,6 +119,9 @@ type pageOpts struct {
 	Nav    string
 	Errors map[string]string
 	Form   map[string]string
+	// NoTwoFactorBanner: the two-step login set-up pages themselves do not
+	// remind of its deadline.
+	NoTwoFactorBanner bool
 }
 
 // render executes a page template into the response.
@@ -132,7 +135,7 @@ func (s *server) render(c *fiber.Ctx, name string, o pageOpts, data any) error {
 		Errors: o.Errors, Form: o.Form, Flash: s.takeFlash(c)}
 	if pr := principal(c); pr != nil {
 		p.User, p.Actor, p.CSRF, p.IsAdmin, p.Unread = &pr.User, pr.Actor, pr.CSRFToken, pr.Actor.IsAdmin(), pr.UnreadNotifications
-		if pr.TwoFactorDeadline != nil && !pr.TwoFactorEnabled && !strings.HasPrefix(c.Path(), "/konto/2fa") {
+		if pr.TwoFactorDeadline != nil && !pr.TwoFactorEnabled && !o.NoTwoFactorBanner {
 			// The deadline is the start of the day after the last allowed one.
 			p.TwoFactorDue = p.Tr.Date(pr.TwoFactorDeadline.Add(-time.Minute))
 		}

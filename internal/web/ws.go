@@ -28,7 +28,9 @@ func (s *server) wsRoutes() []route {
 		WriteBufferSize: 1024,
 		WriteBufferPool: &sync.Pool{},
 	})
-	return []route{get("/ws", s.wsGate, upgrade)}
+	ws := get("/ws", s.wsGate, upgrade)
+	ws.socket = true
+	return []route{ws}
 }
 
 // wsGate refuses what must not become a websocket: plain HTTP requests (426),
