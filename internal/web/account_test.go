@@ -20,6 +20,7 @@ import (
 	"github.com/fasthttp/websocket"
 	"github.com/google/uuid"
 
+	"github.com/gwd-jst/forumjst/internal/accounts"
 	"github.com/gwd-jst/forumjst/internal/model"
 	"github.com/gwd-jst/forumjst/internal/testkit"
 )
@@ -60,7 +61,7 @@ func TestMeUpdate(t *testing.T) {
 	c := env.Login(u)
 
 	me := getMe(t, c)
-	if me.Position != "Inspektor" || me.Lang != nil || len(me.Prefs.Notify) != 5 || !me.Prefs.Notify["reply"] {
+	if me.Position != "Inspektor" || me.Lang != nil || len(me.Prefs.Notify) != len(accounts.NotifyKinds) || !me.Prefs.Notify["reply"] {
 		t.Fatalf("GET /me = %+v", me)
 	}
 
