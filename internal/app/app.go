@@ -43,6 +43,7 @@ type App struct {
 	MailWorker *mail.Worker
 	log        *slog.Logger
 	relay      *relay
+	digestHour int
 }
 
 // Serve runs the server on ln until ctx ends (or the listener fails), and
@@ -62,6 +63,13 @@ func (a *App) Serve(ctx context.Context, ln net.Listener, grace time.Duration) e
 	hctx, stopHousekeeping := context.WithCancel(context.Background())
 	housekept := make(chan struct{})
 	go func() { defer close(housekept); a.housekeeping(hctx) }()
+	digested := make(chan struct{})
+	go func() {
+		defer close(digested)
+		// Every instance keeps the schedule; the per-person claims make
+		// each digest go out once.
+		mail.DigestScheduler{Mail: a.Mail, Hour: a.digestHour, Log: a.log.With("component", "digest")}.Run(hctx)
+	}()
 	mailed := make(chan struct{})
 	go func() {
 		defer close(mailed)
@@ -95,6 +103,7 @@ func (a *App) Serve(ctx context.Context, ln net.Listener, grace time.Duration) e
 	}
 	<-housekept
 	<-mailed
+	<-digested
 	return err
 }
 
@@ -173,5 +182,5 @@ func Build(cfg config.Config, db *sqlx.DB, log *slog.Logger) (*App, error) {
 		return nil, err
 	}
 	return &App{Fiber: f, Accounts: acc, Forum: fs, Mod: mod, Meetings: mt, Notes: nt, Live: hub, Markup: md, Mail: ms,
-		MailWorker: worker, log: log, relay: rel}, nil
+		MailWorker: worker, log: log, relay: rel, digestHour: cfg.Mail.DigestHour}, nil
 }

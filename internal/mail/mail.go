@@ -54,16 +54,16 @@ const (
 	KindNewsletter   = "newsletter"
 )
 
-// Unsubscribable lists the kinds a signed link can turn off.
-var Unsubscribable = []string{KindNotification, KindDigest, KindNewsletter}
-
+// unsubscribable reports whether mail of a kind carries a one-click
+// unsubscribe link: everything but what a person asked for (a reset link)
+// or what creates an account (an invitation).
 func unsubscribable(kind string) bool {
-	for _, k := range Unsubscribable {
-		if k == kind {
-			return true
-		}
-	}
-	return false
+	return kind != KindPasswordReset && kind != KindInvitation
+}
+
+// validPref reports whether a signed link may name this preference kind.
+func validPref(kind string) bool {
+	return unsubscribable(kind) && prefKindRE.MatchString(kind)
 }
 
 // Content is what a mail says, already translated. Both the text and the
@@ -72,9 +72,27 @@ type Content struct {
 	Subject    string
 	Greeting   string
 	Paragraphs []string
-	Action     *Action
+	// Sections are lists of links (a digest: notifications, new threads).
+	Sections []Section
+	Action   *Action
 	// Small print under the action (validity, "ignore this if…").
 	Small []string
+	// BodyHTML is a body already rendered to sanitized HTML (a newsletter's
+	// Markdown through internal/markup); BodyText is its plain text.
+	BodyHTML htmltemplate.HTML
+	BodyText string
+}
+
+// Section is a heading and its list of links.
+type Section struct {
+	Heading string
+	Items   []Item
+}
+
+// Item is one line of a section, with its link.
+type Item struct {
+	Text string
+	URL  string
 }
 
 // Action is the one link a mail is about.
@@ -90,6 +108,10 @@ type Message struct {
 	UserID int64 // 0: not (yet) an account, e.g. an invitation
 	Lang   string
 	Kind   string
+	// Pref is the preference kind the mail falls under ("reply", "digest",
+	// "newsletter"; default Kind): its unsubscribe link turns that off, and
+	// a person who chose 'never' for it gets nothing.
+	Pref string
 	// DedupeKey makes a second mail with the same key a no-op ("digest:7:2026-12-02").
 	DedupeKey string
 	Build     func(tr *i18n.Printer) Content
@@ -109,6 +131,7 @@ type Settings struct {
 // Service composes, queues and lists mail. Safe for concurrent use.
 type Service struct {
 	db     *sqlx.DB
+	udb    *store.DB // units of work; announces to the service itself (Wake)
 	cat    *i18n.Catalog
 	set    Settings
 	secret []byte
@@ -140,8 +163,10 @@ func New(ctx context.Context, db *sqlx.DB, cat *i18n.Catalog, set Settings) (*Se
 			return nil, err
 		}
 	}
-	return &Service{db: db, cat: cat, set: set, secret: secret, html: h, text: t,
-		wake: make(chan struct{}, 1), now: time.Now}, nil
+	s := &Service{db: db, cat: cat, set: set, secret: secret, html: h, text: t,
+		wake: make(chan struct{}, 1), now: time.Now}
+	s.udb = store.NewDB(db, s)
+	return s, nil
 }
 
 // Delivers reports whether mails go out (an SMTP server is configured).
@@ -181,9 +206,13 @@ func (s *Service) Enqueue(ctx context.Context, tx *store.Tx, m Message) (int64, 
 	if m.UserID != 0 {
 		id := m.UserID
 		nm.UserID = &id
-		if unsubscribable(m.Kind) {
-			nm.UnsubscribeURL = s.URL("/unsubscribe/" + s.UnsubscribeToken(m.UserID, m.Kind))
-			nm.OptOutKind = m.Kind
+		pref := m.Pref
+		if pref == "" {
+			pref = m.Kind
+		}
+		if unsubscribable(m.Kind) && validPref(pref) {
+			nm.UnsubscribeURL = s.URL("/unsubscribe/" + s.UnsubscribeToken(m.UserID, pref))
+			nm.OptOutKind = pref
 		}
 	}
 	data := struct {
@@ -259,7 +288,7 @@ type Unsubscription struct {
 // kind's token is apperr.ErrNotFound.
 func (s *Service) ParseUnsubscribe(token string) (Unsubscription, error) {
 	parts := strings.Split(token, ".")
-	if len(token) > 200 || len(parts) != 3 || !unsubscribable(parts[1]) {
+	if len(token) > 200 || len(parts) != 3 || !validPref(parts[1]) {
 		return Unsubscription{}, apperr.ErrNotFound
 	}
 	id, err := strconv.ParseInt(parts[0], 10, 64)
@@ -272,14 +301,16 @@ func (s *Service) ParseUnsubscribe(token string) (Unsubscription, error) {
 	return Unsubscription{UserID: id, Kind: parts[1]}, nil
 }
 
-// Unsubscribe turns off the kind of mail a signed link names; doing it twice
-// is harmless. No login is needed: the signature is the permission.
+// Unsubscribe turns off the kind of mail a signed link names — that kind's
+// preference becomes 'never'; the digest's link turns off every kind that
+// went to the digest — and doing it twice is harmless. No login is needed:
+// the signature is the permission.
 func (s *Service) Unsubscribe(ctx context.Context, token string) (Unsubscription, error) {
 	u, err := s.ParseUnsubscribe(token)
 	if err != nil {
 		return u, err
 	}
-	return u, store.SetMailOptOut(ctx, s.db, u.UserID, u.Kind, true)
+	return u, s.unsubscribeFrom(ctx, u.UserID, u.Kind)
 }
 
 // MailView is a queued or sent mail as administrators see it (SPEC §4).

@@ -29,6 +29,7 @@ func (s *server) pageRoutes(app *fiber.App) {
 	s.notePageRoutes(app)
 	s.twoFactorPageRoutes(app)
 	s.mailPageRoutes(app)
+	s.mailPrefsPageRoutes(app)
 	s.adminRoutes(app.Group("/admin"))
 }
 

@@ -119,6 +119,7 @@ func New(d Deps) (*fiber.App, error) {
 	s.noteAPIRoutes(api)
 	s.twoFactorAPIRoutes(api)
 	s.mailAPIRoutes(api)
+	s.mailPrefsAPIRoutes(api)
 	api.Use(func(c *fiber.Ctx) error { return fiber.ErrNotFound })
 	s.pageRoutes(app)
 
