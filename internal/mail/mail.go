@@ -189,8 +189,35 @@ func (s *Service) Wake() {
 // committed. It returns the mail's id, or 0 when nothing was stored (the
 // recipient unsubscribed from this kind, or the dedupe key was used).
 func (s *Service) Enqueue(ctx context.Context, tx *store.Tx, m Message) (int64, error) {
+	nm, err := s.compose(m)
+	if err != nil {
+		return 0, err
+	}
+	id, err := store.EnqueueMail(ctx, tx, nm)
+	if err == nil && id != 0 {
+		tx.Mailed()
+	}
+	return id, err
+}
+
+// Preview is a composed mail as its recipient would get it.
+type Preview struct {
+	Subject        string `json:"subject"`
+	Text           string `json:"text"`
+	HTML           string `json:"html"`
+	UnsubscribeURL string `json:"unsubscribe_url,omitempty"`
+}
+
+// Compose renders m without queueing it (a newsletter's preview).
+func (s *Service) Compose(m Message) (Preview, error) {
+	nm, err := s.compose(m)
+	return Preview{Subject: nm.Subject, Text: nm.Text, HTML: nm.HTML, UnsubscribeURL: nm.UnsubscribeURL}, err
+}
+
+// compose renders m in the recipient's language into a queue row.
+func (s *Service) compose(m Message) (store.NewMail, error) {
 	if m.To == "" || m.Kind == "" || m.Build == nil {
-		return 0, errors.New("enqueue mail: recipient, kind and content are required")
+		return store.NewMail{}, errors.New("enqueue mail: recipient, kind and content are required")
 	}
 	lang := m.Lang
 	if lang != "pl" && lang != "en" {
@@ -223,17 +250,13 @@ func (s *Service) Enqueue(ctx context.Context, tx *store.Tx, m Message) (int64, 
 		UnsubscribeURL: nm.UnsubscribeURL}
 	var text, html bytes.Buffer
 	if err := s.text.ExecuteTemplate(&text, "mail.txt", data); err != nil {
-		return 0, fmt.Errorf("render mail text: %w", err)
+		return nm, fmt.Errorf("render mail text: %w", err)
 	}
 	if err := s.html.ExecuteTemplate(&html, "mail.html", data); err != nil {
-		return 0, fmt.Errorf("render mail html: %w", err)
+		return nm, fmt.Errorf("render mail html: %w", err)
 	}
 	nm.Text, nm.HTML = text.String(), html.String()
-	id, err := store.EnqueueMail(ctx, tx, nm)
-	if err == nil && id != 0 {
-		tx.Mailed()
-	}
-	return id, err
+	return nm, nil
 }
 
 // Announce wakes this instance's worker when a committed unit of work queued

@@ -30,6 +30,7 @@ func (s *server) pageRoutes(app *fiber.App) {
 	s.twoFactorPageRoutes(app)
 	s.mailPageRoutes(app)
 	s.mailPrefsPageRoutes(app)
+	s.newsletterPageRoutes(app)
 	s.adminRoutes(app.Group("/admin"))
 }
 

@@ -20,25 +20,27 @@ import (
 	"github.com/gwd-jst/forumjst/internal/mail"
 	"github.com/gwd-jst/forumjst/internal/meetings"
 	"github.com/gwd-jst/forumjst/internal/moderation"
+	"github.com/gwd-jst/forumjst/internal/newsletter"
 	"github.com/gwd-jst/forumjst/internal/notes"
 	"github.com/gwd-jst/forumjst/internal/notify"
 )
 
 // Deps is everything the web layer needs, wired in main.
 type Deps struct {
-	Config   config.Config
-	DB       *sqlx.DB
-	Log      *slog.Logger
-	Accounts *accounts.Service
-	Forum    *forum.Service
-	Mod      *moderation.Service
-	Meetings *meetings.Service
-	Notes    *notes.Service
-	Live     *live.Hub
-	Notify   *notify.Service
-	Mail     *mail.Service
-	Catalog  *i18n.Catalog
-	Registry *prometheus.Registry
+	Config     config.Config
+	DB         *sqlx.DB
+	Log        *slog.Logger
+	Accounts   *accounts.Service
+	Forum      *forum.Service
+	Mod        *moderation.Service
+	Meetings   *meetings.Service
+	Notes      *notes.Service
+	Live       *live.Hub
+	Notify     *notify.Service
+	Mail       *mail.Service
+	Newsletter *newsletter.Service
+	Catalog    *i18n.Catalog
+	Registry   *prometheus.Registry
 }
 
 type server struct {
@@ -120,6 +122,7 @@ func New(d Deps) (*fiber.App, error) {
 	s.twoFactorAPIRoutes(api)
 	s.mailAPIRoutes(api)
 	s.mailPrefsAPIRoutes(api)
+	s.newsletterAPIRoutes(api)
 	api.Use(func(c *fiber.Ctx) error { return fiber.ErrNotFound })
 	s.pageRoutes(app)
 
