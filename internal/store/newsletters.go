@@ -84,7 +84,7 @@ func NewsletterRecipients(ctx context.Context, q Q, all bool, kinds []string, gr
 // MarkNewsletterSent records the send and its audience.
 func MarkNewsletterSent(ctx context.Context, q Q, id, by int64, all bool, kinds []string, groupIDs []int64, recipients int) error {
 	return execOne(ctx, q, fmt.Sprintf("mark newsletter %d sent", id), `
-		UPDATE newsletters SET sent_at = now(), sent_by = $2, audience_all = $3, group_kinds = $4, group_ids = $5, recipients = $6
+		UPDATE newsletters SET sent_at = now(), sent_by = $2, audience_all = $3, group_kinds = COALESCE($4::text[], '{}'), group_ids = COALESCE($5::bigint[], '{}'), recipients = $6
 		WHERE id = $1 AND sent_at IS NULL`, id, nullID(by), all, pq.Array(kinds), pq.Array(groupIDs), recipients)
 }
 
