@@ -279,3 +279,27 @@ func TestDigestScheduleFollowsWarsawTime(t *testing.T) {
 		}
 	}
 }
+
+// The digest's unsubscribe link turns off every kind that went to the
+// digest and nothing mailed at once; a forged kind is not found.
+func TestDigestUnsubscribeTurnsOffDigestKinds(t *testing.T) {
+	t.Parallel()
+	env := testkit.Start(t, dbURL)
+	u := env.NewUser(model.RoleMember)
+	wantStatus(t, "mentions in the digest", env.Login(u).JSON("PUT", "/api/v1/me/mail-prefs",
+		map[string]any{"prefs": map[string]string{"mention": "digest"}}), http.StatusOK)
+	tok := env.App.Mail.UnsubscribeToken(u.ID, mail.KindDigest)
+	wantStatus(t, "unsubscribe from the digest", env.Anonymous().Do("POST", "/unsubscribe/"+tok, nil, nil), http.StatusOK)
+	p, err := env.App.Mail.PrefsOf(context.Background(), u.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, want := range map[string]string{"mention": "never", "meeting_scheduled": "never", "new_thread": "never",
+		"reply": "immediately", "newsletter": "immediately"} {
+		if p[k] != want {
+			t.Errorf("%s = %q after leaving the digest, want %q", k, p[k], want)
+		}
+	}
+	bad := strings.Replace(tok, ".digest.", ".password_reset.", 1)
+	wantStatus(t, "a kind one cannot leave", env.Anonymous().Get("/unsubscribe/"+bad), http.StatusNotFound)
+}
