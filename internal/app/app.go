@@ -23,6 +23,7 @@ import (
 	"github.com/gwd-jst/forumjst/internal/markup"
 	"github.com/gwd-jst/forumjst/internal/meetings"
 	"github.com/gwd-jst/forumjst/internal/moderation"
+	"github.com/gwd-jst/forumjst/internal/newsletter"
 	"github.com/gwd-jst/forumjst/internal/notes"
 	"github.com/gwd-jst/forumjst/internal/notify"
 	"github.com/gwd-jst/forumjst/internal/search"
@@ -44,6 +45,7 @@ type App struct {
 	MailWorker *mail.Worker
 	log        *slog.Logger
 	relay      *relay
+	digestHour int
 }
 
 // Serve runs the server on ln until ctx ends (or the listener fails), and
@@ -63,6 +65,13 @@ func (a *App) Serve(ctx context.Context, ln net.Listener, grace time.Duration) e
 	hctx, stopHousekeeping := context.WithCancel(context.Background())
 	housekept := make(chan struct{})
 	go func() { defer close(housekept); a.housekeeping(hctx) }()
+	digested := make(chan struct{})
+	go func() {
+		defer close(digested)
+		// Every instance keeps the schedule; the per-person claims make
+		// each digest go out once.
+		mail.DigestScheduler{Mail: a.Mail, Hour: a.digestHour, Log: a.log.With("component", "digest")}.Run(hctx)
+	}()
 	mailed := make(chan struct{})
 	go func() {
 		defer close(mailed)
@@ -96,6 +105,7 @@ func (a *App) Serve(ctx context.Context, ln net.Listener, grace time.Duration) e
 	}
 	<-housekept
 	<-mailed
+	<-digested
 	return err
 }
 
@@ -182,16 +192,17 @@ func Build(cfg config.Config, db *sqlx.DB, log *slog.Logger) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
+	nl := newsletter.New(db, rel, ms, md)
 	hub := live.New(live.Deps{DB: db, DSN: cfg.DatabaseURL, Log: log, Meetings: mt, Forum: fs, Notify: ns, Notes: nt, Registry: reg, Settings: live.Settings{QueueFrames: cfg.WSQueueFrames, PingEvery: cfg.WSPingInterval}})
 	rel.hub.Store(hub)
 	var worker *mail.Worker
 	if cfg.SMTP.Host != "" {
 		worker = mail.NewWorker(ms, log.With("component", "mail"), MailWorkerSettings(cfg), reg)
 	}
-	f, err := web.New(web.Deps{Config: cfg, DB: db, Log: log, Accounts: acc, Forum: fs, Mod: mod, Meetings: mt, Notes: nt, Live: hub, Notify: ns, Mail: ms, Search: sr, Catalog: cat, Registry: reg})
+	f, err := web.New(web.Deps{Config: cfg, DB: db, Log: log, Accounts: acc, Forum: fs, Mod: mod, Meetings: mt, Notes: nt, Live: hub, Notify: ns, Mail: ms, Search: sr, Newsletter: nl, Catalog: cat, Registry: reg})
 	if err != nil {
 		return nil, err
 	}
 	return &App{Fiber: f, Accounts: acc, Forum: fs, Mod: mod, Meetings: mt, Notes: nt, Live: hub, Markup: md, Mail: ms,
-		MailWorker: worker, log: log, relay: rel}, nil
+		MailWorker: worker, log: log, relay: rel, digestHour: cfg.Mail.DigestHour}, nil
 }

@@ -7,6 +7,7 @@ import (
 	"github.com/gwd-jst/forumjst/internal/live"
 	"github.com/gwd-jst/forumjst/internal/mail"
 	"github.com/gwd-jst/forumjst/internal/meetings"
+	"github.com/gwd-jst/forumjst/internal/store"
 	"github.com/gwd-jst/forumjst/internal/topic"
 )
 
@@ -42,7 +43,19 @@ func (r *relay) ChatMessage(ctx context.Context, m meetings.Message) {
 	}
 }
 
-var _ meetings.Announcer = (*relay)(nil)
+// Notified lets the mail service queue, in the unit of work that recorded
+// notifications, the mails of recipients who want them at once.
+func (r *relay) Notified(ctx context.Context, tx *store.Tx, n store.NewNotifications, sent []store.SentNotification) error {
+	if r.mail == nil {
+		return nil
+	}
+	return r.mail.Notified(ctx, tx, n, sent)
+}
+
+var (
+	_ meetings.Announcer     = (*relay)(nil)
+	_ store.NotificationHook = (*relay)(nil)
+)
 
 // TapAnnouncements hands every announcement the services make from now on
 // to t as well as to the live hub (end-to-end tests record them to prove

@@ -94,6 +94,9 @@ type Mail struct {
 	// Lease is how long a claimed mail is left to its worker before another
 	// may take it (0: twice the SMTP timeout plus 30s).
 	Lease time.Duration
+	// DigestHour is the hour (Europe/Warsaw) the daily digest goes out; -1:
+	// not from this instance.
+	DigestHour int
 }
 
 // Secure reports whether cookies must carry Secure and the __Host- prefix.
@@ -143,6 +146,7 @@ func FromEnv(getenv func(string) string) (Config, error) {
 			RetryBase:   r.duration("FORUM_MAIL_RETRY_BASE", time.Minute),
 			RetryMax:    r.duration("FORUM_MAIL_RETRY_MAX", 2*time.Hour),
 			Poll:        r.duration("FORUM_MAIL_POLL", 10*time.Second),
+			DigestHour:  r.integer("FORUM_DIGEST_HOUR", 7, -1, 23),
 		},
 	}
 	c.LogLevel = r.level("FORUM_LOG_LEVEL", slog.LevelInfo)

@@ -55,16 +55,16 @@ const (
 	KindNewsletter   = "newsletter"
 )
 
-// Unsubscribable lists the kinds a signed link can turn off.
-var Unsubscribable = []string{KindNotification, KindDigest, KindNewsletter}
-
+// unsubscribable reports whether mail of a kind carries a one-click
+// unsubscribe link: everything but what a person asked for (a reset link)
+// or what creates an account (an invitation).
 func unsubscribable(kind string) bool {
-	for _, k := range Unsubscribable {
-		if k == kind {
-			return true
-		}
-	}
-	return false
+	return kind != KindPasswordReset && kind != KindInvitation
+}
+
+// validPref reports whether a signed link may name this preference kind.
+func validPref(kind string) bool {
+	return unsubscribable(kind) && prefKindRE.MatchString(kind)
 }
 
 // Content is what a mail says, already translated. Both the text and the
@@ -73,9 +73,27 @@ type Content struct {
 	Subject    string
 	Greeting   string
 	Paragraphs []string
-	Action     *Action
+	// Sections are lists of links (a digest: notifications, new threads).
+	Sections []Section
+	Action   *Action
 	// Small print under the action (validity, "ignore this if…").
 	Small []string
+	// BodyHTML is a body already rendered to sanitized HTML (a newsletter's
+	// Markdown through internal/markup); BodyText is its plain text.
+	BodyHTML htmltemplate.HTML
+	BodyText string
+}
+
+// Section is a heading and its list of links.
+type Section struct {
+	Heading string
+	Items   []Item
+}
+
+// Item is one line of a section, with its link.
+type Item struct {
+	Text string
+	URL  string
 }
 
 // Action is the one link a mail is about.
@@ -91,6 +109,10 @@ type Message struct {
 	UserID int64 // 0: not (yet) an account, e.g. an invitation
 	Lang   string
 	Kind   string
+	// Pref is the preference kind the mail falls under ("reply", "digest",
+	// "newsletter"; default Kind): its unsubscribe link turns that off, and
+	// a person who chose 'never' for it gets nothing.
+	Pref string
 	// DedupeKey makes a second mail with the same key a no-op ("digest:7:2026-12-02").
 	DedupeKey string
 	Build     func(tr *i18n.Printer) Content
@@ -110,6 +132,7 @@ type Settings struct {
 // Service composes, queues and lists mail. Safe for concurrent use.
 type Service struct {
 	db     *sqlx.DB
+	udb    *store.DB // units of work; announces to the service itself (Wake)
 	cat    *i18n.Catalog
 	set    Settings
 	secret []byte
@@ -141,8 +164,10 @@ func New(ctx context.Context, db *sqlx.DB, cat *i18n.Catalog, set Settings) (*Se
 			return nil, err
 		}
 	}
-	return &Service{db: db, cat: cat, set: set, secret: secret, html: h, text: t,
-		wake: make(chan struct{}, 1), now: time.Now}, nil
+	s := &Service{db: db, cat: cat, set: set, secret: secret, html: h, text: t,
+		wake: make(chan struct{}, 1), now: time.Now}
+	s.udb = store.NewDB(db, s)
+	return s, nil
 }
 
 // Delivers reports whether mails go out (an SMTP server is configured).
@@ -165,8 +190,35 @@ func (s *Service) Wake() {
 // committed. It returns the mail's id, or 0 when nothing was stored (the
 // recipient unsubscribed from this kind, or the dedupe key was used).
 func (s *Service) Enqueue(ctx context.Context, tx *store.Tx, m Message) (int64, error) {
+	nm, err := s.compose(m)
+	if err != nil {
+		return 0, err
+	}
+	id, err := store.EnqueueMail(ctx, tx, nm)
+	if err == nil && id != 0 {
+		tx.Mailed()
+	}
+	return id, err
+}
+
+// Preview is a composed mail as its recipient would get it.
+type Preview struct {
+	Subject        string `json:"subject"`
+	Text           string `json:"text"`
+	HTML           string `json:"html"`
+	UnsubscribeURL string `json:"unsubscribe_url,omitempty"`
+}
+
+// Compose renders m without queueing it (a newsletter's preview).
+func (s *Service) Compose(m Message) (Preview, error) {
+	nm, err := s.compose(m)
+	return Preview{Subject: nm.Subject, Text: nm.Text, HTML: nm.HTML, UnsubscribeURL: nm.UnsubscribeURL}, err
+}
+
+// compose renders m in the recipient's language into a queue row.
+func (s *Service) compose(m Message) (store.NewMail, error) {
 	if m.To == "" || m.Kind == "" || m.Build == nil {
-		return 0, errors.New("enqueue mail: recipient, kind and content are required")
+		return store.NewMail{}, errors.New("enqueue mail: recipient, kind and content are required")
 	}
 	lang := m.Lang
 	if lang != "pl" && lang != "en" {
@@ -182,9 +234,13 @@ func (s *Service) Enqueue(ctx context.Context, tx *store.Tx, m Message) (int64, 
 	if m.UserID != 0 {
 		id := m.UserID
 		nm.UserID = &id
-		if unsubscribable(m.Kind) {
-			nm.UnsubscribeURL = s.URL("/unsubscribe/" + s.UnsubscribeToken(m.UserID, m.Kind))
-			nm.OptOutKind = m.Kind
+		pref := m.Pref
+		if pref == "" {
+			pref = m.Kind
+		}
+		if unsubscribable(m.Kind) && validPref(pref) {
+			nm.UnsubscribeURL = s.URL("/unsubscribe/" + s.UnsubscribeToken(m.UserID, pref))
+			nm.OptOutKind = pref
 		}
 	}
 	data := struct {
@@ -195,17 +251,13 @@ func (s *Service) Enqueue(ctx context.Context, tx *store.Tx, m Message) (int64, 
 		UnsubscribeURL: nm.UnsubscribeURL}
 	var text, html bytes.Buffer
 	if err := s.text.ExecuteTemplate(&text, "mail.txt", data); err != nil {
-		return 0, fmt.Errorf("render mail text: %w", err)
+		return nm, fmt.Errorf("render mail text: %w", err)
 	}
 	if err := s.html.ExecuteTemplate(&html, "mail.html", data); err != nil {
-		return 0, fmt.Errorf("render mail html: %w", err)
+		return nm, fmt.Errorf("render mail html: %w", err)
 	}
 	nm.Text, nm.HTML = text.String(), html.String()
-	id, err := store.EnqueueMail(ctx, tx, nm)
-	if err == nil && id != 0 {
-		tx.Mailed()
-	}
-	return id, err
+	return nm, nil
 }
 
 // Announce wakes this instance's worker when a committed unit of work queued
@@ -260,7 +312,7 @@ type Unsubscription struct {
 // kind's token is apperr.ErrNotFound.
 func (s *Service) ParseUnsubscribe(token string) (Unsubscription, error) {
 	parts := strings.Split(token, ".")
-	if len(token) > 200 || len(parts) != 3 || !unsubscribable(parts[1]) {
+	if len(token) > 200 || len(parts) != 3 || !validPref(parts[1]) {
 		return Unsubscription{}, apperr.ErrNotFound
 	}
 	id, err := strconv.ParseInt(parts[0], 10, 64)
@@ -273,14 +325,16 @@ func (s *Service) ParseUnsubscribe(token string) (Unsubscription, error) {
 	return Unsubscription{UserID: id, Kind: parts[1]}, nil
 }
 
-// Unsubscribe turns off the kind of mail a signed link names; doing it twice
-// is harmless. No login is needed: the signature is the permission.
+// Unsubscribe turns off the kind of mail a signed link names — that kind's
+// preference becomes 'never'; the digest's link turns off every kind that
+// went to the digest — and doing it twice is harmless. No login is needed:
+// the signature is the permission.
 func (s *Service) Unsubscribe(ctx context.Context, token string) (Unsubscription, error) {
 	u, err := s.ParseUnsubscribe(token)
 	if err != nil {
 		return u, err
 	}
-	return u, store.SetMailOptOut(ctx, s.db, u.UserID, u.Kind, true)
+	return u, s.unsubscribeFrom(ctx, u.UserID, u.Kind)
 }
 
 // MailView is a queued or sent mail as administrators see it (SPEC §4).

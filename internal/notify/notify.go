@@ -134,7 +134,9 @@ func deref(p *int64) int64 {
 // hint's seq is the notification's id). The actor is never told of their own
 // action, and a recipient who may not read the target now (a thread moved to
 // another group, a membership ended, a hidden thread) is not told at all: the
-// notification would carry its title, actor and group. The target must
+// notification would carry its title, actor and group. Recipients who want
+// this kind of notification mailed at once get the mail queued in the same
+// unit of work (store.Tx.Notified, the mail package). The target must
 // already be written in tx.
 func Record(ctx context.Context, tx *store.Tx, n store.NewNotifications) error {
 	n.UserIDs = slices.DeleteFunc(slices.Compact(slices.Sorted(slices.Values(n.UserIDs))), func(id int64) bool { return id == n.ActorID })
@@ -145,7 +147,9 @@ func Record(ctx context.Context, tx *store.Tx, n store.NewNotifications) error {
 	for _, s := range sent {
 		tx.Touch(topic.Name(topic.User, s.UserID), s.ID)
 	}
-	return nil
+	// Mails for whoever wants this kind at once, in this same unit of work:
+	// only recipients who got the notification (who may read the target).
+	return tx.Notified(ctx, n, sent)
 }
 
 type Service struct{ db *sqlx.DB }

@@ -28,7 +28,8 @@ type NewMail struct {
 	MessageID string
 	// Status is model.MailQueued, or model.MailKept without an SMTP server.
 	Status string
-	// OptOutKind, when set, skips the mail if the user unsubscribed from it.
+	// OptOutKind, when set, skips the mail if the user chose 'never' for
+	// this kind (mail_prefs; unsubscribing is that choice).
 	OptOutKind string
 }
 
@@ -49,7 +50,7 @@ func EnqueueMail(ctx context.Context, q Q, m NewMail) (int64, error) {
 		                   dedupe_key, message_id, status)
 		SELECT $1, $2::bigint, $3, $4, $5, $6, $7, $8, $9, $10, $11
 		WHERE $12 = '' OR $2::bigint IS NULL
-		   OR NOT EXISTS (SELECT 1 FROM mail_optouts o WHERE o.user_id = $2 AND o.kind = $12)
+		   OR NOT EXISTS (SELECT 1 FROM mail_prefs o WHERE o.user_id = $2 AND o.kind = $12 AND o.mode = 'never')
 		ON CONFLICT (dedupe_key) DO NOTHING
 		RETURNING id`,
 		m.To, m.UserID, m.Kind, m.Lang, m.Subject, m.Text, m.HTML, m.UnsubscribeURL, dedupe, m.MessageID, m.Status, m.OptOutKind)
@@ -133,32 +134,6 @@ func GetMail(ctx context.Context, q Q, id int64) (model.Mail, error) {
 	var m model.Mail
 	err := one(ctx, q, &m, fmt.Sprintf("load mail %d", id), `SELECT `+mailColumns+` FROM mails WHERE id = $1`, id)
 	return m, err
-}
-
-// SetMailOptOut records (out) or forgets (!out) that a user wants no mail of kind.
-func SetMailOptOut(ctx context.Context, q Q, userID int64, kind string, out bool) error {
-	var err error
-	if out {
-		_, err = q.ExecContext(ctx, `
-			INSERT INTO mail_optouts (user_id, kind) VALUES ($1, $2) ON CONFLICT DO NOTHING`, userID, kind)
-	} else {
-		_, err = q.ExecContext(ctx, `DELETE FROM mail_optouts WHERE user_id = $1 AND kind = $2`, userID, kind)
-	}
-	if IsForeignKeyViolation(err) {
-		return fmt.Errorf("mail opt-out of user %d: %w", userID, ErrNotFound)
-	}
-	if err != nil {
-		return fmt.Errorf("mail opt-out: %w", err)
-	}
-	return nil
-}
-
-// MailOptedOut reports whether a user unsubscribed from kind.
-func MailOptedOut(ctx context.Context, q Q, userID int64, kind string) (bool, error) {
-	var out bool
-	err := one(ctx, q, &out, "mail opt-out", `
-		SELECT EXISTS (SELECT 1 FROM mail_optouts WHERE user_id = $1 AND kind = $2)`, userID, kind)
-	return out, err
 }
 
 // MailSecret returns the key that signs unsubscribe links, creating it on

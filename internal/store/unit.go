@@ -18,18 +18,45 @@ import (
 type DB struct {
 	*sqlx.DB
 	announcer topic.Announcer
+	notified  NotificationHook
 }
 
-// NewDB pairs a pool with the announcer that learns its committed changes.
-func NewDB(db *sqlx.DB, a topic.Announcer) *DB { return &DB{DB: db, announcer: a} }
+// NotificationHook is told, inside the unit of work, of the notifications it
+// just recorded, so that what follows from them (a mail to each recipient
+// who wants it at once) commits or rolls back with them. The app's relay is
+// one: an announcer that also implements it gets it called by every unit of
+// work of the services built on it — no service has to remember.
+type NotificationHook interface {
+	Notified(ctx context.Context, tx *Tx, n NewNotifications, sent []SentNotification) error
+}
+
+// NewDB pairs a pool with the announcer that learns its committed changes
+// (and, if it is also a NotificationHook, of notifications as recorded).
+func NewDB(db *sqlx.DB, a topic.Announcer) *DB {
+	d := &DB{DB: db, announcer: a}
+	if h, ok := a.(NotificationHook); ok {
+		d.notified = h
+	}
+	return d
+}
 
 // Tx is a unit of work: a transaction that also collects the events its
 // changes must announce. It embeds *sqlx.Tx, so it is a Q for every store
 // function.
 type Tx struct {
 	*sqlx.Tx
-	events topic.Events
-	quiet  bool
+	events   topic.Events
+	quiet    bool
+	notified NotificationHook
+}
+
+// Notified hands notifications just recorded in this unit of work to the
+// DB's NotificationHook, if any (notify.Record calls it).
+func (tx *Tx) Notified(ctx context.Context, n NewNotifications, sent []SentNotification) error {
+	if tx.notified == nil || len(sent) == 0 {
+		return nil
+	}
+	return tx.notified.Notified(ctx, tx, n, sent)
 }
 
 // Touch records that topic changed (seq: its newest log position, a
@@ -79,7 +106,7 @@ func InTx(ctx context.Context, db *DB, fn func(tx *Tx) error) error {
 	if err != nil {
 		return fmt.Errorf("begin transaction: %w", err)
 	}
-	tx := &Tx{Tx: stx}
+	tx := &Tx{Tx: stx, notified: db.notified}
 	if err := fn(tx); err != nil {
 		_ = stx.Rollback()
 		return err

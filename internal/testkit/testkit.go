@@ -114,7 +114,10 @@ func start(t testing.TB, dbURL string, db *sqlx.DB, mutate []func(*config.Config
 	}
 	base := "http://" + ln.Addr().String()
 	// Uploads go to a directory of this test, never into the source tree.
-	env := map[string]string{"DATABASE_URL": dbURL, "FORUM_PUBLIC_URL": base, "FORUM_LOG_LEVEL": "debug", "FORUM_UPLOAD_DIR": t.TempDir()}
+	env := map[string]string{"DATABASE_URL": dbURL, "FORUM_PUBLIC_URL": base, "FORUM_LOG_LEVEL": "debug", "FORUM_UPLOAD_DIR": t.TempDir(),
+		// Tests run the daily digest for a chosen day (mail.Service.RunDigest),
+		// never from the wall clock.
+		"FORUM_DIGEST_HOUR": "-1"}
 	cfg, err := config.FromEnv(func(k string) string { return env[k] })
 	if err != nil {
 		t.Fatalf("test config: %v", err)

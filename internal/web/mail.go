@@ -161,7 +161,7 @@ func (s *server) apiResetPassword(c *fiber.Ctx) error {
 
 type unsubscribePage struct {
 	Token string
-	Kind  string
+	Kind  string // the kind's name in the reader's language
 	Done  bool
 }
 
@@ -178,7 +178,7 @@ func (s *server) pageUnsubscribe(c *fiber.Ctx) error {
 	}
 	tr := s.tr(c)
 	noForeignReferrer(c)
-	return s.render(c, "unsubscribe", pageOpts{Title: tr.T("unsubscribe.title")}, unsubscribePage{Token: token, Kind: u.Kind})
+	return s.render(c, "unsubscribe", pageOpts{Title: tr.T("unsubscribe.title")}, unsubscribePage{Token: token, Kind: mail.KindLabel(tr, u.Kind)})
 }
 
 // pageUnsubscribePost needs no login and no CSRF token (see csrf): the
@@ -191,7 +191,7 @@ func (s *server) pageUnsubscribePost(c *fiber.Ctx) error {
 	}
 	tr := s.tr(c)
 	noForeignReferrer(c)
-	return s.render(c, "unsubscribe", pageOpts{Title: tr.T("unsubscribe.title")}, unsubscribePage{Kind: u.Kind, Done: true})
+	return s.render(c, "unsubscribe", pageOpts{Title: tr.T("unsubscribe.title")}, unsubscribePage{Kind: mail.KindLabel(tr, u.Kind), Done: true})
 }
 
 func (s *server) apiListMail(c *fiber.Ctx) error {

@@ -383,14 +383,15 @@ func TestUnsubscribeLinkWorksWithoutLogin(t *testing.T) {
 	t.Parallel()
 	env := testkit.Start(t, dbURL)
 	u := env.NewUser(model.RoleMember)
-	token := env.App.Mail.UnsubscribeToken(u.ID, mail.KindNotification)
-	opted := func() bool {
-		out, err := store.MailOptedOut(context.Background(), env.DB, u.ID, mail.KindNotification)
+	token := env.App.Mail.UnsubscribeToken(u.ID, "reply")
+	prefOf := func(id int64) string {
+		p, err := env.App.Mail.PrefsOf(context.Background(), id)
 		if err != nil {
 			t.Fatal(err)
 		}
-		return out
+		return p["reply"]
 	}
+	opted := func() bool { return prefOf(u.ID) == mail.Never }
 	c := env.Anonymous()
 	// Opening the link (as a mail scanner would) changes nothing.
 	r := c.Get("/unsubscribe/" + token)
@@ -398,7 +399,7 @@ func TestUnsubscribeLinkWorksWithoutLogin(t *testing.T) {
 	if opted() {
 		t.Fatal("GET alone unsubscribed")
 	}
-	if !strings.Contains(r.String(), "powiadomienia z forum") {
+	if !strings.Contains(r.String(), "Odpowiedzi na moje wpisy") {
 		t.Error("the page does not say what it turns off")
 	}
 	// A mail client's one-click POST (RFC 8058): no cookie, no token, no Origin.
@@ -415,7 +416,7 @@ func TestUnsubscribeLinkWorksWithoutLogin(t *testing.T) {
 	forged := strings.Replace(token, itoa(u.ID)+".", itoa(other.ID)+".", 1)
 	wantStatus(t, "forged GET", c.Get("/unsubscribe/"+forged), http.StatusNotFound)
 	wantStatus(t, "forged POST", c.Do("POST", "/unsubscribe/"+forged, nil, nil), http.StatusNotFound)
-	if out, _ := store.MailOptedOut(context.Background(), env.DB, other.ID, mail.KindNotification); out {
+	if prefOf(other.ID) != mail.Immediately {
 		t.Error("a forged link unsubscribed somebody")
 	}
 }

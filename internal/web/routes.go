@@ -165,6 +165,8 @@ func (s *server) routeTable() []route {
 		s.mailAPIRoutes(),
 		s.searchAPIRoutes(),
 		s.watchAPIRoutes(),
+		s.mailPrefsAPIRoutes(),
+		s.newsletterAPIRoutes(),
 	)...)
 	// Anything else under /api is a JSON 404.
 	api404 := fallback("/api", notFound)
@@ -182,6 +184,8 @@ func (s *server) routeTable() []route {
 	t = append(t, s.mailPageRoutes()...)
 	t = append(t, s.searchPageRoutes()...)
 	t = append(t, s.watchPageRoutes()...)
+	t = append(t, s.mailPrefsPageRoutes()...)
+	t = append(t, s.newsletterPageRoutes()...)
 	t = append(t, under("/admin", s.adminRoutes(), s.twoFactorAdminRoutes())...)
 	t = append(t, fallback("/", notFound))
 	return t

@@ -20,6 +20,7 @@ import (
 	"github.com/gwd-jst/forumjst/internal/mail"
 	"github.com/gwd-jst/forumjst/internal/meetings"
 	"github.com/gwd-jst/forumjst/internal/moderation"
+	"github.com/gwd-jst/forumjst/internal/newsletter"
 	"github.com/gwd-jst/forumjst/internal/notes"
 	"github.com/gwd-jst/forumjst/internal/notify"
 	"github.com/gwd-jst/forumjst/internal/search"
@@ -27,20 +28,21 @@ import (
 
 // Deps is everything the web layer needs, wired in main.
 type Deps struct {
-	Config   config.Config
-	DB       *sqlx.DB
-	Log      *slog.Logger
-	Accounts *accounts.Service
-	Forum    *forum.Service
-	Mod      *moderation.Service
-	Meetings *meetings.Service
-	Notes    *notes.Service
-	Live     *live.Hub
-	Notify   *notify.Service
-	Mail     *mail.Service
-	Search   *search.Service
-	Catalog  *i18n.Catalog
-	Registry *prometheus.Registry
+	Config     config.Config
+	DB         *sqlx.DB
+	Log        *slog.Logger
+	Accounts   *accounts.Service
+	Forum      *forum.Service
+	Mod        *moderation.Service
+	Meetings   *meetings.Service
+	Notes      *notes.Service
+	Live       *live.Hub
+	Notify     *notify.Service
+	Mail       *mail.Service
+	Search     *search.Service
+	Newsletter *newsletter.Service
+	Catalog    *i18n.Catalog
+	Registry   *prometheus.Registry
 }
 
 type server struct {

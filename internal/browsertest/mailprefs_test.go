@@ -1,0 +1,72 @@
+package browsertest
+
+import (
+	"regexp"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+)
+
+var newsletterPathRE = regexp.MustCompile(`^/newsletter/[0-9]+$`)
+
+// Issue 12's mail settings and newsletter pages: /konto/poczta (saved, and
+// with an error), the newsletter's draft form, a draft with its mail preview
+// and the audience form (refused without the confirmation), and the
+// archive — axe-clean at desktop and phone widths, nothing scrolling
+// sideways on a phone.
+func TestMailPrefsAndNewsletterPages(t *testing.T) {
+	t.Parallel()
+	s := newSuite(t)
+	p := s.newTab(t)
+	p.loginForm(adminEmail)
+
+	if st := p.open("/konto/poczta"); st != 200 {
+		t.Fatalf("GET /konto/poczta = %d", st)
+	}
+	p.checkPage("mail-prefs")
+	p.do("choose the digest for replies", chromedp.SetValue(chromedp.CSS("#f-pref_reply"), "digest"))
+	if st := p.submit("save the settings", chromedp.Click(chromedp.CSS(`main form button[type="submit"]`))); st != 200 || p.path() != "/konto/poczta" {
+		t.Fatalf("saving the settings led to %s (%d)", p.path(), st)
+	}
+	if got := eval[string](p, `document.querySelector("#f-pref_reply").value`); got != "digest" {
+		t.Errorf("replies after saving: %q", got)
+	}
+	p.checkPage("mail-prefs-saved")
+
+	if st := p.open("/newsletter/nowy"); st != 200 {
+		t.Fatalf("GET /newsletter/nowy = %d", st)
+	}
+	p.checkPage("newsletter-new")
+	if st := p.submit("save an empty draft", chromedp.Click(chromedp.CSS(`main form button[type="submit"]`))); st != 400 {
+		t.Errorf("empty draft = %d, want 400", st)
+	}
+	p.checkPage("newsletter-new-error")
+	p.do("write the issue", chromedp.SendKeys(chromedp.CSS("#f-subject"), "Wieści z programu"),
+		chromedp.SendKeys(chromedp.CSS("#f-body"), "## Spotkanie w maju\n\nZapraszamy **wszystkich**."))
+	if st := p.submit("save the draft", chromedp.Click(chromedp.CSS(`main form button[type="submit"]`))); st != 200 || !newsletterPathRE.MatchString(p.path()) {
+		t.Fatalf("saving the draft led to %s (%d)", p.path(), st)
+	}
+	draft := p.path()
+	if !eval[bool](p, `(() => { const f = document.querySelector("iframe.mail-preview");
+		return !!f && f.getAttribute("sandbox") === "" && f.contentDocument === null })()`) {
+		t.Error("the preview is not in a sandboxed frame of its own origin")
+	}
+	p.checkPage("newsletter-draft")
+	if st := p.submit("send without confirming", chromedp.Click(chromedp.CSS(`form[action$="/send"] button[type="submit"]`))); st != 400 {
+		t.Errorf("sending without the confirmation = %d, want 400", st)
+	}
+	p.checkPage("newsletter-send-error")
+	if st := p.open("/newsletter"); st != 200 {
+		t.Fatalf("GET /newsletter = %d", st)
+	}
+	p.checkPage("newsletter-archive")
+
+	p.viewport(mobileWidth, mobileHeight, true)
+	for name, path := range map[string]string{"mail-prefs": "/konto/poczta", "newsletter-draft": draft, "newsletter-archive": "/newsletter"} {
+		p.open(path)
+		if w := eval[int](p, `document.documentElement.scrollWidth`); w > mobileWidth {
+			t.Errorf("%s at %dpx scrolls sideways: the page is %dpx wide", path, mobileWidth, w)
+		}
+		p.checkPage(name + "-mobile")
+	}
+}

@@ -1,0 +1,129 @@
+package web_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/gwd-jst/forumjst/internal/mail"
+	"github.com/gwd-jst/forumjst/internal/model"
+	"github.com/gwd-jst/forumjst/internal/testkit"
+)
+
+type newsletterJSON struct {
+	ID         int64   `json:"id"`
+	Subject    string  `json:"subject"`
+	BodyHTML   string  `json:"body_html"`
+	SentAt     *string `json:"sent_at"`
+	Recipients int     `json:"recipients"`
+}
+
+func TestNewsletterWritePreviewSendRead(t *testing.T) {
+	t.Parallel()
+	env := testkit.Start(t, dbURL)
+	staffUser := env.NewUser(model.RoleStaff)
+	st := env.Login(staffUser)
+	g, elsewhere := env.NewGroup(model.KindRural), env.NewGroup(model.KindUrban)
+	in, out, outsider := env.NewUser(model.RoleMember), env.NewUser(model.RoleMember), env.NewUser(model.RoleMember)
+	env.AddMember(in.ID, g.ID, model.GroupMember)
+	env.AddMember(out.ID, g.ID, model.GroupMember)
+	env.AddMember(outsider.ID, elsewhere.ID, model.GroupMember)
+	member := env.Login(in)
+	wantStatus(t, "out says no", env.Login(out).JSON("PUT", "/api/v1/me/mail-prefs",
+		map[string]any{"prefs": map[string]string{"newsletter": "never"}}), http.StatusOK)
+
+	// Writing is for staff; members do not see that it exists.
+	wantError(t, "member creates", member.JSON("POST", "/api/v1/newsletters", map[string]string{"subject": "Nie", "body": "x"}),
+		http.StatusNotFound, "not_found")
+	wantDetails(t, "invalid", st.JSON("POST", "/api/v1/newsletters", map[string]string{"subject": "x", "body": " "}), "subject", "body")
+	subject := "Wieści z programu " + testkit.Unique()
+	r := st.JSON("POST", "/api/v1/newsletters", map[string]string{"subject": subject,
+		"body": "## Spotkanie w maju\n\nZapraszamy! <script>alert(1)</script> [program](https://example.org/p)"})
+	wantStatus(t, "create", r, http.StatusCreated)
+	var n newsletterJSON
+	r.Decode(&n)
+	if strings.Contains(n.BodyHTML, "<script") || !strings.Contains(n.BodyHTML, "<h2>Spotkanie w maju</h2>") {
+		t.Errorf("body_html not sanitized Markdown: %s", n.BodyHTML)
+	}
+	path := fmt.Sprintf("/api/v1/newsletters/%d", n.ID)
+	wantError(t, "member reads a draft", member.Get(path), http.StatusNotFound, "not_found")
+	var p mail.Preview
+	r = st.Get(path + "/preview")
+	wantStatus(t, "preview", r, http.StatusOK)
+	r.Decode(&p)
+	if p.Subject != subject || !strings.Contains(p.HTML, "Spotkanie w maju") || strings.Contains(p.HTML, "<script") ||
+		!strings.Contains(p.UnsubscribeURL, "/unsubscribe/") {
+		t.Errorf("preview: %+v", p)
+	}
+	wantStatus(t, "edit draft", st.JSON("PATCH", path, map[string]string{"subject": subject, "body": "## Spotkanie w maju\n\nZapraszamy wszystkich."}), http.StatusOK)
+
+	// The page refuses to send without the confirmation.
+	pagePath := fmt.Sprintf("/newsletter/%d", n.ID)
+	wantStatus(t, "send form without confirm", st.Form(pagePath+"/send", url.Values{"_csrf": {csrfOf(t, st, pagePath)},
+		"group_ids": {itoa(g.ID)}}), http.StatusBadRequest)
+	wantDetails(t, "no audience", st.JSON("POST", path+"/send", map[string]any{"all": false}), "audience")
+
+	// Two sends at once (a double click, a retry): one mail per person.
+	var wg sync.WaitGroup
+	for range 2 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if r := st.JSON("POST", path+"/send", map[string]any{"group_ids": []int64{g.ID}}); r.Status != http.StatusOK {
+				t.Errorf("send = %d %s", r.Status, r.Body)
+			}
+		}()
+	}
+	wg.Wait()
+	count := func(u testkit.User) int {
+		var c int
+		if err := env.DB.Get(&c, `SELECT count(*) FROM mails WHERE user_id = $1 AND kind = 'newsletter'`, u.ID); err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	if count(in) != 1 || count(out) != 0 || count(outsider) != 0 {
+		t.Errorf("newsletter mails: subscribed member %d (want 1), opted out %d, other group %d (want 0)", count(in), count(out), count(outsider))
+	}
+	r = member.Get(path)
+	wantStatus(t, "member reads the sent issue", r, http.StatusOK)
+	r.Decode(&n)
+	if n.SentAt == nil || n.Recipients != 1 {
+		t.Errorf("sent issue: %+v", n)
+	}
+	wantError(t, "edit after send", st.JSON("PATCH", path, map[string]string{"subject": subject, "body": "zmiana"}), http.StatusConflict, "already_sent")
+	var audits int
+	if err := env.DB.Get(&audits, `SELECT count(*) FROM audit_log WHERE action = 'newsletter.send' AND target_id = $1`, n.ID); err != nil {
+		t.Fatal(err)
+	}
+	if audits != 1 {
+		t.Errorf("%d send audit entries, want 1", audits)
+	}
+
+	// The archive and the issue's page, for members.
+	r = member.Get("/newsletter")
+	wantStatus(t, "archive", r, http.StatusOK)
+	if !strings.Contains(r.String(), subject) {
+		t.Error("the archive lacks the sent issue")
+	}
+	r = member.Get(pagePath)
+	wantStatus(t, "issue page", r, http.StatusOK)
+	if !strings.Contains(r.String(), "Zapraszamy wszystkich.") || strings.Contains(r.String(), `action="`+pagePath+`/send"`) {
+		t.Error("the issue page lacks the text or offers a member to send it")
+	}
+	wantStatus(t, "anonymous archive", env.Anonymous().Get("/newsletter"), http.StatusFound)
+
+	// The link in the mail turns the newsletter off.
+	var unsub string
+	if err := env.DB.Get(&unsub, `SELECT unsubscribe_url FROM mails WHERE user_id = $1 AND kind = 'newsletter'`, in.ID); err != nil {
+		t.Fatal(err)
+	}
+	wantStatus(t, "unsubscribe", env.Anonymous().Do("POST", strings.TrimPrefix(unsub, env.URL), nil, nil), http.StatusOK)
+	if prefs, _ := env.App.Mail.PrefsOf(context.Background(), in.ID); prefs["newsletter"] != mail.Never {
+		t.Errorf("newsletter pref after the link: %q", prefs["newsletter"])
+	}
+}
