@@ -48,9 +48,13 @@ func TestTwoFactorModerator(t *testing.T) {
 		t.Fatalf("password login before 2FA: %s %d", p.path(), st)
 	}
 
-	// The account page is reached from the name in the header.
-	if st := p.submit("click the name in the header", chromedp.Click(chromedp.CSS(`.whoami a`))); st != 200 || p.path() != "/konto/2fa" {
-		t.Fatalf("header name leads to %s (%d), want /konto/2fa", p.path(), st)
+	// The account page is reached from the name in the header; two-step
+	// login from its own link there.
+	if st := p.submit("click the name in the header", chromedp.Click(chromedp.CSS(`.whoami a`))); st != 200 || p.path() != "/konto" {
+		t.Fatalf("header name leads to %s (%d), want /konto", p.path(), st)
+	}
+	if st := p.submit("follow the two-step login link", chromedp.Click(chromedp.CSS(`main a[href="/konto/2fa"]`))); st != 200 || p.path() != "/konto/2fa" {
+		t.Fatalf("the account page's two-step link leads to %s (%d), want /konto/2fa", p.path(), st)
 	}
 	p.checkPage("twofactor-start")
 	if st := p.submit("start the set-up", chromedp.Click(chromedp.CSS(`form[action="/konto/2fa/setup"] button`))); st != 200 {
