@@ -113,6 +113,9 @@ func TestAccessibilityStatementAndShortcuts(t *testing.T) {
 	m := s.newTab(t)
 	m.loginForm(adminEmail)
 	m.open("/deklaracja-dostepnosci")
+	if got := eval[string](m, `document.querySelectorAll(".main-nav a[href]")[1].getAttribute("aria-keyshortcuts")`); got != "Shift+Alt+2" {
+		t.Errorf("the second menu item's aria-keyshortcuts = %q", got)
+	}
 	second := eval[string](m, `document.querySelectorAll(".main-nav a[href]")[1].pathname`)
 	m.shiftAlt("2")
 	m.holds("Shift+Alt+2", `location.pathname === "`+second+`" && document.readyState === "complete"`)

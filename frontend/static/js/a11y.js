@@ -109,7 +109,17 @@ function openHelp() {
   if (close) close.focus();
 }
 
+// aria-keyshortcuts tells screen reader users which shortcut reaches what.
+function announceShortcuts() {
+  document.querySelectorAll(".main-nav a[href]").forEach((a, i) => {
+    if (i < 8) a.setAttribute("aria-keyshortcuts", `Shift+Alt+${i + 1}`);
+  });
+  const home = document.querySelector(".brand");
+  if (home) home.setAttribute("aria-keyshortcuts", "Shift+Alt+H");
+}
+
 function initHelp() {
+  announceShortcuts();
   const dlg = document.getElementById("shortcuts-dialog");
   if (!dlg) return;
   dlg.addEventListener("close", () => {
