@@ -62,6 +62,12 @@ type Config struct {
 	// WSPingInterval is how often the server pings each websocket; a peer
 	// silent for 2.5 intervals is dropped.
 	WSPingInterval time.Duration
+	// AccessibilityContact is who answers accessibility requests and
+	// complaints, shown verbatim on /deklaracja-dostepnosci (the law wants
+	// a person, an e-mail address and a phone number there). Empty: the
+	// statement points to the programme office through the forum's
+	// administrators.
+	AccessibilityContact string
 }
 
 // SMTP is optional: with no host, mails are kept in the database (status
@@ -131,6 +137,7 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		MetricsToken:         r.str("FORUM_METRICS_TOKEN", ""),
 		ReadTimeout:          r.duration("FORUM_READ_TIMEOUT", 15*time.Second),
 		TransferTimeout:      r.duration("FORUM_TRANSFER_TIMEOUT", 10*time.Minute),
+		AccessibilityContact: r.str("FORUM_ACCESSIBILITY_CONTACT", ""),
 		SMTP: SMTP{
 			Host:     r.str("FORUM_SMTP_HOST", ""),
 			Port:     r.integer("FORUM_SMTP_PORT", 587, 1, 65535),

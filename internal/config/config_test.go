@@ -26,6 +26,7 @@ func TestDefaults(t *testing.T) {
 	}{
 		{"DatabaseURL", c.DatabaseURL, dbURL},
 		{"Addr", c.Addr, ":8080"},
+		{"AccessibilityContact", c.AccessibilityContact, ""},
 		{"PublicURL", c.PublicURL.String(), "http://localhost:8080"},
 		{"Origin", c.Origin(), "http://localhost:8080"},
 		{"Secure", c.Secure(), false},
@@ -65,27 +66,28 @@ func TestDefaults(t *testing.T) {
 
 func TestValidValues(t *testing.T) {
 	c, err := fromMap(map[string]string{
-		"DATABASE_URL":          "host=127.0.0.1 dbname=forumjst sslmode=verify-full",
-		"FORUM_ADDR":            " 127.0.0.1:9000 ",
-		"FORUM_PUBLIC_URL":      "https://forum.example.pl/",
-		"FORUM_LOG_LEVEL":       "DEBUG",
-		"FORUM_LOG_FORMAT":      "Text",
-		"FORUM_SESSION_IDLE":    "2h",
-		"FORUM_SESSION_MAX":     "48h",
-		"FORUM_DB_MAX_CONNS":    "7",
-		"FORUM_TRUSTED_PROXIES": "10.0.0.1, 192.168.0.0/16,,::1",
-		"FORUM_DEFAULT_LANG":    "en",
-		"FORUM_SMTP_HOST":       "smtp.example.pl",
-		"FORUM_SMTP_FROM":       "Forum JST <forum@example.pl>",
-		"FORUM_SMTP_TLS":        "None",
-		"FORUM_MAIL_SECRET":     strings.Repeat("k", 32),
+		"DATABASE_URL":                "host=127.0.0.1 dbname=forumjst sslmode=verify-full",
+		"FORUM_ADDR":                  " 127.0.0.1:9000 ",
+		"FORUM_PUBLIC_URL":            "https://forum.example.pl/",
+		"FORUM_LOG_LEVEL":             "DEBUG",
+		"FORUM_LOG_FORMAT":            "Text",
+		"FORUM_SESSION_IDLE":          "2h",
+		"FORUM_SESSION_MAX":           "48h",
+		"FORUM_DB_MAX_CONNS":          "7",
+		"FORUM_TRUSTED_PROXIES":       "10.0.0.1, 192.168.0.0/16,,::1",
+		"FORUM_DEFAULT_LANG":          "en",
+		"FORUM_SMTP_HOST":             "smtp.example.pl",
+		"FORUM_SMTP_FROM":             "Forum JST <forum@example.pl>",
+		"FORUM_SMTP_TLS":              "None",
+		"FORUM_MAIL_SECRET":           strings.Repeat("k", 32),
+		"FORUM_ACCESSIBILITY_CONTACT": " Jan Kowalski, dostepnosc@example.gov.pl ",
 	})
 	if err != nil {
 		t.Fatalf("valid configuration refused: %v", err)
 	}
 	if c.Addr != "127.0.0.1:9000" || c.LogLevel != slog.LevelDebug || c.LogFormat != "text" || c.SessionIdle != 2*time.Hour ||
 		c.SessionMax != 48*time.Hour || c.DBMaxConns != 7 || c.DefaultLang != "en" || c.SMTP.TLS != "none" ||
-		c.Mail.Secret != strings.Repeat("k", 32) {
+		c.Mail.Secret != strings.Repeat("k", 32) || c.AccessibilityContact != "Jan Kowalski, dostepnosc@example.gov.pl" {
 		t.Errorf("parsed %+v", c)
 	}
 	if !c.Secure() || c.Origin() != "https://forum.example.pl" || c.PublicURL.String() != "https://forum.example.pl" {

@@ -139,6 +139,13 @@ type AuditEntry struct {
 	CreatedAt  time.Time `db:"created_at"`
 }
 
+// AuditActor is a person who appears as the actor of audit entries: the
+// audit log page's person filter offers them.
+type AuditActor struct {
+	ID   int64  `db:"id"`
+	Name string `db:"name"`
+}
+
 type Area struct {
 	ID        int64  `db:"id"`
 	Name      string `db:"name"`

@@ -312,3 +312,25 @@ func (s *Service) Audit(ctx context.Context, a *access.Actor, q AuditQuery) ([]m
 	}
 	return s.redactAudit(ctx, a, entries) // audit.go: other groups' threads and ids
 }
+
+// AuditActors lists the people who appear as actors in the log the reader
+// may see (one group's for its moderators, any for admins): the same rule
+// as Audit, so the filter names no one the log itself would not show.
+func (s *Service) AuditActors(ctx context.Context, a *access.Actor, groupID int64) ([]model.AuditActor, error) {
+	if err := a.LoggedIn(); err != nil {
+		return nil, err
+	}
+	if !a.IsAdmin() {
+		if groupID == 0 {
+			return nil, apperr.Invalid("group_id", "err.required")
+		}
+		if _, err := moderatedGroup(ctx, s.db, a, groupID); err != nil {
+			return nil, err
+		}
+	}
+	actors, err := store.AuditActors(ctx, s.db, groupID)
+	if err != nil {
+		return nil, fmt.Errorf("audit actors of group %d: %w", groupID, err)
+	}
+	return actors, nil
+}

@@ -68,6 +68,18 @@ func ListAudit(ctx context.Context, q Q, f AuditFilter, p Page) ([]model.AuditEn
 	return out, err
 }
 
+// AuditActors lists the people who acted in the log (in one group's entries,
+// or in all with groupID 0), by name: the person filter of the audit page.
+func AuditActors(ctx context.Context, q Q, groupID int64) ([]model.AuditActor, error) {
+	out := []model.AuditActor{}
+	err := selectAll(ctx, q, &out, "list audit actors", `
+		SELECT u.id, u.display_name AS name
+		FROM users u
+		WHERE EXISTS (SELECT 1 FROM audit_log a WHERE a.actor_id = u.id AND ($1 = 0 OR a.group_id = $1))
+		ORDER BY u.display_name, u.id`, groupID)
+	return out, err
+}
+
 // AuditThreadRef is what deciding whether a reader may see a thread named in
 // an audit entry needs: its group now and whether it is hidden.
 type AuditThreadRef struct {

@@ -3,6 +3,7 @@ package web
 import (
 	"errors"
 	"fmt"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -435,6 +436,9 @@ type auditPageData struct {
 	Group   *model.Group
 	Entries []model.AuditEntry
 	Action  string
+	// Actors are the people the person filter offers; ActorID the chosen one.
+	Actors  []model.AuditActor
+	ActorID int64
 	Page    int
 	HasMore bool
 	Extra   string
@@ -451,7 +455,7 @@ func (s *server) pageAudit(c *fiber.Ctx, ofGroup bool) error {
 	if err != nil {
 		return err
 	}
-	d := auditPageData{Action: q.Action, Page: page}
+	d := auditPageData{Action: q.Action, ActorID: q.ActorID, Page: page}
 	if ofGroup {
 		id, err := idParam(c, "id")
 		if err != nil {
@@ -470,10 +474,20 @@ func (s *server) pageAudit(c *fiber.Ctx, ofGroup bool) error {
 	if err != nil {
 		return err
 	}
+	if d.Actors, err = s.Mod.AuditActors(c.UserContext(), actor(c), q.GroupID); err != nil {
+		return err
+	}
 	list := paginate(entries, q.Page, page)
 	d.Entries, d.HasMore = list.Items, list.HasMore
+	extra := url.Values{}
 	if q.Action != "" {
-		d.Extra = "&action=" + q.Action
+		extra.Set("action", q.Action)
+	}
+	if q.ActorID != 0 {
+		extra.Set("actor_id", strconv.FormatInt(q.ActorID, 10))
+	}
+	if len(extra) > 0 {
+		d.Extra = "&" + extra.Encode()
 	}
 	nav := "index"
 	if d.Group == nil {

@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"fmt"
+	"html"
 	"net/http"
 	"strconv"
 	"strings"
@@ -1434,5 +1435,49 @@ func TestAuditLogIsAppendOnly(t *testing.T) {
 				t.Errorf("%s %s = %d", m, path, r.Status)
 			}
 		}
+	}
+}
+
+// The audit page's person filter offers exactly the people who acted in the
+// group's log (not someone who acted only in another group), and choosing
+// one narrows the log to their entries and keeps the choice in the pager.
+func TestAuditPagePersonFilter(t *testing.T) {
+	w := newModWorld(t)
+	mod, staff, modH := w.as("modG"), w.as("staff"), w.as("modH")
+	G := w.group.ID
+	t1, _ := w.thread(1)
+	elsewhere, _ := w.env.NewThread(w.other.ID, w.auth.ID, 1)
+	wantStatus(t, "pin", mod.JSON("POST", p("/api/v1/threads/%d/pin", t1), map[string]any{"reason": "Ogłoszenie"}), 200)
+	wantStatus(t, "staff unpin", staff.JSON("POST", p("/api/v1/threads/%d/unpin", t1), nil), 200)
+	wantStatus(t, "pin in another group", modH.JSON("POST", p("/api/v1/threads/%d/pin", elsewhere), nil), 200)
+
+	option := func(u testkit.User) string { return fmt.Sprintf(`<option value="%d">%s</option>`, u.ID, html.EscapeString(u.Name)) }
+	r := mod.Get(p("/g/%d/audit", G))
+	wantStatus(t, "group audit page", r, 200)
+	page := r.String()
+	for _, u := range []testkit.User{w.moderator, w.staff} {
+		if !strings.Contains(page, option(u)) {
+			t.Errorf("the person filter lacks %s (%s)", u.Name, option(u))
+		}
+	}
+	if strings.Contains(page, fmt.Sprintf(`<option value="%d"`, w.modH.ID)) {
+		t.Error("the person filter of G names someone who acted only in another group")
+	}
+
+	r = mod.Get(p("/g/%d/audit?actor_id=%d", G, w.staff.ID))
+	wantStatus(t, "filtered by the staff member", r, 200)
+	page = r.String()
+	if !strings.Contains(page, fmt.Sprintf(`<option value="%d" selected>`, w.staff.ID)) {
+		t.Error("the chosen person is not selected after filtering")
+	}
+	if !strings.Contains(page, "thread.unpin") || strings.Contains(page, ">thread.pin<") {
+		t.Error("filtering by the staff member does not show exactly their entries")
+	}
+
+	// An administrator's whole log offers everyone who acted anywhere.
+	r = w.as("admin").Get("/admin/audit")
+	wantStatus(t, "admin audit page", r, 200)
+	if page := r.String(); !strings.Contains(page, option(w.modH)) || !strings.Contains(page, option(w.moderator)) {
+		t.Error("the admin's person filter lacks people who acted")
 	}
 }

@@ -173,6 +173,7 @@ func (s *server) routeTable() []route {
 	api404.api = true
 	t = append(t, api404)
 	t = append(t, s.accountPageRoutes()...)
+	t = append(t, s.accessibilityRoutes()...)
 	t = append(t, s.forumPageRoutes()...)
 	t = append(t, s.moderationPageRoutes()...)
 	t = append(t, s.meetingPageRoutes()...)

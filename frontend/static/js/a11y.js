@@ -1,6 +1,7 @@
-// Accessibility controls: text size and high contrast, remembered in localStorage.
-// The page is fully usable without this module; it only adds the two controls
-// and moves the focus to a form's error summary.
+// Accessibility controls: text size, high contrast and wider spacing,
+// remembered in localStorage, and the keyboard shortcuts of the programme's
+// sites. The page is fully usable without this module; it only adds the
+// controls and the shortcuts and moves the focus to a form's error summary.
 const root = document.documentElement;
 const KEY = "forumjst.a11y";
 const MIN = 0.9, MAX = 1.6, STEP = 0.1;
@@ -14,8 +15,11 @@ function save(s) {
 function apply(s) {
   root.style.setProperty("--font-scale", String(s.scale || 1));
   root.classList.toggle("contrast", !!s.contrast);
+  root.classList.toggle("spacing", !!s.spacing);
   const btn = document.querySelector("[data-a11y-contrast]");
   if (btn) btn.setAttribute("aria-pressed", s.contrast ? "true" : "false");
+  const sp = document.querySelector("[data-a11y-spacing]");
+  if (sp) sp.setAttribute("aria-pressed", s.spacing ? "true" : "false");
 }
 
 const state = load();
@@ -33,6 +37,8 @@ function init() {
       state.scale = Math.min(MAX, Math.max(MIN, Math.round(((state.scale || 1) + d) * 10) / 10));
     } else if ("a11yContrast" in t.dataset) {
       state.contrast = !state.contrast;
+    } else if ("a11ySpacing" in t.dataset) {
+      state.spacing = !state.spacing;
     }
     save(state);
     apply(state);
@@ -49,19 +55,102 @@ function focusErrors() {
 
 function ready() {
   init();
+  initHelp();
   focusErrors();
 }
 
 if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", ready);
 else ready();
 
-// SHIFT+ALT+F focuses the search box in the header, as on the programme's
-// sites (the box's accesskey does the same in Firefox).
+// The keyboard shortcuts (listed on /deklaracja-dostepnosci and in the help
+// dialog). They use event.code, the physical key: with ALT held, event.key
+// is a different character on some layouts (Polish programmer's: ALT+H is
+// not "h"), and SHIFT turns "/" into "?".
+function shortcut(e) {
+  if (!e.shiftKey || !e.altKey || e.ctrlKey || e.metaKey) return false;
+  const code = e.code;
+  if (code === "KeyH") {
+    location.assign("/");
+  } else if (code === "KeyM") {
+    const main = document.getElementById("main") || document.querySelector("main");
+    if (!main) return false;
+    if (!main.hasAttribute("tabindex")) main.setAttribute("tabindex", "-1");
+    main.focus();
+    main.scrollIntoView({ block: "start" });
+  } else if (code === "KeyF") {
+    // The box's accesskey does the same in Firefox.
+    const box = document.getElementById("site-search");
+    if (!box) return false;
+    box.focus();
+    box.select();
+  } else if (/^Digit[1-8]$/.test(code)) {
+    const links = document.querySelectorAll(".main-nav a[href]");
+    const link = links[Number(code.slice(5)) - 1];
+    if (!link) return false;
+    link.click();
+  } else if (code === "Slash") {
+    openHelp();
+  } else {
+    return false;
+  }
+  return true;
+}
+
+// The help dialog is a native modal <dialog> (layout.html): the browser
+// keeps the focus inside it and closes it with ESC; the focus goes back
+// where it was.
+let returnFocus = null;
+function openHelp() {
+  const dlg = document.getElementById("shortcuts-dialog");
+  if (!dlg || dlg.open) return;
+  returnFocus = document.activeElement;
+  dlg.showModal();
+  const close = dlg.querySelector("[data-dialog-close]");
+  if (close) close.focus();
+}
+
+// aria-keyshortcuts tells screen reader users which shortcut reaches what.
+function announceShortcuts() {
+  document.querySelectorAll(".main-nav a[href]").forEach((a, i) => {
+    if (i < 8) a.setAttribute("aria-keyshortcuts", `Shift+Alt+${i + 1}`);
+  });
+  const home = document.querySelector(".brand");
+  if (home) home.setAttribute("aria-keyshortcuts", "Shift+Alt+H");
+}
+
+function initHelp() {
+  announceShortcuts();
+  const dlg = document.getElementById("shortcuts-dialog");
+  if (!dlg) return;
+  dlg.addEventListener("close", () => {
+    const back = returnFocus;
+    returnFocus = null;
+    if (back && back.isConnected && typeof back.focus === "function") back.focus();
+  });
+  // A click on the backdrop (outside the dialog's box) closes it too.
+  dlg.addEventListener("click", (e) => {
+    if (e.target === dlg) {
+      const r = dlg.getBoundingClientRect();
+      if (e.clientX < r.left || e.clientX > r.right || e.clientY < r.top || e.clientY > r.bottom) dlg.close();
+    }
+  });
+}
+
 document.addEventListener("keydown", (e) => {
-  if (!e.shiftKey || !e.altKey || e.ctrlKey || e.metaKey || e.code !== "KeyF") return;
-  const box = document.getElementById("site-search");
-  if (!box) return;
-  e.preventDefault();
-  box.focus();
-  box.select();
+  if (e.defaultPrevented) return;
+  if (shortcut(e)) {
+    e.preventDefault();
+    return;
+  }
+  // ESC closes a hint: the open <details> the focus is in (the formatting
+  // help, a collapsed section) folds and the focus stays on its summary.
+  // Dialogs close themselves on ESC; the mention list handles its own.
+  if (e.key === "Escape" && !e.shiftKey && !e.altKey) {
+    const open = document.activeElement && document.activeElement.closest("details[open]");
+    if (open && !open.closest("dialog")) {
+      open.open = false;
+      const summary = open.querySelector("summary");
+      if (summary) summary.focus();
+    }
+  }
 });
