@@ -78,12 +78,19 @@ func (s *Service) Index(ctx context.Context, a *access.Actor) ([]Section, error)
 	if err != nil {
 		return nil, err
 	}
+	hs, err := store.MeetingHighlights(ctx, s.db, ids)
+	if err != nil {
+		return nil, err
+	}
+	banners := meetingBanners(hs)
 	sections := []Section{}
 	for _, kind := range model.GroupKinds {
 		sec := Section{Kind: kind}
 		for _, g := range sums {
 			if g.Kind == kind {
-				sec.Groups = append(sec.Groups, viewGroupSummary(g))
+				v := viewGroupSummary(g)
+				v.Meeting = banners[g.ID]
+				sec.Groups = append(sec.Groups, v)
 			}
 		}
 		if len(sec.Groups) > 0 {

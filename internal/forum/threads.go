@@ -43,6 +43,8 @@ type GroupView struct {
 	CanOpenThreads bool
 	// OpenFlags is the open report count, shown to the group's moderators.
 	OpenFlags int
+	// Meeting is the group's live meeting, else its next one (nil if none).
+	Meeting *MeetingBanner
 }
 
 // Group lists a group's threads for a reader: pinned first, then by activity.
@@ -82,6 +84,11 @@ func (s *Service) Group(ctx context.Context, a *access.Actor, groupID int64, q T
 	if v.Areas, err = store.ListAreas(ctx, s.db); err != nil {
 		return GroupView{}, err
 	}
+	hs, err := store.MeetingHighlights(ctx, s.db, []int64{g.ID})
+	if err != nil {
+		return GroupView{}, err
+	}
+	v.Meeting = meetingBanners(hs)[g.ID]
 	return v, nil
 }
 

@@ -58,12 +58,18 @@ type Meeting struct {
 	GroupName   string
 	CanModerate bool
 	CanChat     bool
+	// CanWrite: the reader may write in the group, so the chat's message box
+	// is ready (hidden) before the start and opens when the meeting goes live.
+	CanWrite bool
+	// Observer: the reader is an observer of the group (reads, never writes).
+	Observer bool
 }
 
 func view(a *access.Actor, r store.MeetingRow) Meeting {
 	g := r.Group()
+	w := a.CanWrite(g)
 	return Meeting{Meeting: r.Meeting, GroupName: r.GroupName, CanModerate: a.CanModerate(g),
-		CanChat: r.Status == "live" && a.CanWrite(g)}
+		CanChat: r.Status == "live" && w, CanWrite: w, Observer: !w && a.GroupRole(g.ID) == model.GroupObserver}
 }
 
 // readable loads a meeting and checks the actor may read its group.
@@ -278,11 +284,13 @@ func (s *Service) SetStatus(ctx context.Context, a *access.Actor, id int64, stat
 		return Meeting{}, fmt.Errorf("meeting status %q: %w", status, apperr.ErrNotFound)
 	}
 	var told []store.SentNotification
+	var m store.MeetingRow
 	err := store.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
 		if err := a.LoggedIn(); err != nil {
 			return err
 		}
 		r, err := store.LockMeetingRow(ctx, tx, id)
+		m = r
 		if err != nil {
 			return err
 		}
@@ -308,6 +316,8 @@ func (s *Service) SetStatus(ctx context.Context, a *access.Actor, id int64, stat
 		return Meeting{}, err
 	}
 	s.n.Notify(ctx, topic.Name(topic.Meeting, id), 0)
+	// The group's open pages carry its meeting banner.
+	s.n.Notify(ctx, topic.Name(topic.Group, m.GroupID), 0)
 	notify.Announce(ctx, s.n, told)
 	return s.Get(ctx, a, id)
 }

@@ -42,6 +42,10 @@ type Notification struct {
 
 func view(n store.Notification) Notification {
 	url := fmt.Sprintf("/m/%d", n.TargetID)
+	if n.Kind == MeetingStarted {
+		// "Join the chat": land on it, not on the programme above it.
+		url += "#chat"
+	}
 	if n.TargetType == "post" {
 		url = fmt.Sprintf("/p/%d", n.TargetID)
 	}

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/lib/pq"
+
 	"github.com/gwd-jst/forumjst/internal/model"
 )
 
@@ -257,4 +259,31 @@ func CountRecentChat(ctx context.Context, q Q, userID int64, since time.Time) (i
 	err := one(ctx, q, &n, "count recent chat",
 		`SELECT count(*) FROM chat_messages WHERE author_id = $1 AND created_at > $2`, userID, since)
 	return n, err
+}
+
+// MeetingHighlight is the one meeting a group's banner shows: the live one,
+// else the next that has not ended.
+type MeetingHighlight struct {
+	ID       int64     `db:"id"`
+	GroupID  int64     `db:"group_id"`
+	Title    string    `db:"title"`
+	Status   string    `db:"status"`
+	StartsAt time.Time `db:"starts_at"`
+	EndsAt   time.Time `db:"ends_at"`
+}
+
+// MeetingHighlights returns at most one meeting per group (DISTINCT ON picks
+// the live one first, then the soonest scheduled one whose end is still
+// ahead), so the index can say "a session is on" without a query per group.
+func MeetingHighlights(ctx context.Context, q Q, groupIDs []int64) ([]MeetingHighlight, error) {
+	out := []MeetingHighlight{}
+	if len(groupIDs) == 0 {
+		return out, nil
+	}
+	err := selectAll(ctx, q, &out, "meeting highlights", `
+		SELECT DISTINCT ON (group_id) id, group_id, title, status, starts_at, ends_at
+		FROM meetings
+		WHERE group_id = ANY($1) AND (status = 'live' OR (status = 'scheduled' AND ends_at > now()))
+		ORDER BY group_id, status = 'live' DESC, starts_at, id`, pq.Array(groupIDs))
+	return out, err
 }

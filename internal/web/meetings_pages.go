@@ -24,6 +24,7 @@ func (s *server) meetingPageRoutes(app *fiber.App) {
 	app.Get("/m/:id", s.pageMeeting)
 	app.Get("/m/:id/edit", s.pageMeetingForm)
 	app.Post("/m/:id/edit", s.pageUpdateMeeting)
+	app.Get("/m/:id/end", s.pageConfirmEndMeeting)
 	app.Post("/m/:id/:status<regex(^(start|end)$)>", s.pageMeetingStatus)
 	app.Post("/m/:id/messages", s.pageSendMessage)
 }
@@ -213,6 +214,30 @@ func (s *server) renderMeeting(c *fiber.Ctx, o pageOpts) error {
 	return s.render(c, "meeting", o, d)
 }
 
+// pageConfirmEndMeeting asks before ending a meeting: ending closes the chat
+// for everyone and cannot be undone, so the meeting page's button leads here.
+func (s *server) pageConfirmEndMeeting(c *fiber.Ctx) error {
+	id, err := idParam(c, "id")
+	if err != nil {
+		return err
+	}
+	m, err := s.Meetings.Get(c.UserContext(), actor(c), id)
+	if err != nil {
+		return err
+	}
+	if !m.CanModerate {
+		return apperr.ErrForbidden
+	}
+	back := fmt.Sprintf("/m/%d", id)
+	if m.Status != "live" {
+		return c.Redirect(back, fiber.StatusSeeOther)
+	}
+	tr := s.tr(c)
+	return s.render(c, "confirm", pageOpts{Title: tr("meeting.end"), Nav: "index"}, confirmPage{
+		Question: tr("meeting.end_question", "Title", m.Title), Detail: tr("meeting.end_detail"),
+		Action: back + "/end", Button: tr("meeting.end_confirm"), Cancel: back + "#chat"})
+}
+
 func (s *server) pageMeetingStatus(c *fiber.Ctx) error {
 	id, err := idParam(c, "id")
 	if err != nil {
@@ -223,6 +248,10 @@ func (s *server) pageMeetingStatus(c *fiber.Ctx) error {
 	var conflict *apperr.Conflict
 	if err != nil && !errors.As(err, &conflict) {
 		return err
+	}
+	if status == "live" {
+		// The moderator runs the chat: land on it.
+		return c.Redirect(fmt.Sprintf("/m/%d#chat", id), fiber.StatusSeeOther)
 	}
 	return c.Redirect(fmt.Sprintf("/m/%d", id), fiber.StatusSeeOther)
 }

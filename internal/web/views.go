@@ -46,6 +46,10 @@ func newViews(st *staticFiles) (*views, error) {
 			return p
 		},
 		"eqi64": func(a *int64, b int64) bool { return a != nil && *a == b },
+		// initials and avatarTone draw a person's initials avatar (the
+		// "avatar" partial in _people.html): the tone is fixed by the id.
+		"initials":   initials,
+		"avatarTone": func(id int64) int64 { return ((id % avatarTones) + avatarTones) % avatarTones },
 		"query": url.QueryEscape,
 		"list":  func(items ...string) []string { return items },
 		// filesize writes a byte count as people read it: filesize .Size $.Lang.
@@ -92,6 +96,29 @@ func newViews(st *staticFiles) (*views, error) {
 	return v, nil
 }
 
+// avatarTones is the number of avatar colours in app.css (.avatar.tone-N),
+// each dark enough for white initials at WCAG AA.
+const avatarTones = 8
+
+// initials are the first letters of a name's first and last words
+// ("Katarzyna Wójcik" → "KW"), upper-cased; one word gives one letter.
+func initials(name string) string {
+	words := strings.Fields(name)
+	if len(words) == 0 {
+		return "?"
+	}
+	first := func(w string) string {
+		for _, r := range w {
+			return strings.ToUpper(string(r))
+		}
+		return ""
+	}
+	if len(words) == 1 {
+		return first(words[0])
+	}
+	return first(words[0]) + first(words[len(words)-1])
+}
+
 // Page is what every template receives.
 type Page struct {
 	Title   string
@@ -108,6 +135,8 @@ type Page struct {
 	Form    map[string]string // submitted values, re-shown after an error
 	IsAdmin bool
 	Unread  int // unread notifications, for the header
+	// Now is when the page was rendered: relative times ("5 minut temu") count from it.
+	Now time.Time
 	// TwoFactorDue is the last day (formatted) by which the user's roles
 	// require two-factor login, shown as a reminder until they enable it.
 	TwoFactorDue string
@@ -128,7 +157,7 @@ func (s *server) render(c *fiber.Ctx, name string, o pageOpts, data any) error {
 	}
 	l := lang(c)
 	p := Page{Title: o.Title, Tr: s.Catalog.Printer(l), Lang: l, Nav: o.Nav, Path: c.Path(), Data: data,
-		Errors: o.Errors, Form: o.Form, Flash: s.takeFlash(c)}
+		Errors: o.Errors, Form: o.Form, Flash: s.takeFlash(c), Now: time.Now()}
 	if pr := principal(c); pr != nil {
 		p.User, p.Actor, p.CSRF, p.IsAdmin, p.Unread = &pr.User, pr.Actor, pr.CSRFToken, pr.Actor.IsAdmin(), pr.UnreadNotifications
 		if pr.TwoFactorDeadline != nil && !pr.TwoFactorEnabled && !strings.HasPrefix(c.Path(), "/konto/2fa") {

@@ -1,0 +1,154 @@
+package browsertest
+
+import (
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/gwd-jst/forumjst/internal/model"
+)
+
+// The interface as officials live it (issue 14): a live meeting is found from
+// the index and joined in one click, the message box opens by itself when the
+// meeting starts, observers are told why they cannot write, ending asks first,
+// and an ended meeting shows who came rather than a room.
+
+// scheduledMeeting creates a meeting in the group that has not started yet.
+func (w *liveWorld) scheduledMeeting(t *testing.T, title string) int64 {
+	t.Helper()
+	start := time.Now().Add(time.Hour).UTC().Truncate(time.Minute)
+	r := w.modAPI.JSON("POST", fmt.Sprintf("/api/v1/groups/%d/meetings", w.group.ID), map[string]any{
+		"title": title, "starts_at": start, "ends_at": start.Add(5 * time.Hour),
+		"location": "Online", "agenda": "1. Powitanie\n2. Budżet oświaty 2027\n3. Pytania uczestników"})
+	if r.Status != http.StatusCreated {
+		t.Fatalf("create meeting: %d %s", r.Status, r.Body)
+	}
+	var m struct {
+		ID int64 `json:"id"`
+	}
+	r.Decode(&m)
+	return m.ID
+}
+
+const jsBanner = `(() => { const s = document.querySelector('[data-banner-group="%d"]'); return s ? (s.dataset.status || "") + "|" + s.textContent.trim().replace(/\s+/g, " ") : "no slot" })()`
+
+func TestUILiveMeetingJourney(t *testing.T) {
+	t.Parallel()
+	s := newSuite(t)
+	w := newLiveWorld(t, s)
+	obs := s.env.NewUser(model.RoleMember)
+	s.env.AddMember(obs.ID, w.group.ID, model.GroupObserver)
+	id := w.scheduledMeeting(t, "Sesja 7: Budżet oświaty")
+	path := "/m/" + strconv.FormatInt(id, 10)
+	banner := fmt.Sprintf(jsBanner, w.group.ID)
+
+	// A has the meeting open before it starts: no message box yet, a note why.
+	pa := s.newTab(t)
+	pa.loginAs(w.a)
+	pa.open(path)
+	if got := eval[string](pa, `document.getElementById("chat-form").hidden + "|" + !document.getElementById("chat-not-started").hidden`); got != "true|true" {
+		t.Errorf("before the start: form hidden|waiting note shown = %q, want true|true", got)
+	}
+	pa.waitFor("A's page to be connected", jsLiveState+` === "open" || document.getElementById("live-state").hidden`, jsLiveState)
+
+	// B is on the index: the group's card announces the next meeting.
+	pb := s.newTab(t)
+	pb.loginAs(w.b)
+	if got := eval[string](pb, banner); !strings.HasPrefix(got, "scheduled|Najbliższe spotkanie Sesja 7: Budżet oświaty") {
+		t.Errorf("index banner before the start = %q", got)
+	}
+	pb.waitFor("the index to follow the group", `window.__forumLive && window.__forumLive.state === "open"`, `window.__forumLive.state`)
+
+	// The observer's page says why there is no message box.
+	po := s.newTab(t)
+	po.loginAs(obs)
+	po.open(path)
+	if got := eval[string](po, `(document.getElementById("chat-observer") || {}).textContent || ""`); !strings.Contains(got, "obserwatorem") {
+		t.Errorf("observer's note = %q, want it to say they are an observer", got)
+	}
+	if eval[bool](po, `!!document.getElementById("chat-form")`) {
+		t.Error("the observer's page has a message box")
+	}
+
+	// The moderator starts the meeting.
+	if r := w.modAPI.JSON("POST", fmt.Sprintf("/api/v1/meetings/%d/start", id), nil); r.Status != http.StatusOK {
+		t.Fatalf("start meeting: %d %s", r.Status, r.Body)
+	}
+	// A's message box opens without a reload, and A can send at once.
+	pa.waitFor("A's message box to open", `!document.getElementById("chat-form").hidden`, `document.getElementById("chat-form").outerHTML.slice(0, 200)`)
+	if !eval[bool](pa, `document.getElementById("chat-not-started").hidden`) {
+		t.Error("the 'chat opens when the moderator starts' note is still shown")
+	}
+	pa.do("focus the message field", chromedp.Focus(chromedp.CSS("#f-body")))
+	pa.typeText("type a message", "Dzień dobry wszystkim!")
+	pa.do("send", chromedp.Click(chromedp.CSS("#chat-form button[type=submit]")))
+	pa.waitFor("A's message to be sent", `!!document.querySelector('#chat-log li.own[data-state="sent"]')`, jsChatTexts)
+	pa.screenshot("ui-meeting-opened-live")
+
+	// B's index banner turns into "join", and joining lands on the chat.
+	pb.waitFor("the index banner to say the meeting is live", `/^live\|Trwa spotkanie/.test(`+banner+`)`, banner)
+	pb.checkPage("ui-index-live-banner")
+	pb.submit("join from the banner", chromedp.Click(chromedp.CSS(fmt.Sprintf(`[data-banner-group="%d"] a`, w.group.ID))))
+	if got := eval[string](pb, `location.pathname + location.hash`); got != path+"#chat" {
+		t.Errorf("the banner led to %q, want %s#chat", got, path)
+	}
+	// The chat comes before the programme, and the box is there.
+	if !eval[bool](pb, `!!(document.getElementById("chat").compareDocumentPosition(document.getElementById("agenda-h")) & Node.DOCUMENT_POSITION_FOLLOWING)`) {
+		t.Error("on a live meeting the chat is not before the programme")
+	}
+	pb.waitFor("B to see A's message", `[...document.querySelectorAll("#chat-log li .post-body")].some(b => b.textContent.includes("Dzień dobry wszystkim"))`, jsChatTexts)
+	if eval[string](pb, `document.querySelector("#chat-log li.chat-msg time").textContent.trim()`) == "" ||
+		!eval[bool](pb, `/^\d\d:\d\d$/.test(document.querySelector("#chat-log li.chat-msg time").textContent.trim())`) {
+		t.Errorf("a chat line's time = %q, want the clock only", eval[string](pb, `document.querySelector("#chat-log li.chat-msg time").textContent`))
+	}
+	if !eval[bool](pb, `!!document.querySelector("#chat-log li.chat-day")`) {
+		t.Error("the chat has no day separator")
+	}
+	pb.checkPage("ui-meeting-live-desktop")
+	pb.viewport(360, 780, true)
+	pb.open(path)
+	if sw := eval[int](pb, `document.scrollingElement.scrollWidth`); sw > 360 {
+		t.Errorf("live meeting at 360px is %dpx wide", sw)
+	}
+	// On a phone the chat is near the top: above the fold's second screen.
+	if top := eval[float64](pb, `document.getElementById("chat").getBoundingClientRect().top + scrollY`); top > 780 {
+		t.Errorf("on a phone the chat starts %.0fpx down, want within the first screen", top)
+	}
+	pb.checkPage("ui-meeting-live-phone")
+
+	// The moderator ends it, through a confirmation page.
+	pm := s.newTab(t)
+	pm.loginAs(w.mod)
+	pm.open(path)
+	if st := pm.submit("click Zakończ spotkanie", chromedp.Click(chromedp.CSS(`.mod-actions a.danger`))); st != 200 {
+		t.Fatalf("the end link answered %d", st)
+	}
+	if got := pm.path(); got != path+"/end" {
+		t.Fatalf("Zakończ spotkanie led to %s, want the confirmation %s/end", got, path)
+	}
+	if q := eval[string](pm, `document.querySelector("main .lead").textContent`); !strings.Contains(q, "Zakończyć spotkanie") {
+		t.Errorf("confirmation question = %q", q)
+	}
+	pm.checkPage("ui-meeting-end-confirm")
+	pm.submit("confirm", chromedp.Click(chromedp.CSS(`main form button[type=submit]`)))
+	if got := eval[string](pm, `document.getElementById("meeting-status").textContent`); got != "Zakończone" {
+		t.Errorf("after confirming, the status is %q", got)
+	}
+	// The ended meeting says who came, not "who will be", and has no room list.
+	if body := eval[string](pm, `document.querySelector("main").textContent`); strings.Contains(body, "Zobacz, kto będzie") {
+		t.Error(`an ended meeting still says "Zobacz, kto będzie"`)
+	}
+	if eval[bool](pm, `!!document.getElementById("presence")`) {
+		t.Error("an ended meeting still has the room list")
+	}
+	// B's open page closes its box by itself.
+	pb.waitFor("B's message box to close", `!document.getElementById("chat-form") || document.getElementById("chat-form").hidden`, `document.getElementById("chat").dataset.status`)
+	if !eval[bool](pb, `document.getElementById("presence").hidden`) {
+		t.Error("B's page still shows the room after the end")
+	}
+}
