@@ -195,6 +195,13 @@ func (s *Service) check(in *Input, cur model.Meeting) (store.MeetingChange, erro
 	return c, v.Err()
 }
 
+// Check validates a new meeting's fields without storing anything, so a form
+// whose dates could not be read still reports every other problem at once.
+func (s *Service) Check(in Input) error {
+	_, err := s.check(&in, model.Meeting{})
+	return err
+}
+
 // Create schedules a meeting; the group's moderators (and staff) may.
 func (s *Service) Create(ctx context.Context, a *access.Actor, groupID int64, in Input) (Meeting, error) {
 	if err := a.LoggedIn(); err != nil {

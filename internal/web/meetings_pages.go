@@ -147,6 +147,9 @@ func (s *server) pageCreateMeeting(c *fiber.Ctx) error {
 	var m meetings.Meeting
 	if len(bad) == 0 {
 		m, err = s.Meetings.Create(c.UserContext(), actor(c), id, in)
+	} else {
+		// Unreadable dates: still report every other field's problem now.
+		err = s.Meetings.Check(in)
 	}
 	return s.meetingFormResult(c, m, err, bad)
 }
@@ -160,6 +163,9 @@ func (s *server) pageUpdateMeeting(c *fiber.Ctx) error {
 	var m meetings.Meeting
 	if len(bad) == 0 {
 		m, err = s.Meetings.Update(c.UserContext(), actor(c), id, in)
+	} else {
+		// Unreadable dates: still report every other field's problem now.
+		err = s.Meetings.Check(in)
 	}
 	return s.meetingFormResult(c, m, err, bad)
 }

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"net/url"
 	"path"
+	"sort"
 	"strings"
 	"time"
 
@@ -45,6 +46,7 @@ func newViews(st *staticFiles) (*views, error) {
 			}
 			return p
 		},
+		"errorItems": errorItems,
 		"eqi64": func(a *int64, b int64) bool { return a != nil && *a == b },
 		// initials and avatarTone draw a person's initials avatar (the
 		// "avatar" partial in _people.html): the tone is fixed by the id.
@@ -117,6 +119,71 @@ func initials(name string) string {
 		return first(words[0])
 	}
 	return first(words[0]) + first(words[len(words)-1])
+}
+
+// errorItem is one line of a form's error summary.
+type errorItem struct {
+	Field    string // "" for a message about the whole form
+	Target   string // the id (without "f-") the line links to
+	LabelKey string // catalog key of the field's name
+	Msg      string
+}
+
+// fieldOrder is the order fields appear in on the forms, so a summary lists
+// problems as a reader meets them; a field not listed comes after, by name.
+var fieldOrder = []string{"email", "name", "display_name", "position", "title", "starts_at", "ends_at", "location",
+	"online_url", "areas", "agenda", "body", "group_id", "user_id", "role", "jst_id", "kind", "voivodeship", "teryt",
+	"slug", "description", "macro_area", "until", "reason", "password", "new_password", "code", "file"}
+
+// fieldTarget: where a summary line about a field made of several inputs links.
+var fieldTarget = map[string]string{"starts_at": "starts_date", "ends_at": "ends_date"}
+
+// fieldLabel: fields whose name is not under "field.<name>" in the catalog.
+var fieldLabel = map[string]string{"jst_id": "field.jst", "group_id": "field.group", "areas": "thread.areas", "user_id": "field.user"}
+
+// errorItems orders a form's errors as its fields appear: the whole form's
+// message first, then field by field.
+func errorItems(errs map[string]string) []errorItem {
+	rank := func(f string) int {
+		if f == "form" {
+			return -1
+		}
+		for i, o := range fieldOrder {
+			if o == f {
+				return i
+			}
+		}
+		return len(fieldOrder)
+	}
+	out := make([]errorItem, 0, len(errs))
+	for f, m := range errs {
+		it := errorItem{Field: f, Target: f, LabelKey: "field." + f, Msg: m}
+		if f == "form" {
+			it.Field = ""
+		}
+		if t, ok := fieldTarget[f]; ok {
+			it.Target = t
+		}
+		if l, ok := fieldLabel[f]; ok {
+			it.LabelKey = l
+		}
+		out = append(out, it)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		ri, rj := rank(errFieldName(out[i])), rank(errFieldName(out[j]))
+		if ri != rj {
+			return ri < rj
+		}
+		return out[i].Field < out[j].Field
+	})
+	return out
+}
+
+func errFieldName(it errorItem) string {
+	if it.Field == "" {
+		return "form"
+	}
+	return it.Field
 }
 
 // Page is what every template receives.

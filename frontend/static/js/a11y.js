@@ -47,6 +47,19 @@ function focusErrors() {
   if (summary && !location.hash) summary.focus();
 }
 
+// A summary link moves the focus into its field (a fragment link alone only
+// scrolls), and keeps the field's label in view above it.
+document.addEventListener("click", (e) => {
+  const a = e.target.closest && e.target.closest(".error-summary a[href^='#']");
+  if (!a) return;
+  const el = document.getElementById(a.getAttribute("href").slice(1));
+  if (!el) return;
+  e.preventDefault();
+  const label = document.querySelector(`label[for="${el.id}"]`) || el.closest("fieldset") || el;
+  label.scrollIntoView({ block: "start" });
+  el.focus({ preventScroll: true });
+});
+
 function ready() {
   init();
   focusErrors();
