@@ -157,7 +157,7 @@ func TestUILiveMeetingJourney(t *testing.T) {
 
 // jsOverflow names the elements that stick out to the right of the viewport
 // (a diagnostic when a page scrolls sideways).
-const jsOverflow = `[...document.querySelectorAll("body *")].filter(e => { const r = e.getBoundingClientRect(); return r.width && r.right > innerWidth + 1 && !e.closest(".table-scroll") })
+const jsOverflow = `[...document.querySelectorAll("body *")].filter(e => { const r = e.getBoundingClientRect(); return r.width && r.right > innerWidth + 1 && !(e.parentElement && e.parentElement.closest(".table-scroll")) })
 	.slice(0, 5).map(e => e.tagName.toLowerCase() + (e.id ? "#" + e.id : "") + (e.className && typeof e.className === "string" ? "." + e.className.split(" ").join(".") : "") + " " + Math.round(e.getBoundingClientRect().right) + "px").join(", ")`
 
 // WCAG 1.4.10 reflow: at 360 px no page scrolls sideways (a wide table

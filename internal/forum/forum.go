@@ -156,6 +156,8 @@ type Post struct {
 	ReplyPosition *int    `json:"-"`
 	ReplyAuthor   *string `json:"-"`
 	HiddenReason  string  `json:"-"`
+	// AuthorRole: "staff", "moderator" or "" (the badge by the name).
+	AuthorRole string `json:"-"`
 	// Redacted: the text was withheld from this reader.
 	Redacted  bool `json:"-"`
 	CanEdit   bool `json:"-"`
@@ -166,7 +168,7 @@ type Post struct {
 func postFor(a *access.Actor, r store.PostRow, moderator bool) Post {
 	p := Post{ID: r.ID, ThreadID: r.ThreadID, Position: r.Position, Author: Author{ID: r.AuthorID, Name: r.AuthorName, JST: r.AuthorJST},
 		Body: r.Body, BodyHTML: r.BodyHTML, ReplyTo: r.ReplyTo, Version: r.Version, CreatedAt: r.CreatedAt, EditedAt: r.EditedAt,
-		Deleted: r.DeletedAt != nil, Hidden: r.Hidden, ReplyPosition: r.ReplyPosition, ReplyAuthor: r.ReplyAuthor}
+		Deleted: r.DeletedAt != nil, Hidden: r.Hidden, ReplyPosition: r.ReplyPosition, ReplyAuthor: r.ReplyAuthor, AuthorRole: r.AuthorRole}
 	own := !a.Anonymous() && a.UserID == r.AuthorID
 	if (p.Deleted || p.Hidden) && !moderator {
 		p.Body, p.BodyHTML, p.Redacted = "", "", true

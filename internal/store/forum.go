@@ -239,10 +239,17 @@ type PostRow struct {
 	Hidden        bool       `db:"hidden"`
 	HiddenReason  string     `db:"hidden_reason"`
 	AutoHidden    bool       `db:"auto_hidden"`
+	// AuthorRole is "staff" (programme staff or admin), "moderator" (of the
+	// thread's group) or "": the badge beside the author's name.
+	AuthorRole string `db:"author_role"`
 }
 
 const postRowSelect = `
 	SELECT p.id, p.thread_id, p.position, p.author_id, u.display_name AS author_name, j.name AS author_jst,
+	       CASE WHEN u.role IN ('admin', 'staff') THEN 'staff'
+	            WHEN EXISTS (SELECT 1 FROM memberships gm JOIN threads th ON th.group_id = gm.group_id
+	                         WHERE th.id = p.thread_id AND gm.user_id = p.author_id AND gm.role = 'moderator') THEN 'moderator'
+	            ELSE '' END AS author_role,
 	       p.body, p.body_html, p.reply_to, rp.position AS reply_position, ru.display_name AS reply_author,
 	       p.version, p.created_at, p.edited_at, p.edited_by, p.deleted_at, p.hidden, p.hidden_reason, p.auto_hidden
 	FROM posts p
