@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"context"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -14,6 +13,7 @@ import (
 	"github.com/gwd-jst/forumjst/internal/meetings"
 	"github.com/gwd-jst/forumjst/internal/notes"
 	"github.com/gwd-jst/forumjst/internal/store"
+	"github.com/gwd-jst/forumjst/internal/textnorm"
 	"github.com/gwd-jst/forumjst/internal/topic"
 )
 
@@ -159,7 +159,7 @@ func withSelf(present []store.PresentUser, me *store.PresentUser) []store.Presen
 	}
 	present = append(slices.Clone(present), *me)
 	slices.SortFunc(present, func(a, b store.PresentUser) int {
-		return cmp.Or(strings.Compare(a.Name, b.Name), cmp.Compare(a.ID, b.ID))
+		return cmp.Or(textnorm.ComparePeople(a.Name, b.Name), cmp.Compare(a.ID, b.ID))
 	})
 	return present
 }

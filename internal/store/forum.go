@@ -117,7 +117,7 @@ func GroupSummaries(ctx context.Context, q Q, userID int64, groupIDs []int64) ([
 		LEFT JOIN thread_reads r ON r.thread_id = t.id AND r.user_id = $1
 		WHERE g.id = ANY($2)
 		GROUP BY g.id
-		ORDER BY array_position(ARRAY['rural','urban','county','common'], g.kind), g.name, g.id`,
+		ORDER BY array_position(ARRAY['rural','urban','county','common'], g.kind), g.name COLLATE "pl-x-icu", g.id`,
 		userID, pq.Array(groupIDs))
 	return out, err
 }

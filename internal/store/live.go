@@ -140,6 +140,6 @@ func Present(ctx context.Context, q Q, topic string, freshSince time.Time) ([]Pr
 		SELECT u.id, u.display_name AS name, j.name AS jst
 		FROM users u LEFT JOIN jst j ON j.id = u.jst_id
 		WHERE u.id IN (SELECT user_id FROM live_presence WHERE topic = $1 AND seen_at >= $2)
-		ORDER BY u.display_name, u.id`, topic, freshSince)
+		ORDER BY `+personOrder("u.display_name")+`, u.id`, topic, freshSince)
 	return out, err
 }

@@ -7,6 +7,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/gwd-jst/forumjst/internal/model"
 )
 
 // Issue 14's forms and meeting pages, as a browser without JavaScript gets them.
@@ -118,5 +120,57 @@ func TestUIMeetingBanners(t *testing.T) {
 	// Another group's meeting is never announced.
 	if strings.Contains(w.env.Login(w.outsider).Get("/").String(), fmt.Sprintf(`/m/%d`, m.ID)) {
 		t.Error("an outsider's index mentions another group's meeting")
+	}
+}
+
+// Lists of people follow Polish order: by surname, with Ł after L (not after
+// Z as bytes would have it) — the admin's user list and a group's members.
+func TestUIPeopleInPolishOrder(t *testing.T) {
+	w := newForumWorld(t)
+	names := []string{"Wojciech Żak", "Łukasz Lis", "Anna Łukasik", "Ewa Lis", "Jan Mazur"}
+	for i, n := range names {
+		u := w.env.NewUser(model.RoleMember)
+		if _, err := w.env.DB.Exec(`UPDATE users SET display_name = $1, email = $2 WHERE id = $3`, n, fmt.Sprintf("kolejnosc%d@example.org", i), u.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	admin := w.env.Login(w.env.NewUser(model.RoleAdmin))
+	var got struct {
+		Items []struct {
+			Name string `json:"name"`
+		} `json:"items"`
+	}
+	r := admin.Get("/api/v1/users?q=kolejnosc")
+	r.Decode(&got)
+	var order []string
+	for _, u := range got.Items {
+		order = append(order, u.Name)
+	}
+	want := []string{"Ewa Lis", "Łukasz Lis", "Anna Łukasik", "Jan Mazur", "Wojciech Żak"}
+	if strings.Join(order, "|") != strings.Join(want, "|") {
+		t.Errorf("users in order %q, want %q (%s)", order, want, r.Body)
+	}
+}
+
+// In the English interface, what people wrote (in Polish) is marked lang="pl"
+// (WCAG 3.1.2), and a Polish page has no such marks to spare.
+func TestUIPolishContentMarked(t *testing.T) {
+	w := newForumWorld(t)
+	tid, _ := w.env.NewThread(w.group.ID, w.member.ID, 2)
+	member := w.env.Login(w.member)
+	path := fmt.Sprintf("/t/%d", tid)
+	if strings.Contains(member.Get(path).String(), `class="post-body" lang="pl"`) {
+		t.Error("the Polish interface marks posts lang=pl (it is the page's language already)")
+	}
+	member.Form("/lang", url.Values{"lang": {"en"}, "next": {path}})
+	page := member.Get(path).String()
+	if !strings.Contains(page, `<html lang="en">`) {
+		t.Fatal("the language switch did not give an English page")
+	}
+	if n := strings.Count(page, `class="post-body" lang="pl"`); n != 2 {
+		t.Errorf("%d post bodies marked lang=pl in the English interface, want 2", n)
+	}
+	if !regexp.MustCompile(`<h1 lang="pl">`).MatchString(page) {
+		t.Error("the thread's title is not marked lang=pl in the English interface")
 	}
 }
