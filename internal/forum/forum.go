@@ -158,6 +158,9 @@ type Post struct {
 	HiddenReason  string  `json:"-"`
 	// AuthorRole: "staff", "moderator" or "" (the badge by the name).
 	AuthorRole string `json:"-"`
+	// Reported: the reader has reported this post already (a post is reported
+	// once per person), so the page says so instead of offering "Zgłoś".
+	Reported bool `json:"-"`
 	// Redacted: the text was withheld from this reader.
 	Redacted  bool `json:"-"`
 	CanEdit   bool `json:"-"`

@@ -192,10 +192,21 @@ func (s *Service) Thread(ctx context.Context, a *access.Actor, threadID int64, p
 		return ThreadView{}, err
 	}
 	v.Posts = make([]Post, 0, len(rows))
+	var reported map[int64]bool
+	if v.CanReport && len(rows) > 0 {
+		ids := make([]int64, len(rows))
+		for i, r := range rows {
+			ids[i] = r.ID
+		}
+		if reported, err = store.ReportedPosts(ctx, s.db, a.UserID, ids); err != nil {
+			return ThreadView{}, err
+		}
+	}
 	for _, r := range rows {
 		p := postFor(a, r, v.CanModerate)
 		// Whoever may not write here (an observer, a muted member) edits nothing.
 		p.CanEdit = p.CanEdit && writer
+		p.Reported = reported[r.ID]
 		v.Posts = append(v.Posts, p)
 	}
 	if markRead && len(rows) > 0 {
@@ -769,4 +780,25 @@ func deref(s *string) string {
 		return ""
 	}
 	return *s
+}
+
+// Preview is the HTML a text would be shown as: the same normalization,
+// bounds and sanitizer as a stored post, nothing stored. The writing
+// toolbar's "Podgląd" (issue 14) asks for it, so a preview never differs
+// from what publishing would show.
+type Preview struct {
+	HTML string `json:"html"`
+}
+
+func (s *Service) Preview(ctx context.Context, a *access.Actor, raw string) (Preview, error) {
+	if err := a.LoggedIn(); err != nil {
+		return Preview{}, err
+	}
+	v := &apperr.Validation{}
+	body := checkBody(v, raw)
+	if err := v.Err(); err != nil {
+		return Preview{}, err
+	}
+	html, err := s.md.RenderField("body", body)
+	return Preview{HTML: html}, err
 }

@@ -16,6 +16,7 @@ func (s *server) forumAPIRoutes(r fiber.Router) {
 	r.Post("/groups/:id/threads", s.apiCreateThread)
 	r.Get("/threads/:id", s.apiThread)
 	r.Post("/threads/:id/posts", s.apiReply)
+	r.Post("/preview", s.apiPreview)
 	r.Post("/threads/:id/read", s.apiMarkRead)
 	r.Get("/posts/:id", s.apiPost)
 	r.Patch("/posts/:id", s.apiEditPost)
@@ -164,6 +165,23 @@ func (s *server) apiReply(c *fiber.Ctx) error {
 		return err
 	}
 	return c.Status(fiber.StatusCreated).JSON(p)
+}
+
+type previewRequest struct {
+	Body string `json:"body"`
+}
+
+// apiPreview renders a text as a post would be shown (the toolbar's preview).
+func (s *server) apiPreview(c *fiber.Ctx) error {
+	var in previewRequest
+	if err := decodeJSON(c, &in); err != nil {
+		return err
+	}
+	p, err := s.Forum.Preview(c.UserContext(), actor(c), in.Body)
+	if err != nil {
+		return err
+	}
+	return c.JSON(p)
 }
 
 type readRequest struct {

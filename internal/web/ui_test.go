@@ -174,3 +174,50 @@ func TestUIPolishContentMarked(t *testing.T) {
 		t.Error("the thread's title is not marked lang=pl in the English interface")
 	}
 }
+
+// The preview shows exactly what publishing would: the server's sanitizer,
+// the same bounds; it needs a session and stores nothing.
+func TestUIPreview(t *testing.T) {
+	w := newForumWorld(t)
+	member := w.env.Login(w.member)
+	r := member.JSON("POST", "/api/v1/preview", map[string]any{"body": "**Ważne**\n\n<script>alert(1)</script>\n\n- punkt"})
+	var p struct {
+		HTML string `json:"html"`
+	}
+	r.Decode(&p)
+	if r.Status != http.StatusOK || !strings.Contains(p.HTML, "<strong>Ważne</strong>") || !strings.Contains(p.HTML, "<li>punkt</li>") || strings.Contains(p.HTML, "<script") {
+		t.Errorf("preview: %d %q", r.Status, p.HTML)
+	}
+	if r := member.JSON("POST", "/api/v1/preview", map[string]any{"body": "  "}); r.Status != http.StatusBadRequest {
+		t.Errorf("empty preview: %d, want 400", r.Status)
+	}
+	if r := w.env.Anonymous().JSON("POST", "/api/v1/preview", map[string]any{"body": "x"}); r.Status != http.StatusUnauthorized && r.Status != http.StatusForbidden {
+		t.Errorf("anonymous preview: %d, want 401", r.Status)
+	}
+	var n int
+	if err := w.env.DB.Get(&n, `SELECT count(*) FROM posts WHERE body LIKE '%Ważne%'`); err != nil || n != 0 {
+		t.Errorf("the preview stored %d posts (%v)", n, err)
+	}
+}
+
+// After reporting a post, its page says so instead of offering "Zgłoś" again.
+func TestUIReportOfferedOnce(t *testing.T) {
+	w := newForumWorld(t)
+	tid, posts := w.env.NewThread(w.group.ID, w.moderator.ID, 2)
+	member := w.env.Login(w.member)
+	path := fmt.Sprintf("/t/%d", tid)
+	report := fmt.Sprintf(`href="/p/%d/report"`, posts[1])
+	if !strings.Contains(member.Get(path).String(), report) {
+		t.Fatal("the post is not offered for reporting")
+	}
+	if r := member.JSON("POST", fmt.Sprintf("/api/v1/posts/%d/flags", posts[1]), map[string]any{"reason": "Dane osobowe ucznia"}); r.Status != http.StatusCreated {
+		t.Fatalf("report: %d %s", r.Status, r.Body)
+	}
+	page := member.Get(path).String()
+	if strings.Contains(page, report) || !strings.Contains(page, "Zgłoszono moderatorom") {
+		t.Error(`after reporting, the post still offers "Zgłoś" or does not say it was reported`)
+	}
+	if !strings.Contains(page, fmt.Sprintf(`href="/p/%d/report"`, posts[0])) {
+		t.Error("the other post lost its report link")
+	}
+}

@@ -60,8 +60,21 @@ document.addEventListener("click", (e) => {
   el.focus({ preventScroll: true });
 });
 
+// A confirmation ("Zapisano", "Wpis dodany") is rendered at the top of the
+// page; when the page lands on an anchor further down (#p123), it is moved
+// next to that place, where the reader looks.
+function flashToTarget() {
+  const flash = document.querySelector("main > .flash");
+  if (!flash || !location.hash) return;
+  let target = null;
+  try { target = document.querySelector(location.hash); } catch { return; }
+  if (!target || target === flash || !document.querySelector("main").contains(target)) return;
+  target.before(flash);
+}
+
 function ready() {
   init();
+  flashToTarget();
   focusErrors();
 }
 
