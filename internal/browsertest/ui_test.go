@@ -220,3 +220,96 @@ func TestUIPhoneWidth(t *testing.T) {
 		})
 	}
 }
+
+// Writing a reply: the toolbar formats without Markdown knowledge, the preview
+// shows the server's rendering, the draft survives a reload, and when a
+// moderator locks the thread meanwhile the text stays on the page.
+func TestUIWritingJourney(t *testing.T) {
+	t.Parallel()
+	s := newSuite(t)
+	w := newLiveWorld(t, s)
+	tid, _ := s.env.NewThread(w.group.ID, w.mod.ID, 2)
+	path := "/t/" + strconv.FormatInt(tid, 10)
+	p := s.newTab(t)
+	p.loginAs(w.a)
+	p.open(path)
+	if n := eval[int](p, `document.querySelectorAll(".editor-bar button").length`); n < 6 {
+		t.Fatalf("the toolbar has %d buttons, want bold, italic, list, link, quote and preview", n)
+	}
+	p.do("focus the reply field", chromedp.Focus(chromedp.CSS("#f-body")))
+	p.typeText("type a reply", "Budżet na dowozy")
+	// Select "dowozy" and make it bold with the toolbar.
+	p.do("select a word", chromedp.Evaluate[chromedp.Void](`(() => { const ta = document.getElementById("f-body"); ta.setSelectionRange(10, 16); true })()`))
+	p.do("click Pogrubienie", chromedp.Click(chromedp.CSS(`.editor-bar [data-action="bold"]`)))
+	if v := eval[string](p, `document.getElementById("f-body").value`); v != "Budżet na **dowozy**" {
+		t.Errorf("after Pogrubienie the text is %q", v)
+	}
+	// Ctrl+B in the field does the same with a fresh selection.
+	p.do("open the preview", chromedp.Click(chromedp.CSS(`.editor-bar [data-action="preview"]`)))
+	p.waitFor("the preview to show the bold word", `(document.getElementById("f-body-preview") || {}).innerHTML && document.getElementById("f-body-preview").innerHTML.includes("<strong>dowozy</strong>")`,
+		`document.getElementById("f-body-preview").textContent`)
+	p.checkPage("ui-writing-preview")
+
+	// The draft is kept: a reload brings it back.
+	p.waitFor("the draft to be saved", `Object.keys(localStorage).some(k => k.startsWith("forumjst.draft:") && localStorage.getItem(k).includes("dowozy"))`, `JSON.stringify(localStorage)`)
+	p.open(path)
+	if v := eval[string](p, `document.getElementById("f-body").value`); v != "Budżet na **dowozy**" {
+		t.Errorf("after a reload the reply field holds %q, want the draft", v)
+	}
+	if !eval[bool](p, `!!document.querySelector(".draft-note")`) {
+		t.Error("the page does not say the draft was restored")
+	}
+	p.waitFor("the thread page to follow the thread", `"subscribed" in (document.getElementById("thread-live") || {dataset: {}}).dataset || window.__forumLive.state === "open"`, `window.__forumLive.state`)
+	time.Sleep(500 * time.Millisecond) // the subscription's greeting sets the known state
+
+	// A moderator locks the thread: the text stays, read-only, not sendable.
+	if r := w.modAPI.JSON("POST", fmt.Sprintf("/api/v1/threads/%d/lock", tid), nil); r.Status != http.StatusOK {
+		t.Fatalf("lock: %d %s", r.Status, r.Body)
+	}
+	p.waitFor("the composer to close", `document.getElementById("f-body").readOnly`, `document.getElementById("composer").textContent.slice(0, 200)`)
+	if got := eval[string](p, `(() => { const f = document.querySelector("#composer form"); return f.hidden + "|" + document.getElementById("f-body").value })()`); got != "false|Budżet na **dowozy**" {
+		t.Errorf("after the lock: form hidden|text = %q, want the text still shown", got)
+	}
+	p.checkPage("ui-writing-locked")
+	p.viewport(360, 780, true)
+	if sw := eval[int](p, `document.scrollingElement.scrollWidth`); sw > 360 {
+		t.Errorf("thread with the toolbar at 360px is %dpx wide", sw)
+	}
+	p.screenshot("ui-writing-phone")
+}
+
+// A form with errors, as a moderator meets it: every problem at once in field
+// order, and a summary link puts the keyboard in its field.
+func TestUIFormErrors(t *testing.T) {
+	t.Parallel()
+	s := newSuite(t)
+	w := newLiveWorld(t, s)
+	p := s.newTab(t)
+	p.loginAs(w.mod)
+	path := fmt.Sprintf("/g/%d/meetings/new", w.group.ID)
+	p.open(path)
+	if got := eval[string](p, `document.querySelector("main form button[type=submit]").textContent.trim()`); got != "Zaplanuj spotkanie" {
+		t.Errorf("the create button says %q", got)
+	}
+	if st := p.submit("submit the empty form", chromedp.Click(chromedp.CSS(`main form button[type=submit]`))); st != 400 {
+		t.Fatalf("empty meeting form answered %d, want 400", st)
+	}
+	links := eval[[]string](p, `[...document.querySelectorAll(".error-summary a")].map(a => a.getAttribute("href") + " " + a.textContent.trim())`)
+	if len(links) != 3 || !strings.HasPrefix(links[0], "#f-title Tytuł:") || !strings.HasPrefix(links[1], "#f-starts_date Początek:") || !strings.HasPrefix(links[2], "#f-ends_date Koniec:") {
+		t.Errorf("summary = %q, want title, start, end in that order, each naming its field", links)
+	}
+	if got := eval[string](p, `document.activeElement.className`); got != "error-summary" {
+		t.Errorf("the focus is on %q, want the error summary", got)
+	}
+	p.checkPage("ui-form-errors-desktop")
+	p.do("follow the second summary link", chromedp.Click(chromedp.CSS(`.error-summary li:nth-child(2) a`)))
+	if got := eval[string](p, `document.activeElement.id`); got != "f-starts_date" {
+		t.Errorf("after the summary link the focus is on %q, want #f-starts_date", got)
+	}
+	p.viewport(360, 780, true)
+	p.submit("submit again on a phone", chromedp.Click(chromedp.CSS(`main form button[type=submit]`)))
+	if sw := eval[int](p, `document.scrollingElement.scrollWidth`); sw > 360 {
+		t.Errorf("the form with errors is %dpx wide at 360px", sw)
+	}
+	p.checkPage("ui-form-errors-phone")
+}

@@ -195,6 +195,16 @@ func (s *Service) check(in *Input, cur model.Meeting) (store.MeetingChange, erro
 	return c, v.Err()
 }
 
+// RoleBadges says who speaks with a role in a meeting's chat and room: the
+// group's moderators and the programme staff (user id → "moderator"|"staff").
+func (s *Service) RoleBadges(ctx context.Context, a *access.Actor, meetingID int64) (map[int64]string, error) {
+	r, err := s.readable(ctx, s.db, a, meetingID)
+	if err != nil {
+		return nil, err
+	}
+	return store.GroupRoleBadges(ctx, s.db, r.GroupID)
+}
+
 // Check validates a new meeting's fields without storing anything, so a form
 // whose dates could not be read still reports every other problem at once.
 func (s *Service) Check(in Input) error {

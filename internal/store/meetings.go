@@ -287,3 +287,26 @@ func MeetingHighlights(ctx context.Context, q Q, groupIDs []int64) ([]MeetingHig
 		ORDER BY group_id, status = 'live' DESC, starts_at, id`, pq.Array(groupIDs))
 	return out, err
 }
+
+// GroupRoleBadges returns the people who speak with a role in a group: its
+// moderators ("moderator") and programme staff and admins ("staff"), for the
+// badges by their names in the meeting's chat and room.
+func GroupRoleBadges(ctx context.Context, q Q, groupID int64) (map[int64]string, error) {
+	var rows []struct {
+		ID   int64  `db:"id"`
+		Role string `db:"role"`
+	}
+	err := selectAll(ctx, q, &rows, fmt.Sprintf("role badges of group %d", groupID), `
+		SELECT u.id, CASE WHEN u.role IN ('admin', 'staff') THEN 'staff' ELSE 'moderator' END AS role
+		FROM users u
+		WHERE u.role IN ('admin', 'staff')
+		   OR EXISTS (SELECT 1 FROM memberships gm WHERE gm.user_id = u.id AND gm.group_id = $1 AND gm.role = 'moderator')`, groupID)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[int64]string, len(rows))
+	for _, r := range rows {
+		out[r.ID] = r.Role
+	}
+	return out, nil
+}

@@ -179,6 +179,22 @@ type meetingPageData struct {
 	ClientID string
 	// Extras: the meeting's notes, files and attendance (internal/notes).
 	Extras notes.Overview
+	// Roles: user id → "moderator" | "staff", the badges in the chat and room.
+	Roles map[int64]string
+}
+
+// RoleIDs lists the ids with role r, space-separated (for the live chat script).
+func (d meetingPageData) RoleIDs(r string) string {
+	var b strings.Builder
+	for id, role := range d.Roles {
+		if role == r {
+			if b.Len() > 0 {
+				b.WriteByte(' ')
+			}
+			b.WriteString(strconv.FormatInt(id, 10))
+		}
+	}
+	return b.String()
 }
 
 const chatPage = 50
@@ -214,6 +230,9 @@ func (s *server) renderMeeting(c *fiber.Ctx, o pageOpts) error {
 	}
 	d.Messages = msgs
 	if d.Extras, err = s.Notes.Overview(c.UserContext(), actor(c), id); err != nil {
+		return err
+	}
+	if d.Roles, err = s.Meetings.RoleBadges(c.UserContext(), actor(c), id); err != nil {
 		return err
 	}
 	o.Title, o.Nav = m.Title, "index"

@@ -71,7 +71,13 @@ func TestUIMeetingPageStates(t *testing.T) {
 	if r := mod.Form(path+"/start", nil); r.Status != http.StatusSeeOther || r.Header.Get("Location") != path+"#chat" {
 		t.Errorf("start: %d to %q, want 303 to %s#chat", r.Status, r.Header.Get("Location"), path)
 	}
+	if r := send(mod, m.ID, "9d1c3f0e-4a57-4d2b-9a43-3f1f7f0e2a11", "Witam na sesji"); r.Status != http.StatusCreated {
+		t.Fatalf("moderator's message: %d %s", r.Status, r.Body)
+	}
 	page = member.Get(path).String()
+	if !regexp.MustCompile(`<strong>` + regexp.QuoteMeta(w.moderator.Name) + `</strong> <span class="badge role">Moderator</span>`).MatchString(page) {
+		t.Error("the moderator's chat message has no Moderator badge")
+	}
 	if c, a := strings.Index(page, `id="chat"`), strings.Index(page, `id="agenda-h"`); c < 0 || a >= 0 && a < c {
 		t.Errorf("a live meeting: the chat (at %d) is not before the programme (at %d)", c, a)
 	}

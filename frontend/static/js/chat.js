@@ -34,6 +34,17 @@ function init(section) {
   const textarea = form && form.querySelector("textarea");
   const announcer = document.getElementById("chat-announce");
   const stateEl = document.getElementById("live-state");
+  // Who speaks with a role: badges by their names in the log and the room.
+  const ids = (v) => new Set(String(v || "").split(" ").filter(Boolean).map(Number));
+  const moderators = ids(section.dataset.moderators), staff = ids(section.dataset.staff);
+  function roleBadge(id) {
+    const role = staff.has(id) ? "staff" : moderators.has(id) ? "moderator" : "";
+    if (!role) return null;
+    const b = document.createElement("span");
+    b.className = "badge role";
+    b.textContent = role === "staff" ? t.roleStaff : t.roleModerator;
+    return b;
+  }
   // A page of the archive that is not the newest has later messages the
   // reader reaches by its link; only the newest page grows live.
   const liveEdge = "liveEdge" in section.dataset;
@@ -76,6 +87,8 @@ function init(section) {
     const who = document.createElement("strong");
     who.textContent = m.author.name;
     meta.append(avatar(m.author.id, m.author.name), who);
+    const rb = roleBadge(m.author.id);
+    if (rb) meta.append(" ", rb);
     if (m.author.id === me) meta.append(" ", youBadge());
     if (m.author.jst) {
       const jst = document.createElement("span");
@@ -372,6 +385,8 @@ function init(section) {
     list.replaceChildren(...f.users.map((u) => {
       const li = document.createElement("li");
       li.textContent = u.jst ? `${u.name} (${u.jst})` : u.name;
+      const rb = roleBadge(u.id);
+      if (rb) li.append(" ", rb);
       return li;
     }));
     box.hidden = false;
