@@ -187,26 +187,16 @@ func (s *Service) Thread(ctx context.Context, a *access.Actor, threadID int64, p
 		v.FirstUnread = lastRead + 1
 	}
 	from := (page-1)*PageSize + 1
-	rows, err := store.ListPostRange(ctx, s.db, threadID, from, from+PageSize-1)
+	rows, err := store.ListPostRange(ctx, s.db, threadID, from, from+PageSize-1, a.UserID)
 	if err != nil {
 		return ThreadView{}, err
 	}
 	v.Posts = make([]Post, 0, len(rows))
-	var reported map[int64]bool
-	if v.CanReport && len(rows) > 0 {
-		ids := make([]int64, len(rows))
-		for i, r := range rows {
-			ids[i] = r.ID
-		}
-		if reported, err = store.ReportedPosts(ctx, s.db, a.UserID, ids); err != nil {
-			return ThreadView{}, err
-		}
-	}
 	for _, r := range rows {
 		p := postFor(a, r, v.CanModerate)
 		// Whoever may not write here (an observer, a muted member) edits nothing.
 		p.CanEdit = p.CanEdit && writer
-		p.Reported = reported[r.ID]
+		p.Reported = r.Reported
 		v.Posts = append(v.Posts, p)
 	}
 	if markRead && len(rows) > 0 {

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/lib/pq"
@@ -239,6 +240,8 @@ type PostRow struct {
 	Hidden        bool       `db:"hidden"`
 	HiddenReason  string     `db:"hidden_reason"`
 	AutoHidden    bool       `db:"auto_hidden"`
+	// Reported: the viewer has reported this post (ListPostRange only).
+	Reported bool `db:"reported"`
 	// AuthorRole is "staff" (programme staff or admin), "moderator" (of the
 	// thread's group) or "": the badge beside the author's name.
 	AuthorRole string `db:"author_role"`
@@ -258,12 +261,18 @@ const postRowSelect = `
 	LEFT JOIN posts rp ON rp.id = p.reply_to
 	LEFT JOIN users ru ON ru.id = rp.author_id`
 
-// ListPostRange returns a thread's posts with positions in [from, to].
-func ListPostRange(ctx context.Context, q Q, threadID int64, from, to int) ([]PostRow, error) {
+// postRowReportedSelect is postRowSelect plus whether the viewer ($4) reported the post.
+var postRowReportedSelect = strings.Replace(postRowSelect, "\n\tFROM posts p",
+	",\n\t       EXISTS (SELECT 1 FROM flags f WHERE f.post_id = p.id AND f.reporter_id = $4) AS reported\n\tFROM posts p", 1)
+
+// ListPostRange returns a thread's posts with positions in [from, to], each
+// saying whether the viewer has reported it (in the same query: a thread
+// page's query count does not grow).
+func ListPostRange(ctx context.Context, q Q, threadID int64, from, to int, viewerID int64) ([]PostRow, error) {
 	out := []PostRow{}
 	err := selectAll(ctx, q, &out, fmt.Sprintf("list posts of thread %d", threadID),
-		postRowSelect+` WHERE p.thread_id = $1 AND p.position BETWEEN $2 AND $3 ORDER BY p.position`,
-		threadID, from, to)
+		postRowReportedSelect+` WHERE p.thread_id = $1 AND p.position BETWEEN $2 AND $3 ORDER BY p.position`,
+		threadID, from, to, viewerID)
 	return out, err
 }
 

@@ -319,18 +319,3 @@ func LiftMutes(ctx context.Context, q Q, groupID, userID int64) (int64, error) {
 	n, _ := res.RowsAffected()
 	return n, nil
 }
-
-// ReportedPosts says which of the posts the user has reported (in any state:
-// a person reports a post once, UNIQUE (post_id, reporter_id)).
-func ReportedPosts(ctx context.Context, q Q, userID int64, postIDs []int64) (map[int64]bool, error) {
-	var ids []int64
-	if err := selectAll(ctx, q, &ids, fmt.Sprintf("posts reported by user %d", userID),
-		`SELECT post_id FROM flags WHERE reporter_id = $1 AND post_id = ANY($2)`, userID, pq.Array(postIDs)); err != nil {
-		return nil, err
-	}
-	out := make(map[int64]bool, len(ids))
-	for _, id := range ids {
-		out[id] = true
-	}
-	return out, nil
-}

@@ -47,13 +47,13 @@ func newViews(st *staticFiles) (*views, error) {
 			return p
 		},
 		"errorItems": errorItems,
-		"eqi64": func(a *int64, b int64) bool { return a != nil && *a == b },
+		"eqi64":      func(a *int64, b int64) bool { return a != nil && *a == b },
 		// initials and avatarTone draw a person's initials avatar (the
 		// "avatar" partial in _people.html): the tone is fixed by the id.
 		"initials":   initials,
 		"avatarTone": func(id int64) int64 { return ((id % avatarTones) + avatarTones) % avatarTones },
-		"query": url.QueryEscape,
-		"list":  func(items ...string) []string { return items },
+		"query":      url.QueryEscape,
+		"list":       func(items ...string) []string { return items },
 		// filesize writes a byte count as people read it: filesize .Size $.Lang.
 		"filesize": humanSize,
 		// safeHTML marks text that was sanitized by package markup when it was
