@@ -75,7 +75,7 @@ func TestUIMeetingPageStates(t *testing.T) {
 		t.Fatalf("moderator's message: %d %s", r.Status, r.Body)
 	}
 	page = member.Get(path).String()
-	if !regexp.MustCompile(`<strong>` + regexp.QuoteMeta(w.moderator.Name) + `</strong> <span class="badge role">Moderator</span>`).MatchString(page) {
+	if !regexp.MustCompile(`<strong><a href="/u/\d+" class="author">` + regexp.QuoteMeta(w.moderator.Name) + `</a></strong> <span class="badge role">Moderator</span>`).MatchString(page) {
 		t.Error("the moderator's chat message has no Moderator badge")
 	}
 	if c, a := strings.Index(page, `id="chat"`), strings.Index(page, `id="agenda-h"`); c < 0 || a >= 0 && a < c {
