@@ -188,7 +188,7 @@ func TestLiveMeetingChat(t *testing.T) {
 		t.Errorf("after Enter the focus|value is %q, want the emptied message field still focused", got)
 	}
 	pb.waitFor("B to see A's message", `[...document.querySelectorAll("#chat-log li .post-body")].some(b => b.textContent.includes("tu Anna z Morawicy"))`, jsChatTexts)
-	pb.waitFor("B's live region to announce it", jsAnnounced+` === "Nowa wiadomość od Anna Kowalska"`, jsAnnounced)
+	pb.waitFor("B's live region to announce it", jsAnnounced+` === "Anna Kowalska: nowa wiadomość"`, jsAnnounced)
 	if got := eval[string](pb, `document.getElementById("chat-announce").getAttribute("aria-live")`); got != "polite" {
 		t.Errorf("announcer aria-live = %q, want polite", got)
 	}
@@ -207,7 +207,7 @@ func TestLiveMeetingChat(t *testing.T) {
 	pb.typeText("type the second line", "czy budżet jest gotowy?")
 	pb.press("press Enter", kb.Enter)
 	pa.waitFor("A to see B's two-line message", `[...document.querySelectorAll("#chat-log li .post-body")].some(b => b.textContent.includes("mam pytanie:") && b.textContent.includes("czy budżet"))`, jsChatTexts)
-	pa.waitFor("A's live region to announce B", jsAnnounced+` === "Nowa wiadomość od Jan Nowak"`, jsAnnounced)
+	pa.waitFor("A's live region to announce B", jsAnnounced+` === "Jan Nowak: nowa wiadomość"`, jsAnnounced)
 	for _, p := range []*tab{pa, pb} {
 		if n := countText(p, first); n != 1 {
 			t.Errorf("A's first message is shown %d times, want once (%s)", n, eval[string](p, jsChatTexts))
@@ -590,7 +590,7 @@ func TestLiveChatAcrossTwoInstances(t *testing.T) {
 	pa.press("press Enter", kb.Enter)
 	pa.waitFor("A's message to be sent", `!!document.querySelector('#chat-log li[data-client-id][data-state="sent"]')`, jsChatTexts)
 	pb.waitFor("B, on the other instance, to see A's message", `[...document.querySelectorAll("#chat-log li .post-body")].some(b => b.textContent.trim() === `+strconv.Quote(fromA)+`)`, jsChatTexts)
-	pb.waitFor("B's live region to announce it", jsAnnounced+` === "Nowa wiadomość od Anna Kowalska"`, jsAnnounced)
+	pb.waitFor("B's live region to announce it", jsAnnounced+` === "Anna Kowalska: nowa wiadomość"`, jsAnnounced)
 
 	const fromB = "Jan na drugiej instancji: tak, słyszę."
 	pb.do("focus B's message field", chromedp.Focus(chromedp.CSS("#f-body")))

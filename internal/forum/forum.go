@@ -82,12 +82,19 @@ func (s *Service) Index(ctx context.Context, a *access.Actor) ([]Section, error)
 	if err != nil {
 		return nil, err
 	}
+	hs, err := store.MeetingHighlights(ctx, s.db, ids)
+	if err != nil {
+		return nil, err
+	}
+	banners := meetingBanners(hs)
 	sections := []Section{}
 	for _, kind := range model.GroupKinds {
 		sec := Section{Kind: kind}
 		for _, g := range sums {
 			if g.Kind == kind {
-				sec.Groups = append(sec.Groups, viewGroupSummary(g))
+				v := viewGroupSummary(g)
+				v.Meeting = banners[g.ID]
+				sec.Groups = append(sec.Groups, v)
 			}
 		}
 		if len(sec.Groups) > 0 {
@@ -153,6 +160,11 @@ type Post struct {
 	ReplyPosition *int    `json:"-"`
 	ReplyAuthor   *string `json:"-"`
 	HiddenReason  string  `json:"-"`
+	// AuthorRole: "staff", "moderator" or "" (the badge by the name).
+	AuthorRole string `json:"-"`
+	// Reported: the reader has reported this post already (a post is reported
+	// once per person), so the page says so instead of offering "Zgłoś".
+	Reported bool `json:"-"`
 	// Redacted: the text was withheld from this reader.
 	Redacted  bool `json:"-"`
 	CanEdit   bool `json:"-"`
@@ -163,7 +175,7 @@ type Post struct {
 func postFor(a *access.Actor, r store.PostRow, moderator bool) Post {
 	p := Post{ID: r.ID, ThreadID: r.ThreadID, Position: r.Position, Author: Author{ID: r.AuthorID, Name: r.AuthorName, JST: r.AuthorJST},
 		Body: r.Body, BodyHTML: r.BodyHTML, ReplyTo: r.ReplyTo, Version: r.Version, CreatedAt: r.CreatedAt, EditedAt: r.EditedAt,
-		Deleted: r.DeletedAt != nil, Hidden: r.Hidden, ReplyPosition: r.ReplyPosition, ReplyAuthor: r.ReplyAuthor}
+		Deleted: r.DeletedAt != nil, Hidden: r.Hidden, ReplyPosition: r.ReplyPosition, ReplyAuthor: r.ReplyAuthor, AuthorRole: r.AuthorRole}
 	own := !a.Anonymous() && a.UserID == r.AuthorID
 	if (p.Deleted || p.Hidden) && !moderator {
 		p.Body, p.BodyHTML, p.Redacted = "", "", true

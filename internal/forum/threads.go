@@ -44,6 +44,8 @@ type GroupView struct {
 	OpenFlags int
 	// Watch is the reader's choice about the group: watch, mute or none.
 	Watch string
+	// Meeting is the group's live meeting, else its next one (nil if none).
+	Meeting *MeetingBanner
 }
 
 // Group lists a group's threads for a reader: pinned first, then by activity.
@@ -88,6 +90,11 @@ func (s *Service) Group(ctx context.Context, a *access.Actor, groupID int64, q T
 		return GroupView{}, err
 	}
 	v.Watch = stateName(w.Group)
+	hs, err := store.MeetingHighlights(ctx, s.db, []int64{g.ID})
+	if err != nil {
+		return GroupView{}, err
+	}
+	v.Meeting = meetingBanners(hs)[g.ID]
 	return v, nil
 }
 
@@ -217,7 +224,7 @@ func (s *Service) Thread(ctx context.Context, a *access.Actor, threadID int64, p
 		v.FirstUnread = lastRead + 1
 	}
 	from := (page-1)*PageSize + 1
-	rows, err := store.ListPostRange(ctx, s.db, threadID, from, from+PageSize-1)
+	rows, err := store.ListPostRange(ctx, s.db, threadID, from, from+PageSize-1, a.UserID)
 	if err != nil {
 		return ThreadView{}, err
 	}
@@ -226,6 +233,7 @@ func (s *Service) Thread(ctx context.Context, a *access.Actor, threadID int64, p
 		p := postFor(a, r, v.CanModerate)
 		// Whoever may not write here (an observer, a muted member) edits nothing.
 		p.CanEdit = p.CanEdit && writer
+		p.Reported = r.Reported
 		v.Posts = append(v.Posts, p)
 	}
 	if markRead && len(rows) > 0 {
@@ -833,4 +841,25 @@ func deref(s *string) string {
 		return ""
 	}
 	return *s
+}
+
+// Preview is the HTML a text would be shown as: the same normalization,
+// bounds and sanitizer as a stored post, nothing stored. The writing
+// toolbar's "Podgląd" (issue 14) asks for it, so a preview never differs
+// from what publishing would show.
+type Preview struct {
+	HTML string `json:"html"`
+}
+
+func (s *Service) Preview(ctx context.Context, a *access.Actor, raw string) (Preview, error) {
+	if err := a.LoggedIn(); err != nil {
+		return Preview{}, err
+	}
+	v := &apperr.Validation{}
+	body := checkBody(v, raw)
+	if err := v.Err(); err != nil {
+		return Preview{}, err
+	}
+	html, err := s.md.RenderField("body", body)
+	return Preview{HTML: html}, err
 }

@@ -40,6 +40,31 @@ type GroupSummary struct {
 	ThreadCount           int        `json:"thread_count"`
 	LastActivityAt        *time.Time `json:"last_activity_at"`
 	Unread                int        `json:"unread"`
+	// Meeting is the group's live meeting, else its next one (nil if none).
+	Meeting *MeetingBanner `json:"meeting,omitempty"`
+}
+
+// MeetingBanner is the meeting a group's banner announces on the index and
+// the group page: "a session is on — join" or "the next session".
+type MeetingBanner struct {
+	ID       int64     `json:"id"`
+	Title    string    `json:"title"`
+	Status   string    `json:"status"`
+	StartsAt time.Time `json:"starts_at"`
+	EndsAt   time.Time `json:"ends_at"`
+}
+
+func viewMeetingBanner(h store.MeetingHighlight) *MeetingBanner {
+	return &MeetingBanner{ID: h.ID, Title: h.Title, Status: h.Status, StartsAt: h.StartsAt, EndsAt: h.EndsAt}
+}
+
+// meetingBanners maps group ids to their banner meeting.
+func meetingBanners(hs []store.MeetingHighlight) map[int64]*MeetingBanner {
+	out := make(map[int64]*MeetingBanner, len(hs))
+	for _, h := range hs {
+		out[h.GroupID] = viewMeetingBanner(h)
+	}
+	return out
 }
 
 func viewGroupSummary(g store.GroupSummary) GroupSummary {

@@ -126,6 +126,35 @@ func (p *Printer) DateTime(t time.Time) string {
 	return p.Date(t) + ", " + t.In(p.zone).Format("15:04")
 }
 
+// Clock formats t as "18:05" in Warsaw time (a chat line under its day).
+func (p *Printer) Clock(t time.Time) string { return t.In(p.zone).Format("15:04") }
+
+// Day is t's calendar day in Warsaw ("2026-11-23"): where a chat's day changes.
+func (p *Printer) Day(t time.Time) string { return t.In(p.zone).Format("2006-01-02") }
+
+// Ago says how long ago t was, as people say it: "przed chwilą", "5 minut
+// temu", "wczoraj, 18:05"; older than that, the date. The exact time goes
+// in the <time> element's title beside it.
+func (p *Printer) Ago(t, now time.Time) string {
+	d := now.Sub(t)
+	switch {
+	case d < time.Minute:
+		return p.T("ago.now")
+	case d < time.Hour:
+		return p.N("ago.minutes", int(d/time.Minute))
+	case d < 6*time.Hour:
+		return p.N("ago.hours", int(d/time.Hour))
+	}
+	day, today := p.Day(t), p.Day(now)
+	switch {
+	case day == today:
+		return p.T("ago.today", "Time", p.Clock(t))
+	case day == p.Day(now.AddDate(0, 0, -1)):
+		return p.T("ago.yesterday", "Time", p.Clock(t))
+	}
+	return p.Date(t)
+}
+
 // ISO is the machine-readable form for <time datetime>.
 func (p *Printer) ISO(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 

@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"context"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -14,6 +13,7 @@ import (
 	"github.com/gwd-jst/forumjst/internal/meetings"
 	"github.com/gwd-jst/forumjst/internal/notes"
 	"github.com/gwd-jst/forumjst/internal/store"
+	"github.com/gwd-jst/forumjst/internal/textnorm"
 	"github.com/gwd-jst/forumjst/internal/topic"
 )
 
@@ -149,7 +149,7 @@ func withSelf(present []store.PresentUser, me *store.PresentUser) []store.Presen
 	}
 	present = append(slices.Clone(present), *me)
 	slices.SortFunc(present, func(a, b store.PresentUser) int {
-		return cmp.Or(strings.Compare(a.Name, b.Name), cmp.Compare(a.ID, b.ID))
+		return cmp.Or(textnorm.ComparePeople(a.Name, b.Name), cmp.Compare(a.ID, b.ID))
 	})
 	return present
 }
@@ -316,17 +316,38 @@ func (f groupFeed) head(ctx context.Context, id int64) (int64, any, error) {
 	return 0, h, err
 }
 
+// groupMeetingFrame tells a group's open pages (index, group page) that a
+// meeting went live or ended, so their banner says "join" or goes away.
+type groupMeetingFrame struct {
+	Type      string `json:"type"`
+	Topic     string `json:"topic"`
+	GroupID   int64  `json:"group_id"`
+	MeetingID int64  `json:"meeting_id"`
+	Status    string `json:"status"` // live | ended
+}
+
 func (f groupFeed) diff(name string, id int64, oldState, newState any) ([]any, bool) {
 	o, n := oldState.(store.GroupHead), newState.(store.GroupHead)
-	if o.Threads == n.Threads && timeEqual(o.LastActivityAt, n.LastActivityAt) {
-		return nil, false
+	var frames []any
+	if !int64Equal(o.LiveMeetingID, n.LiveMeetingID) {
+		if o.LiveMeetingID != nil {
+			frames = append(frames, groupMeetingFrame{Type: "group.meeting", Topic: name, GroupID: id, MeetingID: *o.LiveMeetingID, Status: "ended"})
+		}
+		if n.LiveMeetingID != nil {
+			frames = append(frames, groupMeetingFrame{Type: "group.meeting", Topic: name, GroupID: id, MeetingID: *n.LiveMeetingID, Status: "live"})
+		}
 	}
-	return []any{groupUpdateFrame{Type: "group.update", Topic: name, GroupID: id, Threads: n.Threads, LastActivityAt: n.LastActivityAt}}, false
+	if o.Threads != n.Threads || !timeEqual(o.LastActivityAt, n.LastActivityAt) {
+		frames = append(frames, groupUpdateFrame{Type: "group.update", Topic: name, GroupID: id, Threads: n.Threads, LastActivityAt: n.LastActivityAt})
+	}
+	return frames, false
 }
+
+func int64Equal(a, b *int64) bool { return (a == nil) == (b == nil) && (a == nil || *a == *b) }
 
 func (f groupFeed) greeting(_ string, _ int64, state any, _ *store.PresentUser) (any, []any) {
 	s := state.(store.GroupHead)
-	return map[string]any{"threads": s.Threads, "last_activity_at": s.LastActivityAt}, nil
+	return map[string]any{"threads": s.Threads, "last_activity_at": s.LastActivityAt, "live_meeting_id": s.LiveMeetingID}, nil
 }
 
 func timeEqual(a, b *time.Time) bool {

@@ -68,7 +68,8 @@ func TestNotificationsArriveUnasked(t *testing.T) {
 		}
 	}
 	list.Decode(&out)
-	if len(out.Items) != 5 || out.Items[0].URL != fmt.Sprintf("/m/%d", meeting) || out.Items[2].Kind != "reply" {
+	// "Meeting started" leads straight to the chat (issue 14).
+	if len(out.Items) != 5 || out.Items[0].URL != fmt.Sprintf("/m/%d#chat", meeting) || out.Items[2].Kind != "reply" {
 		t.Fatalf("notifications = %s", list.Body)
 	}
 	page := member.Get("/notifications")

@@ -75,12 +75,18 @@ type Meeting struct {
 	GroupName   string
 	CanModerate bool
 	CanChat     bool
+	// CanWrite: the reader may write in the group, so the chat's message box
+	// is ready (hidden) before the start and opens when the meeting goes live.
+	CanWrite bool
+	// Observer: the reader is an observer of the group (reads, never writes).
+	Observer bool
 }
 
 func view(a *access.Actor, r store.MeetingRow) Meeting {
 	g := r.Group()
+	w := a.CanWrite(g)
 	return Meeting{Meeting: r.Meeting, GroupName: r.GroupName, CanModerate: a.CanModerate(g),
-		CanChat: r.Status == "live" && a.CanWrite(g)}
+		CanChat: r.Status == "live" && w, CanWrite: w, Observer: !w && a.GroupRole(g.ID) == model.GroupObserver}
 }
 
 // readable loads a meeting and checks the actor may read its group.
@@ -221,6 +227,23 @@ func (s *Service) check(in *Input, cur model.Meeting) (store.MeetingChange, erro
 	return c, v.Err()
 }
 
+// RoleBadges says who speaks with a role in a meeting's chat and room: the
+// group's moderators and the programme staff (user id → "moderator"|"staff").
+func (s *Service) RoleBadges(ctx context.Context, a *access.Actor, meetingID int64) (map[int64]string, error) {
+	r, err := s.readable(ctx, s.db, a, meetingID)
+	if err != nil {
+		return nil, err
+	}
+	return store.GroupRoleBadges(ctx, s.db, r.GroupID)
+}
+
+// Check validates a new meeting's fields without storing anything, so a form
+// whose dates could not be read still reports every other problem at once.
+func (s *Service) Check(in Input) error {
+	_, err := s.check(&in, model.Meeting{})
+	return err
+}
+
 // Create schedules a meeting; the group's moderators (and staff) may.
 func (s *Service) Create(ctx context.Context, a *access.Actor, groupID int64, in Input) (Meeting, error) {
 	if err := a.LoggedIn(); err != nil {
@@ -327,6 +350,8 @@ func (s *Service) SetStatus(ctx context.Context, a *access.Actor, id int64, stat
 			return err
 		}
 		tx.Touch(topic.Name(topic.Meeting, id), 0)
+		// The group's open pages carry its meeting banner.
+		tx.Touch(topic.Name(topic.Group, r.GroupID), 0)
 		if status == "live" {
 			if err := s.tellGroup(ctx, tx, a, r.GroupID, notify.MeetingStarted, id, r.Title); err != nil {
 				return err

@@ -117,6 +117,10 @@ func view(n store.Notification) Notification {
 	default:
 		url = fmt.Sprintf("/m/%d", n.TargetID)
 	}
+	if n.Kind == MeetingStarted {
+		// "Join the chat": land on it, not on the programme above it.
+		url += "#chat"
+	}
 	return Notification{ID: n.ID, Kind: n.Kind, ActorID: n.ActorID, ActorName: n.ActorName, GroupID: n.GroupID,
 		TargetType: n.TargetType, TargetID: n.TargetID, Title: n.Title, CreatedAt: n.CreatedAt, ReadAt: n.ReadAt,
 		URL: url, OpenURL: fmt.Sprintf("/notifications/%d", n.ID)}

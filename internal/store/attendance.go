@@ -89,7 +89,7 @@ func AttendanceList(ctx context.Context, q Q, meetingID, groupID int64) ([]Atten
 		LEFT JOIN attendance a ON a.user_id = u.id AND a.meeting_id = $1
 		LEFT JOIN memberships ms ON ms.user_id = u.id AND ms.group_id = $2
 		WHERE a.user_id IS NOT NULL OR (ms.role IN ('moderator', 'member') AND NOT u.disabled)
-		ORDER BY u.display_name, u.id`, meetingID, groupID)
+		ORDER BY `+personOrder("u.display_name")+`, u.id`, meetingID, groupID)
 	return out, err
 }
 

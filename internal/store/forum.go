@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/lib/pq"
@@ -117,7 +118,7 @@ func GroupSummaries(ctx context.Context, q Q, userID int64, groupIDs []int64) ([
 		LEFT JOIN thread_reads r ON r.thread_id = t.id AND r.user_id = $1
 		WHERE g.id = ANY($2)
 		GROUP BY g.id
-		ORDER BY array_position(ARRAY['rural','urban','county','common'], g.kind), g.name, g.id`,
+		ORDER BY array_position(ARRAY['rural','urban','county','common'], g.kind), g.name COLLATE "pl-x-icu", g.id`,
 		userID, pq.Array(groupIDs))
 	return out, err
 }
@@ -245,10 +246,19 @@ type PostRow struct {
 	Hidden        bool       `db:"hidden"`
 	HiddenReason  string     `db:"hidden_reason"`
 	AutoHidden    bool       `db:"auto_hidden"`
+	// Reported: the viewer has reported this post (ListPostRange only).
+	Reported bool `db:"reported"`
+	// AuthorRole is "staff" (programme staff or admin), "moderator" (of the
+	// thread's group) or "": the badge beside the author's name.
+	AuthorRole string `db:"author_role"`
 }
 
 const postRowSelect = `
 	SELECT p.id, p.thread_id, p.position, p.author_id, u.display_name AS author_name, j.name AS author_jst,
+	       CASE WHEN u.role IN ('admin', 'staff') THEN 'staff'
+	            WHEN EXISTS (SELECT 1 FROM memberships gm JOIN threads th ON th.group_id = gm.group_id
+	                         WHERE th.id = p.thread_id AND gm.user_id = p.author_id AND gm.role = 'moderator') THEN 'moderator'
+	            ELSE '' END AS author_role,
 	       p.body, p.body_html, p.reply_to, rp.position AS reply_position, ru.display_name AS reply_author,
 	       p.version, p.created_at, p.edited_at, p.edited_by, p.deleted_at, p.hidden, p.hidden_reason, p.auto_hidden
 	FROM posts p
@@ -257,12 +267,18 @@ const postRowSelect = `
 	LEFT JOIN posts rp ON rp.id = p.reply_to
 	LEFT JOIN users ru ON ru.id = rp.author_id`
 
-// ListPostRange returns a thread's posts with positions in [from, to].
-func ListPostRange(ctx context.Context, q Q, threadID int64, from, to int) ([]PostRow, error) {
+// postRowReportedSelect is postRowSelect plus whether the viewer ($4) reported the post.
+var postRowReportedSelect = strings.Replace(postRowSelect, "\n\tFROM posts p",
+	",\n\t       EXISTS (SELECT 1 FROM flags f WHERE f.post_id = p.id AND f.reporter_id = $4) AS reported\n\tFROM posts p", 1)
+
+// ListPostRange returns a thread's posts with positions in [from, to], each
+// saying whether the viewer has reported it (in the same query: a thread
+// page's query count does not grow).
+func ListPostRange(ctx context.Context, q Q, threadID int64, from, to int, viewerID int64) ([]PostRow, error) {
 	out := []PostRow{}
 	err := selectAll(ctx, q, &out, fmt.Sprintf("list posts of thread %d", threadID),
-		postRowSelect+` WHERE p.thread_id = $1 AND p.position BETWEEN $2 AND $3 ORDER BY p.position`,
-		threadID, from, to)
+		postRowReportedSelect+` WHERE p.thread_id = $1 AND p.position BETWEEN $2 AND $3 ORDER BY p.position`,
+		threadID, from, to, viewerID)
 	return out, err
 }
 

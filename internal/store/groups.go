@@ -43,7 +43,7 @@ func ListGroups(ctx context.Context, q Q) ([]model.Group, error) {
 	out := []model.Group{}
 	err := selectAll(ctx, q, &out, "list groups", `
 		SELECT `+groupColumns+` FROM groups
-		ORDER BY array_position(ARRAY['rural','urban','county','common'], kind), name, id`)
+		ORDER BY array_position(ARRAY['rural','urban','county','common'], kind), name COLLATE "pl-x-icu", id`)
 	return out, err
 }
 
@@ -76,7 +76,7 @@ func ListMembers(ctx context.Context, q Q, groupID int64) ([]model.Member, error
 		JOIN users u ON u.id = m.user_id
 		LEFT JOIN jst j ON j.id = u.jst_id
 		WHERE m.group_id = $1 AND NOT u.disabled
-		ORDER BY array_position(ARRAY['moderator','member','observer'], m.role), u.display_name`, groupID)
+		ORDER BY array_position(ARRAY['moderator','member','observer'], m.role), `+personOrder("u.display_name")+`, u.id`, groupID)
 	return out, err
 }
 
@@ -85,7 +85,7 @@ func ListUserMemberships(ctx context.Context, q Q, userID int64) ([]model.Member
 	err := selectAll(ctx, q, &out, "list memberships", `
 		SELECT m.group_id, g.name AS group_name, g.kind AS group_kind, m.role
 		FROM memberships m JOIN groups g ON g.id = m.group_id
-		WHERE m.user_id = $1 ORDER BY g.name`, userID)
+		WHERE m.user_id = $1 ORDER BY g.name COLLATE "pl-x-icu"`, userID)
 	return out, err
 }
 

@@ -33,6 +33,6 @@ func ListJST(ctx context.Context, q Q, p Page) ([]model.JST, error) {
 	out := []model.JST{}
 	err := selectAll(ctx, q, &out, "list jst", `
 		SELECT id, name, kind, voivodeship, teryt, created_at FROM jst
-		ORDER BY name, id LIMIT $1 OFFSET $2`, p.Limit, p.Offset)
+		ORDER BY name COLLATE "pl-x-icu", id LIMIT $1 OFFSET $2`, p.Limit, p.Offset)
 	return out, err
 }

@@ -41,16 +41,19 @@ func GetThreadHead(ctx context.Context, q Q, id int64) (ThreadHead, error) {
 	return h, err
 }
 
-// GroupHead is what a group's open pages follow: visible threads and activity.
+// GroupHead is what a group's open pages follow: visible threads and
+// activity, and the meeting that is live now (its banner says "join").
 type GroupHead struct {
 	Threads        int        `db:"threads"`
 	LastActivityAt *time.Time `db:"last_activity_at"`
+	LiveMeetingID  *int64     `db:"live_meeting_id"`
 }
 
 func GetGroupHead(ctx context.Context, q Q, id int64) (GroupHead, error) {
 	var h GroupHead
 	err := one(ctx, q, &h, fmt.Sprintf("group %d head", id), `
-		SELECT count(*) AS threads, max(last_activity_at) AS last_activity_at
+		SELECT count(*) AS threads, max(last_activity_at) AS last_activity_at,
+			(SELECT min(m.id) FROM meetings m WHERE m.group_id = $1 AND m.status = 'live') AS live_meeting_id
 		FROM threads WHERE group_id = $1 AND NOT hidden AND merged_into IS NULL`, id)
 	return h, err
 }
@@ -137,6 +140,6 @@ func Present(ctx context.Context, q Q, topic string, freshSince time.Time) ([]Pr
 		SELECT u.id, u.display_name AS name, j.name AS jst
 		FROM users u LEFT JOIN jst j ON j.id = u.jst_id
 		WHERE u.id IN (SELECT user_id FROM live_presence WHERE topic = $1 AND seen_at >= $2)
-		ORDER BY u.display_name, u.id`, topic, freshSince)
+		ORDER BY `+personOrder("u.display_name")+`, u.id`, topic, freshSince)
 	return out, err
 }

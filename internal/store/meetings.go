@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/lib/pq"
+
 	"github.com/gwd-jst/forumjst/internal/model"
 )
 
@@ -257,4 +259,54 @@ func CountRecentChat(ctx context.Context, q Q, userID int64, since time.Time) (i
 	err := one(ctx, q, &n, "count recent chat",
 		`SELECT count(*) FROM chat_messages WHERE author_id = $1 AND created_at > $2`, userID, since)
 	return n, err
+}
+
+// MeetingHighlight is the one meeting a group's banner shows: the live one,
+// else the next that has not ended.
+type MeetingHighlight struct {
+	ID       int64     `db:"id"`
+	GroupID  int64     `db:"group_id"`
+	Title    string    `db:"title"`
+	Status   string    `db:"status"`
+	StartsAt time.Time `db:"starts_at"`
+	EndsAt   time.Time `db:"ends_at"`
+}
+
+// MeetingHighlights returns at most one meeting per group (DISTINCT ON picks
+// the live one first, then the soonest scheduled one whose end is still
+// ahead), so the index can say "a session is on" without a query per group.
+func MeetingHighlights(ctx context.Context, q Q, groupIDs []int64) ([]MeetingHighlight, error) {
+	out := []MeetingHighlight{}
+	if len(groupIDs) == 0 {
+		return out, nil
+	}
+	err := selectAll(ctx, q, &out, "meeting highlights", `
+		SELECT DISTINCT ON (group_id) id, group_id, title, status, starts_at, ends_at
+		FROM meetings
+		WHERE group_id = ANY($1) AND (status = 'live' OR (status = 'scheduled' AND ends_at > now()))
+		ORDER BY group_id, status = 'live' DESC, starts_at, id`, pq.Array(groupIDs))
+	return out, err
+}
+
+// GroupRoleBadges returns the people who speak with a role in a group: its
+// moderators ("moderator") and programme staff and admins ("staff"), for the
+// badges by their names in the meeting's chat and room.
+func GroupRoleBadges(ctx context.Context, q Q, groupID int64) (map[int64]string, error) {
+	var rows []struct {
+		ID   int64  `db:"id"`
+		Role string `db:"role"`
+	}
+	err := selectAll(ctx, q, &rows, fmt.Sprintf("role badges of group %d", groupID), `
+		SELECT u.id, CASE WHEN u.role IN ('admin', 'staff') THEN 'staff' ELSE 'moderator' END AS role
+		FROM users u
+		WHERE u.role IN ('admin', 'staff')
+		   OR EXISTS (SELECT 1 FROM memberships gm WHERE gm.user_id = u.id AND gm.group_id = $1 AND gm.role = 'moderator')`, groupID)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[int64]string, len(rows))
+	for _, r := range rows {
+		out[r.ID] = r.Role
+	}
+	return out, nil
 }

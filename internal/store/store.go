@@ -73,3 +73,11 @@ type Page struct {
 	Limit  int
 	Offset int
 }
+
+// personOrder is the ORDER BY of a list of people as Polish lists are read:
+// by surname (the display name's last word), then the whole name, under the
+// ICU Polish collation, so "Łukasz" comes after "Lucyna" and before "Marek"
+// instead of after "Wojciech" (byte order).
+func personOrder(col string) string {
+	return fmt.Sprintf(`regexp_replace(%[1]s, '^.*\s', '') COLLATE "pl-x-icu", %[1]s COLLATE "pl-x-icu"`, col)
+}

@@ -52,7 +52,7 @@ func ListUsers(ctx context.Context, q Q, search string, p Page) ([]model.User, e
 	err := selectAll(ctx, q, &users, "list users", `
 		SELECT `+userColumns+` `+userFrom+`
 		WHERE $1 = '' OR u.display_name ILIKE '%' || $1 || '%' OR u.email ILIKE '%' || $1 || '%'
-		ORDER BY u.display_name, u.id
+		ORDER BY `+personOrder("u.display_name")+`, u.id
 		LIMIT $2 OFFSET $3`, search, p.Limit, p.Offset)
 	return users, err
 }

@@ -17,6 +17,7 @@ func (s *server) forumAPIRoutes() []route {
 		post("/groups/:id/threads", s.apiCreateThread),
 		get("/threads/:id", s.apiThread),
 		post("/threads/:id/posts", s.apiReply),
+		post("/preview", s.apiPreview),
 		post("/threads/:id/read", s.apiMarkRead),
 		get("/posts/:id", s.apiPost),
 		patch("/posts/:id", s.apiEditPost),
@@ -166,6 +167,23 @@ func (s *server) apiReply(c *fiber.Ctx) error {
 		return err
 	}
 	return c.Status(fiber.StatusCreated).JSON(p)
+}
+
+type previewRequest struct {
+	Body string `json:"body"`
+}
+
+// apiPreview renders a text as a post would be shown (the toolbar's preview).
+func (s *server) apiPreview(c *fiber.Ctx) error {
+	var in previewRequest
+	if err := decodeJSON(c, &in); err != nil {
+		return err
+	}
+	p, err := s.Forum.Preview(c.UserContext(), actor(c), in.Body)
+	if err != nil {
+		return err
+	}
+	return c.JSON(p)
 }
 
 type readRequest struct {

@@ -226,10 +226,11 @@ func (s *server) renderThread(c *fiber.Ctx, o pageOpts, draft string) error {
 	return s.render(c, "thread", o, d)
 }
 
-// quote builds a Markdown quote that names and links its source.
+// quote builds a quote that reads as one in the text field too: the author
+// and the post's number on the first line, each quoted line after "> ".
 func quote(p forum.Post) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "> **%s** [(#%d)](/p/%d):\n", strings.NewReplacer("*", "", "[", "", "]", "").Replace(p.Author.Name), p.Position, p.ID)
+	fmt.Fprintf(&b, "> %s (#%d):\n", strings.NewReplacer("*", "", "[", "", "]", "", "_", "").Replace(p.Author.Name), p.Position)
 	for _, line := range strings.Split(p.Body, "\n") {
 		b.WriteString("> " + line + "\n")
 	}

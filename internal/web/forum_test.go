@@ -330,9 +330,11 @@ func TestThreadPagesPermalinksAndReplies(t *testing.T) {
 	}
 
 	// Reply with a quote from a plain form: the composer is prefilled, the quote
-	// names and links its source, and posting redirects to the new post.
+	// names its source, and posting redirects to the new post.
 	r = c.Get(fmt.Sprintf("/t/%d?page=3&quote=%d", tid, ids[100]))
-	if !strings.Contains(r.String(), fmt.Sprintf("(/p/%d)", ids[100])) || !strings.Contains(r.String(), "&gt; Wpis numer 101") {
+	// (issue 14: the quote reads as one in the field, no Markdown link syntax;
+	// the reply's "w odpowiedzi do" link leads to the source).
+	if !strings.Contains(r.String(), "&gt; "+w.moderator.Name+" (#101):") || !strings.Contains(r.String(), "&gt; Wpis numer 101") {
 		t.Errorf("quote not prefilled: %s", excerpt(r.String(), "f-body", 400))
 	}
 	r = c.Form(fmt.Sprintf("/t/%d/posts", tid), url.Values{"body": {fmt.Sprintf("> **%s** [(#101)](/p/%d):\n> Wpis numer 101\n\nZgadzam się.", w.moderator.Name, ids[100])},

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -24,6 +25,7 @@ func (s *server) meetingPageRoutes() []route {
 		get("/m/:id", s.pageMeeting),
 		get("/m/:id/edit", s.pageEditMeetingForm),
 		post("/m/:id/edit", s.pageUpdateMeeting),
+		get("/m/:id/end", s.pageConfirmEndMeeting),
 		post("/m/:id/:status<regex(^(start|end)$)>", s.pageMeetingStatus),
 		post("/m/:id/messages", s.pageSendMessage),
 	}
@@ -162,6 +164,9 @@ func (s *server) pageCreateMeeting(c *fiber.Ctx) error {
 	var m meetings.Meeting
 	if len(bad) == 0 {
 		m, err = s.Meetings.Create(c.UserContext(), actor(c), id, in)
+	} else {
+		// Unreadable dates: still report every other field's problem now.
+		err = s.Meetings.Check(in)
 	}
 	return s.meetingFormResult(c, newMeeting, m, err, bad)
 }
@@ -175,6 +180,9 @@ func (s *server) pageUpdateMeeting(c *fiber.Ctx) error {
 	var m meetings.Meeting
 	if len(bad) == 0 {
 		m, err = s.Meetings.Update(c.UserContext(), actor(c), id, in)
+	} else {
+		// Unreadable dates: still report every other field's problem now.
+		err = s.Meetings.Check(in)
 	}
 	return s.meetingFormResult(c, editMeeting, m, err, bad)
 }
@@ -188,6 +196,22 @@ type meetingPageData struct {
 	ClientID string
 	// Extras: the meeting's notes, files and attendance (internal/notes).
 	Extras notes.Overview
+	// Roles: user id → "moderator" | "staff", the badges in the chat and room.
+	Roles map[int64]string
+}
+
+// RoleIDs lists the ids with role r, space-separated (for the live chat script).
+func (d meetingPageData) RoleIDs(r string) string {
+	var b strings.Builder
+	for id, role := range d.Roles {
+		if role == r {
+			if b.Len() > 0 {
+				b.WriteByte(' ')
+			}
+			b.WriteString(strconv.FormatInt(id, 10))
+		}
+	}
+	return b.String()
 }
 
 const chatPage = 50
@@ -225,8 +249,35 @@ func (s *server) renderMeeting(c *fiber.Ctx, o pageOpts) error {
 	if d.Extras, err = s.Notes.Overview(c.UserContext(), actor(c), id); err != nil {
 		return err
 	}
+	if d.Roles, err = s.Meetings.RoleBadges(c.UserContext(), actor(c), id); err != nil {
+		return err
+	}
 	o.Title, o.Nav = m.Title, "index"
 	return s.render(c, "meeting", o, d)
+}
+
+// pageConfirmEndMeeting asks before ending a meeting: ending closes the chat
+// for everyone and cannot be undone, so the meeting page's button leads here.
+func (s *server) pageConfirmEndMeeting(c *fiber.Ctx) error {
+	id, err := idParam(c, "id")
+	if err != nil {
+		return err
+	}
+	m, err := s.Meetings.Get(c.UserContext(), actor(c), id)
+	if err != nil {
+		return err
+	}
+	if !m.CanModerate {
+		return apperr.ErrForbidden
+	}
+	back := fmt.Sprintf("/m/%d", id)
+	if m.Status != "live" {
+		return c.Redirect(back, fiber.StatusSeeOther)
+	}
+	tr := s.tr(c).T
+	return s.render(c, "confirm", pageOpts{Title: tr("meeting.end"), Nav: "index"}, confirmPage{
+		Question: tr("meeting.end_question", "Title", m.Title), Detail: tr("meeting.end_detail"),
+		Action: back + "/end", Button: tr("meeting.end_confirm"), Cancel: back + "#chat"})
 }
 
 func (s *server) pageMeetingStatus(c *fiber.Ctx) error {
@@ -239,6 +290,10 @@ func (s *server) pageMeetingStatus(c *fiber.Ctx) error {
 	var conflict *apperr.Conflict
 	if err != nil && !errors.As(err, &conflict) {
 		return err
+	}
+	if status == "live" {
+		// The moderator runs the chat: land on it.
+		return c.Redirect(fmt.Sprintf("/m/%d#chat", id), fiber.StatusSeeOther)
 	}
 	return c.Redirect(fmt.Sprintf("/m/%d", id), fiber.StatusSeeOther)
 }

@@ -1,9 +1,11 @@
 package web
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/url"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -434,7 +436,8 @@ func (s *server) pageGroupSettings(c *fiber.Ctx) error {
 
 type auditPageData struct {
 	Group   *model.Group
-	Entries []model.AuditEntry
+	Entries []auditRow
+	Actions []string // the kinds of action the filter offers
 	Action  string
 	// Actors are the people the person filter offers; ActorID the chosen one.
 	Actors  []model.AuditActor
@@ -442,6 +445,65 @@ type auditPageData struct {
 	Page    int
 	HasMore bool
 	Extra   string
+}
+
+// auditActions are the actions the audit log records, in the order the
+// filter offers them (each has "audit.act.<action>" in the catalog).
+var auditActions = []string{"thread.pin", "thread.unpin", "thread.lock", "thread.unlock", "thread.hide", "thread.unhide", "thread.edit", "thread.move", "thread.merge", "thread.split", "post.hide", "post.unhide", "post.auto_hide", "post.delete", "post.edit", "flag.resolve", "flag.dismiss", "member.mute", "member.unmute", "group.settings", "group.create", "user.create", "user.create_admin", "user.update", "user.sessions_end", "membership.put", "membership.delete", "invitation.create", "invitation.accept", "jst.create", "area.create", "area.update", "meeting.create", "meeting.update", "meeting.start", "meeting.end", "attachment.delete", "attendance.confirm", "two_factor.enable", "two_factor.disable", "two_factor.reset", "two_factor.policy_set", "two_factor.recovery_code_used", "two_factor.recovery_codes_regenerate", "user.password_reset", "account.update", "account.password_change", "account.session_end", "account.export", "account.delete"}
+
+// auditRow is an audit entry as the page shows it: the action in words, the
+// target named by its title and linked where a reader can open it, and the
+// remaining details as "field: value" lines instead of JSON.
+type auditRow struct {
+	model.AuditEntry
+	Title     string
+	TargetURL string
+	Details   [][2]string
+}
+
+func newAuditRow(e model.AuditEntry) auditRow {
+	r := auditRow{AuditEntry: e}
+	var det map[string]any
+	if json.Unmarshal(e.Details, &det) == nil {
+		if t, ok := det["title"].(string); ok {
+			r.Title = t
+			delete(det, "title")
+		}
+		keys := make([]string, 0, len(det))
+		for k := range det {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			v := det[k]
+			var text string
+			switch v := v.(type) {
+			case string:
+				text = v
+			case nil:
+				text = "–"
+			default:
+				b, _ := json.Marshal(v)
+				text = string(b)
+			}
+			r.Details = append(r.Details, [2]string{k, text})
+		}
+	}
+	if e.TargetID != nil {
+		switch e.TargetType {
+		case "thread":
+			r.TargetURL = fmt.Sprintf("/t/%d", *e.TargetID)
+		case "post":
+			r.TargetURL = fmt.Sprintf("/p/%d", *e.TargetID)
+		case "meeting":
+			r.TargetURL = fmt.Sprintf("/m/%d", *e.TargetID)
+		case "user":
+			r.TargetURL = fmt.Sprintf("/admin/users/%d", *e.TargetID)
+		case "group":
+			r.TargetURL = fmt.Sprintf("/g/%d", *e.TargetID)
+		}
+	}
+	return r
 }
 
 // pageGroupAudit is one group's audit log, for its moderators.
@@ -478,7 +540,10 @@ func (s *server) pageAudit(c *fiber.Ctx, ofGroup bool) error {
 		return err
 	}
 	list := paginate(entries, q.Page, page)
-	d.Entries, d.HasMore = list.Items, list.HasMore
+	d.HasMore, d.Actions = list.HasMore, auditActions
+	for _, e := range list.Items {
+		d.Entries = append(d.Entries, newAuditRow(e))
+	}
 	extra := url.Values{}
 	if q.Action != "" {
 		extra.Set("action", q.Action)

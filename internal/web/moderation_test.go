@@ -1451,7 +1451,9 @@ func TestAuditPagePersonFilter(t *testing.T) {
 	wantStatus(t, "staff unpin", staff.JSON("POST", p("/api/v1/threads/%d/unpin", t1), nil), 200)
 	wantStatus(t, "pin in another group", modH.JSON("POST", p("/api/v1/threads/%d/pin", elsewhere), nil), 200)
 
-	option := func(u testkit.User) string { return fmt.Sprintf(`<option value="%d">%s</option>`, u.ID, html.EscapeString(u.Name)) }
+	option := func(u testkit.User) string {
+		return fmt.Sprintf(`<option value="%d">%s</option>`, u.ID, html.EscapeString(u.Name))
+	}
 	r := mod.Get(p("/g/%d/audit", G))
 	wantStatus(t, "group audit page", r, 200)
 	page := r.String()

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"net/url"
 	"path"
+	"sort"
 	"strings"
 	"time"
 
@@ -45,10 +46,15 @@ func newViews(st *staticFiles) (*views, error) {
 			}
 			return p
 		},
-		"eqi64":     func(a *int64, b int64) bool { return a != nil && *a == b },
-		"query":     url.QueryEscape,
-		"list":      func(items ...string) []string { return items },
-		"hasPrefix": strings.HasPrefix,
+		"errorItems": errorItems,
+		"eqi64":      func(a *int64, b int64) bool { return a != nil && *a == b },
+		// initials and avatarTone draw a person's initials avatar (the
+		// "avatar" partial in _people.html): the tone is fixed by the id.
+		"initials":   initials,
+		"avatarTone": func(id int64) int64 { return ((id % avatarTones) + avatarTones) % avatarTones },
+		"query":      url.QueryEscape,
+		"list":       func(items ...string) []string { return items },
+		"hasPrefix":  strings.HasPrefix,
 		// filesize writes a byte count as people read it: filesize .Size $.Lang.
 		"filesize": humanSize,
 		// safeHTML marks text that was sanitized by package markup when it was
@@ -93,6 +99,94 @@ func newViews(st *staticFiles) (*views, error) {
 	return v, nil
 }
 
+// avatarTones is the number of avatar colours in app.css (.avatar.tone-N),
+// each dark enough for white initials at WCAG AA.
+const avatarTones = 8
+
+// initials are the first letters of a name's first and last words
+// ("Katarzyna Wójcik" → "KW"), upper-cased; one word gives one letter.
+func initials(name string) string {
+	words := strings.Fields(name)
+	if len(words) == 0 {
+		return "?"
+	}
+	first := func(w string) string {
+		for _, r := range w {
+			return strings.ToUpper(string(r))
+		}
+		return ""
+	}
+	if len(words) == 1 {
+		return first(words[0])
+	}
+	return first(words[0]) + first(words[len(words)-1])
+}
+
+// errorItem is one line of a form's error summary.
+type errorItem struct {
+	Field    string // "" for a message about the whole form
+	Target   string // the id (without "f-") the line links to
+	LabelKey string // catalog key of the field's name
+	Msg      string
+}
+
+// fieldOrder is the order fields appear in on the forms, so a summary lists
+// problems as a reader meets them; a field not listed comes after, by name.
+var fieldOrder = []string{"email", "name", "display_name", "position", "title", "starts_at", "ends_at", "location",
+	"online_url", "areas", "agenda", "body", "group_id", "user_id", "role", "jst_id", "kind", "voivodeship", "teryt",
+	"slug", "description", "macro_area", "until", "reason", "password", "new_password", "code", "file"}
+
+// fieldTarget: where a summary line about a field made of several inputs links.
+var fieldTarget = map[string]string{"starts_at": "starts_date", "ends_at": "ends_date"}
+
+// fieldLabel: fields whose name is not under "field.<name>" in the catalog.
+var fieldLabel = map[string]string{"jst_id": "field.jst", "group_id": "field.group", "areas": "thread.areas", "user_id": "field.user"}
+
+// errorItems orders a form's errors as its fields appear: the whole form's
+// message first, then field by field.
+func errorItems(errs map[string]string) []errorItem {
+	rank := func(f string) int {
+		if f == "form" {
+			return -1
+		}
+		for i, o := range fieldOrder {
+			if o == f {
+				return i
+			}
+		}
+		return len(fieldOrder)
+	}
+	out := make([]errorItem, 0, len(errs))
+	for f, m := range errs {
+		it := errorItem{Field: f, Target: f, LabelKey: "field." + f, Msg: m}
+		if f == "form" {
+			it.Field = ""
+		}
+		if t, ok := fieldTarget[f]; ok {
+			it.Target = t
+		}
+		if l, ok := fieldLabel[f]; ok {
+			it.LabelKey = l
+		}
+		out = append(out, it)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		ri, rj := rank(errFieldName(out[i])), rank(errFieldName(out[j]))
+		if ri != rj {
+			return ri < rj
+		}
+		return out[i].Field < out[j].Field
+	})
+	return out
+}
+
+func errFieldName(it errorItem) string {
+	if it.Field == "" {
+		return "form"
+	}
+	return it.Field
+}
+
 // Page is what every template receives.
 type Page struct {
 	Title   string
@@ -109,6 +203,8 @@ type Page struct {
 	Form    map[string]string // submitted values, re-shown after an error
 	IsAdmin bool
 	Unread  int // unread notifications, for the header
+	// Now is when the page was rendered: relative times ("5 minut temu") count from it.
+	Now time.Time
 	// TwoFactorDue is the last day (formatted) by which the user's roles
 	// require two-factor login, shown as a reminder until they enable it.
 	TwoFactorDue string
@@ -132,7 +228,7 @@ func (s *server) render(c *fiber.Ctx, name string, o pageOpts, data any) error {
 	}
 	l := lang(c)
 	p := Page{Title: o.Title, Tr: s.tr(c), Lang: l, Nav: o.Nav, Path: c.Path(), Data: data,
-		Errors: o.Errors, Form: o.Form, Flash: s.takeFlash(c)}
+		Errors: o.Errors, Form: o.Form, Flash: s.takeFlash(c), Now: time.Now()}
 	if pr := principal(c); pr != nil {
 		p.User, p.Actor, p.CSRF, p.IsAdmin, p.Unread = &pr.User, pr.Actor, pr.CSRFToken, pr.Actor.IsAdmin(), pr.UnreadNotifications
 		if pr.TwoFactorDeadline != nil && !pr.TwoFactorEnabled && !o.NoTwoFactorBanner {

@@ -53,9 +53,35 @@ function focusErrors() {
   if (summary && !location.hash) summary.focus();
 }
 
+// A summary link moves the focus into its field (a fragment link alone only
+// scrolls), and keeps the field's label in view above it.
+document.addEventListener("click", (e) => {
+  const a = e.target.closest && e.target.closest(".error-summary a[href^='#']");
+  if (!a) return;
+  const el = document.getElementById(a.getAttribute("href").slice(1));
+  if (!el) return;
+  e.preventDefault();
+  const label = document.querySelector(`label[for="${el.id}"]`) || el.closest("fieldset") || el;
+  label.scrollIntoView({ block: "start" });
+  el.focus({ preventScroll: true });
+});
+
+// A confirmation ("Zapisano", "Wpis dodany") is rendered at the top of the
+// page; when the page lands on an anchor further down (#p123), it is moved
+// next to that place, where the reader looks.
+function flashToTarget() {
+  const flash = document.querySelector("main > .flash");
+  if (!flash || !location.hash) return;
+  let target = null;
+  try { target = document.querySelector(location.hash); } catch { return; }
+  if (!target || target === flash || !document.querySelector("main").contains(target)) return;
+  target.before(flash);
+}
+
 function ready() {
   init();
   initHelp();
+  flashToTarget();
   focusErrors();
 }
 

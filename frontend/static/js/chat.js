@@ -11,7 +11,7 @@
 //  - others' messages are announced in a polite live region, one short line;
 //  - presence, the meeting's status and the connection state update by themselves.
 import * as live from "./live.js";
-import { fill, plural, dateTime } from "./i18n.js";
+import { fill, plural, dateTime, date, clock, day, avatar } from "./i18n.js";
 
 const section = document.getElementById("chat");
 if (section) init(section);
@@ -34,6 +34,17 @@ function init(section) {
   const textarea = form && form.querySelector("textarea");
   const announcer = document.getElementById("chat-announce");
   const stateEl = document.getElementById("live-state");
+  // Who speaks with a role: badges by their names in the log and the room.
+  const ids = (v) => new Set(String(v || "").split(" ").filter(Boolean).map(Number));
+  const moderators = ids(section.dataset.moderators), staff = ids(section.dataset.staff);
+  function roleBadge(id) {
+    const role = staff.has(id) ? "staff" : moderators.has(id) ? "moderator" : "";
+    if (!role) return null;
+    const b = document.createElement("span");
+    b.className = "badge role";
+    b.textContent = role === "staff" ? t.roleStaff : t.roleModerator;
+    return b;
+  }
   // A page of the archive that is not the newest has later messages the
   // reader reaches by its link; only the newest page grows live.
   const liveEdge = "liveEdge" in section.dataset;
@@ -58,6 +69,8 @@ function init(section) {
     tpl.innerHTML = html;
     const div = document.createElement("div");
     div.className = "post-body";
+    // People write in Polish: marked so in the English interface (WCAG 3.1.2).
+    if (document.documentElement.lang !== "pl") div.lang = "pl";
     div.append(tpl.content);
     return div;
   }
@@ -66,8 +79,9 @@ function init(section) {
   function messageItem(m) {
     const li = document.createElement("li");
     li.id = "c" + m.seq;
-    li.className = "chat-msg";
+    li.className = "chat-msg" + (m.author.id === me ? " own" : "");
     li.dataset.seq = m.seq;
+    li.dataset.day = day(m.created_at);
     const meta = document.createElement("p");
     meta.className = "meta";
     const who = document.createElement("strong");
@@ -76,14 +90,44 @@ function init(section) {
     profile.className = "author";
     profile.textContent = m.author.name;
     who.append(profile);
-    meta.append(who);
-    if (m.author.jst) meta.append(" (" + m.author.jst + ")");
+    meta.append(avatar(m.author.id, m.author.name), who);
+    const rb = roleBadge(m.author.id);
+    if (rb) meta.append(" ", rb);
+    if (m.author.id === me) meta.append(" ", youBadge());
+    if (m.author.jst) {
+      const jst = document.createElement("span");
+      jst.className = "jst";
+      jst.textContent = "(" + m.author.jst + ")";
+      meta.append(" ", jst);
+    }
     const time = document.createElement("time");
     time.dateTime = m.created_at;
-    time.textContent = dateTime(m.created_at);
+    time.title = dateTime(m.created_at);
+    time.textContent = clock(m.created_at);
     meta.append(" ", time);
     li.append(meta, bodyFromHTML(m.body_html));
     return li;
+  }
+
+  function youBadge() {
+    const b = document.createElement("span");
+    b.className = "badge own-badge";
+    b.textContent = t.you;
+    return b;
+  }
+
+  // A day separator goes before the first message of each day.
+  function daySeparator(li, iso) {
+    const prev = li.previousElementSibling;
+    const d = li.dataset.day;
+    if (!d || (prev && prev.dataset.day === d)) return;
+    const sep = document.createElement("li");
+    sep.className = "chat-day";
+    sep.dataset.day = d;
+    const span = document.createElement("span");
+    span.textContent = date(iso);
+    sep.append(span);
+    log.insertBefore(sep, li);
   }
 
   // Pending messages stay last; a confirmed message goes before them, after
@@ -97,6 +141,7 @@ function init(section) {
       before = items[i];
     }
     log.insertBefore(li, before);
+    if (li.dataset.seq) daySeparator(li, li.querySelector("time").dateTime);
     showLog();
   }
 
@@ -146,7 +191,7 @@ function init(section) {
     meta.className = "meta";
     const who = document.createElement("strong");
     who.textContent = myName;
-    meta.append(who);
+    meta.append(avatar(me, myName), who, " ", youBadge());
     const div = document.createElement("div");
     div.className = "post-body";
     const text = document.createElement("p");
@@ -337,6 +382,7 @@ function init(section) {
   // --- presence, status, connection -----------------------------------------
 
   function onPresence(f) {
+    if (status === "ended") return; // an ended meeting shows who attended, not a room
     const box = document.getElementById("presence");
     const list = document.getElementById("presence-list");
     document.getElementById("presence-h").textContent = fill(t.presence, { count: f.count });
@@ -347,6 +393,8 @@ function init(section) {
       profile.textContent = u.name;
       li.append(profile);
       if (u.jst) li.append(` (${u.jst})`);
+      const rb = roleBadge(u.id);
+      if (rb) li.append(" ", rb);
       return li;
     }));
     box.hidden = false;
@@ -370,14 +418,20 @@ function init(section) {
       }
       if (form) closeForm(closed);
       else if (closed) closed.hidden = false;
+      for (const id of ["presence", "chat-observer"]) {
+        const el = document.getElementById(id);
+        if (el) el.hidden = true;
+      }
       for (const el of section.querySelectorAll(".chat-actions")) el.remove();
       announce(t.endedNote);
     } else if (next === "live") {
+      // The message box was rendered hidden before the start: it opens now.
       const waiting = document.getElementById("chat-not-started");
       const opened = document.getElementById("chat-opened");
-      if (waiting && opened) {
-        waiting.hidden = true;
-        opened.hidden = false;
+      if (waiting) waiting.hidden = true;
+      if (form && liveEdge) {
+        form.hidden = false;
+        if (opened) opened.hidden = false;
       }
       announce(t.liveNote);
     }

@@ -34,3 +34,33 @@ export function dateTime(iso) {
   for (const p of dtf.formatToParts(new Date(iso))) parts[p.type] = p.value;
   return `${parts.day} ${parts.month} ${parts.year}, ${parts.hour}:${parts.minute}`;
 }
+
+// date "23 listopada 2026", clock "18:05" and day "2026-11-23": a chat line
+// shows its time under a separator for its day, as the server renders it.
+export function date(iso) {
+  return dateTime(iso).split(", ")[0];
+}
+export function clock(iso) {
+  return dateTime(iso).split(", ")[1];
+}
+const dayFmt = new Intl.DateTimeFormat("en-CA", { timeZone: "Europe/Warsaw", year: "numeric", month: "2-digit", day: "2-digit" });
+export function day(iso) {
+  return dayFmt.format(new Date(iso));
+}
+
+// initials "Katarzyna Wójcik" → "KW", as the server's avatar partial draws them.
+export function initials(name) {
+  const w = String(name || "").trim().split(/\s+/).filter(Boolean);
+  if (!w.length) return "?";
+  const first = (s) => [...s][0].toUpperCase();
+  return w.length === 1 ? first(w[0]) : first(w[0]) + first(w[w.length - 1]);
+}
+
+// avatar builds the same span as the "avatar" partial (_people.html).
+export function avatar(id, name) {
+  const s = document.createElement("span");
+  s.className = "avatar tone-" + (((Number(id) % 8) + 8) % 8);
+  s.setAttribute("aria-hidden", "true");
+  s.textContent = initials(name);
+  return s;
+}

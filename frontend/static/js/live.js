@@ -202,7 +202,16 @@ function start() {
  * has: it is asked again on every (re)subscribe.
  */
 export function subscribe(topic, onFrame, since) {
-  const entry = { onFrame, since };
+  // Two parts of a page may follow one topic (the group page's activity
+  // notice and its meeting banner): one subscription, every listener told.
+  const known = topics.get(topic);
+  if (known) {
+    known.listeners.push(onFrame);
+    if (since && !known.since) known.since = since;
+    return;
+  }
+  const listeners = [onFrame];
+  const entry = { onFrame: (f) => { for (const fn of listeners) fn(f); }, listeners, since };
   topics.set(topic, entry);
   if (!write(subscribeFrame(topic, entry))) start();
 }

@@ -48,7 +48,15 @@ function init(box) {
     const form = document.querySelector("#composer form");
     const closed = document.getElementById("composer-closed");
     if (!form || !closed) return;
-    form.hidden = true;
+    // A reply being written stays readable (and copyable, and kept as a
+    // draft by editor.js): the field turns read-only instead of vanishing.
+    const ta = form.querySelector("textarea");
+    if (ta && ta.value.trim()) {
+      ta.readOnly = true;
+      for (const b of form.querySelectorAll("button")) b.disabled = true;
+    } else {
+      form.hidden = true;
+    }
     for (const el of document.querySelectorAll("#composer .error-summary")) el.hidden = true;
     closed.textContent = text;
     closed.hidden = false;
