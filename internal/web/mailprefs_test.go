@@ -56,10 +56,14 @@ func TestMailPrefsAPIAndPage(t *testing.T) {
 	r = c.Get("/konto/poczta")
 	wantStatus(t, "GET /konto/poczta", r, http.StatusOK)
 	body := r.String()
-	for _, s := range []string{`id="f-pref_reply"`, `for="f-pref_reply"`, `<option value="digest" selected>`, "Odpowiedzi na moje wpisy", `href="/konto/poczta"`} {
+	for _, s := range []string{`id="f-pref_reply"`, `for="f-pref_reply"`, `<option value="digest" selected>`, "Odpowiedzi na moje wpisy"} {
 		if !strings.Contains(body, s) {
 			t.Errorf("page lacks %s", s)
 		}
+	}
+	// It is reached from the account page.
+	if r := c.Get("/konto"); !strings.Contains(r.String(), `href="/konto/poczta"`) {
+		t.Error("/konto does not link the mail settings")
 	}
 	form := url.Values{"_csrf": {csrfOf(t, c, "/konto/poczta")}, "pref_reply": {"never"}, "pref_newsletter": {"immediately"}}
 	r = c.Form("/konto/poczta", form)
