@@ -7,6 +7,7 @@ import (
 	"embed"
 	"encoding/json"
 	"fmt"
+	"io/fs"
 	"strings"
 	"sync"
 	"time"
@@ -36,8 +37,14 @@ func New() (*Catalog, error) {
 	b := goi18n.NewBundle(language.Polish)
 	b.RegisterUnmarshalFunc("json", json.Unmarshal)
 	for _, l := range Languages {
-		if _, err := b.LoadMessageFileFS(locales, "locales/"+l+".json"); err != nil {
-			return nil, fmt.Errorf("load %s catalog: %w", l, err)
+		files, err := catalogFiles(locales, l)
+		if err != nil {
+			return nil, err
+		}
+		for _, f := range files {
+			if _, err := b.LoadMessageFileFS(locales, f); err != nil {
+				return nil, fmt.Errorf("load %s catalog %s: %w", l, f, err)
+			}
 		}
 	}
 	c := &Catalog{bundle: b, zone: zone, printers: map[string]*Printer{}}
@@ -45,6 +52,17 @@ func New() (*Catalog, error) {
 		c.printers[l] = &Printer{Lang: l, loc: goi18n.NewLocalizer(b, l), zone: zone, cache: &sync.Map{}}
 	}
 	return c, nil
+}
+
+// catalogFiles lists a language's message files: locales/{lang}.json and one
+// locales/{area}.{lang}.json per feature area, so areas built side by side
+// each keep their own file.
+func catalogFiles(fsys fs.FS, lang string) ([]string, error) {
+	areas, err := fs.Glob(fsys, "locales/*."+lang+".json")
+	if err != nil {
+		return nil, fmt.Errorf("list %s catalogs: %w", lang, err)
+	}
+	return append([]string{"locales/" + lang + ".json"}, areas...), nil
 }
 
 // Printer returns the printer for lang, falling back to Polish.

@@ -123,13 +123,28 @@ func root(t *testing.T) string {
 
 func loadCatalog(t *testing.T, lang string) map[string]any {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(root(t), "internal", "i18n", "locales", lang+".json"))
+	// The same files the catalog loads: {lang}.json and {area}.{lang}.json.
+	areas, err := fs.Glob(os.DirFS(filepath.Join(root(t), "internal", "i18n")), "locales/*."+lang+".json")
 	if err != nil {
 		t.Fatal(err)
 	}
-	var m map[string]any
-	if err := json.Unmarshal(b, &m); err != nil {
-		t.Fatalf("%s.json: %v", lang, err)
+	files := append([]string{"locales/" + lang + ".json"}, areas...)
+	m := map[string]any{}
+	for _, f := range files {
+		b, err := os.ReadFile(filepath.Join(root(t), "internal", "i18n", f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var part map[string]any
+		if err := json.Unmarshal(b, &part); err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		for k, v := range part {
+			if _, dup := m[k]; dup {
+				t.Errorf("%s: %q is defined twice", f, k)
+			}
+			m[k] = v
+		}
 	}
 	return m
 }

@@ -107,6 +107,7 @@ type Hub struct {
 	users    map[int64]map[*Conn]struct{}
 	presence map[string]map[int64]int // topic → user → connections here
 	pushed   map[int64][]int64        // user → notification ids pushed lately
+	pending  map[int64][]int64        // user → notification ids waiting for their pusher
 	closed   bool
 
 	presenceMu sync.Mutex // orders presence writes so join/leave cannot swap
@@ -125,7 +126,7 @@ func New(d Deps) *Hub {
 		instance: uuid.NewString(), metrics: newHubMetrics(d.Registry),
 		ctx: ctx, cancel: cancel,
 		topics: map[string]*topicState{}, conns: map[*Conn]struct{}{},
-		users: map[int64]map[*Conn]struct{}{}, presence: map[string]map[int64]int{}, pushed: map[int64][]int64{},
+		users: map[int64]map[*Conn]struct{}{}, presence: map[string]map[int64]int{}, pushed: map[int64][]int64{}, pending: map[int64][]int64{},
 	}
 	h.feeds = map[string]feed{
 		topic.Meeting: meetingFeed{h: h},
@@ -393,32 +394,57 @@ type notificationFrame struct {
 }
 
 // push sends a user's new notification to their connections here, once: the
-// local hint and its NOTIFY echo both arrive.
+// local hint and its NOTIFY echo both arrive. A user's notifications go out
+// in the order they were made: one pusher per user drains their queue, oldest
+// id first, so "meeting scheduled" never overtakes "meeting started".
 func (h *Hub) push(userID, id int64) {
 	h.mu.Lock()
+	defer h.mu.Unlock()
 	_, here := h.users[userID]
-	seen := slices.Contains(h.pushed[userID], id)
-	if here && !seen {
-		recent := append(h.pushed[userID], id)
-		h.pushed[userID] = recent[max(0, len(recent)-32):]
-	}
-	h.mu.Unlock()
-	if !here || seen || h.notify == nil {
+	if !here || slices.Contains(h.pushed[userID], id) || h.notify == nil {
 		return
 	}
-	go func() {
-		ctx, cancel := context.WithTimeout(h.ctx, 5*time.Second)
-		defer cancel()
-		n, err := h.notify.ForPush(ctx, userID, id)
-		if errors.Is(err, store.ErrNotFound) {
-			return // its target is no longer readable by the recipient: nothing to push
-		}
-		if err != nil {
-			h.log.Warn("live notification", "user", userID, "notification", id, "err", err)
+	recent := append(h.pushed[userID], id)
+	h.pushed[userID] = recent[max(0, len(recent)-32):]
+	queue, running := h.pending[userID]
+	h.pending[userID] = append(queue, id)
+	if !running {
+		go h.drainPushes(userID)
+	}
+}
+
+// drainPushes reads and sends a user's queued notifications until the queue
+// is empty; the entry in pending marks that a pusher is running.
+func (h *Hub) drainPushes(userID int64) {
+	for {
+		h.mu.Lock()
+		ids := h.pending[userID]
+		if len(ids) == 0 {
+			delete(h.pending, userID)
+			h.mu.Unlock()
 			return
 		}
-		h.toUser(userID, encode(notificationFrame{Type: "notification", Notification: n}))
-	}()
+		h.pending[userID] = ids[:0:0]
+		h.mu.Unlock()
+		slices.Sort(ids)
+		for _, id := range ids {
+			h.pushOne(userID, id)
+		}
+	}
+}
+
+func (h *Hub) pushOne(userID, id int64) {
+	ctx, cancel := context.WithTimeout(h.ctx, 5*time.Second)
+	defer cancel()
+	n, err := h.notify.ForPush(ctx, userID, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return // its target is no longer readable by the recipient: nothing to push
+	}
+	if err != nil {
+		h.log.Warn("live notification", "user", userID, "notification", id, "err", err)
+		return
+	}
+	h.toUser(userID, encode(notificationFrame{Type: "notification", Notification: n}))
 }
 
 // joined and left keep this instance's presence rows: one per (topic, user)
