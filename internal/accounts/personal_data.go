@@ -110,7 +110,10 @@ func writeReadme(zw *zip.Writer, now time.Time) error {
 		"chat_messages.json  wiadomości czatu / chat messages\n"+
 		"files.json, files/  przesłane pliki / uploaded files\n"+
 		"attendance.json     obecność na spotkaniach / meeting attendance\n"+
-		"notifications.json  powiadomienia / notifications\n")
+		"notifications.json  powiadomienia / notifications\n"+
+		"watches.json        obserwowane wątki i grupy / watched threads and groups\n"+
+		"mail_prefs.json     ustawienia poczty / mail settings\n"+
+		"mails.json          wysłane do Ciebie e-maile (bez treści) / mails sent to you (without bodies)\n")
 	return err
 }
 

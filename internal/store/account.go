@@ -226,6 +226,14 @@ func AnonymiseUser(ctx context.Context, tx *Tx, id int64, name, unusableHash str
 		`DELETE FROM meeting_watchers WHERE user_id = $1`,
 		`DELETE FROM thread_reads WHERE user_id = $1`,
 		`DELETE FROM live_presence WHERE user_id = $1`,
+		`DELETE FROM thread_watches WHERE user_id = $1`,
+		`DELETE FROM group_watches WHERE user_id = $1`,
+		`DELETE FROM mail_prefs WHERE user_id = $1`,
+		`DELETE FROM mail_digests WHERE user_id = $1`,
+		`DELETE FROM password_resets WHERE user_id = $1`,
+		// Queued mail would still reach the old address; sent mail keeps
+		// the address and the words: neither outlives the account.
+		`DELETE FROM mails WHERE user_id = $1`,
 	} {
 		if _, err := tx.ExecContext(ctx, stmt, id); err != nil {
 			return "", fmt.Errorf("anonymise user %d: %s: %w", id, stmt, err)
@@ -233,6 +241,10 @@ func AnonymiseUser(ctx context.Context, tx *Tx, id int64, name, unusableHash str
 	}
 	if _, err := tx.ExecContext(ctx, `DELETE FROM login_failures WHERE account = lower($1)`, oldEmail); err != nil {
 		return "", fmt.Errorf("anonymise user %d: login failures: %w", id, err)
+	}
+	// Mail to the address from before the account existed (the invitation).
+	if _, err := tx.ExecContext(ctx, `DELETE FROM mails WHERE lower(to_addr) = lower($1)`, oldEmail); err != nil {
+		return "", fmt.Errorf("anonymise user %d: mails to the address: %w", id, err)
 	}
 	return oldEmail, nil
 }
@@ -304,10 +316,26 @@ var exportQueries = map[string]string{
 		       'target_id', n.target_id, 'title', n.title, 'created_at', ` + jsonTime("n.created_at") + `,
 		       'read_at', ` + jsonTime("n.read_at") + `)
 		FROM notifications n WHERE n.user_id = $1 ORDER BY n.id`,
+	"watches": `
+		SELECT json_build_object('thread_id', w.thread_id, 'group_id', NULL, 'state', w.state, 'updated_at', ` + jsonTime("w.updated_at") + `)
+		FROM thread_watches w WHERE w.user_id = $1
+		UNION ALL
+		SELECT json_build_object('thread_id', NULL, 'group_id', w.group_id, 'state', w.state, 'updated_at', ` + jsonTime("w.updated_at") + `)
+		FROM group_watches w WHERE w.user_id = $1`,
+	"mail_prefs": `
+		SELECT json_build_object('kind', p.kind, 'mode', p.mode, 'updated_at', ` + jsonTime("p.updated_at") + `)
+		FROM mail_prefs p WHERE p.user_id = $1 ORDER BY p.kind`,
+	// Mails sent to the person: what, when and whether it went — not the
+	// bodies, which quote other people's posts.
+	"mails": `
+		SELECT json_build_object('id', m.id, 'kind', m.kind, 'subject', m.subject, 'status', m.status,
+		       'created_at', ` + jsonTime("m.created_at") + `, 'sent_at', ` + jsonTime("m.sent_at") + `)
+		FROM mails m WHERE m.user_id = $1 ORDER BY m.id`,
 }
 
 // ExportParts names the export's parts in the order the archive holds them.
-var ExportParts = []string{"profile", "memberships", "threads", "posts", "notes", "note_edits", "chat_messages", "files", "attendance", "notifications"}
+var ExportParts = []string{"profile", "memberships", "threads", "posts", "notes", "note_edits", "chat_messages", "files", "attendance",
+	"notifications", "watches", "mail_prefs", "mails"}
 
 // ExportRows streams one part of a user's export: fn gets each row's JSON
 // object in turn, so a person with years of posts costs one row of memory.

@@ -521,6 +521,19 @@ func TestExportMyData(t *testing.T) {
 	upload(t, me, m.ID, "Mój plik.pdf", pdf)
 	upload(t, other, m.ID, "Ich plik.pdf", append(samplePDF(), []byte(secret)...))
 
+	// What the forum keeps about how I read: a watched thread, a mail
+	// preference, and a mail addressed to me (its kind and subject only).
+	wantStatus(t, "watch", me.JSON("PUT", fmt.Sprintf("/api/v1/threads/%d/watch", tid), nil), http.StatusOK)
+	for _, q := range []string{
+		`INSERT INTO mail_prefs (user_id, kind, mode) VALUES ($1, 'newsletter', 'never')`,
+		`INSERT INTO mails (to_addr, user_id, kind, lang, subject, body_text, body_html, message_id)
+		 VALUES ((SELECT email FROM users WHERE id = $1), $1, 'reply', 'pl', 'Temat mojej poczty', 'treść', '<p>treść</p>', 'mid-' || $1)`,
+	} {
+		if _, err := env.DB.Exec(q, w.member.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+
 	r = me.Get("/api/v1/me/export")
 	wantStatus(t, "export", r, http.StatusOK)
 	if ct := r.Header.Get("Content-Type"); ct != "application/zip" {
@@ -531,7 +544,7 @@ func TestExportMyData(t *testing.T) {
 	}
 	files := readZip(t, r.Body)
 	for _, name := range []string{"README.txt", "profile.json", "memberships.json", "posts.json", "notes.json", "chat_messages.json",
-		"files.json", "attendance.json", "notifications.json", "threads.json"} {
+		"files.json", "attendance.json", "notifications.json", "threads.json", "watches.json", "mail_prefs.json", "mails.json"} {
 		if _, ok := files[name]; !ok {
 			t.Errorf("export lacks %s", name)
 		}
@@ -564,7 +577,8 @@ func TestExportMyData(t *testing.T) {
 		t.Errorf("posts.json = %s (%v)", files["posts.json"], err)
 	}
 	for name, want := range map[string]string{"chat_messages.json": "Moja wiadomość na czacie", "notes.json": "Treść mojej notatki",
-		"memberships.json": fmt.Sprint(w.group.ID), "attendance.json": `"yes"`, "files.json": "Mój plik.pdf"} {
+		"memberships.json": fmt.Sprint(w.group.ID), "attendance.json": `"yes"`, "files.json": "Mój plik.pdf",
+		"mail_prefs.json": `"newsletter"`, "mails.json": "Temat mojej poczty"} {
 		if !bytes.Contains(files[name], []byte(want)) {
 			t.Errorf("%s lacks %q: %s", name, want, files[name])
 		}
@@ -580,6 +594,14 @@ func TestExportMyData(t *testing.T) {
 	}
 	if !found {
 		t.Error("export holds no file content")
+	}
+	var watches []struct {
+		ThreadID *int64 `json:"thread_id"`
+		State    string
+	}
+	if err := json.Unmarshal(files["watches.json"], &watches); err != nil || len(watches) != 1 || watches[0].ThreadID == nil ||
+		*watches[0].ThreadID != tid || watches[0].State != "watch" {
+		t.Errorf("watches.json = %s (%v)", files["watches.json"], err)
 	}
 	// The notification of their reply to me is mine.
 	var notes []struct{ Kind string }
@@ -613,6 +635,23 @@ func TestDeleteAccount(t *testing.T) {
 		}
 	}
 
+	// Mail waiting for them, a preference and a watch: none may outlive the
+	// account (a queued mail would still go to the old address).
+	wantStatus(t, "watch", a.JSON("PUT", fmt.Sprintf("/api/v1/threads/%d/watch", tid), nil), http.StatusOK)
+	for _, q := range []string{
+		`INSERT INTO mail_prefs (user_id, kind, mode) VALUES ($1, 'newsletter', 'never')`,
+		`INSERT INTO group_watches (user_id, group_id, state) SELECT $1, group_id, 'watch' FROM memberships WHERE user_id = $1`,
+		`INSERT INTO mails (to_addr, user_id, kind, lang, subject, body_text, body_html, message_id)
+		 VALUES ((SELECT email FROM users WHERE id = $1), $1, 'reply', 'pl', 'Czeka', 'treść', '<p>treść</p>', 'mid-del-' || $1)`,
+		`INSERT INTO mails (to_addr, kind, lang, subject, body_text, body_html, message_id)
+		 VALUES (upper((SELECT email FROM users WHERE id = $1)), 'invitation', 'pl', 'Zaproszenie', 'treść', '<p>treść</p>', 'mid-inv-' || $1)`,
+		`INSERT INTO password_resets (token_hash, user_id, expires_at) VALUES ('\x01', $1, now() + interval '1 hour')`,
+	} {
+		if _, err := env.DB.Exec(q, u.ID); err != nil {
+			t.Fatal(q, err)
+		}
+	}
+
 	wantDetails(t, "no password", a.JSON("POST", "/api/v1/me/delete", map[string]string{}), "password")
 	wantDetails(t, "wrong password", a.JSON("POST", "/api/v1/me/delete", map[string]string{"password": "nie-moje-haslo"}), "password")
 	wantStatus(t, "still there", b.Get("/api/v1/me"), http.StatusOK)
@@ -638,7 +677,10 @@ func TestDeleteAccount(t *testing.T) {
 		t.Errorf("anonymised row: %+v", row)
 	}
 	for _, q := range []string{`SELECT count(*) FROM sessions WHERE user_id = $1`, `SELECT count(*) FROM memberships WHERE user_id = $1`,
-		`SELECT count(*) FROM two_factor WHERE user_id = $1`, `SELECT count(*) FROM two_factor_recovery_codes WHERE user_id = $1`} {
+		`SELECT count(*) FROM two_factor WHERE user_id = $1`, `SELECT count(*) FROM two_factor_recovery_codes WHERE user_id = $1`,
+		`SELECT count(*) FROM mails WHERE user_id = $1 OR lower(to_addr) = lower('` + u.Email + `')`, `SELECT count(*) FROM mail_prefs WHERE user_id = $1`,
+		`SELECT count(*) FROM thread_watches WHERE user_id = $1`, `SELECT count(*) FROM group_watches WHERE user_id = $1`,
+		`SELECT count(*) FROM password_resets WHERE user_id = $1`, `SELECT count(*) FROM mail_digests WHERE user_id = $1`} {
 		if n := countRows(t, env, q, u.ID); n != 0 {
 			t.Errorf("%s = %d", q, n)
 		}
