@@ -34,8 +34,9 @@ type Service struct {
 	md  *markup.Renderer
 	set Settings
 	now func() time.Time
-	// lookups limits the mention completion per account.
-	lookups *ratelimit.Window
+	// lookups limits the mention completion per account; previews the
+	// editor's preview, which renders Markdown for nothing stored.
+	lookups, previews *ratelimit.Window
 }
 
 // New builds the service; announcer learns every committed change (the live
@@ -46,6 +47,7 @@ func New(db *sqlx.DB, announcer topic.Announcer, md *markup.Renderer, set Settin
 	}
 	s := &Service{db: store.NewDB(db, announcer), md: md, set: set, now: time.Now}
 	s.lookups = &ratelimit.Window{Limit: 60, Per: time.Minute, Now: func() time.Time { return s.now() }}
+	s.previews = &ratelimit.Window{Limit: 30, Per: time.Minute, Now: func() time.Time { return s.now() }}
 	return s
 }
 

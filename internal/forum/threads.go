@@ -860,6 +860,10 @@ func (s *Service) Preview(ctx context.Context, a *access.Actor, raw string) (Pre
 	if err := v.Err(); err != nil {
 		return Preview{}, err
 	}
+	// A person previews a few times a minute; a loop would only burn CPU.
+	if err := s.previews.Allow(a.UserID); err != nil {
+		return Preview{}, err
+	}
 	html, err := s.md.RenderField("body", body)
 	return Preview{HTML: html}, err
 }

@@ -204,6 +204,20 @@ func TestUIPreview(t *testing.T) {
 	if err := w.env.DB.Get(&n, `SELECT count(*) FROM posts WHERE body LIKE '%Ważne%'`); err != nil || n != 0 {
 		t.Errorf("the preview stored %d posts (%v)", n, err)
 	}
+	// Rendering costs CPU: an account previewing in a loop is stopped
+	// (a person presses "Podgląd" a few times a minute), others are not.
+	limited := 0
+	for i := 0; i < 40 && limited == 0; i++ {
+		if r := member.JSON("POST", "/api/v1/preview", map[string]any{"body": "tekst"}); r.Status == http.StatusTooManyRequests {
+			limited = i
+		}
+	}
+	if limited == 0 || limited < 20 {
+		t.Errorf("previews refused after %d requests, want a limit between 20 and 40", limited)
+	}
+	if r := w.env.Login(w.moderator).JSON("POST", "/api/v1/preview", map[string]any{"body": "tekst"}); r.Status != http.StatusOK {
+		t.Errorf("another account's preview: %d", r.Status)
+	}
 }
 
 // After reporting a post, its page says so instead of offering "Zgłoś" again.
