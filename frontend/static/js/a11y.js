@@ -25,6 +25,10 @@ function apply(s) {
 const state = load();
 apply(state);
 
+// The phone header's Menu button (see initMenu) and the width it works at.
+const phone = window.matchMedia("(max-width: 40rem)");
+let menuButton = null;
+
 function init() {
   const box = document.querySelector("[data-a11y]");
   if (!box) return;
@@ -169,9 +173,6 @@ function initHelp() {
 // inside closes it and gives the focus back to the button. On a wide screen
 // CSS shows both parts whatever the button's state, and without this script
 // the button stays hidden and everything is shown.
-const phone = window.matchMedia("(max-width: 40rem)");
-let menuButton = null;
-
 function menuParts() {
   return (menuButton.getAttribute("aria-controls") || "").split(/\s+/).map((id) => document.getElementById(id)).filter(Boolean);
 }
