@@ -58,8 +58,12 @@ func TestUIPhoneMenu(t *testing.T) {
 	if !shown(".menu-button") || shown("#site-nav") || shown("#site-tools") || !shown("#site-search") {
 		t.Fatalf("at 360px: button %v, menu %v, tools %v, search %v; want the button and the search only", shown(".menu-button"), shown("#site-nav"), shown("#site-tools"), shown("#site-search"))
 	}
-	if got := eval[string](p, `(b => b.textContent.trim() + "|" + b.getAttribute("aria-expanded") + "|" + b.getAttribute("aria-controls"))(document.querySelector(".menu-button"))`); got != "Menu|false|site-nav site-tools" {
+	if got := eval[string](p, `(b => [...b.childNodes].filter(n => n.nodeType === 3).map(n => n.textContent).join("").trim() + "|" + b.getAttribute("aria-expanded") + "|" + b.getAttribute("aria-controls"))(document.querySelector(".menu-button"))`); got != "Menu|false|site-nav site-tools" {
 		t.Errorf("the button: label|aria-expanded|aria-controls = %q", got)
+	}
+	// The unread count folds away with the menu, so the button repeats it.
+	if got := eval[string](p, `(m => m.hidden ? "none" : m.textContent)(document.querySelector("[data-menu-unread]")) + "|" + ((document.querySelector(".main-nav [data-unread]") || {}).textContent || "none")`); got[:strings.Index(got, "|")] != got[strings.Index(got, "|")+1:] {
+		t.Errorf("Menu button's unread count|menu's = %q, want the same", got)
 	}
 	if h := eval[float64](p, `document.querySelector("main").getBoundingClientRect().top`); h > 120 {
 		t.Errorf("the folded header takes %.0fpx at 360px, want at most 120", h)
