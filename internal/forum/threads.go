@@ -9,6 +9,7 @@ import (
 
 	"github.com/gwd-jst/forumjst/internal/access"
 	"github.com/gwd-jst/forumjst/internal/apperr"
+	"github.com/gwd-jst/forumjst/internal/markup"
 	"github.com/gwd-jst/forumjst/internal/model"
 	"github.com/gwd-jst/forumjst/internal/notify"
 	"github.com/gwd-jst/forumjst/internal/ratelimit"
@@ -851,7 +852,11 @@ type Preview struct {
 	HTML string `json:"html"`
 }
 
-func (s *Service) Preview(ctx context.Context, a *access.Actor, raw string) (Preview, error) {
+// Preview renders raw as a post. groupID, when not 0, is the group the text
+// is being written in: its
+// mentions are then linked the way publishing there would link them (the
+// reader must be able to read the group; another group's answers 404).
+func (s *Service) Preview(ctx context.Context, a *access.Actor, raw string, groupID int64) (Preview, error) {
 	if err := a.LoggedIn(); err != nil {
 		return Preview{}, err
 	}
@@ -864,6 +869,19 @@ func (s *Service) Preview(ctx context.Context, a *access.Actor, raw string) (Pre
 	if err := s.previews.Allow(a.UserID); err != nil {
 		return Preview{}, err
 	}
-	html, err := s.md.RenderField("body", body)
+	var people markup.People
+	if groupID != 0 {
+		g, err := store.GetGroup(ctx, s.db, groupID)
+		if err != nil {
+			return Preview{}, err
+		}
+		if err := a.Read(g); err != nil {
+			return Preview{}, err
+		}
+		if people, err = notify.People(ctx, s.db, g.ID, false, body); err != nil {
+			return Preview{}, err
+		}
+	}
+	html, _, err := s.md.RenderFieldMentions("body", body, people)
 	return Preview{HTML: html}, err
 }

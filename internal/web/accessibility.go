@@ -15,7 +15,7 @@ import (
 // that suite is run green for a release, and statementReviewed when someone
 // has gone through the statement and the known gaps again.
 var (
-	sitePublished     = time.Date(2026, time.November, 23, 12, 0, 0, 0, time.UTC)
+	sitePublished     = time.Date(2026, time.December, 2, 12, 0, 0, 0, time.UTC)
 	siteUpdated       = time.Date(2026, time.December, 2, 12, 0, 0, 0, time.UTC)
 	statementPrepared = time.Date(2026, time.December, 2, 12, 0, 0, 0, time.UTC)
 	statementReviewed = time.Date(2026, time.December, 2, 12, 0, 0, 0, time.UTC)
@@ -42,8 +42,12 @@ type statementDate struct {
 }
 
 type accessibilityView struct {
-	SiteURL   string
-	Contact   string // FORUM_ACCESSIBILITY_CONTACT; empty: the programme office
+	SiteURL string
+	Contact string // FORUM_ACCESSIBILITY_CONTACT; empty: the programme office
+	// Mailbox is where requests go while no contact is configured:
+	// dostepnosc@ and the public URL's host, a placeholder the deployment
+	// replaces by setting FORUM_ACCESSIBILITY_CONTACT.
+	Mailbox   string
 	Published statementDate
 	Updated   statementDate
 	Prepared  statementDate
@@ -57,6 +61,7 @@ func (s *server) pageAccessibility(c *fiber.Ctx) error {
 	v := accessibilityView{
 		SiteURL:   s.Config.PublicURL.String(),
 		Contact:   s.Config.AccessibilityContact,
+		Mailbox:   "dostepnosc@" + s.Config.PublicURL.Hostname(),
 		Published: d(sitePublished),
 		Updated:   d(siteUpdated),
 		Prepared:  d(statementPrepared),

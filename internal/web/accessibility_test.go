@@ -28,7 +28,14 @@ func TestAccessibilityStatementAnonymous(t *testing.T) {
 	page := r.String()
 	for _, want := range []string{
 		`<html lang="pl">`, "Deklaracja dostępności", "ustawą z dnia 4 kwietnia 2019 r.",
-		`id="a11y-status"`, "częściowo zgodna", `id="a11y-data-publikacja" datetime="2026-`,
+		`id="a11y-status"`, "częściowo zgodna",
+		// The dates: published, prepared, reviewed and audited 2 December 2026
+		// (the axe run of the browser suite).
+		`<time id="a11y-data-publikacja" datetime="2026-12-02">2 grudnia 2026</time>`,
+		`<time id="a11y-data-sporzadzenie" datetime="2026-12-02">2 grudnia 2026</time>`,
+		`<time id="a11y-data-przeglad" datetime="2026-12-02">2 grudnia 2026</time>`,
+		`<time id="a11y-data-audyt" datetime="2026-12-02">2 grudnia 2026</time>`,
+		"czytników ekranu", `aria-live=&#34;polite&#34;`, "kierownika podmiotu publicznego", "Rzecznika Praw Obywatelskich",
 		`id="a11y-data-sporzadzenie"`, `id="a11y-data-audyt"`, "axe-core",
 		"Skróty klawiaturowe", "<kbd>M</kbd>", "Procedura wnioskowo-skargowa", "7 dni",
 		"Dostępność architektoniczna", "Jan Kowalski, dostepnosc@example.gov.pl, tel. 22 123 45 67",
@@ -50,7 +57,7 @@ func TestAccessibilityStatementAnonymous(t *testing.T) {
 	for _, want := range []string{
 		`<html lang="en">`, "Accessibility statement", "Act of 4 April 2019", "partially compliant",
 		"Keyboard shortcuts", "Enforcement procedure", "Architectural accessibility",
-		"Jan Kowalski, dostepnosc@example.gov.pl",
+		"Jan Kowalski, dostepnosc@example.gov.pl", `datetime="2026-12-02">2 December 2026</time>`, "head of the public body",
 	} {
 		if !strings.Contains(page, want) {
 			t.Errorf("English statement lacks %q", want)
@@ -69,6 +76,11 @@ func TestAccessibilityStatementDefaultContactAndFooter(t *testing.T) {
 	page := anon.Get("/deklaracja-dostepnosci").String()
 	if !strings.Contains(page, "biuro programu Grup Wymiany Doświadczeń") {
 		t.Error("statement without a configured contact does not name the programme office")
+	}
+	// …and gives a mailbox on the forum's own domain.
+	mailbox := "dostepnosc@" + env.Config.PublicURL.Hostname()
+	if !strings.Contains(page, `<a id="a11y-email" href="mailto:`+mailbox+`">`+mailbox+`</a>`) {
+		t.Errorf("statement without a configured contact lacks the mailbox %s", mailbox)
 	}
 	for _, p := range []string{"/", "/about", "/login"} {
 		if body := anon.Get(p).String(); !strings.Contains(body, statementLink) {

@@ -171,6 +171,9 @@ func (s *server) apiReply(c *fiber.Ctx) error {
 
 type previewRequest struct {
 	Body string `json:"body"`
+	// GroupID (optional) is the group the text is written in: mentions of
+	// its readers are linked as publishing would link them.
+	GroupID int64 `json:"group_id"`
 }
 
 // apiPreview renders a text as a post would be shown (the toolbar's preview).
@@ -179,7 +182,7 @@ func (s *server) apiPreview(c *fiber.Ctx) error {
 	if err := decodeJSON(c, &in); err != nil {
 		return err
 	}
-	p, err := s.Forum.Preview(c.UserContext(), actor(c), in.Body)
+	p, err := s.Forum.Preview(c.UserContext(), actor(c), in.Body, in.GroupID)
 	if err != nil {
 		return err
 	}

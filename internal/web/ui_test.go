@@ -204,6 +204,18 @@ func TestUIPreview(t *testing.T) {
 	if err := w.env.DB.Get(&n, `SELECT count(*) FROM posts WHERE body LIKE '%Ważne%'`); err != nil || n != 0 {
 		t.Errorf("the preview stored %d posts (%v)", n, err)
 	}
+	// Written in a group, the preview links a mention of its reader as the
+	// published post will; another group's id is not found.
+	mention := map[string]any{"body": "Pytanie do @" + w.moderator.Name, "group_id": w.group.ID}
+	r = member.JSON("POST", "/api/v1/preview", mention)
+	r.Decode(&p)
+	if link := fmt.Sprintf(`<a href="/u/%d" rel="nofollow ugc noopener">@%s</a>`, w.moderator.ID, w.moderator.Name); r.Status != http.StatusOK || !strings.Contains(p.HTML, link) {
+		t.Errorf("preview in the group: %d %q, want the mention linked (%s)", r.Status, p.HTML, link)
+	}
+	mention["group_id"] = w.other.ID
+	if r := member.JSON("POST", "/api/v1/preview", mention); r.Status != http.StatusNotFound {
+		t.Errorf("preview in another group: %d, want 404", r.Status)
+	}
 	// Rendering costs CPU: an account previewing in a loop is stopped
 	// (a person presses "Podgląd" a few times a minute), others are not.
 	limited := 0

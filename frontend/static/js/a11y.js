@@ -25,6 +25,10 @@ function apply(s) {
 const state = load();
 apply(state);
 
+// The phone header's Menu button (see initMenu) and the width it works at.
+const phone = window.matchMedia("(max-width: 40rem)");
+let menuButton = null;
+
 function init() {
   const box = document.querySelector("[data-a11y]");
   if (!box) return;
@@ -80,6 +84,7 @@ function flashToTarget() {
 
 function ready() {
   init();
+  initMenu();
   initHelp();
   flashToTarget();
   focusErrors();
@@ -162,6 +167,44 @@ function initHelp() {
   });
 }
 
+// The phone header's Menu button (layout.html): below the phone breakpoint
+// it folds the menu and the tools (the parts its aria-controls names) behind
+// one disclosure button. Opening moves the focus to the first menu item; ESC
+// inside closes it and gives the focus back to the button. On a wide screen
+// CSS shows both parts whatever the button's state, and without this script
+// the button stays hidden and everything is shown.
+function menuParts() {
+  return (menuButton.getAttribute("aria-controls") || "").split(/\s+/).map((id) => document.getElementById(id)).filter(Boolean);
+}
+
+function setMenu(open, moveFocus) {
+  menuButton.setAttribute("aria-expanded", open ? "true" : "false");
+  menuButton.closest(".site-header").classList.toggle("menu-open", open);
+  if (open && moveFocus) {
+    const first = menuParts().map((p) => p.querySelector("a[href], button, input, select")).find(Boolean);
+    if (first) first.focus();
+  }
+}
+
+function initMenu() {
+  menuButton = document.querySelector("[data-menu-button]");
+  if (!menuButton) return;
+  menuButton.closest(".site-header").classList.add("menu-ready");
+  menuButton.hidden = false;
+  menuButton.addEventListener("click", () => setMenu(menuButton.getAttribute("aria-expanded") !== "true", true));
+}
+
+// menuEscape closes the open phone menu when ESC is pressed in it (or on
+// its button); it reports whether it did.
+function menuEscape() {
+  if (!menuButton || !phone.matches || menuButton.getAttribute("aria-expanded") !== "true") return false;
+  const active = document.activeElement;
+  if (active !== menuButton && !menuParts().some((p) => p.contains(active))) return false;
+  setMenu(false, false);
+  menuButton.focus();
+  return true;
+}
+
 document.addEventListener("keydown", (e) => {
   if (e.defaultPrevented) return;
   if (shortcut(e)) {
@@ -172,6 +215,10 @@ document.addEventListener("keydown", (e) => {
   // help, a collapsed section) folds and the focus stays on its summary.
   // Dialogs close themselves on ESC; the mention list handles its own.
   if (e.key === "Escape" && !e.shiftKey && !e.altKey) {
+    if (menuEscape()) {
+      e.preventDefault();
+      return;
+    }
     const open = document.activeElement && document.activeElement.closest("details[open]");
     if (open && !open.closest("dialog")) {
       open.open = false;

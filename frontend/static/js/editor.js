@@ -125,7 +125,8 @@ function enhance(ta, t) {
       const r = await fetch("/api/v1/preview", {
         method: "POST", credentials: "same-origin",
         headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRF-Token": csrf() },
-        body: JSON.stringify({ body: ta.value }),
+        // In a group's text box, mentions are linked as publishing there would.
+        body: JSON.stringify(ta.dataset.mentionGroup ? { body: ta.value, group_id: Number(ta.dataset.mentionGroup) } : { body: ta.value }),
       });
       if (r.ok) {
         const tpl = document.createElement("template");

@@ -28,6 +28,12 @@ if (link) {
     label.className = "visually-hidden";
     label.textContent = " " + link.dataset.unreadLabel;
     b.replaceChildren(String(n), label);
+    // The phone header's Menu button repeats the count (the menu may be folded).
+    const m = document.querySelector("[data-menu-unread]");
+    if (m) {
+      m.replaceChildren(String(n), label.cloneNode(true));
+      m.hidden = false;
+    }
     if (announcer) announcer.textContent = `${link.dataset.announce}: ${f.notification.title}`;
   });
   open();
