@@ -238,7 +238,7 @@ func (s *Service) Validate(ctx context.Context, in *Input) error {
 			v.Add(field, "err.tournament_criterion_name")
 		case seen[strings.ToLower(c.Name)]:
 			v.Add(field, "err.tournament_criterion_twice")
-		case !(c.Weight > 0) || c.Weight > maxWeight || math.Round(c.Weight*100) != c.Weight*100:
+		case !(c.Weight > 0) || c.Weight > maxWeight || math.Abs(math.Round(c.Weight*100)-c.Weight*100) > 1e-6:
 			v.Add(field, "err.tournament_weight")
 		}
 		seen[strings.ToLower(c.Name)] = true
