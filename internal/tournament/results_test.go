@@ -20,7 +20,7 @@ func TestRankWeightedMeanAndTies(t *testing.T) {
 		return []store.ScoreSum{{EntryID: e, CriterionID: 1, Sum: s1, Count: n}, {EntryID: e, CriterionID: 2, Sum: s2, Count: n}, {EntryID: e, CriterionID: 3, Sum: s3, Count: n}}
 	}
 	var all []store.ScoreSum
-	all = append(all, sums(10, 8, 6, 4, 2)...)  // means 4, 3, 2 → 13/4 = 3.25
+	all = append(all, sums(10, 8, 6, 4, 2)...)   // means 4, 3, 2 → 13/4 = 3.25
 	all = append(all, sums(11, 6, 10, 10, 2)...) // means 3, 5, 5 → 16/4 = 4
 	all = append(all, sums(12, 5, 3, 0, 1)...)   // means 5, 3, 0 → 3.25 with one ballot
 	all = append(all, sums(13, 6, 8, 6, 2)...)   // means 3, 4, 3 → 3.25, lower on the heaviest criterion
