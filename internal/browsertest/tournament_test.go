@@ -18,7 +18,8 @@ import (
 var tournamentPathRE = regexp.MustCompile(`^/turnieje/([0-9]+)$`)
 
 // The tournament with the browser alone (issue 15): staff open a round with
-// the form (after an error), a member enters their group's practice, votes
+// the form (after an error), a member enters their group's practice
+// (withdraws it, confirmed, and enters it again), votes
 // on another JST's practice while staff watch the count rise live, staff
 // close the round (refused without the confirmation), and the member reads
 // the results — every page axe-clean at 1280 and 360 px, no sideways
@@ -105,6 +106,21 @@ func TestTournamentVoteWithTheBrowser(t *testing.T) {
 		t.Error("the entered practice is not listed")
 	}
 	m.checkPage("tournament-entered")
+	// Withdrawing asks for a confirmation; then the practice may enter again.
+	withdraw := `form.withdraw button[type="submit"]`
+	if code := m.submit("withdraw unconfirmed", chromedp.Click(chromedp.CSS(withdraw))); code != 400 {
+		t.Errorf("withdrawing without the confirmation = %d, want 400", code)
+	}
+	m.checkPage("tournament-withdraw-error")
+	m.do("confirm the withdrawal", chromedp.Click(chromedp.CSS(`form.withdraw input[name="confirm"]`)))
+	if code := m.submit("withdraw", chromedp.Click(chromedp.CSS(withdraw))); code != 200 ||
+		eval[bool](m, fmt.Sprintf(`!!document.querySelector('.entry a[href="/praktyki/%d"]')`, pA)) {
+		t.Fatalf("withdrawing = %d, or the practice is still listed", code)
+	}
+	m.do("choose the practice again", chromedp.SetValue(chromedp.CSS("#f-practice_id"), strconv.FormatInt(pA, 10)))
+	if code := m.submit("enter the practice again", chromedp.Click(chromedp.CSS(`form[action$="/zgloszenia"] button[type="submit"]`))); code != 200 {
+		t.Fatalf("entering again = %d", code)
+	}
 	if r := env.Login(other).JSON("POST", fmt.Sprintf("/api/v1/tournaments/%d/entries", id), map[string]any{"practice_id": pB}); r.Status != http.StatusCreated {
 		t.Fatalf("group B enters: %d %s", r.Status, r)
 	}

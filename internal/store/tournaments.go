@@ -315,3 +315,9 @@ func CloseTournament(ctx context.Context, q Q, id, by int64) error {
 	return execOne(ctx, q, "close tournament", `
 		UPDATE tournaments SET closed_at = now(), closed_by = $2 WHERE id = $1 AND closed_at IS NULL`, id, nullID(by))
 }
+
+// DeleteTournamentEntry withdraws an entry (it has no ballots: entries are
+// withdrawn only before voting starts).
+func DeleteTournamentEntry(ctx context.Context, q Q, tournamentID, entryID int64) error {
+	return execOne(ctx, q, "delete tournament entry", `DELETE FROM tournament_entries WHERE tournament_id = $1 AND id = $2`, tournamentID, entryID)
+}

@@ -121,18 +121,21 @@ type JST struct {
 // Entry is a practice in a round. Ballots is set for staff only; MyBallot
 // is the actor's own ballot (criterion id → score), nil if none.
 type Entry struct {
-	ID         int64          `json:"id"`
-	PracticeID int64          `json:"practice_id"`
-	Title      string         `json:"title"`
-	GroupID    int64          `json:"group_id"`
-	GroupName  string         `json:"group_name"`
-	GroupKind  string         `json:"group_kind"`
-	JST        JST            `json:"jst"`
-	CreatedAt  time.Time      `json:"created_at"`
-	Ballots    *int           `json:"ballots,omitempty"`
-	OwnJST     bool           `json:"own_jst"`
-	MyBallot   map[string]int `json:"my_ballot,omitempty"`
-	myScores   map[int64]int  // MyBallot by criterion id, for the pages
+	ID         int64     `json:"id"`
+	PracticeID int64     `json:"practice_id"`
+	Title      string    `json:"title"`
+	GroupID    int64     `json:"group_id"`
+	GroupName  string    `json:"group_name"`
+	GroupKind  string    `json:"group_kind"`
+	JST        JST       `json:"jst"`
+	CreatedAt  time.Time `json:"created_at"`
+	Ballots    *int      `json:"ballots,omitempty"`
+	OwnJST     bool      `json:"own_jst"`
+	// CanWithdraw: the actor may take the entry back (its group's member or
+	// staff, before voting starts).
+	CanWithdraw bool           `json:"can_withdraw"`
+	MyBallot    map[string]int `json:"my_ballot,omitempty"`
+	myScores    map[int64]int  // MyBallot by criterion id, for the pages
 }
 
 // MyScore is the actor's score on a criterion, or -1.
@@ -371,7 +374,7 @@ func (s *Service) Get(ctx context.Context, a *access.Actor, id int64) (Round, er
 	}
 	voter := a.VoteTournament(gids) == nil
 	r.CanVote = voter && r.Status == StatusVoting
-	r.CanEnter = r.Status == StatusEntries && len(a.EntersFor(gids)) > 0
+	r.CanEnter = r.Status == StatusEntries && len(openGroups(a, gs, t.MaxEntries)) > 0
 	r.CanClose = a.IsStaff() && r.Status != StatusClosed
 	r.HasResults = r.Status == StatusClosed || a.IsStaff()
 	mine := map[int64]map[int64]int{}
@@ -394,7 +397,7 @@ func (s *Service) Get(ctx context.Context, a *access.Actor, id int64) (Round, er
 	for _, e := range entries {
 		v := Entry{ID: e.ID, PracticeID: e.PracticeID, Title: e.PracticeTitle, GroupID: e.GroupID, GroupName: e.GroupName,
 			GroupKind: e.GroupKind, JST: JST{ID: e.JSTID, Name: e.JSTName}, CreatedAt: e.CreatedAt,
-			OwnJST: jst != 0 && e.JSTID == jst}
+			OwnJST: jst != 0 && e.JSTID == jst, CanWithdraw: r.Status == StatusEntries && a.EnterTournament(gids, e.GroupID) == nil}
 		if a.IsStaff() {
 			n := e.Ballots
 			v.Ballots = &n
@@ -409,6 +412,18 @@ func (s *Service) Get(ctx context.Context, a *access.Actor, id int64) (Round, er
 		r.Entries = append(r.Entries, v)
 	}
 	return r, nil
+}
+
+// openGroups are the round's groups for which the actor may enter a
+// practice and which have entered fewer than max.
+func openGroups(a *access.Actor, gs []store.TournamentGroup, max int) []int64 {
+	var out []int64
+	for _, g := range gs {
+		if g.Entries < max && len(a.EntersFor([]int64{g.GroupID})) > 0 {
+			out = append(out, g.GroupID)
+		}
+	}
+	return out
 }
 
 // Choice is a practice the actor may enter.
@@ -426,7 +441,7 @@ func (s *Service) Choices(ctx context.Context, a *access.Actor, id int64) ([]Cho
 		return nil, err
 	}
 	out := []Choice{}
-	groups := a.EntersFor(groupIDs(gs))
+	groups := openGroups(a, gs, t.MaxEntries)
 	if s.status(t) != StatusEntries || len(groups) == 0 {
 		return out, nil
 	}
@@ -512,6 +527,41 @@ func (s *Service) Enter(ctx context.Context, a *access.Actor, id, practiceID int
 		}
 	}
 	return Entry{}, apperr.ErrNotFound
+}
+
+// Withdraw takes an entry back out of the round, before voting starts: a
+// member of the entry's group or staff.
+func (s *Service) Withdraw(ctx context.Context, a *access.Actor, id, entryID int64) error {
+	_, gs, err := s.load(ctx, s.db, a, id)
+	if err != nil {
+		return err
+	}
+	e, err := store.GetTournamentEntry(ctx, s.db, id, entryID)
+	if err != nil {
+		return err
+	}
+	if err := a.EnterTournament(groupIDs(gs), e.GroupID); err != nil {
+		return err
+	}
+	return store.InTx(ctx, s.db, func(tx *store.Tx) error {
+		t, err := store.GetTournament(ctx, tx, id, true)
+		if err != nil {
+			return err
+		}
+		if st := s.status(t); st == StatusClosed {
+			return ErrClosed
+		} else if st != StatusEntries {
+			return ErrEntriesClosed
+		}
+		if err := store.DeleteTournamentEntry(ctx, tx, id, entryID); err != nil {
+			return err
+		}
+		tx.Touch(topic.Name(topic.Tournament, id), 0)
+		gid := e.GroupID
+		return store.AppendAudit(ctx, tx, store.NewAuditEntry{ActorID: a.UserID, Action: "tournament.withdraw",
+			TargetType: "tournament", TargetID: id, GroupID: &gid,
+			Details: map[string]any{"title": t.Title, "practice": e.PracticeTitle, "practice_id": e.PracticeID}})
+	})
 }
 
 // ParseScores reads a ballot's scores keyed by criterion id (as JSON object

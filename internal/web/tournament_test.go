@@ -180,6 +180,22 @@ func TestTournamentRulesEndToEnd(t *testing.T) {
 	if err := env.DB.Get(&nA, `SELECT count(*) FROM tournament_entries WHERE tournament_id = $1 AND group_id = $2`, round.ID, gA.ID); err != nil || nA != 2 {
 		t.Fatalf("group A has %d entries (%v), want 2", nA, err)
 	}
+	// Withdrawing before voting: the group's member (not another group's,
+	// not an observer); the place is free again.
+	var won, lost int64
+	if err := env.DB.Get(&won, `SELECT practice_id FROM tournament_entries WHERE tournament_id = $1 AND practice_id IN ($2, $3)`, round.ID, pA2, pA3); err != nil {
+		t.Fatal(err)
+	}
+	lost = pA2 + pA3 - won
+	var wonEntry int64
+	if err := env.DB.Get(&wonEntry, `SELECT id FROM tournament_entries WHERE tournament_id = $1 AND practice_id = $2`, round.ID, won); err != nil {
+		t.Fatal(err)
+	}
+	withdraw := fmt.Sprintf("%s/%d", entries, wonEntry)
+	wantError(t, "another group withdraws", cb.JSON("DELETE", withdraw, nil), http.StatusForbidden, "forbidden")
+	wantError(t, "observer withdraws", co.JSON("DELETE", withdraw, nil), http.StatusForbidden, "forbidden")
+	wantStatus(t, "withdraw", ca.JSON("DELETE", withdraw, nil), http.StatusNoContent)
+	wantStatus(t, "enter in the freed place", ca2.JSON("POST", entries, map[string]any{"practice_id": lost}), http.StatusCreated)
 	wantStatus(t, "enter B1", cb.JSON("POST", entries, map[string]any{"practice_id": pB1}), http.StatusCreated)
 	var r0 tnRound
 	st.JSON("GET", base, nil).Decode(&r0)
@@ -201,7 +217,8 @@ func TestTournamentRulesEndToEnd(t *testing.T) {
 		t.Errorf("message: %q", e.Error.Message)
 	}
 	tnVotingOpens(t, env, round.ID)
-	wantError(t, "enter during voting", ca.JSON("POST", entries, map[string]any{"practice_id": pA3}), http.StatusUnprocessableEntity, "entries_closed")
+	wantError(t, "enter during voting", ca.JSON("POST", entries, map[string]any{"practice_id": won}), http.StatusUnprocessableEntity, "entries_closed")
+	wantError(t, "withdraw during voting", ca.JSON("DELETE", fmt.Sprintf("%s/%d", entries, eA), nil), http.StatusUnprocessableEntity, "entries_closed")
 
 	// Never one's own JST's practice; observers, staff and outsiders do not vote.
 	wantError(t, "own JST", ca.JSON("PUT", ballot(eA), map[string]any{"scores": tnScores(round, 5)}), http.StatusForbidden, "own_jst")
@@ -293,11 +310,15 @@ func TestTournamentRulesEndToEnd(t *testing.T) {
 		t.Errorf("results: %s", r)
 	}
 	wantError(t, "outsider results", cout.JSON("GET", results, nil), http.StatusNotFound, "not_found")
-	if strings.Contains(r.String(), "voter") || strings.Contains(r.String(), fmt.Sprint(b1.ID)+",") {
+	if body := r.String(); strings.Contains(body, `"voter`) || strings.Contains(body, `"user`) || strings.Contains(body, b1.Name) {
 		t.Errorf("results name a voter: %s", r)
 	}
 
-	// The CSV: UTF-8 with a BOM, semicolons and decimal commas in Polish.
+	// The CSV: UTF-8 with a BOM, semicolons and decimal commas in Polish; a
+	// title a spreadsheet would read as a formula is kept as text.
+	if _, err := env.DB.Exec(`UPDATE practices SET title = '=1+1 Rada rodziców' WHERE id = $1`, pB1); err != nil {
+		t.Fatal(err)
+	}
 	r = cb.Do("GET", results, nil, map[string]string{"Accept": "text/csv"})
 	wantStatus(t, "CSV", r, http.StatusOK)
 	if !strings.HasPrefix(r.Header.Get("Content-Type"), "text/csv") || !bytes.HasPrefix(r.Body, []byte("\ufeff")) {
@@ -306,7 +327,8 @@ func TestTournamentRulesEndToEnd(t *testing.T) {
 	lines := strings.Split(strings.TrimSpace(strings.TrimPrefix(r.String(), "\ufeff")), "\n")
 	if len(lines) != 4 || !strings.HasPrefix(lines[0], "Miejsce;Miejsce w rodzaju grup;Rodzaj grupy;Grupa;") ||
 		!strings.Contains(lines[0], "Możliwość przeniesienia (waga 1,00)") ||
-		!strings.HasPrefix(lines[1], "1;1;") || !strings.Contains(lines[1], ";1;3,25;5,00;2,00;1,00") {
+		!strings.HasPrefix(lines[1], "1;1;") || !strings.Contains(lines[1], ";1;3,25;5,00;2,00;1,00") ||
+		!strings.Contains(lines[2], ";'=1+1 Rada rodziców;") {
 		t.Errorf("CSV:\n%s", r)
 	}
 
@@ -315,7 +337,7 @@ func TestTournamentRulesEndToEnd(t *testing.T) {
 	if err := env.DB.Select(&acts, `SELECT action FROM audit_log WHERE target_type = 'tournament' AND target_id = $1 ORDER BY id`, round.ID); err != nil {
 		t.Fatal(err)
 	}
-	if strings.Join(acts, ",") != "tournament.open,tournament.enter,tournament.enter,tournament.enter,tournament.close" {
+	if strings.Join(acts, ",") != "tournament.open,tournament.enter,tournament.enter,tournament.withdraw,tournament.enter,tournament.enter,tournament.close" {
 		t.Errorf("audit: %v", acts)
 	}
 	page := env.Login(env.NewUser(model.RoleAdmin)).Get("/admin/audit?action=tournament.close")

@@ -26,6 +26,7 @@ func (s *server) tournamentAPIRoutes() []route {
 		post("/tournaments", s.apiCreateTournament),
 		get("/tournaments/:id", s.apiTournament),
 		post("/tournaments/:id/entries", s.apiEnterTournament),
+		del("/tournaments/:id/entries/:entry_id", s.apiWithdrawTournamentEntry),
 		put("/tournaments/:id/entries/:entry_id/ballot", s.apiVoteTournament),
 		post("/tournaments/:id/close", s.apiCloseTournament),
 		get("/tournaments/:id/results", s.apiTournamentResults),
@@ -39,6 +40,7 @@ func (s *server) tournamentPageRoutes() []route {
 		get("/turnieje/nowy", s.pageNewTournament),
 		get("/turnieje/:id", s.pageTournament),
 		post("/turnieje/:id/zgloszenia", s.pageEnterTournament),
+		post("/turnieje/:id/zgloszenia/:entry_id/wycofaj", s.pageWithdrawTournamentEntry),
 		post("/turnieje/:id/glosy/:entry_id", s.pageVoteTournament),
 		post("/turnieje/:id/zamknij", s.pageCloseTournament),
 		get("/turnieje/:id/wyniki", s.pageTournamentResults),
@@ -102,6 +104,22 @@ func (s *server) apiEnterTournament(c *fiber.Ctx) error {
 		return err
 	}
 	return c.Status(fiber.StatusCreated).JSON(e)
+}
+
+// apiWithdrawTournamentEntry takes an entry back before voting starts (204).
+func (s *server) apiWithdrawTournamentEntry(c *fiber.Ctx) error {
+	id, err := idParam(c, "id")
+	if err != nil {
+		return err
+	}
+	entryID, err := idParam(c, "entry_id")
+	if err != nil {
+		return err
+	}
+	if err := s.Tournaments.Withdraw(c.UserContext(), actor(c), id, entryID); err != nil {
+		return err
+	}
+	return c.SendStatus(fiber.StatusNoContent)
 }
 
 type ballotRequest struct {
@@ -202,14 +220,14 @@ func resultsCSV(res tournament.Results, tr *i18n.Printer) ([]byte, error) {
 		tr.T("tournament.csv.group"), tr.T("tournament.csv.practice_id"), tr.T("tournament.csv.practice"), tr.T("tournament.csv.jst"),
 		tr.T("tournament.csv.ballots"), tr.T("tournament.csv.weighted_mean")}
 	for _, cr := range res.Criteria {
-		head = append(head, fmt.Sprintf("%s (%s %s)", cr.Name, tr.T("tournament.weight"), num(&cr.Weight)))
+		head = append(head, csvText(fmt.Sprintf("%s (%s %s)", cr.Name, tr.T("tournament.weight"), num(&cr.Weight))))
 	}
 	if err := w.Write(head); err != nil {
 		return nil, err
 	}
 	for _, r := range res.Overall {
-		row := []string{strconv.Itoa(r.Rank), strconv.Itoa(r.RankInKind), tr.T("kind." + r.GroupKind), r.GroupName,
-			strconv.FormatInt(r.PracticeID, 10), r.Title, r.JST.Name, strconv.Itoa(r.Ballots), num(r.WeightedMean)}
+		row := []string{strconv.Itoa(r.Rank), strconv.Itoa(r.RankInKind), tr.T("kind." + r.GroupKind), csvText(r.GroupName),
+			strconv.FormatInt(r.PracticeID, 10), csvText(r.Title), csvText(r.JST.Name), strconv.Itoa(r.Ballots), num(r.WeightedMean)}
 		for _, m := range r.CriterionMeans {
 			row = append(row, num(m.Mean))
 		}
@@ -219,6 +237,16 @@ func resultsCSV(res tournament.Results, tr *i18n.Printer) ([]byte, error) {
 	}
 	w.Flush()
 	return buf.Bytes(), w.Error()
+}
+
+// csvText keeps text people wrote from being read as a formula by a
+// spreadsheet (a title beginning with "=", "+", "-", "@" or a control
+// character): such a cell is prefixed with an apostrophe.
+func csvText(v string) string {
+	if v != "" && strings.ContainsRune("=+-@\t\r", rune(v[0])) {
+		return "'" + v
+	}
+	return v
 }
 
 // --- pages ---
@@ -416,6 +444,28 @@ func (s *server) pageEnterTournament(c *fiber.Ctx) error {
 		return err
 	}
 	s.flash(c, "flash.tournament_entered")
+	return c.Redirect(fmt.Sprintf("/turnieje/%d#zgloszenia", id), fiber.StatusSeeOther)
+}
+
+// pageWithdrawTournamentEntry withdraws only with the confirmation ticked.
+func (s *server) pageWithdrawTournamentEntry(c *fiber.Ctx) error {
+	id, err := idParam(c, "id")
+	if err != nil {
+		return err
+	}
+	entryID, err := idParam(c, "entry_id")
+	if err != nil {
+		return err
+	}
+	if c.FormValue("confirm") != "1" {
+		c.Status(fiber.StatusBadRequest)
+		return s.renderTournament(c, pageOpts{Errors: map[string]string{
+			fmt.Sprintf("withdraw_%d", entryID): s.tr(c).T("err.tournament_withdraw_confirm")}})
+	}
+	if err := s.Tournaments.Withdraw(c.UserContext(), actor(c), id, entryID); err != nil {
+		return err
+	}
+	s.flash(c, "flash.tournament_withdrawn")
 	return c.Redirect(fmt.Sprintf("/turnieje/%d#zgloszenia", id), fiber.StatusSeeOther)
 }
 
