@@ -3,7 +3,6 @@ package web
 import (
 	"bytes"
 	"encoding/csv"
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -11,7 +10,6 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
-	"github.com/gwd-jst/forumjst/internal/apperr"
 	"github.com/gwd-jst/forumjst/internal/i18n"
 	"github.com/gwd-jst/forumjst/internal/tournament"
 )
@@ -497,22 +495,20 @@ func (s *server) pageVoteTournament(c *fiber.Ctx) error {
 		scores[cr.ID] = n
 	}
 	_, err = s.Tournaments.Vote(ctx, a, id, entryID, scores)
-	var verr *apperr.Validation
-	if errors.As(err, &verr) {
+	if fe := s.formError(c, err, rateToErrorPage); fe != nil {
 		// Each problem at its select (e<entry>_c<criterion>), naming the
 		// practice and the criterion.
-		tr := s.tr(c)
 		title := ""
 		for _, e := range r.Entries {
 			if e.ID == entryID {
 				title = e.Title
 			}
 		}
-		fe := map[string]string{}
-		for k, key := range verr.Fields {
+		shown := map[string]string{}
+		for k, msg := range fe {
 			cid, ok := strings.CutPrefix(k, "scores.")
 			if !ok {
-				fe["form"] = tr.T(key)
+				shown["form"] = msg
 				continue
 			}
 			name := ""
@@ -521,15 +517,14 @@ func (s *server) pageVoteTournament(c *fiber.Ctx) error {
 					name = cr.Name
 				}
 			}
-			fe[fmt.Sprintf("e%d_c%s", entryID, cid)] = fmt.Sprintf("%s – %s: %s", title, name, tr.T(key))
+			shown[fmt.Sprintf("e%d_c%s", entryID, cid)] = fmt.Sprintf("%s – %s: %s", title, name, msg)
 		}
-		c.Status(fiber.StatusBadRequest)
 		form := map[string]string{}
 		for _, cr := range r.Criteria {
 			n := "c" + strconv.FormatInt(cr.ID, 10)
 			form[fmt.Sprintf("e%d_%s", entryID, n)] = c.FormValue(n)
 		}
-		return s.renderTournament(c, pageOpts{Errors: fe, Form: form})
+		return s.renderTournament(c, pageOpts{Errors: shown, Form: form})
 	}
 	if err != nil {
 		return err
