@@ -27,6 +27,7 @@ import (
 	"github.com/gwd-jst/forumjst/internal/notes"
 	"github.com/gwd-jst/forumjst/internal/notify"
 	"github.com/gwd-jst/forumjst/internal/search"
+	"github.com/gwd-jst/forumjst/internal/tournament"
 	"github.com/gwd-jst/forumjst/internal/web"
 )
 
@@ -193,13 +194,14 @@ func Build(cfg config.Config, db *sqlx.DB, log *slog.Logger) (*App, error) {
 		return nil, err
 	}
 	nl := newsletter.New(db, rel, ms, md)
-	hub := live.New(live.Deps{DB: db, DSN: cfg.DatabaseURL, Log: log, Meetings: mt, Forum: fs, Notify: ns, Notes: nt, Registry: reg, Settings: live.Settings{QueueFrames: cfg.WSQueueFrames, PingEvery: cfg.WSPingInterval}})
+	tn := tournament.New(db, rel)
+	hub := live.New(live.Deps{DB: db, DSN: cfg.DatabaseURL, Log: log, Meetings: mt, Forum: fs, Notify: ns, Notes: nt, Tournaments: tn, Registry: reg, Settings: live.Settings{QueueFrames: cfg.WSQueueFrames, PingEvery: cfg.WSPingInterval}})
 	rel.hub.Store(hub)
 	var worker *mail.Worker
 	if cfg.SMTP.Host != "" {
 		worker = mail.NewWorker(ms, log.With("component", "mail"), MailWorkerSettings(cfg), reg)
 	}
-	f, err := web.New(web.Deps{Config: cfg, DB: db, Log: log, Accounts: acc, Forum: fs, Mod: mod, Meetings: mt, Notes: nt, Live: hub, Notify: ns, Mail: ms, Search: sr, Newsletter: nl, Catalog: cat, Registry: reg})
+	f, err := web.New(web.Deps{Config: cfg, DB: db, Log: log, Accounts: acc, Forum: fs, Mod: mod, Meetings: mt, Notes: nt, Live: hub, Notify: ns, Mail: ms, Search: sr, Newsletter: nl, Tournaments: tn, Catalog: cat, Registry: reg})
 	if err != nil {
 		return nil, err
 	}

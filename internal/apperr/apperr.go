@@ -110,3 +110,13 @@ var (
 	// date has passed, and they have not set it up; only the set-up is open to them.
 	ErrTwoFactorSetupRequired = errors.New("two-factor set-up required")
 )
+
+// Unprocessable is a well-formed request the thing's current state does not
+// allow (a ballot outside the voting period, an entry after voting opened).
+// It maps to 422 with Code; the catalog's "error.<code>" words it for people.
+type Unprocessable struct {
+	Code    string
+	Message string
+}
+
+func (u *Unprocessable) Error() string { return u.Message }

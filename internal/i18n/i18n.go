@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io/fs"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -178,3 +179,25 @@ func (p *Printer) ISO(t time.Time) string { return t.UTC().Format(time.RFC3339) 
 
 // Zone is Europe/Warsaw.
 func (p *Printer) Zone() *time.Location { return p.zone }
+
+// Decimal writes a number with places decimals as the language writes it
+// (3,25 in Polish, 3.25 in English); v is a float64 or a *float64 (nil: "–").
+func (p *Printer) Decimal(v any, places int) string {
+	var f float64
+	switch x := v.(type) {
+	case float64:
+		f = x
+	case *float64:
+		if x == nil {
+			return "–"
+		}
+		f = *x
+	default:
+		return fmt.Sprint(v)
+	}
+	s := strconv.FormatFloat(f, 'f', places, 64)
+	if p.Lang == "pl" {
+		s = strings.Replace(s, ".", ",", 1)
+	}
+	return s
+}

@@ -463,6 +463,10 @@ func (c *Conn) subscribe(name string, since *int64) {
 	ctx, cancel := context.WithTimeout(c.h.ctx, 30*time.Second)
 	defer cancel()
 	f := c.h.feeds[kind]
+	if f == nil { // a kind this hub was built without
+		c.sendJSON(errorFrame{Type: "error", Code: "bad_request", Ref: name, Message: "topics are meeting:ID, thread:ID or group:ID"})
+		return
+	}
 	who := c.actor()
 	if err := f.authorize(ctx, who, id); err != nil {
 		c.sendJSON(topicError(name, err))

@@ -33,6 +33,7 @@ import (
 	"github.com/gwd-jst/forumjst/internal/notify"
 	"github.com/gwd-jst/forumjst/internal/store"
 	"github.com/gwd-jst/forumjst/internal/topic"
+	"github.com/gwd-jst/forumjst/internal/tournament"
 )
 
 // Settings tune the hub; zero values take the defaults.
@@ -81,8 +82,10 @@ type Deps struct {
 	Forum    *forum.Service
 	Notify   *notify.Service
 	Notes    *notes.Service
-	Registry prometheus.Registerer
-	Settings Settings
+	// Tournaments serves tournament:ID (nil: the topic is not followed).
+	Tournaments *tournament.Service
+	Registry    prometheus.Registerer
+	Settings    Settings
 }
 
 // Hub holds this instance's topics and connections.
@@ -133,6 +136,9 @@ func New(d Deps) *Hub {
 		topic.Thread:  threadFeed{db: d.DB, forum: d.Forum},
 		topic.Group:   groupFeed{db: d.DB, forum: d.Forum},
 		topic.Note:    noteFeed{h: h, notes: d.Notes},
+	}
+	if d.Tournaments != nil {
+		h.feeds[topic.Tournament] = tournamentFeed{svc: d.Tournaments}
 	}
 	if d.DSN != "" {
 		h.bridge = newBridge(d.DB, d.DSN, d.Log, h)

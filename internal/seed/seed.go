@@ -111,7 +111,7 @@ func Run(ctx context.Context, db *sqlx.DB, md *markup.Renderer) ([]Login, error)
 		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(4242001)`); err != nil {
 			return fmt.Errorf("seed lock: %w", err)
 		}
-		steps := []func(context.Context) error{s.organisations, s.accounts, s.threads, s.meetings}
+		steps := []func(context.Context) error{s.organisations, s.accounts, s.threads, s.meetings, s.tournaments}
 		for _, step := range steps {
 			if err := step(ctx); err != nil {
 				return err

@@ -22,7 +22,7 @@ var dbURL string
 
 func TestMain(m *testing.M) { os.Exit(pgtest.Run(m, &dbURL)) }
 
-var tables = []string{"users", "jst", "groups", "memberships", "threads", "thread_areas", "posts", "meetings", "chat_messages", "notes", "support_areas"}
+var tables = []string{"users", "jst", "groups", "memberships", "threads", "thread_areas", "posts", "meetings", "chat_messages", "notes", "support_areas", "tournaments", "tournament_entries", "tournament_ballots"}
 
 func counts(t *testing.T, ctx context.Context, q interface {
 	GetContext(context.Context, any, string, ...any) error

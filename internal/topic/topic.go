@@ -19,6 +19,9 @@ const (
 	Group   = "group"
 	Note    = "note" // its editors: who has the note open for editing
 	User    = "user"
+	// Tournament is a round of the tournament of good practices: its ballot
+	// counts, which staff follow live (members learn only the total).
+	Tournament = "tournament"
 )
 
 // Name is a topic's wire name.
@@ -35,7 +38,7 @@ func Parse(s string) (kind string, id int64, err error) {
 		return "", 0, fmt.Errorf("%w: %q", ErrBadTopic, s)
 	}
 	switch kind {
-	case Meeting, Thread, Group, Note, User:
+	case Meeting, Thread, Group, Note, User, Tournament:
 	default:
 		return "", 0, fmt.Errorf("%w: %q", ErrBadTopic, s)
 	}

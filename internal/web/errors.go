@@ -31,6 +31,7 @@ func classify(err error) (status int, code string) {
 	var re *apperr.RateLimited
 	var be *badRequest
 	var de *apperr.Denied
+	var ue *apperr.Unprocessable
 	switch {
 	case errors.As(err, &ve):
 		return fiber.StatusBadRequest, "validation"
@@ -40,6 +41,8 @@ func classify(err error) (status int, code string) {
 		return fiber.StatusConflict, ce.Code
 	case errors.As(err, &re):
 		return fiber.StatusTooManyRequests, "rate_limited"
+	case errors.As(err, &ue):
+		return fiber.StatusUnprocessableEntity, ue.Code
 	case errors.Is(err, apperr.ErrNotFound):
 		return fiber.StatusNotFound, "not_found"
 	case errors.Is(err, apperr.ErrUnauthenticated):

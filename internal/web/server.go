@@ -24,6 +24,7 @@ import (
 	"github.com/gwd-jst/forumjst/internal/notes"
 	"github.com/gwd-jst/forumjst/internal/notify"
 	"github.com/gwd-jst/forumjst/internal/search"
+	"github.com/gwd-jst/forumjst/internal/tournament"
 )
 
 // Deps is everything the web layer needs, wired in main.
@@ -41,8 +42,10 @@ type Deps struct {
 	Mail       *mail.Service
 	Search     *search.Service
 	Newsletter *newsletter.Service
-	Catalog    *i18n.Catalog
-	Registry   *prometheus.Registry
+	// Tournaments: the tournament of good practices (issue 15).
+	Tournaments *tournament.Service
+	Catalog     *i18n.Catalog
+	Registry    *prometheus.Registry
 }
 
 type server struct {
