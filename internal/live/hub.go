@@ -30,6 +30,7 @@ import (
 	"github.com/gwd-jst/forumjst/internal/forum"
 	"github.com/gwd-jst/forumjst/internal/meetings"
 	"github.com/gwd-jst/forumjst/internal/notes"
+	"github.com/gwd-jst/forumjst/internal/reviews"
 	"github.com/gwd-jst/forumjst/internal/notify"
 	"github.com/gwd-jst/forumjst/internal/store"
 	"github.com/gwd-jst/forumjst/internal/topic"
@@ -81,6 +82,7 @@ type Deps struct {
 	Forum    *forum.Service
 	Notify   *notify.Service
 	Notes    *notes.Service
+	Reviews  *reviews.Service
 	Registry prometheus.Registerer
 	Settings Settings
 }
@@ -133,6 +135,7 @@ func New(d Deps) *Hub {
 		topic.Thread:  threadFeed{db: d.DB, forum: d.Forum},
 		topic.Group:   groupFeed{db: d.DB, forum: d.Forum},
 		topic.Note:    noteFeed{h: h, notes: d.Notes},
+		topic.Section: sectionFeed{db: d.DB, reviews: d.Reviews},
 	}
 	if d.DSN != "" {
 		h.bridge = newBridge(d.DB, d.DSN, d.Log, h)

@@ -1,5 +1,5 @@
 // Package topic names the live topics of SPEC §5 ("meeting:42", "thread:7",
-// "group:3", and a user's own "user:9") and defines how services announce that a
+// "group:3", a review section's "section:5", and a user's own "user:9") and defines how services announce that a
 // topic changed. It sits below both the services and the live layer so neither
 // has to import the other to agree on a name.
 package topic
@@ -19,6 +19,9 @@ const (
 	Group   = "group"
 	Note    = "note" // its editors: who has the note open for editing
 	User    = "user"
+	// Section is a section of a material under review (issue 15): its page
+	// learns of new comments.
+	Section = "section"
 )
 
 // Name is a topic's wire name.
@@ -35,7 +38,7 @@ func Parse(s string) (kind string, id int64, err error) {
 		return "", 0, fmt.Errorf("%w: %q", ErrBadTopic, s)
 	}
 	switch kind {
-	case Meeting, Thread, Group, Note, User:
+	case Meeting, Thread, Group, Note, User, Section:
 	default:
 		return "", 0, fmt.Errorf("%w: %q", ErrBadTopic, s)
 	}

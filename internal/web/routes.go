@@ -41,6 +41,8 @@ const (
 	uploadNone uploadTarget = iota
 	uploadToMeeting
 	uploadToNote
+	// uploadToReview: a material under review's draft document (staff only).
+	uploadToReview
 )
 
 // route is one entry of the table.
@@ -167,6 +169,7 @@ func (s *server) routeTable() []route {
 		s.watchAPIRoutes(),
 		s.mailPrefsAPIRoutes(),
 		s.newsletterAPIRoutes(),
+		s.reviewAPIRoutes(),
 	)...)
 	// Anything else under /api is a JSON 404.
 	api404 := fallback("/api", notFound)
@@ -187,6 +190,7 @@ func (s *server) routeTable() []route {
 	t = append(t, s.watchPageRoutes()...)
 	t = append(t, s.mailPrefsPageRoutes()...)
 	t = append(t, s.newsletterPageRoutes()...)
+	t = append(t, s.reviewPageRoutes()...)
 	t = append(t, under("/admin", s.adminRoutes(), s.twoFactorAdminRoutes())...)
 	t = append(t, fallback("/", notFound))
 	return t
