@@ -2,9 +2,12 @@ package web_test
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -123,6 +126,25 @@ func TestReviewPermissions(t *testing.T) {
 	wantStatus(t, "upload docx", uploadTo(t, f.staff, rp+"/document", "Moduł 2.docx", docx), http.StatusOK)
 	if files := strings.Join(uploadDir(t, f.env), " "); strings.Contains(files, sha(pdf)) || !strings.Contains(files, sha(docx)) {
 		t.Errorf("upload directory after replacing: %s", files)
+	}
+
+	// The sweep of the upload directory counts the material's document as
+	// in use, however old the file: only unreferenced files go.
+	old := time.Now().Add(-3 * time.Hour)
+	stray := filepath.Join(f.env.Config.UploadDir, strings.Repeat("ab", 32))
+	if err := os.WriteFile(stray, []byte("x"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{stray, filepath.Join(f.env.Config.UploadDir, sha(docx))} {
+		if err := os.Chtimes(p, old, old); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := f.env.App.Notes.Sweep(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if files := strings.Join(uploadDir(t, f.env), " "); strings.Contains(files, filepath.Base(stray)) || !strings.Contains(files, sha(docx)) {
+		t.Errorf("upload directory after the sweep: %s", files)
 	}
 
 	doc := fmt.Sprintf("/opiniowanie/%d/dokument", f.reviewID)
