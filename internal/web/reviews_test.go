@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gwd-jst/forumjst/internal/config"
 	"github.com/gwd-jst/forumjst/internal/model"
 	"github.com/gwd-jst/forumjst/internal/testkit"
 )
@@ -57,9 +58,9 @@ type reviewFixture struct {
 	reviewID, sectionID, other int64 // other: a second section
 }
 
-func newReviewFixture(t *testing.T) reviewFixture {
+func newReviewFixture(t *testing.T, mutate ...func(*config.Config)) reviewFixture {
 	t.Helper()
-	env := testkit.Start(t, dbURL)
+	env := testkit.Start(t, dbURL, mutate...)
 	g, elsewhere := env.NewGroup(model.KindRural), env.NewGroup(model.KindUrban)
 	su, mu, ou, xu := env.NewUser(model.RoleStaff), env.NewUser(model.RoleMember), env.NewUser(model.RoleMember), env.NewUser(model.RoleMember)
 	env.AddMember(mu.ID, g.ID, model.GroupMember)
@@ -372,4 +373,18 @@ func TestReviewResponsesAndSummary(t *testing.T) {
 	if got := f.member.Get(fmt.Sprintf("/opiniowanie/%d/podsumowanie/csv", f.reviewID)).String(); got != body {
 		t.Errorf("page's CSV differs from the API's")
 	}
+}
+
+// Only staff get the upload limit for a material's document: for anyone
+// else the route keeps FORUM_MAX_BODY_BYTES, refused from Content-Length.
+func TestReviewDocumentUploadLimit(t *testing.T) {
+	t.Parallel()
+	f := newReviewFixture(t, func(c *config.Config) { c.MaxBodyBytes = 8 << 10 })
+	path := fmt.Sprintf("/api/v1/reviews/%d/document", f.reviewID)
+	r := oversized(t, f.env, path, 16<<10, map[string]string{"Cookie": cookieName + "=" + jarToken(t, f.member), "X-CSRF-Token": f.member.CSRF})
+	if r.Status != http.StatusRequestEntityTooLarge {
+		t.Errorf("member's 16 KiB body = %d, want 413", r.Status)
+	}
+	big := append(samplePDF(), []byte("% "+strings.Repeat("x", 16<<10)+"\n%%EOF\n")...)
+	wantStatus(t, "staff's 16 KiB document", uploadTo(t, f.staff, path, "duzy.pdf", big), http.StatusOK)
 }
