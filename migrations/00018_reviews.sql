@@ -86,6 +86,8 @@ CREATE TABLE review_comments (
 );
 CREATE INDEX review_comments_section_idx ON review_comments (section_id, id);
 CREATE INDEX review_comments_reply_idx ON review_comments (reply_to) WHERE reply_to IS NOT NULL;
+-- The per-account comment limit counts one person's latest comments.
+CREATE INDEX review_comments_author_idx ON review_comments (author_id, created_at);
 
 -- +goose Down
 DROP TABLE review_comments;

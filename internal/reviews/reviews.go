@@ -29,6 +29,7 @@ import (
 	"github.com/gwd-jst/forumjst/internal/markup"
 	"github.com/gwd-jst/forumjst/internal/model"
 	"github.com/gwd-jst/forumjst/internal/notes"
+	"github.com/gwd-jst/forumjst/internal/ratelimit"
 	"github.com/gwd-jst/forumjst/internal/store"
 	"github.com/gwd-jst/forumjst/internal/topic"
 )
@@ -50,18 +51,26 @@ const (
 	Rejected = "rejected" // "nie uwzględniono": needs a reason
 )
 
+// CommentsPerMinute is how many comments and replies one account may write
+// a minute (staff are exempt): enough for anyone reading and writing, not
+// for a script.
+const CommentsPerMinute = 10
+
 // Service owns materials under review. Safe for concurrent use.
 type Service struct {
 	db    *store.DB
 	md    *markup.Renderer
 	files *notes.Service
 	now   func() time.Time
+	limit ratelimit.PerMinute
 }
 
 // New builds the service; files is the notes service, whose upload
 // directory and type detection keep the draft documents.
 func New(db *sqlx.DB, announcer topic.Announcer, md *markup.Renderer, files *notes.Service) *Service {
-	return &Service{db: store.NewDB(db, announcer), md: md, files: files, now: time.Now}
+	s := &Service{db: store.NewDB(db, announcer), md: md, files: files, now: time.Now}
+	s.limit = ratelimit.PerMinute{Limit: CommentsPerMinute, Count: store.CountReviewComments, Now: func() time.Time { return s.now() }}
+	return s
 }
 
 // --- what the API answers -------------------------------------------------
@@ -593,7 +602,7 @@ func errClosed(deadline time.Time) error {
 
 // Comment adds a comment to a section, or a reply to one of its comments.
 // Members (not observers) of the chosen groups may, not muted in all of
-// them, before the deadline.
+// them, before the deadline, within CommentsPerMinute.
 func (s *Service) Comment(ctx context.Context, a *access.Actor, sectionID int64, in CommentInput) (Comment, error) {
 	if err := a.LoggedIn(); err != nil {
 		return Comment{}, err
@@ -649,12 +658,20 @@ func (s *Service) Comment(ctx context.Context, a *access.Actor, sectionID int64,
 	if err := v.Err(); err != nil {
 		return Comment{}, err
 	}
+	if err := s.limit.Check(ctx, s.db, a); err != nil {
+		return Comment{}, err
+	}
 	html, err := s.md.RenderField("body", in.Body)
 	if err != nil {
 		return Comment{}, err
 	}
 	var id int64
 	err = store.InTx(ctx, s.db, func(tx *store.Tx) error {
+		// Counted again under the writer's lock: parallel requests of one
+		// account pass one after another.
+		if err := s.limit.CheckLocked(ctx, tx, a); err != nil {
+			return err
+		}
 		// Under the section's lock: the count and newest id the live topic
 		// follows move in commit order.
 		if err := store.LockReviewSection(ctx, tx, sectionID); err != nil {

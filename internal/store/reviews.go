@@ -290,3 +290,12 @@ func RespondReviewComment(ctx context.Context, q Q, id int64, status, reason str
 		UPDATE review_comments SET response_status = $2, response_reason = $3, responded_by = $4, responded_at = now()
 		WHERE id = $1 AND reply_to IS NULL`, id, status, reason, by)
 }
+
+// CountReviewComments counts a person's comments and replies since a moment
+// (the per-account comment limit).
+func CountReviewComments(ctx context.Context, q Q, userID int64, since time.Time) (int, error) {
+	var n int
+	err := one(ctx, q, &n, "count review comments",
+		`SELECT count(*) FROM review_comments WHERE author_id = $1 AND created_at >= $2`, userID, since)
+	return n, err
+}

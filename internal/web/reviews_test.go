@@ -14,6 +14,7 @@ import (
 
 	"github.com/gwd-jst/forumjst/internal/config"
 	"github.com/gwd-jst/forumjst/internal/model"
+	"github.com/gwd-jst/forumjst/internal/reviews"
 	"github.com/gwd-jst/forumjst/internal/testkit"
 )
 
@@ -260,6 +261,12 @@ func TestReviewCommentRules(t *testing.T) {
 	if !contains(r.String(), `href="#f-rating"`, `id="e-rating"`, "Tekst bez oceny") {
 		t.Errorf("form error page lacks the rating error or the kept text")
 	}
+
+	// Ten comments a minute per account (the first one above counts).
+	for i := 2; i <= reviews.CommentsPerMinute; i++ {
+		wantStatus(t, fmt.Sprintf("comment %d", i), f.comment(t, f.member, f.other, map[string]any{"body": fmt.Sprintf("Uwaga %d", i), "rating": "clear"}), http.StatusCreated)
+	}
+	wantError(t, "one too many", f.comment(t, f.member, f.other, map[string]any{"body": "Jeszcze jedna", "rating": "clear"}), http.StatusTooManyRequests, "rate_limited")
 
 	// After the deadline: read-only, said in words.
 	if _, err := f.env.DB.Exec(`UPDATE reviews SET deadline = now() - interval '1 minute' WHERE id = $1`, f.reviewID); err != nil {
