@@ -115,8 +115,8 @@ func ListReviews(ctx context.Context, q Q) ([]Review, error) {
 
 // LockReview takes a review's row lock (document replacement, sections).
 func LockReview(ctx context.Context, q Q, id int64) error {
-	var one_ int64
-	return one(ctx, q, &one_, fmt.Sprintf("lock review %d", id), `SELECT id FROM reviews WHERE id = $1 FOR UPDATE`, id)
+	var got int64
+	return one(ctx, q, &got, fmt.Sprintf("lock review %d", id), `SELECT id FROM reviews WHERE id = $1 FOR UPDATE`, id)
 }
 
 // ReviewDocument is the stored draft document of a review.
