@@ -116,11 +116,16 @@ type Review struct {
 	Document     *Document `json:"document"`
 	SectionCount int       `json:"section_count"`
 	CommentCount int       `json:"comment_count"`
-	// Sections come with one material (GET /reviews/{id}), not with a list.
-	Sections []Section `json:"sections,omitempty"`
 	// What the reader may do.
 	CanComment    bool `json:"can_comment"`
 	CanAdminister bool `json:"can_administer"`
+}
+
+// ReviewDetail is one material with its sections (GET /reviews/{id}); a
+// list's items come without them.
+type ReviewDetail struct {
+	Review
+	Sections []Section `json:"sections"`
 }
 
 // Counts are a section's ratings (top-level comments).
@@ -302,16 +307,16 @@ func (s *Service) List(ctx context.Context, a *access.Actor, p store.Page) ([]Re
 }
 
 // Get is one material with its sections.
-func (s *Service) Get(ctx context.Context, a *access.Actor, id int64) (Review, error) {
+func (s *Service) Get(ctx context.Context, a *access.Actor, id int64) (ReviewDetail, error) {
 	r, err := s.readable(ctx, s.db, a, id)
 	if err != nil {
-		return Review{}, err
+		return ReviewDetail{}, err
 	}
 	rows, err := store.ListReviewSections(ctx, s.db, id)
 	if err != nil {
-		return Review{}, err
+		return ReviewDetail{}, err
 	}
-	v := s.view(a, r)
+	v := ReviewDetail{Review: s.view(a, r)}
 	v.Sections = make([]Section, len(rows))
 	for i, row := range rows {
 		v.Sections[i] = sectionFrom(row)
@@ -410,9 +415,9 @@ var warsaw = func() *time.Location {
 }()
 
 // Create puts a material up for review (staff).
-func (s *Service) Create(ctx context.Context, a *access.Actor, in Input) (Review, error) {
+func (s *Service) Create(ctx context.Context, a *access.Actor, in Input) (ReviewDetail, error) {
 	if err := a.CreateReview(); err != nil {
-		return Review{}, err
+		return ReviewDetail{}, err
 	}
 	in.Title = strings.TrimSpace(in.Title)
 	v := &apperr.Validation{}
@@ -438,18 +443,18 @@ func (s *Service) Create(ctx context.Context, a *access.Actor, in Input) (Review
 	} else {
 		var err error
 		if groups, err = store.GroupsByID(ctx, s.db, ids); err != nil {
-			return Review{}, err
+			return ReviewDetail{}, err
 		}
 		if len(groups) != len(ids) {
 			v.Add("group_ids", "err.review_groups_unknown")
 		}
 	}
 	if err := v.Err(); err != nil {
-		return Review{}, err
+		return ReviewDetail{}, err
 	}
 	html, err := s.md.RenderField("description", in.Description)
 	if err != nil {
-		return Review{}, err
+		return ReviewDetail{}, err
 	}
 	var id int64
 	err = store.InTx(ctx, s.db, func(tx *store.Tx) error {
@@ -465,7 +470,7 @@ func (s *Service) Create(ctx context.Context, a *access.Actor, in Input) (Review
 			TargetID: id, Details: map[string]any{"title": in.Title, "deadline": deadline.UTC().Format(time.RFC3339), "group_ids": ids}})
 	})
 	if err != nil {
-		return Review{}, err
+		return ReviewDetail{}, err
 	}
 	return s.Get(ctx, a, id)
 }
@@ -483,17 +488,17 @@ func (s *Service) CanUploadDocument(ctx context.Context, a *access.Actor, review
 
 // UploadDocument stores (or replaces) the draft document: PDF or DOCX, the
 // type decided from the content by the notes service's detection.
-func (s *Service) UploadDocument(ctx context.Context, a *access.Actor, reviewID int64, filename string, rec *notes.Received) (Review, error) {
+func (s *Service) UploadDocument(ctx context.Context, a *access.Actor, reviewID int64, filename string, rec *notes.Received) (ReviewDetail, error) {
 	if err := s.CanUploadDocument(ctx, a, reviewID); err != nil {
 		rec.Discard()
-		return Review{}, err
+		return ReviewDetail{}, err
 	}
 	if k := rec.Kind(); k != "pdf" && k != "docx" {
 		rec.Discard()
 		if rec == nil {
-			return Review{}, apperr.Invalid("file", "err.file_required")
+			return ReviewDetail{}, apperr.Invalid("file", "err.file_required")
 		}
-		return Review{}, apperr.Invalid("file", "err.review_document_type")
+		return ReviewDetail{}, apperr.Invalid("file", "err.review_document_type")
 	}
 	err := s.files.Store(ctx, filename, rec, func(tx *store.Tx, f notes.StoredFile) (string, error) {
 		tx.Quiet() // the page shows the document when it loads
@@ -506,7 +511,7 @@ func (s *Service) UploadDocument(ctx context.Context, a *access.Actor, reviewID 
 			TargetID: reviewID, Details: map[string]any{"filename": f.Filename, "size": f.Size}})
 	})
 	if err != nil {
-		return Review{}, err
+		return ReviewDetail{}, err
 	}
 	return s.Get(ctx, a, reviewID)
 }
@@ -806,7 +811,7 @@ func (s *Service) Summary(ctx context.Context, a *access.Actor, reviewID int64) 
 		return Summary{}, err
 	}
 	bySection := thread(rows)
-	out := Summary{Review: v, Sections: make([]SectionSummary, len(v.Sections))}
+	out := Summary{Review: v.Review, Sections: make([]SectionSummary, len(v.Sections))}
 	for i, sec := range v.Sections {
 		cs := bySection[sec.ID]
 		if cs == nil {
@@ -817,7 +822,6 @@ func (s *Service) Summary(ctx context.Context, a *access.Actor, reviewID int64) 
 		out.Totals.NeedsChanges += sec.Ratings.NeedsChanges
 		out.Totals.Unclear += sec.Ratings.Unclear
 	}
-	out.Review.Sections = nil
 	return out, nil
 }
 

@@ -108,10 +108,10 @@ func (s *server) apiReviewSectionAdd(c *fiber.Ctx) error {
 // uploadReviewDocument streams the form's file into the upload directory
 // (staff only, asked before a byte is read) and stores it as the material's
 // draft document.
-func (s *server) uploadReviewDocument(c *fiber.Ctx, id int64) (reviews.Review, error) {
+func (s *server) uploadReviewDocument(c *fiber.Ctx, id int64) (reviews.ReviewDetail, error) {
 	u, rec, cancel, err := s.receiveUpload(c, func() error { return s.Reviews.CanUploadDocument(c.UserContext(), actor(c), id) })
 	if err != nil {
-		return reviews.Review{}, err
+		return reviews.ReviewDetail{}, err
 	}
 	defer cancel()
 	return s.Reviews.UploadDocument(c.UserContext(), actor(c), id, u.filename, rec)
@@ -301,7 +301,7 @@ func (s *server) pageReviewCreate(c *fiber.Ctx) error {
 }
 
 type reviewPage struct {
-	R reviews.Review
+	R reviews.ReviewDetail
 	// Which form the errors belong to: "document" or "section".
 	ErrorsOf string
 }
