@@ -152,3 +152,69 @@ func (a *Actor) LoggedIn() error {
 	}
 	return nil
 }
+
+// --- materials under review (issue 15 item 3) ---
+//
+// A material is open to the groups staff chose for it. The group rules above
+// decide, so a common group works as everywhere: its readers read, its writers
+// comment. Everyone else gets ErrNotFound, the document included.
+
+// ReadReview: staff, and whoever reads one of the chosen groups.
+func (a *Actor) ReadReview(groups []model.Group) error {
+	if err := a.LoggedIn(); err != nil {
+		return err
+	}
+	if a.IsStaff() {
+		return nil
+	}
+	for _, g := range groups {
+		if a.CanRead(g) {
+			return nil
+		}
+	}
+	return apperr.ErrNotFound
+}
+
+// CommentReview: staff, and whoever writes in one of the chosen groups;
+// a reader who writes in none of them (an observer) is ErrForbidden. It
+// returns the groups the actor writes in, so the caller can check mutes
+// (mute means no writing in the group: muted in all of them, no comment).
+func (a *Actor) CommentReview(groups []model.Group) ([]model.Group, error) {
+	if err := a.ReadReview(groups); err != nil {
+		return nil, err
+	}
+	var writable []model.Group
+	for _, g := range groups {
+		if a.CanWrite(g) {
+			writable = append(writable, g)
+		}
+	}
+	if len(writable) == 0 && !a.IsStaff() {
+		return nil, apperr.ErrForbidden
+	}
+	return writable, nil
+}
+
+// AdministerReview: staff create materials, add sections and answer comments;
+// readers who are not staff are ErrForbidden, everyone else ErrNotFound.
+func (a *Actor) AdministerReview(groups []model.Group) error {
+	if err := a.ReadReview(groups); err != nil {
+		return err
+	}
+	if !a.IsStaff() {
+		return apperr.ErrForbidden
+	}
+	return nil
+}
+
+// CreateReview: only staff put a material up for review; for everyone else
+// the action does not exist.
+func (a *Actor) CreateReview() error {
+	if err := a.LoggedIn(); err != nil {
+		return err
+	}
+	if !a.IsStaff() {
+		return apperr.ErrNotFound
+	}
+	return nil
+}

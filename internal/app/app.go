@@ -26,6 +26,7 @@ import (
 	"github.com/gwd-jst/forumjst/internal/newsletter"
 	"github.com/gwd-jst/forumjst/internal/notes"
 	"github.com/gwd-jst/forumjst/internal/notify"
+	"github.com/gwd-jst/forumjst/internal/reviews"
 	"github.com/gwd-jst/forumjst/internal/search"
 	"github.com/gwd-jst/forumjst/internal/tournament"
 	"github.com/gwd-jst/forumjst/internal/web"
@@ -39,6 +40,7 @@ type App struct {
 	Mod      *moderation.Service
 	Meetings *meetings.Service
 	Notes    *notes.Service
+	Reviews  *reviews.Service
 	Live     *live.Hub
 	Markup   *markup.Renderer
 	Mail     *mail.Service
@@ -195,16 +197,17 @@ func Build(cfg config.Config, db *sqlx.DB, log *slog.Logger) (*App, error) {
 	}
 	nl := newsletter.New(db, rel, ms, md)
 	tn := tournament.New(db, rel)
-	hub := live.New(live.Deps{DB: db, DSN: cfg.DatabaseURL, Log: log, Meetings: mt, Forum: fs, Notify: ns, Notes: nt, Tournaments: tn, Registry: reg, Settings: live.Settings{QueueFrames: cfg.WSQueueFrames, PingEvery: cfg.WSPingInterval}})
+	rv := reviews.New(db, rel, md, nt)
+	hub := live.New(live.Deps{DB: db, DSN: cfg.DatabaseURL, Log: log, Meetings: mt, Forum: fs, Notify: ns, Notes: nt, Tournaments: tn, Reviews: rv, Registry: reg, Settings: live.Settings{QueueFrames: cfg.WSQueueFrames, PingEvery: cfg.WSPingInterval}})
 	rel.hub.Store(hub)
 	var worker *mail.Worker
 	if cfg.SMTP.Host != "" {
 		worker = mail.NewWorker(ms, log.With("component", "mail"), MailWorkerSettings(cfg), reg)
 	}
-	f, err := web.New(web.Deps{Config: cfg, DB: db, Log: log, Accounts: acc, Forum: fs, Mod: mod, Meetings: mt, Notes: nt, Live: hub, Notify: ns, Mail: ms, Search: sr, Newsletter: nl, Tournaments: tn, Catalog: cat, Registry: reg})
+	f, err := web.New(web.Deps{Config: cfg, DB: db, Log: log, Accounts: acc, Forum: fs, Mod: mod, Meetings: mt, Notes: nt, Live: hub, Notify: ns, Mail: ms, Search: sr, Newsletter: nl, Tournaments: tn, Reviews: rv, Catalog: cat, Registry: reg})
 	if err != nil {
 		return nil, err
 	}
-	return &App{Fiber: f, Accounts: acc, Forum: fs, Mod: mod, Meetings: mt, Notes: nt, Live: hub, Markup: md, Mail: ms,
+	return &App{Fiber: f, Accounts: acc, Forum: fs, Mod: mod, Meetings: mt, Notes: nt, Reviews: rv, Live: hub, Markup: md, Mail: ms,
 		MailWorker: worker, log: log, relay: rel, digestHour: cfg.Mail.DigestHour}, nil
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/gwd-jst/forumjst/internal/forum"
 	"github.com/gwd-jst/forumjst/internal/meetings"
 	"github.com/gwd-jst/forumjst/internal/notes"
+	"github.com/gwd-jst/forumjst/internal/reviews"
 	"github.com/gwd-jst/forumjst/internal/store"
 	"github.com/gwd-jst/forumjst/internal/textnorm"
 	"github.com/gwd-jst/forumjst/internal/topic"
@@ -416,4 +417,51 @@ func (f noteFeed) diff(name string, id int64, oldState, newState any) ([]any, bo
 func (f noteFeed) greeting(name string, _ int64, state any, self *store.PresentUser) (any, []any) {
 	s := state.(noteState)
 	return map[string]any{"version": s.Head.Version}, []any{newPresence(name, withSelf(s.Editors, self), nil, nil)}
+}
+
+// --- review sections: new comments (issue 15) ---
+
+// sectionFeed serves section:ID, which a section page of a material under
+// review follows: it learns that comments were added, and offers them.
+type sectionFeed struct {
+	db      *sqlx.DB
+	reviews *reviews.Service
+}
+
+type sectionCommentFrame struct {
+	Type          string `json:"type"`
+	Topic         string `json:"topic"`
+	SectionID     int64  `json:"section_id"`
+	CommentCount  int    `json:"comment_count"`
+	LastCommentID int64  `json:"last_comment_id"`
+}
+
+func (f sectionFeed) authorize(ctx context.Context, a *access.Actor, id int64) error {
+	return f.reviews.CanFollowSection(ctx, a, id)
+}
+
+func (f sectionFeed) head(ctx context.Context, id int64) (int64, any, error) {
+	h, err := store.GetReviewSectionHead(ctx, f.db, id)
+	return 0, h, err
+}
+
+func lastComment(h store.ReviewSectionHead) int64 {
+	if h.LastCommentID == nil {
+		return 0
+	}
+	return *h.LastCommentID
+}
+
+func (f sectionFeed) diff(name string, id int64, oldState, newState any) ([]any, bool) {
+	o, n := oldState.(store.ReviewSectionHead), newState.(store.ReviewSectionHead)
+	if o.CommentCount == n.CommentCount && lastComment(o) == lastComment(n) {
+		return nil, false
+	}
+	return []any{sectionCommentFrame{Type: "section.comment", Topic: name, SectionID: id,
+		CommentCount: n.CommentCount, LastCommentID: lastComment(n)}}, false
+}
+
+func (f sectionFeed) greeting(_ string, _ int64, state any, _ *store.PresentUser) (any, []any) {
+	s := state.(store.ReviewSectionHead)
+	return map[string]any{"comment_count": s.CommentCount, "last_comment_id": lastComment(s)}, nil
 }

@@ -31,6 +31,7 @@ import (
 	"github.com/gwd-jst/forumjst/internal/meetings"
 	"github.com/gwd-jst/forumjst/internal/notes"
 	"github.com/gwd-jst/forumjst/internal/notify"
+	"github.com/gwd-jst/forumjst/internal/reviews"
 	"github.com/gwd-jst/forumjst/internal/store"
 	"github.com/gwd-jst/forumjst/internal/topic"
 	"github.com/gwd-jst/forumjst/internal/tournament"
@@ -84,6 +85,7 @@ type Deps struct {
 	Notes    *notes.Service
 	// Tournaments serves tournament:ID (nil: the topic is not followed).
 	Tournaments *tournament.Service
+	Reviews     *reviews.Service
 	Registry    prometheus.Registerer
 	Settings    Settings
 }
@@ -136,6 +138,7 @@ func New(d Deps) *Hub {
 		topic.Thread:  threadFeed{db: d.DB, forum: d.Forum},
 		topic.Group:   groupFeed{db: d.DB, forum: d.Forum},
 		topic.Note:    noteFeed{h: h, notes: d.Notes},
+		topic.Section: sectionFeed{db: d.DB, reviews: d.Reviews},
 	}
 	if d.Tournaments != nil {
 		h.feeds[topic.Tournament] = tournamentFeed{svc: d.Tournaments}

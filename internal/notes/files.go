@@ -499,3 +499,93 @@ func (s *Service) Sweep(ctx context.Context) error {
 	}
 	return nil
 }
+
+// --- stored files of other owners (a material under review) -----------------
+
+// Kind is the type decided from the content of a received file.
+func (r *Received) Kind() string {
+	if r == nil {
+		return ""
+	}
+	return r.kind
+}
+
+// StoredFile is a received file placed under its checksum for an owner that
+// is not an attachment row (the reviews service keeps its draft document on
+// its own row; attachments belong to meetings).
+type StoredFile struct {
+	Filename string // cleaned, with the extension of its kind
+	Kind     string
+	Size     int64
+	Checksum string
+}
+
+// Store places a received file under its checksum, as Upload does, and runs
+// record in the same unit of work to write the owner's row; record returns
+// the checksum the owner referred to before ("" if none), which is released
+// after the commit unless another row still uses it. record must also say
+// what its unit announces (Touch or Quiet). The owner's table must be counted
+// by store.CountChecksumRefs and store.ReferencedChecksums, or the sweep
+// would remove the file. Permissions are the caller's.
+func (s *Service) Store(ctx context.Context, filename string, rec *Received, record func(tx *store.Tx, f StoredFile) (replaced string, err error)) error {
+	placed := false
+	defer func() {
+		if !placed {
+			rec.Discard()
+		}
+	}()
+	if rec == nil || rec.path == "" {
+		return apperr.Invalid("file", "err.file_required")
+	}
+	name, err := CleanFilename(filename)
+	if err != nil {
+		return err
+	}
+	f := StoredFile{Filename: withExtension(name, kinds[rec.kind]), Kind: rec.kind, Size: rec.size, Checksum: rec.sum}
+	var replaced string
+	err = store.InTx(ctx, s.db, func(tx *store.Tx) error {
+		// As in Upload: under the checksum's lock nobody removes the file
+		// between our rename and our commit.
+		if err := store.LockBlob(ctx, tx, f.Checksum); err != nil {
+			return err
+		}
+		if err := os.Rename(rec.path, s.blobPath(f.Checksum)); err != nil {
+			return fmt.Errorf("store upload as %s: %w", f.Checksum, err)
+		}
+		placed = true
+		rec.path = ""
+		if err := syncDir(s.set.UploadDir); err != nil {
+			return err
+		}
+		var err error
+		replaced, err = record(tx, f)
+		return err
+	})
+	if err != nil {
+		if placed {
+			s.releaseBlob(ctx, f.Checksum)
+		}
+		return err
+	}
+	if replaced != "" && replaced != f.Checksum {
+		s.releaseBlob(ctx, replaced)
+	}
+	return nil
+}
+
+// OpenStored opens the stored file with this checksum; the caller has
+// checked that the reader may have it, and closes it.
+func (s *Service) OpenStored(ctx context.Context, sum string) (*os.File, error) {
+	if !checksumName.MatchString(sum) {
+		return nil, fmt.Errorf("stored file %q: %w", sum, apperr.ErrNotFound)
+	}
+	f, err := os.Open(s.blobPath(sum))
+	if errors.Is(err, fs.ErrNotExist) {
+		s.log.WarnContext(ctx, "stored file missing", "checksum", sum)
+		return nil, fmt.Errorf("stored file %s: %w", sum, apperr.ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open stored file %s: %w", sum, err)
+	}
+	return f, nil
+}

@@ -111,7 +111,7 @@ func Run(ctx context.Context, db *sqlx.DB, md *markup.Renderer) ([]Login, error)
 		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(4242001)`); err != nil {
 			return fmt.Errorf("seed lock: %w", err)
 		}
-		steps := []func(context.Context) error{s.organisations, s.accounts, s.threads, s.meetings, s.tournaments}
+		steps := []func(context.Context) error{s.organisations, s.accounts, s.threads, s.meetings, s.tournaments, s.reviews}
 		for _, step := range steps {
 			if err := step(ctx); err != nil {
 				return err
@@ -376,4 +376,92 @@ func (s *seeder) meeting(ctx context.Context, m store.NewMeeting) (model.Meeting
 	}
 	m.AgendaHTML = html
 	return store.CreateMeeting(ctx, s.tx, m)
+}
+
+// reviews puts one material of the training programme up for review (issue
+// 15 item 3), open to the three GWD groups, with comments, a reply and a
+// staff response. It has no draft document: the seed writes no files (the
+// upload directory is the server's); staff upload one on the material's page.
+func (s *seeder) reviews(ctx context.Context) error {
+	const title = "Program szkolenia – moduł 2: Planowanie budżetowe"
+	var n int
+	if err := s.tx.GetContext(ctx, &n, `SELECT count(*) FROM reviews WHERE title = $1`, title); err != nil || n > 0 {
+		return err
+	}
+	staff := s.users["doradca@forum-jst.example"]
+	desc := "Projekt modułu 2 programu szkolenia dla JST. Prosimy o ocenę każdej sekcji: czy jest **jasna**, **wymaga zmian** czy jest **niejasna**, i o konkretne propozycje. Uwagi zbiera zespół programu i przekazuje ORE."
+	descHTML, err := s.md.Render(desc)
+	if err != nil {
+		return err
+	}
+	id, err := store.InsertReview(ctx, s.tx, store.NewReview{Title: title, Description: desc, DescriptionHTML: descHTML,
+		Deadline: time.Now().AddDate(0, 0, 30), AuthorID: staff})
+	if err != nil {
+		return err
+	}
+	if err := store.SetReviewGroups(ctx, s.tx, id, []int64{s.groups["gwd-wiejskie"], s.groups["gwd-miejskie"], s.groups["gwd-powiaty"]}); err != nil {
+		return err
+	}
+	type commentDef struct {
+		author, rating, body string
+		reply                *commentDef
+		response, reason     string
+	}
+	sections := []struct {
+		number, title, body string
+		key                 []int64
+		comments            []commentDef
+	}{
+		{"2.1", "Subwencja oświatowa i jej algorytm", "Uczestnik poznaje zasady podziału części oświatowej subwencji ogólnej: wagi, standard A i liczbę uczniów przeliczeniowych.\n\n**Efekty uczenia się:**\n\n- wyjaśnia, od czego zależy kwota subwencji gminy,\n- porównuje subwencję z wydatkami bieżącymi na oświatę.", []int64{2, 1},
+			[]commentDef{
+				{author: "k.wojcik@morawica.example", rating: "needs_changes", body: "Brakuje przykładu liczenia uczniów przeliczeniowych dla małej szkoły wiejskiej – to u nas najważniejsze.",
+					reply:    &commentDef{author: "t.kaczmarek@dopiewo.example", body: "Popieram. Przykład z wagą dla szkół w gminach do 5 tys. mieszkańców bardzo by pomógł."},
+					response: "accepted", reason: "Dodamy przykład z gminy wiejskiej w wersji 2."},
+				{author: "p.mazur@kutno.example", rating: "clear", body: "Sekcja czytelna, dobrze opisany algorytm."},
+			}},
+		{"2.2", "Wydatki bieżące i majątkowe", "Jak planować wydatki bieżące (wynagrodzenia, utrzymanie budynków) i majątkowe (inwestycje) w budżecie oświaty; rola klasyfikacji budżetowej (dział 801).", []int64{2, 2},
+			[]commentDef{
+				{author: "a.dabrowska@nowasol.example", rating: "unclear", body: "Nie wiadomo, czy moduł obejmuje też szkoły ponadpodstawowe prowadzone przez powiat."},
+				{author: "i.michalska@bydgoszcz.example", rating: "needs_changes", body: "Proponuję dodać tabelę z typowymi paragrafami klasyfikacji.", response: "rejected", reason: "Tabela paragrafów jest w materiałach uzupełniających do modułu 4."},
+			}},
+		{"2.3", "Budżet zadaniowy w oświacie", "Budżet zadaniowy jako narzędzie zarządzania: cele, mierniki, koszty zadań. Przykłady z gmin uczestniczących w programie.", []int64{2, 3}, nil},
+	}
+	for _, sec := range sections {
+		html, err := s.md.Render(sec.body)
+		if err != nil {
+			return err
+		}
+		sid, err := store.InsertReviewSection(ctx, s.tx, store.NewReviewSection{ReviewID: id, Number: sec.number, SortKey: sec.key,
+			Title: sec.title, Body: sec.body, BodyHTML: html})
+		if err != nil {
+			return err
+		}
+		for _, c := range sec.comments {
+			html, err := s.md.Render(c.body)
+			if err != nil {
+				return err
+			}
+			rating := c.rating
+			cid, err := store.InsertReviewComment(ctx, s.tx, store.NewReviewComment{SectionID: sid, AuthorID: s.users[c.author], Rating: &rating, Body: c.body, BodyHTML: html})
+			if err != nil {
+				return err
+			}
+			if c.reply != nil {
+				rhtml, err := s.md.Render(c.reply.body)
+				if err != nil {
+					return err
+				}
+				if _, err := store.InsertReviewComment(ctx, s.tx, store.NewReviewComment{SectionID: sid, AuthorID: s.users[c.reply.author], ReplyTo: &cid,
+					Body: c.reply.body, BodyHTML: rhtml}); err != nil {
+					return err
+				}
+			}
+			if c.response != "" {
+				if err := store.RespondReviewComment(ctx, s.tx, cid, c.response, c.reason, staff); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
 }

@@ -106,7 +106,10 @@ func DeleteAttachment(ctx context.Context, q Q, id int64) error {
 func CountChecksumRefs(ctx context.Context, q Q, checksum string) (int, error) {
 	var n int
 	err := one(ctx, q, &n, "count attachments by checksum",
-		`SELECT count(*) FROM attachments WHERE checksum = $1`, checksum)
+		// A material under review keeps its draft document on its own row
+		// (reviews.doc_checksum, migration 18): that file is in use too.
+		`SELECT (SELECT count(*) FROM attachments WHERE checksum = $1)
+		      + (SELECT count(*) FROM reviews WHERE doc_checksum = $1)`, checksum)
 	return n, err
 }
 
@@ -114,7 +117,10 @@ func CountChecksumRefs(ctx context.Context, q Q, checksum string) (int, error) {
 func ReferencedChecksums(ctx context.Context, q Q, checksums []string) (map[string]bool, error) {
 	var found []string
 	err := selectAll(ctx, q, &found, "find referenced checksums",
-		`SELECT DISTINCT checksum FROM attachments WHERE checksum = ANY($1)`, pq.Array(checksums))
+		// Reviews' draft documents (migration 18) count as in use, or the
+		// sweep would remove them.
+		`SELECT checksum FROM attachments WHERE checksum = ANY($1)
+		 UNION SELECT doc_checksum FROM reviews WHERE doc_checksum = ANY($1)`, pq.Array(checksums))
 	out := make(map[string]bool, len(found))
 	for _, c := range found {
 		out[c] = true

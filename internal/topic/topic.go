@@ -1,5 +1,5 @@
 // Package topic names the live topics of SPEC §5 ("meeting:42", "thread:7",
-// "group:3", and a user's own "user:9") and defines how services announce that a
+// "group:3", a review section's "section:5", and a user's own "user:9") and defines how services announce that a
 // topic changed. It sits below both the services and the live layer so neither
 // has to import the other to agree on a name.
 package topic
@@ -22,6 +22,9 @@ const (
 	// Tournament is a round of the tournament of good practices: its ballot
 	// counts, which staff follow live (members learn only the total).
 	Tournament = "tournament"
+	// Section is a section of a material under review (issue 15): its page
+	// learns of new comments.
+	Section = "section"
 )
 
 // Name is a topic's wire name.
@@ -38,7 +41,7 @@ func Parse(s string) (kind string, id int64, err error) {
 		return "", 0, fmt.Errorf("%w: %q", ErrBadTopic, s)
 	}
 	switch kind {
-	case Meeting, Thread, Group, Note, User, Tournament:
+	case Meeting, Thread, Group, Note, User, Tournament, Section:
 	default:
 		return "", 0, fmt.Errorf("%w: %q", ErrBadTopic, s)
 	}

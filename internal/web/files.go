@@ -80,7 +80,7 @@ func (s *server) requestLimits(h *fasthttp.RequestHeader) fasthttp.RequestConfig
 const headerBodyRefused = "X-Forumjst-Body-Refused"
 
 // mayUpload: the session cookie belongs to a live session whose user may
-// upload to the meeting or note (target) with id raw. Any error is a no: the
+// upload to the meeting, note or material under review (target) with id raw. Any error is a no: the
 // request then keeps the ordinary read timeout, and its handler answers
 // properly. One bounded lookup per upload request that carries a cookie, as
 // every request with a cookie costs one in the session middleware anyway.
@@ -98,6 +98,9 @@ func (s *server) mayUpload(h *fasthttp.RequestHeader, target uploadTarget, raw s
 	pr, err := s.Accounts.Check(ctx, token)
 	if err != nil {
 		return false
+	}
+	if target == uploadToReview {
+		return s.Reviews.CanUploadDocument(ctx, pr.Actor, id) == nil
 	}
 	meetingID := id
 	if target == uploadToNote {
@@ -404,17 +407,45 @@ func controlInPartHeader(body []byte) bool {
 // note_id field). Who may upload is checked before a byte of the body is
 // read; the file then streams into the upload directory.
 func (s *server) upload(c *fiber.Ctx, meetingID, noteID int64) (notes.Attachment, error) {
+	u, rec, cancel, err := s.receiveUpload(c, func() error { return s.Notes.CanUpload(c.UserContext(), actor(c), meetingID) })
+	if err != nil {
+		return notes.Attachment{}, err
+	}
+	defer cancel()
+	in := notes.UploadInput{Filename: u.filename, File: rec}
+	if noteID == 0 {
+		if v := strings.TrimSpace(u.fields["note_id"]); v != "" {
+			if noteID, err = strconv.ParseInt(v, 10, 64); err != nil || noteID <= 0 {
+				rec.Discard()
+				return notes.Attachment{}, apperr.Invalid("note_id", "err.note_not_in_meeting")
+			}
+		}
+	}
+	if noteID > 0 {
+		in.NoteID = &noteID
+	}
+	return s.Notes.Upload(c.UserContext(), actor(c), meetingID, in)
+}
+
+// receiveUpload reads an upload route's multipart body once may (the upload
+// permission) allowed it: the form's one file into a temporary file of the
+// upload directory (checked: size, type from content), and its small fields.
+// The CSRF token of a form is checked before a byte of the file is written.
+// On success the caller owns the received file (stores or discards it), and
+// the request's context has been renewed for storing it (cancel it when
+// done).
+func (s *server) receiveUpload(c *fiber.Ctx, may func() error) (*uploadForm, *notes.Received, context.CancelFunc, error) {
 	if !s.routeOf(c).isUpload() {
 		// Only an upload route's body is streamed and bounded for a file;
 		// the route table's test keeps upload handlers on upload routes.
-		return notes.Attachment{}, fmt.Errorf("upload handler on %s %s, which the route table does not mark as an upload", c.Method(), c.Path())
+		return nil, nil, nil, fmt.Errorf("upload handler on %s %s, which the route table does not mark as an upload", c.Method(), c.Path())
 	}
-	if err := s.Notes.CanUpload(c.UserContext(), actor(c), meetingID); err != nil {
-		return notes.Attachment{}, err
+	if err := may(); err != nil {
+		return nil, nil, nil, err
 	}
 	mt, params, err := mime.ParseMediaType(c.Get(fiber.HeaderContentType))
 	if err != nil || mt != "multipart/form-data" || params["boundary"] == "" {
-		return notes.Attachment{}, &badRequest{"Content-Type must be multipart/form-data with the file in a field named \"file\""}
+		return nil, nil, nil, &badRequest{"Content-Type must be multipart/form-data with the file in a field named \"file\""}
 	}
 	var body io.Reader
 	if b, ok := c.Locals(localUploadBody).(*uploadBody); ok {
@@ -450,32 +481,19 @@ func (s *server) upload(c *fiber.Ctx, meetingID, noteID int64) (notes.Attachment
 	if err != nil {
 		rec.Discard()
 		if errors.Is(err, errBodyTooLarge) {
-			return notes.Attachment{}, &notes.TooLarge{Limit: int64(s.Config.MaxUploadBytes)}
+			return nil, nil, nil, &notes.TooLarge{Limit: int64(s.Config.MaxUploadBytes)}
 		}
 		var ne net.Error
 		if errors.As(err, &ne) {
-			return notes.Attachment{}, bodyReadError(err)
+			return nil, nil, nil, bodyReadError(err)
 		}
-		return notes.Attachment{}, err
+		return nil, nil, nil, err
 	}
 	// The request's context began before a body that may have taken minutes:
-	// storing gets a deadline of its own.
+	// storing gets a deadline of its own (cancelled when the request ends).
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(c.UserContext()), s.Config.QueryTimeout)
-	defer cancel()
 	c.SetUserContext(ctx)
-	in := notes.UploadInput{Filename: u.filename, File: rec}
-	if noteID == 0 {
-		if v := strings.TrimSpace(u.fields["note_id"]); v != "" {
-			if noteID, err = strconv.ParseInt(v, 10, 64); err != nil || noteID <= 0 {
-				rec.Discard()
-				return notes.Attachment{}, apperr.Invalid("note_id", "err.note_not_in_meeting")
-			}
-		}
-	}
-	if noteID > 0 {
-		in.NoteID = &noteID
-	}
-	return s.Notes.Upload(ctx, actor(c), meetingID, in)
+	return u, rec, cancel, nil
 }
 
 // tooLargeMessage says how large a file may be, in the reader's language.

@@ -449,7 +449,8 @@ type auditPageData struct {
 
 // auditActions are the actions the audit log records, in the order the
 // filter offers them (each has "audit.act.<action>" in the catalog).
-var auditActions = []string{"thread.pin", "thread.unpin", "thread.lock", "thread.unlock", "thread.hide", "thread.unhide", "thread.edit", "thread.move", "thread.merge", "thread.split", "post.hide", "post.unhide", "post.auto_hide", "post.delete", "post.edit", "flag.resolve", "flag.dismiss", "member.mute", "member.unmute", "group.settings", "group.create", "user.create", "user.create_admin", "user.update", "user.sessions_end", "membership.put", "membership.delete", "invitation.create", "invitation.accept", "jst.create", "area.create", "area.update", "meeting.create", "meeting.update", "meeting.start", "meeting.end", "attachment.delete", "attendance.confirm", "two_factor.enable", "two_factor.disable", "two_factor.reset", "two_factor.policy_set", "two_factor.recovery_code_used", "two_factor.recovery_codes_regenerate", "user.password_reset", "account.update", "account.password_change", "account.session_end", "account.export", "account.delete", "tournament.open", "tournament.enter", "tournament.withdraw", "tournament.close"}
+var auditActions = []string{"thread.pin", "thread.unpin", "thread.lock", "thread.unlock", "thread.hide", "thread.unhide", "thread.edit", "thread.move", "thread.merge", "thread.split", "post.hide", "post.unhide", "post.auto_hide", "post.delete", "post.edit", "flag.resolve", "flag.dismiss", "member.mute", "member.unmute", "group.settings", "group.create", "user.create", "user.create_admin", "user.update", "user.sessions_end", "membership.put", "membership.delete", "invitation.create", "invitation.accept", "jst.create", "area.create", "area.update", "meeting.create", "meeting.update", "meeting.start", "meeting.end", "attachment.delete", "attendance.confirm", "two_factor.enable", "two_factor.disable", "two_factor.reset", "two_factor.policy_set", "two_factor.recovery_code_used", "two_factor.recovery_codes_regenerate", "user.password_reset", "account.update", "account.password_change", "account.session_end", "account.export", "account.delete", "tournament.open", "tournament.enter", "tournament.withdraw", "tournament.close",
+	"review.create", "review.document", "review.section_add", "review.respond"}
 
 // auditRow is an audit entry as the page shows it: the action in words, the
 // target named by its title and linked where a reader can open it, and the
@@ -503,6 +504,8 @@ func newAuditRow(e model.AuditEntry) auditRow {
 			r.TargetURL = fmt.Sprintf("/g/%d", *e.TargetID)
 		case "tournament":
 			r.TargetURL = fmt.Sprintf("/turnieje/%d", *e.TargetID)
+		case "review":
+			r.TargetURL = fmt.Sprintf("/opiniowanie/%d", *e.TargetID)
 		}
 	}
 	return r

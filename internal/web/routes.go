@@ -41,6 +41,8 @@ const (
 	uploadNone uploadTarget = iota
 	uploadToMeeting
 	uploadToNote
+	// uploadToReview: a material under review's draft document (staff only).
+	uploadToReview
 )
 
 // route is one entry of the table.
@@ -168,6 +170,7 @@ func (s *server) routeTable() []route {
 		s.mailPrefsAPIRoutes(),
 		s.newsletterAPIRoutes(),
 		s.tournamentAPIRoutes(),
+		s.reviewAPIRoutes(),
 	)...)
 	// Anything else under /api is a JSON 404.
 	api404 := fallback("/api", notFound)
@@ -189,6 +192,7 @@ func (s *server) routeTable() []route {
 	t = append(t, s.mailPrefsPageRoutes()...)
 	t = append(t, s.newsletterPageRoutes()...)
 	t = append(t, s.tournamentPageRoutes()...)
+	t = append(t, s.reviewPageRoutes()...)
 	t = append(t, under("/admin", s.adminRoutes(), s.twoFactorAdminRoutes())...)
 	t = append(t, fallback("/", notFound))
 	return t

@@ -163,6 +163,8 @@ func TestTransferHandlersOnlyOnTheirRoutes(t *testing.T) {
 		ptr(s.pageUpload): bodyUpload, ptr(s.apiUpload): bodyUpload,
 		ptr(s.download): bodyDownload, ptr(s.apiAttachment): bodyDownload,
 		ptr(s.apiExport): bodyDownload, // the personal data ZIP
+		// A material under review's draft document (issue 15).
+		ptr(s.pageReviewDocument): bodyUpload, ptr(s.apiReviewDocument): bodyUpload, ptr(s.reviewDocument): bodyDownload,
 	}
 	seen := map[bodyKind]int{}
 	for _, r := range table {
@@ -177,8 +179,8 @@ func TestTransferHandlersOnlyOnTheirRoutes(t *testing.T) {
 		}
 		seen[r.body]++
 	}
-	if seen[bodyUpload] != 4 || seen[bodyDownload] != 4 {
-		t.Errorf("upload routes %d, download routes %d; want 4 and 4", seen[bodyUpload], seen[bodyDownload])
+	if seen[bodyUpload] != 6 || seen[bodyDownload] != 6 {
+		t.Errorf("upload routes %d, download routes %d; want 6 and 6", seen[bodyUpload], seen[bodyDownload])
 	}
 }
 

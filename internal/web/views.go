@@ -132,9 +132,9 @@ type errorItem struct {
 
 // fieldOrder is the order fields appear in on the forms, so a summary lists
 // problems as a reader meets them; a field not listed comes after, by name.
-var fieldOrder = []string{"email", "name", "display_name", "position", "title", "starts_at", "ends_at", "location",
+var fieldOrder = []string{"email", "name", "display_name", "position", "number", "reply_to", "rating", "title", "starts_at", "ends_at", "location",
 	"online_url", "areas", "agenda", "body", "group_id", "user_id", "role", "jst_id", "kind", "voivodeship", "teryt",
-	"slug", "description", "macro_area", "until", "reason", "password", "new_password", "code", "file"}
+	"slug", "description", "deadline", "macro_area", "until", "status", "reason", "password", "new_password", "code", "file"}
 
 // fieldTarget: where a summary line about a field made of several inputs links.
 var fieldTarget = map[string]string{"starts_at": "starts_date", "ends_at": "ends_date"}
