@@ -99,6 +99,9 @@ func (s *server) mayUpload(h *fasthttp.RequestHeader, target uploadTarget, raw s
 	if err != nil {
 		return false
 	}
+	if target == uploadToPractice {
+		return s.Notes.CanUploadPractice(ctx, pr.Actor, id) == nil
+	}
 	meetingID := id
 	if target == uploadToNote {
 		n, err := s.Notes.Note(ctx, pr.Actor, id)
@@ -404,12 +407,35 @@ func controlInPartHeader(body []byte) bool {
 // note_id field). Who may upload is checked before a byte of the body is
 // read; the file then streams into the upload directory.
 func (s *server) upload(c *fiber.Ctx, meetingID, noteID int64) (notes.Attachment, error) {
+	return s.receiveUpload(c, func() error { return s.Notes.CanUpload(c.UserContext(), actor(c), meetingID) },
+		func(ctx context.Context, u *uploadForm, in notes.UploadInput) (notes.Attachment, error) {
+			if noteID == 0 {
+				if v := strings.TrimSpace(u.fields["note_id"]); v != "" {
+					var err error
+					if noteID, err = strconv.ParseInt(v, 10, 64); err != nil || noteID <= 0 {
+						in.File.Discard()
+						return notes.Attachment{}, apperr.Invalid("note_id", "err.note_not_in_meeting")
+					}
+				}
+			}
+			if noteID > 0 {
+				in.NoteID = &noteID
+			}
+			return s.Notes.Upload(ctx, actor(c), meetingID, in)
+		})
+}
+
+// receiveUpload reads an upload route's multipart body once may (the
+// uploader's permission for the target) has agreed, and hands the received
+// file to save, which stores it on its owner.
+func (s *server) receiveUpload(c *fiber.Ctx, may func() error,
+	save func(context.Context, *uploadForm, notes.UploadInput) (notes.Attachment, error)) (notes.Attachment, error) {
 	if !s.routeOf(c).isUpload() {
 		// Only an upload route's body is streamed and bounded for a file;
 		// the route table's test keeps upload handlers on upload routes.
 		return notes.Attachment{}, fmt.Errorf("upload handler on %s %s, which the route table does not mark as an upload", c.Method(), c.Path())
 	}
-	if err := s.Notes.CanUpload(c.UserContext(), actor(c), meetingID); err != nil {
+	if err := may(); err != nil {
 		return notes.Attachment{}, err
 	}
 	mt, params, err := mime.ParseMediaType(c.Get(fiber.HeaderContentType))
@@ -463,19 +489,7 @@ func (s *server) upload(c *fiber.Ctx, meetingID, noteID int64) (notes.Attachment
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(c.UserContext()), s.Config.QueryTimeout)
 	defer cancel()
 	c.SetUserContext(ctx)
-	in := notes.UploadInput{Filename: u.filename, File: rec}
-	if noteID == 0 {
-		if v := strings.TrimSpace(u.fields["note_id"]); v != "" {
-			if noteID, err = strconv.ParseInt(v, 10, 64); err != nil || noteID <= 0 {
-				rec.Discard()
-				return notes.Attachment{}, apperr.Invalid("note_id", "err.note_not_in_meeting")
-			}
-		}
-	}
-	if noteID > 0 {
-		in.NoteID = &noteID
-	}
-	return s.Notes.Upload(ctx, actor(c), meetingID, in)
+	return save(ctx, u, notes.UploadInput{Filename: u.filename, File: rec})
 }
 
 // tooLargeMessage says how large a file may be, in the reader's language.

@@ -34,13 +34,14 @@ const (
 )
 
 // uploadTarget is what an upload route attaches its file to; its :id is
-// that meeting's or that note's.
+// that meeting's, that note's or that good practice's.
 type uploadTarget int
 
 const (
 	uploadNone uploadTarget = iota
 	uploadToMeeting
 	uploadToNote
+	uploadToPractice
 )
 
 // route is one entry of the table.
