@@ -1,6 +1,8 @@
 package access
 
 import (
+	"slices"
+
 	"github.com/gwd-jst/forumjst/internal/apperr"
 	"github.com/gwd-jst/forumjst/internal/model"
 )
@@ -100,3 +102,28 @@ func (a *Actor) ReviewPractice(g model.Group, status string) error {
 // CanProposePractice: who may write a new practice in g (members and
 // moderators of g, staff): the same as writing in the group.
 func (a *Actor) CanProposePractice(g model.Group) bool { return a.CanWrite(g) }
+
+// GroupIDs are the groups the actor has a membership in (any role), sorted.
+func (a *Actor) GroupIDs() []int64 {
+	out := []int64{}
+	if a.Anonymous() {
+		return out
+	}
+	for id := range a.memberships {
+		out = append(out, id)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// WritingGroupIDs are the groups the actor is a member or moderator of
+// (observers left out), sorted: where they may propose a practice.
+func (a *Actor) WritingGroupIDs() []int64 {
+	out := []int64{}
+	for _, id := range a.GroupIDs() {
+		if r := a.memberships[id]; r == model.GroupMember || r == model.GroupModerator {
+			out = append(out, id)
+		}
+	}
+	return out
+}

@@ -26,6 +26,7 @@ import (
 	"github.com/gwd-jst/forumjst/internal/newsletter"
 	"github.com/gwd-jst/forumjst/internal/notes"
 	"github.com/gwd-jst/forumjst/internal/notify"
+	"github.com/gwd-jst/forumjst/internal/practices"
 	"github.com/gwd-jst/forumjst/internal/search"
 	"github.com/gwd-jst/forumjst/internal/web"
 )
@@ -38,9 +39,11 @@ type App struct {
 	Mod      *moderation.Service
 	Meetings *meetings.Service
 	Notes    *notes.Service
-	Live     *live.Hub
-	Markup   *markup.Renderer
-	Mail     *mail.Service
+	// Practices is the good-practice library (issue 15).
+	Practices *practices.Service
+	Live      *live.Hub
+	Markup    *markup.Renderer
+	Mail      *mail.Service
 	// MailWorker sends the queue; nil without an SMTP server (mails are kept).
 	MailWorker *mail.Worker
 	log        *slog.Logger
@@ -193,16 +196,17 @@ func Build(cfg config.Config, db *sqlx.DB, log *slog.Logger) (*App, error) {
 		return nil, err
 	}
 	nl := newsletter.New(db, rel, ms, md)
+	pr := practices.New(db, rel, md, fs, nt)
 	hub := live.New(live.Deps{DB: db, DSN: cfg.DatabaseURL, Log: log, Meetings: mt, Forum: fs, Notify: ns, Notes: nt, Registry: reg, Settings: live.Settings{QueueFrames: cfg.WSQueueFrames, PingEvery: cfg.WSPingInterval}})
 	rel.hub.Store(hub)
 	var worker *mail.Worker
 	if cfg.SMTP.Host != "" {
 		worker = mail.NewWorker(ms, log.With("component", "mail"), MailWorkerSettings(cfg), reg)
 	}
-	f, err := web.New(web.Deps{Config: cfg, DB: db, Log: log, Accounts: acc, Forum: fs, Mod: mod, Meetings: mt, Notes: nt, Live: hub, Notify: ns, Mail: ms, Search: sr, Newsletter: nl, Catalog: cat, Registry: reg})
+	f, err := web.New(web.Deps{Config: cfg, DB: db, Log: log, Accounts: acc, Forum: fs, Mod: mod, Meetings: mt, Notes: nt, Live: hub, Notify: ns, Mail: ms, Search: sr, Newsletter: nl, Practices: pr, Catalog: cat, Registry: reg})
 	if err != nil {
 		return nil, err
 	}
-	return &App{Fiber: f, Accounts: acc, Forum: fs, Mod: mod, Meetings: mt, Notes: nt, Live: hub, Markup: md, Mail: ms,
+	return &App{Fiber: f, Accounts: acc, Forum: fs, Mod: mod, Meetings: mt, Notes: nt, Practices: pr, Live: hub, Markup: md, Mail: ms,
 		MailWorker: worker, log: log, relay: rel, digestHour: cfg.Mail.DigestHour}, nil
 }

@@ -501,6 +501,8 @@ func newAuditRow(e model.AuditEntry) auditRow {
 			r.TargetURL = fmt.Sprintf("/admin/users/%d", *e.TargetID)
 		case "group":
 			r.TargetURL = fmt.Sprintf("/g/%d", *e.TargetID)
+		case "practice":
+			r.TargetURL = fmt.Sprintf("/praktyki/%d", *e.TargetID)
 		}
 	}
 	return r

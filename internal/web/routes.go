@@ -168,6 +168,7 @@ func (s *server) routeTable() []route {
 		s.watchAPIRoutes(),
 		s.mailPrefsAPIRoutes(),
 		s.newsletterAPIRoutes(),
+		s.practiceAPIRoutes(),
 	)...)
 	// Anything else under /api is a JSON 404.
 	api404 := fallback("/api", notFound)
@@ -188,6 +189,7 @@ func (s *server) routeTable() []route {
 	t = append(t, s.watchPageRoutes()...)
 	t = append(t, s.mailPrefsPageRoutes()...)
 	t = append(t, s.newsletterPageRoutes()...)
+	t = append(t, s.practicePageRoutes()...)
 	t = append(t, under("/admin", s.adminRoutes(), s.twoFactorAdminRoutes())...)
 	t = append(t, fallback("/", notFound))
 	return t

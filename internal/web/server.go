@@ -23,6 +23,7 @@ import (
 	"github.com/gwd-jst/forumjst/internal/newsletter"
 	"github.com/gwd-jst/forumjst/internal/notes"
 	"github.com/gwd-jst/forumjst/internal/notify"
+	"github.com/gwd-jst/forumjst/internal/practices"
 	"github.com/gwd-jst/forumjst/internal/search"
 )
 
@@ -41,6 +42,7 @@ type Deps struct {
 	Mail       *mail.Service
 	Search     *search.Service
 	Newsletter *newsletter.Service
+	Practices  *practices.Service
 	Catalog    *i18n.Catalog
 	Registry   *prometheus.Registry
 }
