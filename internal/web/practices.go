@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/url"
 	"strconv"
+	"strings"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -410,6 +411,9 @@ type practicePageData struct {
 	MaxUploadBytes string
 	Allowed        string
 	Print          bool
+	// PublicURL makes the print view's links whole addresses, so paper and
+	// PDF say where to find the practice.
+	PublicURL string
 }
 
 func (s *server) pagePractice(c *fiber.Ctx) error { return s.renderPractice(c, pageOpts{}, false) }
@@ -432,7 +436,7 @@ func (s *server) renderPractice(c *fiber.Ctx, o pageOpts, print bool) error {
 		name = "practice_print"
 	}
 	return s.render(c, name, o, practicePageData{Practice: p, MaxUploadBytes: humanSize(limit, lang(c)),
-		Allowed: notes.AllowedLabels(), Print: print})
+		Allowed: notes.AllowedLabels(), Print: print, PublicURL: strings.TrimRight(s.Config.PublicURL.String(), "/")})
 }
 
 func (s *server) editData(c *fiber.Ctx, p practices.Practice, version int) (practiceEditData, error) {
