@@ -292,3 +292,39 @@ func TestPracticeSearch(t *testing.T) {
 		}
 	}
 }
+
+// Without JavaScript: the form refuses a practice without a title with the
+// error summary linking to the field and keeps what was typed; an edit saved
+// from a stale version comes back (409) with the other person's text beside
+// the editor's own, which is kept in the form.
+func TestPracticeFormsWithoutJavaScript(t *testing.T) {
+	w := newPracticeWorld(t, "gmina_wiejska", "opolskie")
+	r := w.member.Form("/praktyki", url.Values{"group_id": {fmt.Sprint(w.group.ID)}, "jst_id": {fmt.Sprint(w.jst.ID)},
+		"title": {""}, "problem": {"Mój opis problemu"}})
+	wantStatus(t, "practice without a title", r, http.StatusBadRequest)
+	for _, want := range []string{`href="#f-title"`, "Mój opis problemu", `aria-invalid="true"`} {
+		if !strings.Contains(r.String(), want) {
+			t.Errorf("the refused form lacks %q", want)
+		}
+	}
+	r = w.member.Form("/praktyki", url.Values{"group_id": {fmt.Sprint(w.group.ID)}, "jst_id": {fmt.Sprint(w.jst.ID)},
+		"title": {"Dowozy własnym autobusem"}, "problem": {"Drogie przetargi"}})
+	if r.Status != http.StatusSeeOther || !strings.HasPrefix(r.Header.Get("Location"), "/praktyki/") {
+		t.Fatalf("create by form = %d, Location %q", r.Status, r.Header.Get("Location"))
+	}
+	page := r.Header.Get("Location")
+	edit := func(c *testkit.Client, version int, problem string) *testkit.Response {
+		return c.Form(page+"/edytuj", url.Values{"version": {fmt.Sprint(version)}, "jst_id": {fmt.Sprint(w.jst.ID)},
+			"title": {"Dowozy własnym autobusem"}, "problem": {problem}})
+	}
+	if r := edit(w.member, 1, "Drogie przetargi na dowozy"); r.Status != http.StatusSeeOther {
+		t.Fatalf("edit = %d: %s", r.Status, trim(r.String()))
+	}
+	r = edit(w.staff, 1, "Tekst z nieaktualnej wersji")
+	wantStatus(t, "stale edit by form", r, http.StatusConflict)
+	for _, want := range []string{"Drogie przetargi na dowozy", "Tekst z nieaktualnej wersji", `name="version" value="2"`} {
+		if !strings.Contains(r.String(), want) {
+			t.Errorf("the conflict page lacks %q", want)
+		}
+	}
+}
