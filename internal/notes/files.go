@@ -67,12 +67,30 @@ func attachmentFrom(a *access.Actor, r store.AttachmentRow) Attachment {
 	at := Attachment{ID: r.ID, MeetingID: r.MeetingID, PracticeID: r.PracticeID, NoteID: r.NoteID, Filename: r.Filename, Kind: r.Kind, ContentType: k.MIME,
 		Size: r.Size, Checksum: r.Checksum, Uploader: Person{ID: r.UploaderID, Name: r.UploaderName, JST: r.UploaderJST},
 		CreatedAt: r.CreatedAt, URL: FileURL(r.ID, r.Filename), IsImage: k.Image, KindLabel: k.Label,
-		CanDelete: !a.Anonymous() && (r.UploaderID == a.UserID || a.CanModerate(r.Group()))}
+		CanDelete: canDelete(a, r)}
 	if k.Image {
 		alt := strings.TrimSuffix(r.Filename, path.Ext(r.Filename))
 		at.Markdown = "![" + altEscaper.Replace(alt) + "](" + urlEscaper.Replace(at.URL) + ")"
 	}
 	return at
+}
+
+// canDelete: a file's uploader and its group's moderators (and staff); on a
+// good practice the uploader only while they may still edit the practice.
+func canDelete(a *access.Actor, r store.AttachmentRow) bool {
+	if a.Anonymous() {
+		return false
+	}
+	if a.CanModerate(r.Group()) {
+		return true
+	}
+	if r.UploaderID != a.UserID {
+		return false
+	}
+	if r.PracticeID != nil && r.PracticeStatus != nil {
+		return a.CanEditPractice(r.Group(), *r.PracticeStatus)
+	}
+	return true
 }
 
 // Files lists a meeting's files (its notes' files included) for a reader.
@@ -527,7 +545,7 @@ func (s *Service) DeleteAttachment(ctx context.Context, a *access.Actor, id int6
 		if err != nil {
 			return err
 		}
-		if r.UploaderID != a.UserID && !a.CanModerate(r.Group()) {
+		if !canDelete(a, r) {
 			return apperr.ErrForbidden
 		}
 		if err := store.DeleteAttachment(ctx, tx, id); err != nil {

@@ -256,6 +256,15 @@ func TestPracticeAttachmentUploadDownload(t *testing.T) {
 	// Published: the member no longer edits, so no more uploads; staff may.
 	wantError(t, "member uploads to a published practice", uploadTo(t, w.member, up, "b.pdf", samplePDF()), http.StatusForbidden, "forbidden")
 	wantStatus(t, "staff upload", uploadTo(t, w.staff, up, "c.pdf", samplePDF()), http.StatusCreated)
+	// Nor does the uploader delete the file once the practice is published;
+	// staff may, and the page's delete form leads back to the practice.
+	del := fmt.Sprintf("/api/v1/attachments/%d", at.ID)
+	wantError(t, "uploader deletes from a published practice", w.member.JSON("DELETE", del, nil), http.StatusForbidden, "forbidden")
+	r = w.staff.Form(fmt.Sprintf("/files/%d/delete", at.ID), nil)
+	if r.Status != http.StatusSeeOther || r.Header.Get("Location") != fmt.Sprintf("/praktyki/%d#files", p.ID) {
+		t.Errorf("staff delete = %d to %q", r.Status, r.Header.Get("Location"))
+	}
+	wantStatus(t, "deleted file", w.other.Get(dl), http.StatusNotFound)
 }
 
 // Search finds a published practice (type practice, linked to /praktyki/{id})
