@@ -91,6 +91,12 @@ func TestPracticeSubmitAndPublish(t *testing.T) {
 	if !contains(review, title) {
 		t.Fatalf("staff's review section lists %q", review)
 	}
+	// The return form (a comment is the confirmation) passes axe too.
+	if st := staff.open(url + "/zwroc"); st != 200 {
+		t.Fatalf("return form = %d", st)
+	}
+	staff.checkPage("practice-return")
+	staff.open("/praktyki")
 	if st := staff.submit("open it", chromedp.Click(chromedp.CSS(`#review-h ~ .practice-list a[href="`+url+`"]`))); st != 200 {
 		t.Fatalf("open the practice = %d", st)
 	}
@@ -115,6 +121,11 @@ func TestPracticeSubmitAndPublish(t *testing.T) {
 	if txt := run(member, "read the notifications", chromedp.Text(chromedp.CSS("main"))); !strings.Contains(txt, "publikuje Twoją dobrą praktykę") {
 		t.Errorf("no notification of the publication")
 	}
+
+	if st := member.open(url + "/historia"); st != 200 {
+		t.Fatalf("history = %d", st)
+	}
+	member.checkPage("practice-history")
 
 	// The print view, as printed: only the description, links written out.
 	member.open(url + "/druk")
