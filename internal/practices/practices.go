@@ -536,8 +536,7 @@ func (s *Service) Create(ctx context.Context, a *access.Actor, in Input) (Practi
 		if err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `UPDATE practices SET thread_id = $2 WHERE id = $1`, id, threadID)
-		return err
+		return store.SetPracticeThread(ctx, tx, id, threadID)
 	})
 	if err != nil {
 		return Practice{}, err

@@ -121,6 +121,12 @@ func CreatePractice(ctx context.Context, q Q, p NewPractice) (int64, error) {
 	return id, err
 }
 
+// SetPracticeThread links a practice to its discussion thread.
+func SetPracticeThread(ctx context.Context, q Q, practiceID, threadID int64) error {
+	return execOne(ctx, q, fmt.Sprintf("link practice %d to thread %d", practiceID, threadID),
+		`UPDATE practices SET thread_id = $2 WHERE id = $1`, practiceID, threadID)
+}
+
 // SetPracticeAreas replaces a practice's support areas.
 func SetPracticeAreas(ctx context.Context, q Q, practiceID int64, areaIDs []int64) error {
 	if _, err := q.ExecContext(ctx, `DELETE FROM practice_areas WHERE practice_id = $1`, practiceID); err != nil {
