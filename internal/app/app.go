@@ -26,6 +26,7 @@ import (
 	"github.com/gwd-jst/forumjst/internal/newsletter"
 	"github.com/gwd-jst/forumjst/internal/notes"
 	"github.com/gwd-jst/forumjst/internal/notify"
+	"github.com/gwd-jst/forumjst/internal/practices"
 	"github.com/gwd-jst/forumjst/internal/reviews"
 	"github.com/gwd-jst/forumjst/internal/search"
 	"github.com/gwd-jst/forumjst/internal/tournament"
@@ -41,9 +42,11 @@ type App struct {
 	Meetings *meetings.Service
 	Notes    *notes.Service
 	Reviews  *reviews.Service
-	Live     *live.Hub
-	Markup   *markup.Renderer
-	Mail     *mail.Service
+	// Practices is the good-practice library (issue 15).
+	Practices *practices.Service
+	Live      *live.Hub
+	Markup    *markup.Renderer
+	Mail      *mail.Service
 	// MailWorker sends the queue; nil without an SMTP server (mails are kept).
 	MailWorker *mail.Worker
 	log        *slog.Logger
@@ -196,6 +199,7 @@ func Build(cfg config.Config, db *sqlx.DB, log *slog.Logger) (*App, error) {
 		return nil, err
 	}
 	nl := newsletter.New(db, rel, ms, md)
+	pr := practices.New(db, rel, md, fs, nt)
 	tn := tournament.New(db, rel)
 	rv := reviews.New(db, rel, md, nt)
 	hub := live.New(live.Deps{DB: db, DSN: cfg.DatabaseURL, Log: log, Meetings: mt, Forum: fs, Notify: ns, Notes: nt, Tournaments: tn, Reviews: rv, Registry: reg, Settings: live.Settings{QueueFrames: cfg.WSQueueFrames, PingEvery: cfg.WSPingInterval}})
@@ -204,10 +208,10 @@ func Build(cfg config.Config, db *sqlx.DB, log *slog.Logger) (*App, error) {
 	if cfg.SMTP.Host != "" {
 		worker = mail.NewWorker(ms, log.With("component", "mail"), MailWorkerSettings(cfg), reg)
 	}
-	f, err := web.New(web.Deps{Config: cfg, DB: db, Log: log, Accounts: acc, Forum: fs, Mod: mod, Meetings: mt, Notes: nt, Live: hub, Notify: ns, Mail: ms, Search: sr, Newsletter: nl, Tournaments: tn, Reviews: rv, Catalog: cat, Registry: reg})
+	f, err := web.New(web.Deps{Config: cfg, DB: db, Log: log, Accounts: acc, Forum: fs, Mod: mod, Meetings: mt, Notes: nt, Live: hub, Notify: ns, Mail: ms, Search: sr, Newsletter: nl, Tournaments: tn, Reviews: rv, Practices: pr, Catalog: cat, Registry: reg})
 	if err != nil {
 		return nil, err
 	}
-	return &App{Fiber: f, Accounts: acc, Forum: fs, Mod: mod, Meetings: mt, Notes: nt, Reviews: rv, Live: hub, Markup: md, Mail: ms,
+	return &App{Fiber: f, Accounts: acc, Forum: fs, Mod: mod, Meetings: mt, Notes: nt, Reviews: rv, Practices: pr, Live: hub, Markup: md, Mail: ms,
 		MailWorker: worker, log: log, relay: rel, digestHour: cfg.Mail.DigestHour}, nil
 }

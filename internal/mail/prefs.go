@@ -32,7 +32,7 @@ const (
 // so one not listed here still works with the default of defaultMode), the
 // digest's new threads, and the newsletter.
 var PrefKinds = []string{"mention", "reply", "quote", "watched_thread", "meeting_scheduled", "meeting_reminder",
-	"meeting_started", "note_added", PrefNewThread, PrefNewsletter}
+	"meeting_started", "note_added", "practice_published", "practice_returned", PrefNewThread, PrefNewsletter}
 
 // immediateDefaults are the kinds mailed at once unless the person chose
 // otherwise: what concerns them personally, and the newsletter (members are
@@ -239,6 +239,8 @@ func TargetPath(targetType string, id int64) string {
 		return fmt.Sprintf("/n/%d", id)
 	case "meeting":
 		return fmt.Sprintf("/m/%d", id)
+	case "practice":
+		return fmt.Sprintf("/praktyki/%d", id)
 	}
 	return "/notifications"
 }

@@ -24,7 +24,8 @@ import (
 // Attachment is a stored file as the API shows it.
 type Attachment struct {
 	ID          int64     `json:"id"`
-	MeetingID   int64     `json:"meeting_id"`
+	MeetingID   int64     `json:"meeting_id,omitempty"`
+	PracticeID  *int64    `json:"practice_id,omitempty"`
 	NoteID      *int64    `json:"note_id"`
 	Filename    string    `json:"filename"`
 	Kind        string    `json:"kind"`
@@ -63,15 +64,33 @@ var (
 
 func attachmentFrom(a *access.Actor, r store.AttachmentRow) Attachment {
 	k := kinds[r.Kind]
-	at := Attachment{ID: r.ID, MeetingID: r.MeetingID, NoteID: r.NoteID, Filename: r.Filename, Kind: r.Kind, ContentType: k.MIME,
+	at := Attachment{ID: r.ID, MeetingID: r.MeetingID, PracticeID: r.PracticeID, NoteID: r.NoteID, Filename: r.Filename, Kind: r.Kind, ContentType: k.MIME,
 		Size: r.Size, Checksum: r.Checksum, Uploader: Person{ID: r.UploaderID, Name: r.UploaderName, JST: r.UploaderJST},
 		CreatedAt: r.CreatedAt, URL: FileURL(r.ID, r.Filename), IsImage: k.Image, KindLabel: k.Label,
-		CanDelete: !a.Anonymous() && (r.UploaderID == a.UserID || a.CanModerate(r.Group()))}
+		CanDelete: canDelete(a, r)}
 	if k.Image {
 		alt := strings.TrimSuffix(r.Filename, path.Ext(r.Filename))
 		at.Markdown = "![" + altEscaper.Replace(alt) + "](" + urlEscaper.Replace(at.URL) + ")"
 	}
 	return at
+}
+
+// canDelete: a file's uploader and its group's moderators (and staff); on a
+// good practice the uploader only while they may still edit the practice.
+func canDelete(a *access.Actor, r store.AttachmentRow) bool {
+	if a.Anonymous() {
+		return false
+	}
+	if a.CanModerate(r.Group()) {
+		return true
+	}
+	if r.UploaderID != a.UserID {
+		return false
+	}
+	if r.PracticeID != nil && r.PracticeStatus != nil {
+		return a.CanEditPractice(r.Group(), *r.PracticeStatus)
+	}
+	return true
 }
 
 // Files lists a meeting's files (its notes' files included) for a reader.
@@ -129,6 +148,11 @@ func (s *Service) readableAttachment(ctx context.Context, q store.Q, a *access.A
 	r, err := store.GetAttachmentRow(ctx, q, id)
 	if err != nil {
 		return r, err
+	}
+	if r.PracticeID != nil && r.PracticeStatus != nil {
+		// A practice's file is read by whoever reads the practice: everyone
+		// once it is published, its group (and staff) before.
+		return r, a.ReadPractice(r.Group(), *r.PracticeStatus)
 	}
 	return r, a.Read(r.Group())
 }
@@ -242,6 +266,26 @@ func (s *Service) Upload(ctx context.Context, a *access.Actor, meetingID int64, 
 			return Attachment{}, err
 		}
 	}
+	return s.place(ctx, a, in, store.NewAttachment{MeetingID: meetingID, NoteID: in.NoteID}, func(tx *store.Tx) error {
+		if err := store.LockMeetingFiles(ctx, tx, meetingID); err != nil {
+			return err
+		}
+		n, err := store.CountAttachments(ctx, tx, meetingID)
+		if err != nil {
+			return err
+		}
+		if n >= s.set.MaxFilesPerMeeting {
+			return apperr.Invalid("file", "err.too_many_files")
+		}
+		return nil
+	}, &placed)
+}
+
+// place stores a received file for its owner (row's MeetingID or
+// PracticeID): renamed to its checksum, then the row written, in one unit of
+// work that first runs lock (the owner's lock and count). placed reports
+// whether the temporary file was taken over.
+func (s *Service) place(ctx context.Context, a *access.Actor, in UploadInput, row store.NewAttachment, lock func(*store.Tx) error, placed *bool) (Attachment, error) {
 	name, err := CleanFilename(in.Filename)
 	if err != nil {
 		return Attachment{}, err
@@ -252,15 +296,8 @@ func (s *Service) Upload(ctx context.Context, a *access.Actor, meetingID int64, 
 	var id int64
 	err = store.InTx(ctx, s.db, func(tx *store.Tx) error {
 		tx.Quiet() // files are listed when a page loads; no page follows them live
-		if err := store.LockMeetingFiles(ctx, tx, meetingID); err != nil {
+		if err := lock(tx); err != nil {
 			return err
-		}
-		n, err := store.CountAttachments(ctx, tx, meetingID)
-		if err != nil {
-			return err
-		}
-		if n >= s.set.MaxFilesPerMeeting {
-			return apperr.Invalid("file", "err.too_many_files")
 		}
 		// Under the checksum's lock nobody can remove the file between our
 		// rename and our commit (see releaseBlob).
@@ -272,18 +309,18 @@ func (s *Service) Upload(ctx context.Context, a *access.Actor, meetingID int64, 
 		if err := os.Rename(tmp, s.blobPath(sum)); err != nil {
 			return fmt.Errorf("store upload as %s: %w", sum, err)
 		}
-		placed = true
+		*placed = true
 		in.File.path = "" // no longer ours to remove
 		// The rename must be durable before a row can point at the file.
 		if err := syncDir(s.set.UploadDir); err != nil {
 			return err
 		}
-		id, err = store.InsertAttachment(ctx, tx, store.NewAttachment{MeetingID: meetingID, NoteID: in.NoteID, UploaderID: a.UserID,
-			Filename: name, Kind: kind, Size: size, Checksum: sum})
+		row.UploaderID, row.Filename, row.Kind, row.Size, row.Checksum = a.UserID, name, kind, size, sum
+		id, err = store.InsertAttachment(ctx, tx, row)
 		return err
 	})
 	if err != nil {
-		if placed {
+		if *placed {
 			// The rename happened but the row may not exist: drop the file
 			// unless some other row needs the same content.
 			s.releaseBlob(ctx, sum)
@@ -291,6 +328,80 @@ func (s *Service) Upload(ctx context.Context, a *access.Actor, meetingID int64, 
 		return Attachment{}, err
 	}
 	return s.Attachment(ctx, a, id)
+}
+
+// MaxFilesPerPractice caps the files of one good practice.
+const MaxFilesPerPractice = 20
+
+// CanUploadPractice is the upload permission for a good practice: whoever may
+// edit it (access.EditPractice: its group's members while a draft or
+// returned, staff always), not muted in its group, while it has room for
+// another file. Another group's draft is ErrNotFound.
+func (s *Service) CanUploadPractice(ctx context.Context, a *access.Actor, practiceID int64) error {
+	return s.uploadablePractice(ctx, s.db, a, practiceID)
+}
+
+func (s *Service) uploadablePractice(ctx context.Context, q store.Q, a *access.Actor, practiceID int64) error {
+	if err := a.LoggedIn(); err != nil {
+		return err
+	}
+	p, err := store.GetPracticeRow(ctx, q, practiceID)
+	if err != nil {
+		return err
+	}
+	if err := a.EditPractice(p.Group(), p.Status); err != nil {
+		return err
+	}
+	if !a.IsStaff() {
+		if err := checkUploadMute(ctx, q, a, p.GroupID); err != nil {
+			return err
+		}
+	}
+	if n, err := store.CountPracticeAttachments(ctx, q, practiceID); err != nil {
+		return err
+	} else if n >= MaxFilesPerPractice {
+		return apperr.Invalid("file", "err.too_many_files")
+	}
+	return nil
+}
+
+// UploadPractice stores a received file on a good practice, as Upload does
+// on a meeting.
+func (s *Service) UploadPractice(ctx context.Context, a *access.Actor, practiceID int64, in UploadInput) (Attachment, error) {
+	placed := false
+	defer func() {
+		if !placed {
+			in.File.Discard()
+		}
+	}()
+	if in.File == nil || in.File.path == "" {
+		return Attachment{}, apperr.Invalid("file", "err.file_required")
+	}
+	if err := s.uploadablePractice(ctx, s.db, a, practiceID); err != nil {
+		return Attachment{}, err
+	}
+	return s.place(ctx, a, in, store.NewAttachment{PracticeID: practiceID}, func(tx *store.Tx) error {
+		// The practice's row lock serialises its uploads (and its edits);
+		// the checks run again under it.
+		if err := store.LockPractice(ctx, tx, practiceID); err != nil {
+			return err
+		}
+		return s.uploadablePractice(ctx, tx, a, practiceID)
+	}, &placed)
+}
+
+// PracticeFiles lists a practice's files for someone the caller has already
+// let read the practice (the practices service).
+func (s *Service) PracticeFiles(ctx context.Context, a *access.Actor, practiceID int64) ([]Attachment, error) {
+	rows, err := store.ListPracticeAttachments(ctx, s.db, practiceID)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Attachment, len(rows))
+	for i, r := range rows {
+		out[i] = attachmentFrom(a, r)
+	}
+	return out, nil
 }
 
 // tempPrefix names files being received; the sweep removes stale ones.
@@ -434,7 +545,7 @@ func (s *Service) DeleteAttachment(ctx context.Context, a *access.Actor, id int6
 		if err != nil {
 			return err
 		}
-		if r.UploaderID != a.UserID && !a.CanModerate(r.Group()) {
+		if !canDelete(a, r) {
 			return apperr.ErrForbidden
 		}
 		if err := store.DeleteAttachment(ctx, tx, id); err != nil {
@@ -443,7 +554,7 @@ func (s *Service) DeleteAttachment(ctx context.Context, a *access.Actor, id int6
 		sum = r.Checksum
 		gid := r.GroupID
 		return store.AppendAudit(ctx, tx, store.NewAuditEntry{ActorID: a.UserID, Action: "attachment.delete", TargetType: "attachment",
-			TargetID: id, GroupID: &gid, Details: map[string]any{"filename": r.Filename, "meeting_id": r.MeetingID, "uploader_id": r.UploaderID}})
+			TargetID: id, GroupID: &gid, Details: attachmentAuditDetails(r)})
 	})
 	if err != nil {
 		return err
@@ -588,4 +699,15 @@ func (s *Service) OpenStored(ctx context.Context, sum string) (*os.File, error) 
 		return nil, fmt.Errorf("open stored file %s: %w", sum, err)
 	}
 	return f, nil
+}
+
+// attachmentAuditDetails names a deleted file and its owner for the audit log.
+func attachmentAuditDetails(r store.AttachmentRow) map[string]any {
+	d := map[string]any{"filename": r.Filename, "uploader_id": r.UploaderID}
+	if r.PracticeID != nil {
+		d["practice_id"] = *r.PracticeID
+	} else {
+		d["meeting_id"] = r.MeetingID
+	}
+	return d
 }

@@ -114,6 +114,8 @@ func view(n store.Notification) Notification {
 		url = fmt.Sprintf("/n/%d", n.TargetID)
 	case "message":
 		url = fmt.Sprintf("/m/%d", deref(n.MeetingID))
+	case "practice":
+		url = fmt.Sprintf("/praktyki/%d", n.TargetID)
 	default:
 		url = fmt.Sprintf("/m/%d", n.TargetID)
 	}

@@ -71,7 +71,7 @@ func TestValidateMalformed(t *testing.T) {
 			t.Errorf("%q: no validation error", q)
 		}
 	}
-	for _, in := range []Input{{Q: "x1", Page: "0"}, {Q: "ab", Page: "51"}, {Q: "ab", Sort: "best"}, {Q: "ab", Type: "practice"},
+	for _, in := range []Input{{Q: "x1", Page: "0"}, {Q: "ab", Page: "51"}, {Q: "ab", Sort: "best"}, {Q: "ab", Type: "tournament"},
 		{Q: "ab", Kind: "village"}, {Q: "ab", From: "yesterday"}, {Q: "ab", From: "2026-05-02", To: "2026-05-01"}, {Q: "ab", GroupID: "-1"}} {
 		if _, _, err := validate(in, zone); err == nil {
 			t.Errorf("%+v: no validation error", in)

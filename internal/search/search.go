@@ -36,7 +36,7 @@ const MaxPage = 50
 const Candidates = PerPage * 10
 
 // Types are the kinds of hit, in the order the page offers them.
-var Types = []string{"thread", "post", "note", "meeting", "message", "file"}
+var Types = []string{"thread", "post", "note", "meeting", "message", "file", "practice"}
 
 // Service answers searches.
 type Service struct {
@@ -151,6 +151,8 @@ func hit(r store.SearchHitRow, hl []term) Hit {
 		}
 	case "file":
 		h.URL = "/attachments/" + id
+	case "practice":
+		h.URL = "/praktyki/" + id
 	}
 	// The text around the words, or the title when only the title has them.
 	var found bool

@@ -45,6 +45,7 @@ var groups = []groupDef{
 			{"Dopiewo", "gmina_wiejska", "wielkopolskie", "3021042"},
 			{"Lubicz", "gmina_wiejska", "kujawsko-pomorskie", "0415052"},
 			{"Długosiodło", "gmina_wiejska", "mazowieckie", "1435022"},
+			{"Bogatynia", "gmina_miejsko_wiejska", "dolnośląskie", "0225014"},
 		}},
 	{"gwd-miejskie", "GWD gmin miejskich", model.KindUrban,
 		"Grupa Wymiany Doświadczeń gmin miejskich i miast na prawach powiatu.", []jstDef{
@@ -90,6 +91,7 @@ var delegates = []userDef{
 	{"r.nowak@kozieglowy.example", "Robert Nowak", "Dyrektor Zespołu Obsługi Szkół", "Koziegłowy", model.RoleMember, "gwd-wiejskie", model.GroupMember},
 	{"b.szymanska@lubicz.example", "Beata Szymańska", "Kierowniczka GZEAS", "Lubicz", model.RoleMember, "gwd-wiejskie", model.GroupMember},
 	{"j.pawlak@dlugosiodlo.example", "Jan Pawlak", "Wójt Gminy", "Długosiodło", model.RoleMember, "gwd-wiejskie", model.GroupMember},
+	{"s.kowalska@bogatynia.example", "Sylwia Kowalska", "Kierowniczka Referatu Oświaty", "Bogatynia", model.RoleMember, "gwd-wiejskie", model.GroupMember},
 	{"d.grabowska@dzierzoniow.example", "Dorota Grabowska", "Zastępczyni Burmistrza", "Dzierżoniów", model.RoleMember, "gwd-miejskie", model.GroupMember},
 	{"k.sadowski@lublin.example", "Krzysztof Sadowski", "Dyrektor Wydziału Oświaty i Wychowania", "Lublin", model.RoleMember, "gwd-miejskie", model.GroupMember},
 	{"i.michalska@bydgoszcz.example", "Iwona Michalska", "Zastępczyni Dyrektora Wydziału Edukacji", "Bydgoszcz", model.RoleMember, "gwd-miejskie", model.GroupMember},
@@ -111,7 +113,7 @@ func Run(ctx context.Context, db *sqlx.DB, md *markup.Renderer) ([]Login, error)
 		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(4242001)`); err != nil {
 			return fmt.Errorf("seed lock: %w", err)
 		}
-		steps := []func(context.Context) error{s.organisations, s.accounts, s.threads, s.meetings, s.tournaments, s.reviews}
+		steps := []func(context.Context) error{s.organisations, s.accounts, s.threads, s.meetings, s.practices, s.tournaments, s.reviews}
 		for _, step := range steps {
 			if err := step(ctx); err != nil {
 				return err

@@ -18,7 +18,9 @@ const (
 )
 
 type NewAttachment struct {
+	// MeetingID or PracticeID is the owner (exactly one; migration 16).
 	MeetingID  int64
+	PracticeID int64
 	NoteID     *int64
 	UploaderID int64
 	Filename   string
@@ -27,22 +29,26 @@ type NewAttachment struct {
 	Checksum   string
 }
 
-// AttachmentRow is an attachment with its uploader and its meeting's group.
+// AttachmentRow is an attachment with its uploader and its owner's group (a
+// meeting's, or a good practice's with the practice's status, which decides
+// who reads it).
 type AttachmentRow struct {
-	ID           int64     `db:"id"`
-	MeetingID    int64     `db:"meeting_id"`
-	NoteID       *int64    `db:"note_id"`
-	UploaderID   int64     `db:"uploader_id"`
-	Filename     string    `db:"filename"`
-	Kind         string    `db:"kind"`
-	Size         int64     `db:"size_bytes"`
-	Checksum     string    `db:"checksum"`
-	CreatedAt    time.Time `db:"created_at"`
-	UploaderName string    `db:"uploader_name"`
-	UploaderJST  *string   `db:"uploader_jst"`
-	GroupID      int64     `db:"group_id"`
-	GroupName    string    `db:"group_name"`
-	GroupKind    string    `db:"group_kind"`
+	ID             int64     `db:"id"`
+	MeetingID      int64     `db:"meeting_id"` // 0 for a practice's file
+	PracticeID     *int64    `db:"practice_id"`
+	PracticeStatus *string   `db:"practice_status"`
+	NoteID         *int64    `db:"note_id"`
+	UploaderID     int64     `db:"uploader_id"`
+	Filename       string    `db:"filename"`
+	Kind           string    `db:"kind"`
+	Size           int64     `db:"size_bytes"`
+	Checksum       string    `db:"checksum"`
+	CreatedAt      time.Time `db:"created_at"`
+	UploaderName   string    `db:"uploader_name"`
+	UploaderJST    *string   `db:"uploader_jst"`
+	GroupID        int64     `db:"group_id"`
+	GroupName      string    `db:"group_name"`
+	GroupKind      string    `db:"group_kind"`
 }
 
 func (r AttachmentRow) Group() model.Group {
@@ -50,12 +56,14 @@ func (r AttachmentRow) Group() model.Group {
 }
 
 const attachmentSelect = `
-	SELECT a.id, a.meeting_id, a.note_id, a.uploader_id, a.filename, a.kind, a.size_bytes, a.checksum, a.created_at,
+	SELECT a.id, COALESCE(a.meeting_id, 0) AS meeting_id, a.practice_id, pr.status AS practice_status,
+	       a.note_id, a.uploader_id, a.filename, a.kind, a.size_bytes, a.checksum, a.created_at,
 	       u.display_name AS uploader_name, j.name AS uploader_jst,
-	       m.group_id, g.name AS group_name, g.kind AS group_kind
+	       g.id AS group_id, g.name AS group_name, g.kind AS group_kind
 	FROM attachments a
-	JOIN meetings m ON m.id = a.meeting_id
-	JOIN groups g ON g.id = m.group_id
+	LEFT JOIN meetings m ON m.id = a.meeting_id
+	LEFT JOIN practices pr ON pr.id = a.practice_id
+	JOIN groups g ON g.id = COALESCE(m.group_id, pr.group_id)
 	JOIN users u ON u.id = a.uploader_id
 	LEFT JOIN jst j ON j.id = u.jst_id`
 
@@ -63,9 +71,9 @@ const attachmentSelect = `
 func InsertAttachment(ctx context.Context, q Q, a NewAttachment) (int64, error) {
 	var id int64
 	err := one(ctx, q, &id, "insert attachment", `
-		INSERT INTO attachments (meeting_id, note_id, uploader_id, filename, kind, size_bytes, checksum)
-		VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
-		a.MeetingID, a.NoteID, a.UploaderID, a.Filename, a.Kind, a.Size, a.Checksum)
+		INSERT INTO attachments (meeting_id, practice_id, note_id, uploader_id, filename, kind, size_bytes, checksum)
+		VALUES (NULLIF($1, 0), NULLIF($2, 0), $3, $4, $5, $6, $7, $8) RETURNING id`,
+		a.MeetingID, a.PracticeID, a.NoteID, a.UploaderID, a.Filename, a.Kind, a.Size, a.Checksum)
 	return id, err
 }
 

@@ -55,6 +55,9 @@ type SearchHitRow struct {
 // searchScope is the reader's groups: every group for staff and admins, else
 // the groups they belong to (any role) and every common group; moderates marks
 // where hidden documents may be found. A disabled or unknown user reads nothing.
+// scoped is every group the search's own filters (group, kind) allow: a
+// published good practice (the only kind indexed) is read by every logged-in
+// person, whatever their groups (access.CanReadPractice).
 const searchScope = `
 	WITH me AS (
 		SELECT id, role IN ('staff', 'admin') AS staff FROM users WHERE id = $1 AND NOT disabled
@@ -62,7 +65,9 @@ const searchScope = `
 		SELECT g.id, (me.staff OR m.role = 'moderator') AS moderates
 		FROM groups g CROSS JOIN me
 		LEFT JOIN memberships m ON m.group_id = g.id AND m.user_id = me.id
-		WHERE (me.staff OR g.kind = 'common' OR m.role IS NOT NULL)%s
+		WHERE (me.staff OR g.kind = 'common' OR m.role IS NOT NULL)%[1]s
+	), scoped AS (
+		SELECT g.id FROM groups g CROSS JOIN me WHERE true%[1]s
 	)`
 
 // searchWindow is how many of the newest documents the first attempt reads
@@ -111,7 +116,7 @@ func searchDocs(ctx context.Context, q Q, sq SearchQuery, need int, window bool)
 	}
 	where := []string{
 		`d.tsv @@ to_tsquery('forum_search', $2)`,
-		`d.group_id = ANY (ARRAY(SELECT id FROM readable))`,
+		`(d.group_id = ANY (ARRAY(SELECT id FROM readable)) OR d.kind = 'practice' AND d.group_id = ANY (ARRAY(SELECT id FROM scoped)))`,
 		`(NOT d.hidden OR d.group_id = ANY (ARRAY(SELECT id FROM readable WHERE moderates)))`,
 	}
 	if sq.Type != "" {
@@ -155,9 +160,11 @@ func searchDocs(ctx context.Context, q Q, sq SearchQuery, need int, window bool)
 		       page.kind, page.ref_id, page.group_id, g.name AS group_name, page.created_at,
 		       page.author_id, u.display_name AS author_name, j.name AS author_jst,
 		       COALESCE(CASE page.kind WHEN 'thread' THEN t.title WHEN 'post' THEN pt.title WHEN 'note' THEN n.title
-		            WHEN 'meeting' THEN dm.title WHEN 'message' THEN dm.title ELSE a.filename END, '') AS title,
+		            WHEN 'meeting' THEN dm.title WHEN 'message' THEN dm.title WHEN 'practice' THEN pr.title ELSE a.filename END, '') AS title,
 		       COALESCE(CASE page.kind WHEN 'post' THEN p.body WHEN 'note' THEN n.body WHEN 'meeting' THEN dm.agenda
-		            WHEN 'message' THEN c.body ELSE '' END, '') AS text,
+		            WHEN 'message' THEN c.body
+		            WHEN 'practice' THEN concat_ws(E'\n\n', pr.problem, pr.solution, pr.results, pr.costs, pr.transfer)
+		            ELSE '' END, '') AS text,
 		       dm.title AS meeting_title, page.meeting_id, c.seq
 		FROM page
 		JOIN groups g ON g.id = page.group_id
@@ -169,6 +176,7 @@ func searchDocs(ctx context.Context, q Q, sq SearchQuery, need int, window bool)
 		LEFT JOIN notes n ON page.kind = 'note' AND n.id = page.ref_id
 		LEFT JOIN chat_messages c ON page.kind = 'message' AND c.id = page.ref_id
 		LEFT JOIN attachments a ON page.kind = 'file' AND a.id = page.ref_id
+		LEFT JOIN practices pr ON page.kind = 'practice' AND pr.id = page.ref_id
 		LEFT JOIN meetings dm ON dm.id = page.meeting_id
 		ORDER BY page.rank DESC, page.created_at DESC, page.kind, page.ref_id DESC`
 	out := []SearchHitRow{}

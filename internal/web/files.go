@@ -102,6 +102,9 @@ func (s *server) mayUpload(h *fasthttp.RequestHeader, target uploadTarget, raw s
 	if target == uploadToReview {
 		return s.Reviews.CanUploadDocument(ctx, pr.Actor, id) == nil
 	}
+	if target == uploadToPractice {
+		return s.Notes.CanUploadPractice(ctx, pr.Actor, id) == nil
+	}
 	meetingID := id
 	if target == uploadToNote {
 		n, err := s.Notes.Note(ctx, pr.Actor, id)
@@ -762,7 +765,7 @@ func (s *server) pageConfirmDeleteFile(c *fiber.Ctx) error {
 	return s.render(c, "confirm", pageOpts{Title: tr.T("files.delete"), Nav: "index"}, confirmPage{
 		Question: tr.T("confirm.delete_file", "Name", at.Filename),
 		Detail:   tr.T("confirm.delete_file_detail"), Action: c.Path(), Button: tr.T("files.delete"),
-		Cancel: fmt.Sprintf("/m/%d/files", at.MeetingID)})
+		Cancel: filesPage(at)})
 }
 
 func (s *server) pageDeleteFile(c *fiber.Ctx) error {
@@ -778,5 +781,13 @@ func (s *server) pageDeleteFile(c *fiber.Ctx) error {
 		return err
 	}
 	s.flash(c, "flash.file_deleted")
-	return c.Redirect(fmt.Sprintf("/m/%d/files", at.MeetingID), fiber.StatusSeeOther)
+	return c.Redirect(filesPage(at), fiber.StatusSeeOther)
+}
+
+// filesPage is where a file is listed: its meeting's files, or its practice.
+func filesPage(at notes.Attachment) string {
+	if at.PracticeID != nil {
+		return fmt.Sprintf("/praktyki/%d#files", *at.PracticeID)
+	}
+	return fmt.Sprintf("/m/%d/files", at.MeetingID)
 }

@@ -506,6 +506,8 @@ func newAuditRow(e model.AuditEntry) auditRow {
 			r.TargetURL = fmt.Sprintf("/turnieje/%d", *e.TargetID)
 		case "review":
 			r.TargetURL = fmt.Sprintf("/opiniowanie/%d", *e.TargetID)
+		case "practice":
+			r.TargetURL = fmt.Sprintf("/praktyki/%d", *e.TargetID)
 		}
 	}
 	return r

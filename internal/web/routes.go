@@ -34,7 +34,7 @@ const (
 )
 
 // uploadTarget is what an upload route attaches its file to; its :id is
-// that meeting's or that note's.
+// that meeting's, that note's or that good practice's.
 type uploadTarget int
 
 const (
@@ -43,6 +43,8 @@ const (
 	uploadToNote
 	// uploadToReview: a material under review's draft document (staff only).
 	uploadToReview
+	// uploadToPractice: a good practice's attachments (who may edit it).
+	uploadToPractice
 )
 
 // route is one entry of the table.
@@ -171,6 +173,7 @@ func (s *server) routeTable() []route {
 		s.newsletterAPIRoutes(),
 		s.tournamentAPIRoutes(),
 		s.reviewAPIRoutes(),
+		s.practiceAPIRoutes(),
 	)...)
 	// Anything else under /api is a JSON 404.
 	api404 := fallback("/api", notFound)
@@ -193,6 +196,7 @@ func (s *server) routeTable() []route {
 	t = append(t, s.newsletterPageRoutes()...)
 	t = append(t, s.tournamentPageRoutes()...)
 	t = append(t, s.reviewPageRoutes()...)
+	t = append(t, s.practicePageRoutes()...)
 	t = append(t, under("/admin", s.adminRoutes(), s.twoFactorAdminRoutes())...)
 	t = append(t, fallback("/", notFound))
 	return t

@@ -161,6 +161,7 @@ func TestTransferHandlersOnlyOnTheirRoutes(t *testing.T) {
 	ptr := func(h fiber.Handler) uintptr { return reflect.ValueOf(h).Pointer() }
 	kinds := map[uintptr]bodyKind{
 		ptr(s.pageUpload): bodyUpload, ptr(s.apiUpload): bodyUpload,
+		ptr(s.pagePracticeUpload): bodyUpload, ptr(s.apiPracticeUpload): bodyUpload,
 		ptr(s.download): bodyDownload, ptr(s.apiAttachment): bodyDownload,
 		ptr(s.apiExport): bodyDownload, // the personal data ZIP
 		// A material under review's draft document (issue 15).
@@ -179,8 +180,8 @@ func TestTransferHandlersOnlyOnTheirRoutes(t *testing.T) {
 		}
 		seen[r.body]++
 	}
-	if seen[bodyUpload] != 6 || seen[bodyDownload] != 6 {
-		t.Errorf("upload routes %d, download routes %d; want 6 and 6", seen[bodyUpload], seen[bodyDownload])
+	if seen[bodyUpload] != 8 || seen[bodyDownload] != 6 {
+		t.Errorf("upload routes %d, download routes %d; want 8 and 6", seen[bodyUpload], seen[bodyDownload])
 	}
 }
 

@@ -137,7 +137,7 @@ func TestSearchBadInput(t *testing.T) {
 		{"q=szkola&page=51", 400, "page"},
 		{"q=szkola&page=x", 400, "page"},
 		{"q=szkola&sort=best", 400, "sort"},
-		{"q=szkola&type=practice", 400, "type"},
+		{"q=szkola&type=tournament", 400, "type"},
 		{"q=szkola&kind=village", 400, "kind"},
 		{"q=szkola&group_id=abc", 400, "group_id"},
 		{"q=szkola&author_id=-3", 400, "author_id"},

@@ -23,6 +23,7 @@ import (
 	"github.com/gwd-jst/forumjst/internal/newsletter"
 	"github.com/gwd-jst/forumjst/internal/notes"
 	"github.com/gwd-jst/forumjst/internal/notify"
+	"github.com/gwd-jst/forumjst/internal/practices"
 	"github.com/gwd-jst/forumjst/internal/reviews"
 	"github.com/gwd-jst/forumjst/internal/search"
 	"github.com/gwd-jst/forumjst/internal/tournament"
@@ -46,6 +47,7 @@ type Deps struct {
 	// Tournaments: the tournament of good practices (issue 15).
 	Tournaments *tournament.Service
 	Reviews     *reviews.Service
+	Practices   *practices.Service
 	Catalog     *i18n.Catalog
 	Registry    *prometheus.Registry
 }
