@@ -113,7 +113,10 @@ func writeReadme(zw *zip.Writer, now time.Time) error {
 		"notifications.json  powiadomienia / notifications\n"+
 		"watches.json        obserwowane wątki i grupy / watched threads and groups\n"+
 		"mail_prefs.json     ustawienia poczty / mail settings\n"+
-		"mails.json          wysłane do Ciebie e-maile (bez treści) / mails sent to you (without bodies)\n")
+		"mails.json          wysłane do Ciebie e-maile (bez treści) / mails sent to you (without bodies)\n"+
+		"practices.json      dobre praktyki, których jesteś autorem / good practices you wrote\n"+
+		"tournament_ballots.json  Twoje głosy w turniejach / your tournament ballots\n"+
+		"review_comments.json     komentarze do materiałów / comments on training materials\n")
 	return err
 }
 

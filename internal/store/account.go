@@ -331,11 +331,39 @@ var exportQueries = map[string]string{
 		SELECT json_build_object('id', m.id, 'kind', m.kind, 'subject', m.subject, 'status', m.status,
 		       'created_at', ` + jsonTime("m.created_at") + `, 'sent_at', ` + jsonTime("m.sent_at") + `)
 		FROM mails m WHERE m.user_id = $1 ORDER BY m.id`,
+	// The programme's own work (issue 15): practices one wrote (as they
+	// stand now: a practice is edited by its group), one's tournament ballots
+	// (the entry and practice by id: the title is the authors' words) and
+	// one's comments on training materials.
+	"practices": `
+		SELECT json_build_object('id', p.id, 'title', p.title, 'status', p.status, 'jst_id', p.jst_id, 'group_id', p.group_id,
+		       'problem', p.problem, 'solution', p.solution, 'results', p.results, 'costs', p.costs,
+		       'transfer', p.transfer, 'contact', p.contact, 'created_at', ` + jsonTime("p.created_at") + `,
+		       'published_at', ` + jsonTime("p.published_at") + `)
+		FROM practices p WHERE p.author_id = $1 ORDER BY p.id`,
+	"tournament_ballots": `
+		SELECT json_build_object('tournament_id', t.id, 'tournament', t.title, 'entry_id', b.entry_id, 'practice_id', e.practice_id,
+		       'scores', (SELECT json_agg(json_build_object('criterion', c.name, 'weight', c.weight, 'score', s.score) ORDER BY c.position)
+		                  FROM tournament_scores s JOIN tournament_criteria c ON c.id = s.criterion_id
+		                  WHERE s.entry_id = b.entry_id AND s.voter_id = b.voter_id),
+		       'created_at', ` + jsonTime("b.created_at") + `, 'updated_at', ` + jsonTime("b.updated_at") + `)
+		FROM tournament_ballots b
+		JOIN tournament_entries e ON e.id = b.entry_id
+		JOIN tournaments t ON t.id = e.tournament_id
+		WHERE b.voter_id = $1 ORDER BY t.id, b.entry_id`,
+	"review_comments": `
+		SELECT json_build_object('id', c.id, 'review_id', r.id, 'review', r.title, 'section', sec.number,
+		       'reply_to', c.reply_to, 'rating', c.rating, 'body', c.body, 'created_at', ` + jsonTime("c.created_at") + `,
+		       'response_status', c.response_status)
+		FROM review_comments c
+		JOIN review_sections sec ON sec.id = c.section_id
+		JOIN reviews r ON r.id = sec.review_id
+		WHERE c.author_id = $1 ORDER BY c.id`,
 }
 
 // ExportParts names the export's parts in the order the archive holds them.
 var ExportParts = []string{"profile", "memberships", "threads", "posts", "notes", "note_edits", "chat_messages", "files", "attendance",
-	"notifications", "watches", "mail_prefs", "mails"}
+	"notifications", "watches", "mail_prefs", "mails", "practices", "tournament_ballots", "review_comments"}
 
 // ExportRows streams one part of a user's export: fn gets each row's JSON
 // object in turn, so a person with years of posts costs one row of memory.

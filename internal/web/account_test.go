@@ -773,3 +773,74 @@ func TestAccountForms(t *testing.T) {
 		"new_password": {"nowe-dobre-haslo-7"}, "new_password_confirm": {"nowe-dobre-haslo-7"}}), http.StatusSeeOther)
 	wantStatus(t, "still in after own change", c.Get("/api/v1/me"), http.StatusOK)
 }
+
+// The programme's own work is in the export too: the practices one wrote,
+// one's own tournament ballots (secret to others, not to oneself) and one's
+// comments on training materials — and still nothing of anyone else's.
+func TestExportHoldsProgrammeWork(t *testing.T) {
+	w := newForumWorld(t)
+	env := w.env
+	me := w.member
+	secret := "cudze-" + uuid.NewString()
+	var jstID, practiceID, theirPractice, tournamentID, criterionID, entryID, reviewID, sectionID int64
+	mustGet := func(dst *int64, q string, args ...any) {
+		t.Helper()
+		if err := env.DB.Get(dst, q, args...); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	mustGet(&jstID, `INSERT INTO jst (name, kind, voivodeship) VALUES ('Gmina Eksportowa ' || $1, 'gmina_wiejska', 'mazowieckie') RETURNING id`, uuid.NewString())
+	mustGet(&practiceID, `INSERT INTO practices (group_id, jst_id, author_id, title, status, problem) VALUES ($1, $2, $3, 'Moja praktyka dowozów', 'submitted', 'Mój opis problemu') RETURNING id`,
+		w.group.ID, jstID, me.ID)
+	mustGet(&theirPractice, `INSERT INTO practices (group_id, jst_id, author_id, title, status, problem) VALUES ($1, $2, $3, $4, 'published', $4) RETURNING id`,
+		w.group.ID, jstID, w.moderator.ID, secret)
+	mustGet(&tournamentID, `INSERT INTO tournaments (title, max_entries, voting_starts_at, voting_ends_at) VALUES ('Runda eksportowa', 2, now() - interval '1 day', now() + interval '1 day') RETURNING id`)
+	mustGet(&criterionID, `INSERT INTO tournament_criteria (tournament_id, position, name, weight) VALUES ($1, 1, 'Skuteczność', 2) RETURNING id`, tournamentID)
+	if _, err := env.DB.Exec(`INSERT INTO tournament_groups (tournament_id, group_id) VALUES ($1, $2)`, tournamentID, w.group.ID); err != nil {
+		t.Fatal(err)
+	}
+	mustGet(&entryID, `INSERT INTO tournament_entries (tournament_id, group_id, practice_id) VALUES ($1, $2, $3) RETURNING id`, tournamentID, w.group.ID, theirPractice)
+	for _, voter := range []int64{me.ID, w.moderator.ID} {
+		score := map[int64]int{me.ID: 4, w.moderator.ID: 1}[voter]
+		if _, err := env.DB.Exec(`INSERT INTO tournament_ballots (entry_id, voter_id) VALUES ($1, $2)`, entryID, voter); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := env.DB.Exec(`INSERT INTO tournament_scores (entry_id, voter_id, criterion_id, score) VALUES ($1, $2, $3, $4)`, entryID, voter, criterionID, score); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mustGet(&reviewID, `INSERT INTO reviews (title, deadline, author_id) VALUES ('Moduł eksportowy', now() + interval '1 day', $1) RETURNING id`, w.moderator.ID)
+	mustGet(&sectionID, `INSERT INTO review_sections (review_id, number, sort_key, title, body, body_html) VALUES ($1, '2.3', '{2,3}', 'Sekcja', 'x', '<p>x</p>') RETURNING id`, reviewID)
+	for _, c := range []struct {
+		author int64
+		body   string
+	}{{me.ID, "Mój komentarz do sekcji"}, {w.moderator.ID, secret}} {
+		if _, err := env.DB.Exec(`INSERT INTO review_comments (section_id, author_id, rating, body, body_html) VALUES ($1, $2, 'unclear', $3, $3)`, sectionID, c.author, c.body); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	r := env.Login(me).Get("/api/v1/me/export")
+	wantStatus(t, "export", r, http.StatusOK)
+	files := readZip(t, r.Body)
+	for name, want := range map[string]string{"practices.json": "Mój opis problemu", "tournament_ballots.json": "Skuteczność",
+		"review_comments.json": "Mój komentarz do sekcji"} {
+		if !bytes.Contains(files[name], []byte(want)) {
+			t.Errorf("%s lacks %q: %s", name, want, files[name])
+		}
+		if !json.Valid(files[name]) {
+			t.Errorf("%s is not valid JSON", name)
+		}
+	}
+	var ballots []struct {
+		Scores []struct{ Score int }
+	}
+	if err := json.Unmarshal(files["tournament_ballots.json"], &ballots); err != nil || len(ballots) != 1 || len(ballots[0].Scores) != 1 || ballots[0].Scores[0].Score != 4 {
+		t.Errorf("tournament_ballots.json = %s (%v): want my one ballot, scored 4", files["tournament_ballots.json"], err)
+	}
+	for name, b := range files {
+		if bytes.Contains(b, []byte(secret)) {
+			t.Errorf("export's %s holds someone else's words", name)
+		}
+	}
+}
