@@ -187,13 +187,13 @@ func GetPracticeRef(ctx context.Context, q Q, id int64) (PracticeRef, error) {
 	return out, err
 }
 
-// EnterablePractices lists the submitted or published practices of these
+// EnterablePractices lists the published practices of these
 // groups that are not in the round yet, by title.
 func EnterablePractices(ctx context.Context, q Q, tournamentID int64, groupIDs []int64) ([]PracticeRef, error) {
 	out := []PracticeRef{}
 	err := selectAll(ctx, q, &out, "list enterable practices", `
 		SELECT p.id, p.group_id, p.jst_id, p.title, p.status FROM practices p
-		WHERE p.group_id = ANY($2) AND p.status IN ('submitted', 'published')
+		WHERE p.group_id = ANY($2) AND p.status = 'published'
 		  AND NOT EXISTS (SELECT 1 FROM tournament_entries e WHERE e.tournament_id = $1 AND e.practice_id = p.id)
 		ORDER BY p.title COLLATE "pl-x-icu", p.id`, tournamentID, pq.Array(groupIDs))
 	return out, err

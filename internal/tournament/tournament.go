@@ -455,8 +455,8 @@ func (s *Service) Choices(ctx context.Context, a *access.Actor, id int64) ([]Cho
 	return out, nil
 }
 
-// Enter puts one of a participating group's own practices (submitted or
-// published) into the round, before voting starts, up to the round's limit
+// Enter puts one of a participating group's own published practices (every
+// voter of every group must be able to read it) into the round, before voting starts, up to the round's limit
 // per group — counted under the group's row lock in the round, so entries
 // made at once cannot pass it.
 func (s *Service) Enter(ctx context.Context, a *access.Actor, id, practiceID int64) (Entry, error) {
@@ -477,7 +477,7 @@ func (s *Service) Enter(ctx context.Context, a *access.Actor, id, practiceID int
 	}
 	// Only one's own group's practices: another group's is not a choice,
 	// whatever its status (a draft of theirs must not be confirmed to exist).
-	if !slices.Contains(a.EntersFor(gids), p.GroupID) || (p.Status != "submitted" && p.Status != "published") {
+	if !slices.Contains(a.EntersFor(gids), p.GroupID) || p.Status != "published" {
 		return Entry{}, apperr.Invalid("practice_id", "err.tournament_practice")
 	}
 	if err := a.EnterTournament(gids, p.GroupID); err != nil {

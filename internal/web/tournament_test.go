@@ -116,7 +116,9 @@ func TestTournamentRulesEndToEnd(t *testing.T) {
 	tnSetJST(t, env, a1.ID, jA)
 	tnSetJST(t, env, a2.ID, jA)
 	tnSetJST(t, env, b1.ID, jB)
-	pA1, pA2, pA3 := tnPractice(t, env, gA.ID, jA, a1.ID, "published"), tnPractice(t, env, gA.ID, jA, a1.ID, "submitted"), tnPractice(t, env, gA.ID, jA, a1.ID, "published")
+	pA1, pA2, pA3 := tnPractice(t, env, gA.ID, jA, a1.ID, "published"), tnPractice(t, env, gA.ID, jA, a1.ID, "published"), tnPractice(t, env, gA.ID, jA, a1.ID, "published")
+	// Submitted, not yet published: the other groups could not read it.
+	pSubmitted := tnPractice(t, env, gA.ID, jA, a1.ID, "submitted")
 	pDraft, pB1 := tnPractice(t, env, gA.ID, jA, a1.ID, "draft"), tnPractice(t, env, gB.ID, jB, b1.ID, "published")
 	ca, ca2, cb, co, cout := env.Login(a1), env.Login(a2), env.Login(b1), env.Login(obs), env.Login(out)
 
@@ -148,12 +150,14 @@ func TestTournamentRulesEndToEnd(t *testing.T) {
 		t.Errorf("another group's member lists the round: %s", r)
 	}
 
-	// Entering: one's own group's submitted or published practice, not
-	// an observer, not another group's practice, not a draft, once.
+	// Entering: one's own group's published practice (every voter must be
+	// able to read it), not an observer, not another group's practice, not
+	// a draft or a practice still under review, once.
 	entries := base + "/entries"
 	wantError(t, "observer enters", co.JSON("POST", entries, map[string]any{"practice_id": pA1}), http.StatusForbidden, "forbidden")
 	wantError(t, "outsider enters", cout.JSON("POST", entries, map[string]any{"practice_id": pA1}), http.StatusNotFound, "not_found")
 	wantDetails(t, "draft", ca.JSON("POST", entries, map[string]any{"practice_id": pDraft}), "practice_id")
+	wantDetails(t, "submitted, not published", ca.JSON("POST", entries, map[string]any{"practice_id": pSubmitted}), "practice_id")
 	wantDetails(t, "another group's practice", ca.JSON("POST", entries, map[string]any{"practice_id": pB1}), "practice_id")
 	wantStatus(t, "enter A1", ca.JSON("POST", entries, map[string]any{"practice_id": pA1}), http.StatusCreated)
 	wantError(t, "enter A1 again", ca2.JSON("POST", entries, map[string]any{"practice_id": pA1}), http.StatusConflict, "already_entered")
