@@ -26,6 +26,13 @@ import (
 func startWithSMTP(t *testing.T, srv *testkit.SMTPServer) *testkit.Env {
 	t.Helper()
 	clearResetRequests(t)
+	// The package's tests share one database: a mail an earlier test left
+	// queued (it waited for fewer than it caused) would go out through this
+	// test's worker to this test's SMTP server and be taken for its own.
+	// Tests with an SMTP server run one at a time (none is parallel).
+	if _, err := testkit.Open(t, dbURL).Exec(`UPDATE mails SET status = 'kept' WHERE status = 'queued'`); err != nil {
+		t.Fatal(err)
+	}
 	return testkit.Start(t, dbURL, func(c *config.Config) {
 		c.SMTP = config.SMTP{Host: srv.Host, Port: srv.Port, From: "Forum JST <forum@example.pl>", TLS: "none",
 			Timeout: 5 * time.Second}
