@@ -67,7 +67,7 @@ func TestTournamentVoteWithTheBrowser(t *testing.T) {
 		t.Fatalf("invalid round = %d, want 400", code)
 	}
 	summary := eval[string](st, `document.querySelector(".error-summary").textContent`)
-	for _, want := range []string{"Tytuł", "Grupy biorące udział", "Początek głosowania"} {
+	for _, want := range []string{"Tytuł", "Grupy:", "Początek głosowania"} {
 		if !strings.Contains(summary, want) {
 			t.Errorf("the error summary does not name %q: %s", want, summary)
 		}
