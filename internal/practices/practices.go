@@ -157,6 +157,11 @@ func view(a *access.Actor, r store.PracticeRow) (Practice, error) {
 		p.EditedBy = &Person{ID: *r.EditedBy, Name: *r.EditorName}
 	}
 	g := r.Group()
+	// The discussion is a thread of the authors' group: a reader of another
+	// group would be sent to a 404, so they are not given it.
+	if !a.CanRead(g) {
+		p.ThreadID = nil
+	}
 	// The comment is for the authors (and staff) while it is returned.
 	if r.Status == access.PracticeReturned && r.ReturnComment != "" && (a.CanRead(g)) {
 		c := r.ReturnComment

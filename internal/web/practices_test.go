@@ -160,7 +160,20 @@ func TestPracticeAPIContract(t *testing.T) {
 	}
 	wantStatus(t, "edit after return", w.member.JSON("PATCH", path, map[string]any{"costs": "320 tys. zł + 20 tys. zł rocznie", "version": returned.Version}), http.StatusOK)
 	w.publish(t, p.ID)
-	wantStatus(t, "other group reads it published", w.other.JSON("GET", path, nil), http.StatusOK)
+	r = w.other.JSON("GET", path, nil)
+	wantStatus(t, "other group reads it published", r, http.StatusOK)
+	// The discussion stays in the authors' group: another group's reader is
+	// not sent to a thread that would answer 404 (page or API).
+	var seen struct {
+		ThreadID *int64 `json:"thread_id"`
+	}
+	r.Decode(&seen)
+	if seen.ThreadID != nil {
+		t.Errorf("another group's member is given the discussion thread %d they cannot read", *seen.ThreadID)
+	}
+	if page := w.other.Get(fmt.Sprintf("/praktyki/%d", p.ID)); page.Status != http.StatusOK || strings.Contains(page.String(), fmt.Sprintf(`href="/t/%d"`, *p.ThreadID)) {
+		t.Errorf("another group's practice page: %d, links the unreadable thread: %v", page.Status, page.Status == http.StatusOK)
+	}
 	wantError(t, "member edits it published", w.member.JSON("PATCH", path, map[string]any{"costs": "x", "version": 4}), http.StatusForbidden, "forbidden")
 
 	var notes struct {
