@@ -173,8 +173,8 @@ func (s *Service) Notified(ctx context.Context, tx *store.Tx, n store.NewNotific
 	if err != nil || len(rs) == 0 {
 		return err
 	}
-	actor := ""
-	if n.ActorID != 0 {
+	actor := n.ActorName
+	if actor == "" && n.ActorID != 0 {
 		u, err := store.GetUser(ctx, tx, n.ActorID)
 		if err != nil {
 			return fmt.Errorf("notification mail: %w", err)
