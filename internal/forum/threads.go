@@ -514,7 +514,8 @@ func (s *Service) Reply(ctx context.Context, a *access.Actor, threadID int64, in
 		since := now.Add(-time.Minute)
 		// The author's lock first (here), then the thread's (AppendReply),
 		// always in that order.
-		row, err := store.LoadReplyTarget(ctx, tx, threadID, a.UserID, since, limit > 0)
+		hot := s.hot.In(tx)
+		row, err := store.LoadReplyTarget(ctx, hot, threadID, a.UserID, since, limit > 0)
 		if err != nil {
 			return err
 		}
@@ -546,8 +547,9 @@ func (s *Service) Reply(ctx context.Context, a *access.Actor, threadID int64, in
 		}
 		nr := store.NewReply{ThreadID: threadID, GroupID: g.ID, AuthorID: a.UserID, Moderator: a.CanModerate(g), Now: now,
 			RateLimit: limit, Since: since, Body: body, BodyHTML: html, ReplyTo: in.ReplyTo,
-			Watch: append([]int64{a.UserID}, mentioned...), Quoted: notify.QuotedPosts(body)}
-		r, ok, err := store.AppendReply(ctx, tx, nr)
+			Watch: append([]int64{a.UserID}, mentioned...), Quoted: notify.QuotedPosts(body), Mentioned: mentioned}
+		nr.Reasons, nr.Strengths, nr.Kinds = notify.Reasons()
+		r, ok, err := store.AppendReply(ctx, hot, nr)
 		if err != nil {
 			return err
 		}
@@ -558,23 +560,26 @@ func (s *Service) Reply(ctx context.Context, a *access.Actor, threadID int64, in
 				return err
 			}
 			nr.GroupID, nr.Moderator = g.ID, a.CanModerate(g)
-			if r, ok, err = store.AppendReply(ctx, tx, nr); err != nil {
+			if r, ok, err = store.AppendReply(ctx, hot, nr); err != nil {
 				return err
 			}
 			if !ok {
 				return fmt.Errorf("reply to thread %d: refused although every check passes", threadID)
 			}
 		}
-		var replyAuthor, threadAuthor *int64
-		if r.ReplyAuthorID != nil {
-			replyAuthor = r.ReplyAuthorID
+		// The statement recorded the notifications (postPlan's rule, the
+		// reasons' strengths from notify): announce them, and mail them —
+		// all kinds at once, each notification with its own kind.
+		recorded, err := r.Notifications()
+		if err != nil {
+			return err
 		}
-		if !r.ThreadMuted {
-			threadAuthor = &r.ThreadAuthorID
+		sent := make([]store.SentNotification, len(recorded))
+		for i, n := range recorded {
+			sent[i] = store.SentNotification{UserID: n.UserID, ID: n.ID, Kind: n.Kind}
 		}
-		plan := postPlan(r.Watchers, threadAuthor, replyAuthor, r.QuotedAuthors, mentioned)
-		if err := notify.RecordPlan(ctx, tx, plan, store.NewNotifications{ActorID: a.UserID, ActorName: a.Name, GroupID: g.ID,
-			TargetType: "post", TargetID: r.ID, Title: r.ThreadTitle}); err != nil {
+		if err := notify.Recorded(ctx, tx, store.NewNotifications{ActorID: a.UserID, ActorName: a.Name, GroupID: g.ID,
+			TargetType: "post", TargetID: r.ID, Title: r.ThreadTitle}, sent); err != nil {
 			return fmt.Errorf("notifications of post %d: %w", r.ID, err)
 		}
 		changed(tx, threadID, g.ID)

@@ -45,6 +45,9 @@ type NewNotifications struct {
 type SentNotification struct {
 	UserID int64 `db:"user_id"`
 	ID     int64 `db:"id"`
+	// Kind is set when notifications of several kinds are handed on
+	// together (a reply's); "" means the NewNotifications' kind.
+	Kind string `db:"-"`
 }
 
 // A notification's owner may read its target now when, joined by

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"time"
 
@@ -14,8 +15,9 @@ import (
 // two statements inside its unit of work instead of a dozen: LoadReplyTarget
 // takes the writer's row lock and reads everything the checks need, and
 // AppendReply re-checks under the thread's row lock and writes the post, its
-// revision, the read mark and the auto-watch, returning the new post and who
-// may hear of it. Both go through Prepared statements when the caller has them.
+// revision, the read mark, the auto-watch and the notifications, returning
+// the new post as readers see it. Both go through Prepared statements when
+// the caller has them.
 
 // ReplyTarget is the thread a reply goes to, as the checks before rendering
 // need it: the thread and its group, the writer's mute there, how many posts
@@ -93,17 +95,37 @@ type NewReply struct {
 	Watch []int64
 	// Quoted: posts the body quotes (their authors hear of it).
 	Quoted []int64
+	// Mentioned: the people the body mentions (resolved among the readers).
+	Mentioned []int64
+	// Reasons, Strengths, Kinds: notify.Reasons, the rule of who hears of
+	// the post and why (per person the strongest reason, recorded as its kind).
+	Reasons   []string
+	Strengths []int
+	Kinds     []string
+}
+
+// ReplyNotification is one notification AppendReply recorded.
+type ReplyNotification struct {
+	UserID int64  `json:"user_id"`
+	ID     int64  `json:"id"`
+	Kind   string `json:"kind"`
 }
 
 // AppendedReply is the stored post as readers see it, with who may hear of it.
 type AppendedReply struct {
 	PostRow
-	ThreadTitle    string        `db:"thread_title"`
-	ThreadAuthorID int64         `db:"thread_author_id"`
-	ThreadMuted    bool          `db:"thread_author_muted"` // the thread's author muted it
-	ReplyAuthorID  *int64        `db:"reply_author_id"`
-	Watchers       pq.Int64Array `db:"watchers"`
-	QuotedAuthors  pq.Int64Array `db:"quoted_authors"`
+	ThreadTitle string `db:"thread_title"`
+	// NotificationsJSON: the notifications recorded, in id order.
+	NotificationsJSON []byte `db:"notifications"`
+}
+
+// Notifications decodes the notifications recorded with the post.
+func (r AppendedReply) Notifications() ([]ReplyNotification, error) {
+	out := []ReplyNotification{}
+	if err := json.Unmarshal(r.NotificationsJSON, &out); err != nil {
+		return nil, fmt.Errorf("decode notifications of post %d: %w", r.ID, err)
+	}
+	return out, nil
 }
 
 // appendReplySQL is one statement: the thread row's UPDATE takes its lock
@@ -143,6 +165,37 @@ var appendReplySQL = `
 		INSERT INTO thread_watches (user_id, thread_id, state)
 		SELECT w, th.id, 'watch' FROM th, unnest($11::bigint[]) AS w
 		ON CONFLICT (user_id, thread_id) DO NOTHING
+	), reason (user_id, reason) AS (
+		SELECT w.user_id, 'watched_thread' FROM (` + threadWatchersSQL + `) w
+		UNION ALL
+		SELECT th.author_id, 'reply:thread' FROM th
+		WHERE NOT EXISTS (SELECT 1 FROM thread_watches tm WHERE tm.thread_id = $1 AND tm.state = 'mute' AND tm.user_id = th.author_id)
+		UNION ALL
+		SELECT r.author_id, 'reply' FROM posts r WHERE r.id = $8
+		UNION ALL
+		SELECT qp.author_id, 'quote' FROM posts qp WHERE qp.id = ANY($12::bigint[])
+		UNION ALL
+		SELECT m, 'mention' FROM unnest($13::bigint[]) AS m
+	), plan AS (
+		SELECT DISTINCT ON (reason.user_id) reason.user_id, k.kind
+		FROM reason JOIN unnest($14::text[], $15::int[], $16::text[]) AS k (reason, strength, kind) ON k.reason = reason.reason
+		WHERE reason.user_id <> $4
+		ORDER BY reason.user_id, k.strength DESC
+	), sent AS (
+		-- InsertNotifications' rules (notificationAccessCond, notifyKindAllowed,
+		-- one per recipient and post), judged on the thread: the new post is not
+		-- visible to this statement's joins, its thread is.
+		INSERT INTO notifications (user_id, kind, actor_id, group_id, target_type, target_id, title)
+		SELECT n.user_id, n.kind, $4, $2, 'post', p.id, th.title
+		FROM plan n CROSS JOIN p CROSS JOIN th
+		JOIN users nr ON nr.id = n.user_id AND NOT nr.disabled
+		JOIN threads nt ON nt.id = $1
+		JOIN groups ng ON ng.id = nt.group_id
+		LEFT JOIN memberships nms ON nms.user_id = nr.id AND nms.group_id = ng.id
+		WHERE ` + notificationAccessCond + ` AND ` + notifyKindAllowed("n.kind") + `
+		ORDER BY n.kind, n.user_id
+		ON CONFLICT DO NOTHING
+		RETURNING user_id, id, kind
 	)
 	SELECT p.id, p.thread_id, p.position, p.author_id, u.display_name AS author_name, j.name AS author_jst,
 	       CASE WHEN u.role IN ('admin', 'staff') THEN 'staff'
@@ -150,11 +203,8 @@ var appendReplySQL = `
 	            ELSE '' END AS author_role,
 	       p.body, p.body_html, p.reply_to, rp.position AS reply_position, ru.display_name AS reply_author,
 	       p.version, p.created_at, p.edited_at, p.edited_by, p.deleted_at, p.hidden, p.hidden_reason, p.auto_hidden,
-	       th.title AS thread_title, th.author_id AS thread_author_id,
-	       EXISTS (SELECT 1 FROM thread_watches tm WHERE tm.thread_id = $1 AND tm.state = 'mute' AND tm.user_id = th.author_id) AS thread_author_muted,
-	       rp.author_id AS reply_author_id,
-	       ARRAY(` + threadWatchersSQL + `) AS watchers,
-	       ARRAY(SELECT DISTINCT qp.author_id FROM posts qp WHERE qp.id = ANY($12::bigint[]) ORDER BY qp.author_id) AS quoted_authors
+	       th.title AS thread_title,
+	       (SELECT COALESCE(json_agg(json_build_object('user_id', s.user_id, 'id', s.id, 'kind', s.kind) ORDER BY s.id), '[]') FROM sent s) AS notifications
 	FROM p JOIN th ON th.id = p.thread_id
 	JOIN users u ON u.id = p.author_id
 	LEFT JOIN jst j ON j.id = u.jst_id
@@ -165,16 +215,15 @@ var appendReplySQL = `
 // false when a check no longer held and nothing was written.
 func AppendReply(ctx context.Context, q Q, r NewReply) (AppendedReply, bool, error) {
 	var out []AppendedReply
-	watch, quoted := r.Watch, r.Quoted
-	if watch == nil {
-		watch = []int64{}
-	}
-	if quoted == nil {
-		quoted = []int64{}
+	ids := func(s []int64) any {
+		if s == nil {
+			s = []int64{}
+		}
+		return pq.Array(s)
 	}
 	err := selectAll(ctx, q, &out, fmt.Sprintf("append reply to thread %d", r.ThreadID), appendReplySQL,
 		r.ThreadID, r.GroupID, r.Moderator, r.AuthorID, r.Now, r.RateLimit, r.Since, r.ReplyTo, r.Body, r.BodyHTML,
-		pq.Array(watch), pq.Array(quoted))
+		ids(r.Watch), ids(r.Quoted), ids(r.Mentioned), pq.Array(r.Reasons), pq.Array(r.Strengths), pq.Array(r.Kinds))
 	if err != nil || len(out) == 0 {
 		return AppendedReply{}, false, err
 	}
