@@ -31,8 +31,9 @@ type Settings struct {
 
 type Service struct {
 	db *store.DB
-	// hot prepares the statements of the hottest write (a reply) once per
-	// connection.
+	// hot prepares the statements of the hot paths — a reply, the thread
+	// page, the group page — once per connection: unprepared, PostgreSQL
+	// planned each of them on every request (issue 16).
 	hot *store.Prepared
 	md  *markup.Renderer
 	set Settings

@@ -53,7 +53,7 @@ func (s *Service) Group(ctx context.Context, a *access.Actor, groupID int64, q T
 	if err := a.LoggedIn(); err != nil {
 		return GroupView{}, err
 	}
-	g, err := store.GetGroup(ctx, s.db, groupID)
+	g, err := store.GetGroup(ctx, s.hot, groupID)
 	if err != nil {
 		return GroupView{}, err
 	}
@@ -63,7 +63,7 @@ func (s *Service) Group(ctx context.Context, a *access.Actor, groupID int64, q T
 	if q.Sort != "created" {
 		q.Sort = "activity"
 	}
-	rows, err := store.ListThreads(ctx, s.db, store.ThreadFilter{GroupID: g.ID, UserID: a.UserID, AreaID: q.AreaID,
+	rows, err := store.ListThreads(ctx, s.hot, store.ThreadFilter{GroupID: g.ID, UserID: a.UserID, AreaID: q.AreaID,
 		Sort: q.Sort, IncludeHidden: a.CanModerate(g)}, q.Page)
 	if err != nil {
 		return GroupView{}, err
@@ -71,7 +71,7 @@ func (s *Service) Group(ctx context.Context, a *access.Actor, groupID int64, q T
 	v := GroupView{Group: g, Threads: make([]ThreadItem, 0, len(rows)), CanWrite: a.CanWrite(g), CanModerate: a.CanModerate(g)}
 	v.CanOpenThreads = v.CanWrite && (!g.ModeratorsOnlyThreads || v.CanModerate)
 	if v.CanModerate {
-		if v.OpenFlags, err = store.CountGroupOpenFlags(ctx, s.db, g.ID); err != nil {
+		if v.OpenFlags, err = store.CountGroupOpenFlags(ctx, s.hot, g.ID); err != nil {
 			return GroupView{}, err
 		}
 	}
@@ -82,15 +82,15 @@ func (s *Service) Group(ctx context.Context, a *access.Actor, groupID int64, q T
 		}
 		v.Threads = append(v.Threads, ThreadItem{Thread: t, Unread: r.Unread, NeverRead: r.NeverRead})
 	}
-	if v.Areas, err = store.ListAreas(ctx, s.db); err != nil {
+	if v.Areas, err = store.ListAreas(ctx, s.hot); err != nil {
 		return GroupView{}, err
 	}
-	w, err := store.GetWatchState(ctx, s.db, a.UserID, 0, g.ID)
+	w, err := store.GetWatchState(ctx, s.hot, a.UserID, 0, g.ID)
 	if err != nil {
 		return GroupView{}, err
 	}
 	v.Watch = stateName(w.Group)
-	hs, err := store.MeetingHighlights(ctx, s.db, []int64{g.ID})
+	hs, err := store.MeetingHighlights(ctx, s.hot, []int64{g.ID})
 	if err != nil {
 		return GroupView{}, err
 	}
@@ -181,7 +181,7 @@ func (s *Service) Thread(ctx context.Context, a *access.Actor, threadID int64, p
 	if err := a.LoggedIn(); err != nil {
 		return ThreadView{}, err
 	}
-	row, err := store.GetThreadRow(ctx, s.db, threadID, a.UserID)
+	row, err := store.GetThreadRow(ctx, s.hot, threadID, a.UserID)
 	if err != nil {
 		return ThreadView{}, err
 	}
@@ -224,7 +224,7 @@ func (s *Service) Thread(ctx context.Context, a *access.Actor, threadID int64, p
 		v.FirstUnread = lastRead + 1
 	}
 	from := (page-1)*PageSize + 1
-	rows, err := store.ListPostRange(ctx, s.db, threadID, from, from+PageSize-1, a.UserID)
+	rows, err := store.ListPostRange(ctx, s.hot, threadID, from, from+PageSize-1, a.UserID)
 	if err != nil {
 		return ThreadView{}, err
 	}
@@ -238,7 +238,7 @@ func (s *Service) Thread(ctx context.Context, a *access.Actor, threadID int64, p
 	}
 	if markRead && len(rows) > 0 {
 		if last := rows[len(rows)-1].Position; last > lastRead {
-			if err := store.MarkRead(ctx, s.db, a.UserID, threadID, last); err != nil {
+			if err := store.MarkRead(ctx, s.hot, a.UserID, threadID, last); err != nil {
 				return ThreadView{}, err
 			}
 		}
