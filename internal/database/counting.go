@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"database/sql/driver"
 	"fmt"
+	"strings"
 	"sync/atomic"
 
 	"github.com/jmoiron/sqlx"
@@ -14,10 +15,22 @@ import (
 // QueryCounter counts the statements sent through a pool opened with
 // OpenCounting. Tests and benchmarks use it to prove that a page runs a fixed
 // number of queries however much data it shows.
-type QueryCounter struct{ n atomic.Int64 }
+type QueryCounter struct{ n, notifies atomic.Int64 }
 
 // Load returns the number of statements counted so far.
 func (c *QueryCounter) Load() int64 { return c.n.Load() }
+
+// Notifies returns how many of them were the live bridge's NOTIFYs
+// (pg_notify), which it sends after a commit, on its own schedule: a test
+// of what a request runs subtracts those counted during it.
+func (c *QueryCounter) Notifies() int64 { return c.notifies.Load() }
+
+func (c *QueryCounter) count(query string) {
+	c.n.Add(1)
+	if strings.Contains(query, "pg_notify(") {
+		c.notifies.Add(1)
+	}
+}
 
 // OpenCounting opens a pool like Open, counting every query and exec.
 func OpenCounting(ctx context.Context, url string, maxConns int, c *QueryCounter) (*sqlx.DB, error) {
@@ -58,12 +71,12 @@ type countingConn struct {
 }
 
 func (cc *countingConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
-	cc.c.n.Add(1)
+	cc.c.count(query)
 	return cc.Conn.(driver.QueryerContext).QueryContext(ctx, query, args)
 }
 
 func (cc *countingConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
-	cc.c.n.Add(1)
+	cc.c.count(query)
 	return cc.Conn.(driver.ExecerContext).ExecContext(ctx, query, args)
 }
 
@@ -72,7 +85,7 @@ func (cc *countingConn) PrepareContext(ctx context.Context, query string) (drive
 	if err != nil {
 		return nil, err
 	}
-	return &countingStmt{Stmt: st, c: cc.c}, nil
+	return &countingStmt{Stmt: st, c: cc.c, query: query}, nil
 }
 
 func (cc *countingConn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx, error) {
@@ -102,15 +115,16 @@ func (cc *countingConn) IsValid() bool {
 
 type countingStmt struct {
 	driver.Stmt
-	c *QueryCounter
+	c     *QueryCounter
+	query string
 }
 
 func (s *countingStmt) ExecContext(ctx context.Context, args []driver.NamedValue) (driver.Result, error) {
-	s.c.n.Add(1)
+	s.c.count(s.query)
 	return s.Stmt.(driver.StmtExecContext).ExecContext(ctx, args)
 }
 
 func (s *countingStmt) QueryContext(ctx context.Context, args []driver.NamedValue) (driver.Rows, error) {
-	s.c.n.Add(1)
+	s.c.count(s.query)
 	return s.Stmt.(driver.StmtQueryContext).QueryContext(ctx, args)
 }

@@ -30,7 +30,11 @@ type Settings struct {
 }
 
 type Service struct {
-	db  *store.DB
+	db *store.DB
+	// hot prepares the statements of the hot paths — a reply, the thread
+	// page, the group page — once per connection: unprepared, PostgreSQL
+	// planned each of them on every request (issue 16).
+	hot *store.Prepared
 	md  *markup.Renderer
 	set Settings
 	now func() time.Time
@@ -45,7 +49,7 @@ func New(db *sqlx.DB, announcer topic.Announcer, md *markup.Renderer, set Settin
 	if set.PostsPerMinute <= 0 {
 		set.PostsPerMinute = 10
 	}
-	s := &Service{db: store.NewDB(db, announcer), md: md, set: set, now: time.Now}
+	s := &Service{db: store.NewDB(db, announcer), hot: store.NewPrepared(db), md: md, set: set, now: time.Now}
 	s.lookups = &ratelimit.Window{Limit: 60, Per: time.Minute, Now: func() time.Time { return s.now() }}
 	s.previews = &ratelimit.Window{Limit: 30, Per: time.Minute, Now: func() time.Time { return s.now() }}
 	return s

@@ -54,7 +54,7 @@ func (s *Service) Group(ctx context.Context, a *access.Actor, groupID int64, q T
 	if err := a.LoggedIn(); err != nil {
 		return GroupView{}, err
 	}
-	g, err := store.GetGroup(ctx, s.db, groupID)
+	g, err := store.GetGroup(ctx, s.hot, groupID)
 	if err != nil {
 		return GroupView{}, err
 	}
@@ -64,7 +64,7 @@ func (s *Service) Group(ctx context.Context, a *access.Actor, groupID int64, q T
 	if q.Sort != "created" {
 		q.Sort = "activity"
 	}
-	rows, err := store.ListThreads(ctx, s.db, store.ThreadFilter{GroupID: g.ID, UserID: a.UserID, AreaID: q.AreaID,
+	rows, err := store.ListThreads(ctx, s.hot, store.ThreadFilter{GroupID: g.ID, UserID: a.UserID, AreaID: q.AreaID,
 		Sort: q.Sort, IncludeHidden: a.CanModerate(g)}, q.Page)
 	if err != nil {
 		return GroupView{}, err
@@ -72,7 +72,7 @@ func (s *Service) Group(ctx context.Context, a *access.Actor, groupID int64, q T
 	v := GroupView{Group: g, Threads: make([]ThreadItem, 0, len(rows)), CanWrite: a.CanWrite(g), CanModerate: a.CanModerate(g)}
 	v.CanOpenThreads = v.CanWrite && (!g.ModeratorsOnlyThreads || v.CanModerate)
 	if v.CanModerate {
-		if v.OpenFlags, err = store.CountGroupOpenFlags(ctx, s.db, g.ID); err != nil {
+		if v.OpenFlags, err = store.CountGroupOpenFlags(ctx, s.hot, g.ID); err != nil {
 			return GroupView{}, err
 		}
 	}
@@ -83,15 +83,15 @@ func (s *Service) Group(ctx context.Context, a *access.Actor, groupID int64, q T
 		}
 		v.Threads = append(v.Threads, ThreadItem{Thread: t, Unread: r.Unread, NeverRead: r.NeverRead})
 	}
-	if v.Areas, err = store.ListAreas(ctx, s.db); err != nil {
+	if v.Areas, err = store.ListAreas(ctx, s.hot); err != nil {
 		return GroupView{}, err
 	}
-	w, err := store.GetWatchState(ctx, s.db, a.UserID, 0, g.ID)
+	w, err := store.GetWatchState(ctx, s.hot, a.UserID, 0, g.ID)
 	if err != nil {
 		return GroupView{}, err
 	}
 	v.Watch = stateName(w.Group)
-	hs, err := store.MeetingHighlights(ctx, s.db, []int64{g.ID})
+	hs, err := store.MeetingHighlights(ctx, s.hot, []int64{g.ID})
 	if err != nil {
 		return GroupView{}, err
 	}
@@ -182,7 +182,7 @@ func (s *Service) Thread(ctx context.Context, a *access.Actor, threadID int64, p
 	if err := a.LoggedIn(); err != nil {
 		return ThreadView{}, err
 	}
-	row, err := store.GetThreadRow(ctx, s.db, threadID, a.UserID)
+	row, err := store.GetThreadRow(ctx, s.hot, threadID, a.UserID)
 	if err != nil {
 		return ThreadView{}, err
 	}
@@ -225,7 +225,7 @@ func (s *Service) Thread(ctx context.Context, a *access.Actor, threadID int64, p
 		v.FirstUnread = lastRead + 1
 	}
 	from := (page-1)*PageSize + 1
-	rows, err := store.ListPostRange(ctx, s.db, threadID, from, from+PageSize-1, a.UserID)
+	rows, err := store.ListPostRange(ctx, s.hot, threadID, from, from+PageSize-1, a.UserID)
 	if err != nil {
 		return ThreadView{}, err
 	}
@@ -239,7 +239,7 @@ func (s *Service) Thread(ctx context.Context, a *access.Actor, threadID int64, p
 	}
 	if markRead && len(rows) > 0 {
 		if last := rows[len(rows)-1].Position; last > lastRead {
-			if err := store.MarkRead(ctx, s.db, a.UserID, threadID, last); err != nil {
+			if err := store.MarkRead(ctx, s.hot, a.UserID, threadID, last); err != nil {
 				return ThreadView{}, err
 			}
 		}
@@ -464,8 +464,17 @@ func (s *Service) checkSlowMode(ctx context.Context, q store.Q, a *access.Actor,
 		return nil
 	}
 	last, err := store.LastPostAt(ctx, q, t.ID, a.UserID)
-	if err != nil || last == nil {
+	if err != nil {
 		return err
+	}
+	return s.slowModeWait(a, g, t, last)
+}
+
+// slowModeWait refuses a member's post until SlowModeSeconds after their
+// last one (last: nil if none) in the thread.
+func (s *Service) slowModeWait(a *access.Actor, g model.Group, t model.Thread, last *time.Time) error {
+	if t.SlowModeSeconds == 0 || a.CanModerate(g) || last == nil {
+		return nil
 	}
 	if wait := last.Add(time.Duration(t.SlowModeSeconds) * time.Second).Sub(s.now()); wait > 0 {
 		return &apperr.RateLimited{RetryAfter: wait}
@@ -482,90 +491,137 @@ type NewPostInput struct {
 	ReplyTo *int64 `json:"reply_to"`
 }
 
-// Reply appends a post to a thread.
+// Reply appends a post to a thread. The unit of work has two statements in
+// the usual case (issue 16): store.LoadReplyTarget takes the writer's row
+// lock and reads what the checks need — existence, permission, lock, mute,
+// slow mode, validity and rate, in that order, all before rendering — and
+// store.AppendReply checks again under the thread's row lock while it writes
+// the post, its revision, the read mark and the auto-watch, returning the post
+// and who may hear of it; the notifications follow (notify.RecordPlan).
 func (s *Service) Reply(ctx context.Context, a *access.Actor, threadID int64, in NewPostInput) (Post, error) {
 	if err := a.LoggedIn(); err != nil {
 		return Post{}, err
 	}
-	// Existence, permission, lock, mute, slow mode, validity and rate, in
-	// that order and all before rendering; the transaction checks them again
-	// under its locks.
-	row, err := store.GetThreadRow(ctx, s.db, threadID, a.UserID)
-	if err != nil {
-		return Post{}, err
-	}
-	t, g := row.Thread, row.Group()
-	if err := s.writableThread(ctx, s.db, a, g, t); err != nil {
-		return Post{}, err
-	}
-	// The thread's row carries the reader's mute: no query of its own.
-	if err := a.WriteUnmuted(g, row.MuteUntil, deref(row.MuteReason)); err != nil {
-		return Post{}, err
-	}
-	if err := s.checkSlowMode(ctx, s.db, a, g, t); err != nil {
-		return Post{}, err
-	}
 	v := &apperr.Validation{}
 	body := checkBody(v, in.Body)
-	if err := v.Err(); err != nil {
-		return Post{}, err
-	}
-	if err := s.rate().Check(ctx, s.db, a); err != nil {
-		return Post{}, err
-	}
-	people, err := notify.People(ctx, s.db, g.ID, t.Hidden, body)
-	if err != nil {
-		return Post{}, err
-	}
-	html, mentioned, err := s.md.RenderFieldMentions("body", body, people)
-	if err != nil {
-		return Post{}, err
-	}
-	var postID int64
-	err = store.InTx(ctx, s.db, func(tx *store.Tx) error {
-		// The author's lock first, then the thread's, always in that order.
-		if err := s.rate().CheckLocked(ctx, tx, a); err != nil {
-			return err
+	var out Post
+	err := store.InTx(ctx, s.db, func(tx *store.Tx) error {
+		now := s.now()
+		rate := s.rate()
+		limit := rate.Limit
+		if a.IsStaff() {
+			limit = 0 // staff are not limited, and take no writer's lock
 		}
-		t, g, err := store.LockThread(ctx, tx, threadID)
+		since := now.Add(-time.Minute)
+		// The author's lock first (here), then the thread's (AppendReply),
+		// always in that order.
+		hot := s.hot.In(tx)
+		row, err := store.LoadReplyTarget(ctx, hot, threadID, a.UserID, since, limit > 0)
 		if err != nil {
 			return err
 		}
+		t, g := row.Thread, row.Group()
 		if err := s.writableThread(ctx, tx, a, g, t); err != nil {
 			return err
 		}
-		if err := s.checkWrite(ctx, tx, a, g); err != nil {
+		if err := a.WriteUnmuted(g, row.MuteUntil, deref(row.MuteReason)); err != nil {
 			return err
 		}
-		if err := s.checkSlowMode(ctx, tx, a, g, t); err != nil {
+		if err := s.slowModeWait(a, g, t, row.LastPostAt); err != nil {
 			return err
 		}
-		var replyAuthor *int64
-		if in.ReplyTo != nil {
-			rp, err := store.GetPostRow(ctx, tx, *in.ReplyTo)
-			if err != nil || rp.ThreadID != threadID {
-				return apperr.Invalid("reply_to", "err.reply_to")
+		if err := v.Err(); err != nil {
+			return err
+		}
+		if limit > 0 && row.RecentPosts >= limit {
+			return &apperr.RateLimited{RetryAfter: time.Minute}
+		}
+		// Everything that can refuse cheaply has: only now resolve the
+		// mentions and render.
+		people, err := notify.People(ctx, tx, g.ID, t.Hidden, body)
+		if err != nil {
+			return err
+		}
+		html, mentioned, err := s.md.RenderFieldMentions("body", body, people)
+		if err != nil {
+			return err
+		}
+		nr := store.NewReply{ThreadID: threadID, GroupID: g.ID, AuthorID: a.UserID, Moderator: a.CanModerate(g), Now: now,
+			RateLimit: limit, Since: since, Body: body, BodyHTML: html, ReplyTo: in.ReplyTo,
+			Watch: append([]int64{a.UserID}, mentioned...), Quoted: notify.QuotedPosts(body), Mentioned: mentioned}
+		nr.Reasons, nr.Strengths, nr.Kinds = notify.Reasons()
+		r, ok, err := store.AppendReply(ctx, hot, nr)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			// Something changed since the checks: find what, one check at
+			// a time under the same locks, and refuse with its error.
+			if g, err = s.replyRefused(ctx, tx, a, threadID, in.ReplyTo); err != nil {
+				return err
 			}
-			replyAuthor = &rp.AuthorID
+			nr.GroupID, nr.Moderator = g.ID, a.CanModerate(g)
+			if r, ok, err = store.AppendReply(ctx, hot, nr); err != nil {
+				return err
+			}
+			if !ok {
+				return fmt.Errorf("reply to thread %d: refused although every check passes", threadID)
+			}
 		}
-		var pos int
-		if postID, pos, err = store.CreatePost(ctx, tx, store.NewPost{ThreadID: threadID, AuthorID: a.UserID, Body: body, BodyHTML: html, ReplyTo: in.ReplyTo}); err != nil {
+		// The statement recorded the notifications (postPlan's rule, the
+		// reasons' strengths from notify): announce them, and mail them —
+		// all kinds at once, each notification with its own kind.
+		recorded, err := r.Notifications()
+		if err != nil {
 			return err
 		}
-		if err := store.InsertPostRevision(ctx, tx, postID, 1, body, a.UserID); err != nil {
-			return err
+		sent := make([]store.SentNotification, len(recorded))
+		for i, n := range recorded {
+			sent[i] = store.SentNotification{UserID: n.UserID, ID: n.ID, Kind: n.Kind}
 		}
-		if err = postNotifications(ctx, tx, a, t, g, postID, replyAuthor, body, mentioned, false); err != nil {
-			return err
+		if err := notify.Recorded(ctx, tx, store.NewNotifications{ActorID: a.UserID, ActorName: a.Name, GroupID: g.ID,
+			TargetType: "post", TargetID: r.ID, Title: r.ThreadTitle}, sent); err != nil {
+			return fmt.Errorf("notifications of post %d: %w", r.ID, err)
 		}
 		changed(tx, threadID, g.ID)
-		return store.MarkRead(ctx, tx, a.UserID, threadID, pos)
+		out = postFor(a, r.PostRow, a.CanModerate(g))
+		return nil
 	})
 	if err != nil {
 		return Post{}, err
 	}
-	_, p, err := s.threadAndPost(ctx, a, threadID, postID)
-	return p, err
+	return out, nil
+}
+
+// replyRefused runs a reply's checks one by one inside its unit of work, as
+// they ran before AppendReply folded them into its statement: the rate limit
+// (under the writer's lock, already held), the thread's lock, readable and
+// writable, not muted, slow mode, a reply_to in this thread. It returns the
+// first refusal, or the thread's group if every check passes.
+func (s *Service) replyRefused(ctx context.Context, tx *store.Tx, a *access.Actor, threadID int64, replyTo *int64) (model.Group, error) {
+	if err := s.rate().Check(ctx, tx, a); err != nil {
+		return model.Group{}, err
+	}
+	t, g, err := store.LockThread(ctx, tx, threadID)
+	if err != nil {
+		return g, err
+	}
+	if err := s.writableThread(ctx, tx, a, g, t); err != nil {
+		return g, err
+	}
+	if err := s.checkWrite(ctx, tx, a, g); err != nil {
+		return g, err
+	}
+	if err := s.checkSlowMode(ctx, tx, a, g, t); err != nil {
+		return g, err
+	}
+	if replyTo != nil {
+		rp, err := store.GetPostRow(ctx, tx, *replyTo)
+		if err != nil || rp.ThreadID != threadID {
+			return g, apperr.Invalid("reply_to", "err.reply_to")
+		}
+	}
+	return g, nil
 }
 
 // writableThread: readable, not merged into another thread (whose address the

@@ -148,33 +148,45 @@ func (s *Service) People(ctx context.Context, a *access.Actor, groupID int64, pr
 // writer.
 func postNotifications(ctx context.Context, tx *store.Tx, a *access.Actor, t model.Thread, g model.Group, postID int64,
 	replyAuthor *int64, body string, mentioned []int64, first bool) error {
-	var plan notify.Plan
 	watchers, err := store.ThreadWatchers(ctx, tx, t.ID, g.ID)
 	if err != nil {
 		return err
 	}
-	plan.Add(notify.WatchedThread, watchers...)
+	var threadAuthor *int64
 	if !first {
 		muted, err := store.ThreadMuters(ctx, tx, t.ID, []int64{t.AuthorID})
 		if err != nil {
 			return err
 		}
 		if len(muted) == 0 {
-			plan.Add(notify.ThreadReply, t.AuthorID)
+			threadAuthor = &t.AuthorID
 		}
-	}
-	if replyAuthor != nil {
-		plan.Add(notify.Reply, *replyAuthor)
 	}
 	quoted, err := store.PostAuthorIDs(ctx, tx, notify.QuotedPosts(body))
 	if err != nil {
 		return err
 	}
-	plan.Add(notify.Quote, quoted...)
-	plan.Add(notify.Mention, mentioned...)
-	if err := notify.RecordPlan(ctx, tx, plan, store.NewNotifications{ActorID: a.UserID, GroupID: g.ID,
+	plan := postPlan(watchers, threadAuthor, replyAuthor, quoted, mentioned)
+	if err := notify.RecordPlan(ctx, tx, plan, store.NewNotifications{ActorID: a.UserID, ActorName: a.Name, GroupID: g.ID,
 		TargetType: "post", TargetID: postID, Title: t.Title}); err != nil {
 		return fmt.Errorf("notifications of post %d: %w", postID, err)
 	}
 	return store.AutoWatchThread(ctx, tx, t.ID, append([]int64{a.UserID}, mentioned...))
+}
+
+// postPlan is who hears of a post and why: its thread's watchers, the
+// thread's author (nil: its first post, or they muted it), the author of
+// the post replied to, the authors of quoted posts, the people mentioned.
+func postPlan(watchers []int64, threadAuthor, replyAuthor *int64, quoted, mentioned []int64) notify.Plan {
+	var plan notify.Plan
+	plan.Add(notify.WatchedThread, watchers...)
+	if threadAuthor != nil {
+		plan.Add(notify.ThreadReply, *threadAuthor)
+	}
+	if replyAuthor != nil {
+		plan.Add(notify.Reply, *replyAuthor)
+	}
+	plan.Add(notify.Quote, quoted...)
+	plan.Add(notify.Mention, mentioned...)
+	return plan
 }

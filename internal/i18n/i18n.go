@@ -50,7 +50,7 @@ func New() (*Catalog, error) {
 	}
 	c := &Catalog{bundle: b, zone: zone, printers: map[string]*Printer{}}
 	for _, l := range Languages {
-		c.printers[l] = &Printer{Lang: l, loc: goi18n.NewLocalizer(b, l), zone: zone, cache: &sync.Map{}}
+		c.printers[l] = &Printer{Lang: l, loc: goi18n.NewLocalizer(b, l), zone: zone, cache: &sync.Map{}, plurals: &sync.Map{}}
 	}
 	return c, nil
 }
@@ -97,6 +97,17 @@ type Printer struct {
 	loc   *goi18n.Localizer
 	zone  *time.Location
 	cache *sync.Map // message id → string, for messages without arguments
+	// plurals: (message id, count) → string, for counts below pluralCacheMax
+	// (lists print "12 wpisów", "5 minut temu" for each line).
+	plurals *sync.Map
+}
+
+// pluralCacheMax bounds the plural cache: counts from 0 to 999 per message.
+const pluralCacheMax = 1000
+
+type pluralKey struct {
+	id    string
+	count int
 }
 
 // T translates id; args are key/value pairs for the message's template
@@ -125,10 +136,19 @@ func (p *Printer) T(id string, args ...any) string {
 
 // N translates a message with plural forms; {{.Count}} is the number.
 func (p *Printer) N(id string, count int) string {
+	cached := count >= 0 && count < pluralCacheMax
+	if cached {
+		if s, ok := p.plurals.Load(pluralKey{id, count}); ok {
+			return s.(string)
+		}
+	}
 	s, err := p.loc.Localize(&goi18n.LocalizeConfig{MessageID: id, PluralCount: count,
 		TemplateData: map[string]any{"Count": count}})
 	if err != nil {
 		return id
+	}
+	if cached {
+		p.plurals.Store(pluralKey{strings.Clone(id), count}, s)
 	}
 	return s
 }

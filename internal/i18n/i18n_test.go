@@ -231,6 +231,7 @@ var (
 	tmplFieldName = regexp.MustCompile(`"Name"\s+"([^"]+)"`) // rendered as field.<name>
 	goCalls       = []*regexp.Regexp{
 		regexp.MustCompile(`\.[TN]\("([^"]+)"\s*[,)]`),                       // tr.T("id"), tr.N("id", n)
+		regexp.MustCompile(`newFrame\([^,]+,\s*"([^"]+)"`),                   // newFrame(tr, "id", key): web's pre-translated messages
 		regexp.MustCompile(`Invalid\("[^"]*",\s*"([^"]+)"\)`),                // apperr.Invalid(field, "err.x")
 		regexp.MustCompile(`\.Add\("[^"]*",\s*"([^"]+)"\)`),                  // v.Add(field, "err.x")
 		regexp.MustCompile(`flash\([^,]+,\s*"([^"]+)"\)`),                    // s.flash(c, "flash.x")

@@ -323,9 +323,10 @@ func BenchmarkPosting(b *testing.B) {
 		b.Fatal(err)
 	}
 
-	q0, wal0 := qc.Load(), currentWAL(b, side)
+	q0, n0, wal0 := qc.Load(), qc.Notifies(), currentWAL(b, side)
 	st := runLoad(b, loadSpec{name: "posting", base: env.URL, workers: workers, next: next, cats: []string{"all"}})
 	perPost := float64(qc.Load()-q0) / float64(st.total)
+	notifiesPerPost := float64(qc.Notifies()-n0) / float64(st.total)
 	walPerPost := walBytesSince(b, side, wal0) / float64(st.total)
 
 	// Nothing lost, nothing extra, and the threads still agree with their posts.
@@ -355,6 +356,7 @@ func BenchmarkPosting(b *testing.B) {
 
 	st.report(b, "posts/s")
 	b.ReportMetric(perPost, "queries/post")
+	b.ReportMetric(notifiesPerPost, "notifies/post")
 	b.ReportMetric(walPerPost, "WAL-B/post")
 	b.Logf("%s", st.line("posts/s"))
 	b.Logf("posting: %d answered 201, %d rows added, %d revisions added, %d inconsistent threads; %d threads targeted; %.2f SQL statements per post (+ BEGIN/COMMIT); %.1f KB of WAL per post",
@@ -363,6 +365,6 @@ func BenchmarkPosting(b *testing.B) {
 	addSummary("posting (JSON, ~1 KB Markdown + sanitizing), 16 clients",
 		fmt.Sprintf("%.0f posts/s, p50 %.2f ms, p99 %.2f ms, %d errors; %d × 201 = %d rows", st.rate, ms(st.pct(.5)), ms(st.pct(.99)), st.errs, answered, rows),
 		"≥ 1,000 posts/s, p99 ≤ 50 ms", verdict(ok))
-	addNote("posting ran with the per-account limit raised from %d to %d posts/min; %.2f statements per post (+ BEGIN/COMMIT); %.1f KB of WAL per post",
-		def.PostsPerMinute, raised, perPost, walPerPost/1024)
+	addNote("posting ran with the per-account limit raised from %d to %d posts/min; %.2f statements per post (+ BEGIN/COMMIT), of which %.2f the live bridge's NOTIFYs after the commits; %.1f KB of WAL per post",
+		def.PostsPerMinute, raised, perPost, notifiesPerPost, walPerPost/1024)
 }

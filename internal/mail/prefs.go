@@ -169,12 +169,12 @@ func (s *Service) unsubscribeFrom(ctx context.Context, userID int64, kind string
 // notification, so only people who may read the target. The notification's
 // id is the dedupe key: a notification is mailed once.
 func (s *Service) Notified(ctx context.Context, tx *store.Tx, n store.NewNotifications, sent []store.SentNotification) error {
-	rs, err := store.ImmediateMailRecipients(ctx, tx, n.Kind, DefaultMode(n.Kind), sent)
+	rs, err := store.ImmediateMailRecipients(ctx, tx, n.Kind, DefaultMode, sent)
 	if err != nil || len(rs) == 0 {
 		return err
 	}
-	actor := ""
-	if n.ActorID != 0 {
+	actor := n.ActorName
+	if actor == "" && n.ActorID != 0 {
 		u, err := store.GetUser(ctx, tx, n.ActorID)
 		if err != nil {
 			return fmt.Errorf("notification mail: %w", err)
@@ -182,21 +182,22 @@ func (s *Service) Notified(ctx context.Context, tx *store.Tx, n store.NewNotific
 		actor = u.Name
 	}
 	for _, r := range rs {
+		kind := r.Kind
 		link := s.URL(TargetPath(n.TargetType, n.TargetID))
 		if n.TargetType == "message" {
 			// A chat message's place needs its meeting: the notification's own
 			// link (marks it read, then goes there) knows it.
 			link = s.URL(fmt.Sprintf("/notifications/%d", r.NotificationID))
 		}
-		m := Message{To: r.Email, UserID: r.UserID, Lang: r.Lang, Kind: KindNotification, Pref: n.Kind,
+		m := Message{To: r.Email, UserID: r.UserID, Lang: r.Lang, Kind: KindNotification, Pref: kind,
 			DedupeKey: fmt.Sprintf("notification:%d", r.NotificationID),
 			Build: func(tr *i18n.Printer) Content {
 				return Content{
-					Subject:    noticeText(tr, n.Kind, "subject", actor, n.Title),
+					Subject:    noticeText(tr, kind, "subject", actor, n.Title),
 					Greeting:   tr.T("mail.greeting", "Name", r.Name),
-					Paragraphs: []string{noticeText(tr, n.Kind, "text", actor, n.Title)},
+					Paragraphs: []string{noticeText(tr, kind, "text", actor, n.Title)},
 					Action:     &Action{Label: tr.T("mail.notice.open"), URL: link},
-					Small:      []string{tr.T("mail.notice.why", "Kind", KindLabel(tr, n.Kind), "URL", s.URL("/konto/poczta"))},
+					Small:      []string{tr.T("mail.notice.why", "Kind", KindLabel(tr, kind), "URL", s.URL("/konto/poczta"))},
 				}
 			}}
 		if _, err := s.Enqueue(ctx, tx, m); err != nil {

@@ -47,6 +47,16 @@ func recordedKind(reason string) string {
 	return reason
 }
 
+// Reasons lists every reason with its strength and the kind it is recorded
+// as, for a statement that applies Plan's rule in SQL (store.AppendReply:
+// per person the strongest reason wins).
+func Reasons() (reasons []string, strengths []int, kinds []string) {
+	for _, r := range slices.Sorted(maps.Keys(strength)) {
+		reasons, strengths, kinds = append(reasons, r), append(strengths, strength[r]), append(kinds, recordedKind(r))
+	}
+	return reasons, strengths, kinds
+}
+
 // Plan gathers who should hear of one target and why, keeping for each
 // person only the strongest reason (one notification per recipient per post).
 type Plan struct{ kinds map[int64]string }
@@ -150,11 +160,19 @@ func Record(ctx context.Context, tx *store.Tx, n store.NewNotifications) error {
 	if err != nil {
 		return err
 	}
+	return Recorded(ctx, tx, n, sent)
+}
+
+// Recorded is what follows notifications written in tx (by Record, or by a
+// statement that also wrote their target, with the same rules): each is
+// announced to its owner after the commit, and mailed at once to whoever
+// wants its kind so — only recipients who got the notification (who may
+// read the target) — in this same unit of work. Each is of n.Kind, or of
+// its own Kind when set.
+func Recorded(ctx context.Context, tx *store.Tx, n store.NewNotifications, sent []store.SentNotification) error {
 	for _, s := range sent {
 		tx.Touch(topic.Name(topic.User, s.UserID), s.ID)
 	}
-	// Mails for whoever wants this kind at once, in this same unit of work:
-	// only recipients who got the notification (who may read the target).
 	return tx.Notified(ctx, n, sent)
 }
 

@@ -253,11 +253,15 @@ type PostRow struct {
 	AuthorRole string `db:"author_role"`
 }
 
+// postRowSelect's author_role looks the membership up by its key (user,
+// group): written as a join of memberships and threads, PostgreSQL scanned
+// every membership once per post, 70% of a thread page's query (issue 16).
 const postRowSelect = `
 	SELECT p.id, p.thread_id, p.position, p.author_id, u.display_name AS author_name, j.name AS author_jst,
 	       CASE WHEN u.role IN ('admin', 'staff') THEN 'staff'
-	            WHEN EXISTS (SELECT 1 FROM memberships gm JOIN threads th ON th.group_id = gm.group_id
-	                         WHERE th.id = p.thread_id AND gm.user_id = p.author_id AND gm.role = 'moderator') THEN 'moderator'
+	            WHEN EXISTS (SELECT 1 FROM memberships gm
+	                         WHERE gm.user_id = p.author_id AND gm.role = 'moderator'
+	                           AND gm.group_id = (SELECT th.group_id FROM threads th WHERE th.id = p.thread_id)) THEN 'moderator'
 	            ELSE '' END AS author_role,
 	       p.body, p.body_html, p.reply_to, rp.position AS reply_position, ru.display_name AS reply_author,
 	       p.version, p.created_at, p.edited_at, p.edited_by, p.deleted_at, p.hidden, p.hidden_reason, p.auto_hidden

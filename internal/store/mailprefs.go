@@ -44,28 +44,36 @@ type MailRecipient struct {
 	Name           string `db:"display_name"`
 	NotificationID int64  `db:"notification_id"`
 	Lang           string `db:"lang"` // "" when the person never chose one
+	// Kind is the notification's kind (ImmediateMailRecipients only).
+	Kind string `db:"kind"`
 }
 
 // ImmediateMailRecipients picks, among the recipients of notifications just
-// recorded (sent: only people who may read the target), those who want this
-// kind mailed at once: a stored 'immediately', or no row and def is
-// 'immediately'. Disabled accounts get no mail.
-func ImmediateMailRecipients(ctx context.Context, q Q, kind, def string, sent []SentNotification) ([]MailRecipient, error) {
+// recorded (sent: only people who may read the target), those who want
+// their kind mailed at once: a stored 'immediately', or no row and the
+// kind's default (def) is 'immediately'. Each sent notification is of kind,
+// or of its own Kind when set; one statement for every kind. Disabled
+// accounts get no mail.
+func ImmediateMailRecipients(ctx context.Context, q Q, kind string, def func(kind string) string, sent []SentNotification) ([]MailRecipient, error) {
 	out := []MailRecipient{}
 	if len(sent) == 0 {
 		return out, nil
 	}
-	uids, nids := make([]int64, len(sent)), make([]int64, len(sent))
+	uids, nids, kinds, defs := make([]int64, len(sent)), make([]int64, len(sent)), make([]string, len(sent)), make([]string, len(sent))
 	for i, s := range sent {
-		uids[i], nids[i] = s.UserID, s.ID
+		uids[i], nids[i], kinds[i] = s.UserID, s.ID, kind
+		if s.Kind != "" {
+			kinds[i] = s.Kind
+		}
+		defs[i] = def(kinds[i])
 	}
 	err := selectAll(ctx, q, &out, "immediate mail recipients", `
-		SELECT u.id AS user_id, u.email, u.display_name, s.nid AS notification_id, COALESCE(u.lang, '') AS lang
-		FROM unnest($1::bigint[], $2::bigint[]) AS s (uid, nid)
+		SELECT u.id AS user_id, u.email, u.display_name, s.nid AS notification_id, COALESCE(u.lang, '') AS lang, s.kind
+		FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[]) AS s (uid, nid, kind, def)
 		JOIN users u ON u.id = s.uid AND NOT u.disabled
-		LEFT JOIN mail_prefs p ON p.user_id = u.id AND p.kind = $3
-		WHERE COALESCE(p.mode, $4) = 'immediately'
-		ORDER BY u.id`, pq.Array(uids), pq.Array(nids), kind, def)
+		LEFT JOIN mail_prefs p ON p.user_id = u.id AND p.kind = s.kind
+		WHERE COALESCE(p.mode, s.def) = 'immediately'
+		ORDER BY u.id, s.nid`, pq.Array(uids), pq.Array(nids), pq.Array(kinds), pq.Array(defs))
 	return out, err
 }
 

@@ -31,7 +31,10 @@ type NewNotifications struct {
 	UserIDs []int64
 	Kind    string
 	// ActorID is who caused it; 0 for the server itself (a reminder).
-	ActorID    int64
+	ActorID int64
+	// ActorName is the actor's display name if the caller knows it (saves
+	// the mail hook a read); "" otherwise.
+	ActorName  string
 	GroupID    int64
 	TargetType string
 	TargetID   int64
@@ -42,6 +45,9 @@ type NewNotifications struct {
 type SentNotification struct {
 	UserID int64 `db:"user_id"`
 	ID     int64 `db:"id"`
+	// Kind is set when notifications of several kinds are handed on
+	// together (a reply's); "" means the NewNotifications' kind.
+	Kind string `db:"-"`
 }
 
 // A notification's owner may read its target now when, joined by

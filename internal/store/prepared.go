@@ -87,3 +87,63 @@ func (p *Prepared) ExecContext(ctx context.Context, query string, args ...any) (
 }
 
 var _ Q = (*Prepared)(nil)
+
+// In is p inside a unit of work: each statement runs in tx, prepared on
+// tx's connection once (database/sql keeps a statement prepared per
+// connection and re-binds it to the transaction), so a hot write's
+// statements cost one round trip each, parsed and planned once per
+// connection.
+func (p *Prepared) In(tx *Tx) Q { return preparedTx{p: p, tx: tx} }
+
+type preparedTx struct {
+	p  *Prepared
+	tx *Tx
+}
+
+func (q preparedTx) stmt(ctx context.Context, query string) (*sqlx.Stmt, error) {
+	s, err := q.p.stmt(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	return q.tx.StmtxContext(ctx, s), nil
+}
+
+func (q preparedTx) DriverName() string         { return q.tx.DriverName() }
+func (q preparedTx) Rebind(query string) string { return q.tx.Rebind(query) }
+func (q preparedTx) BindNamed(query string, arg any) (string, []any, error) {
+	return q.tx.BindNamed(query, arg)
+}
+
+func (q preparedTx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	s, err := q.stmt(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	return s.QueryContext(ctx, args...)
+}
+
+func (q preparedTx) QueryxContext(ctx context.Context, query string, args ...any) (*sqlx.Rows, error) {
+	s, err := q.stmt(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	return s.QueryxContext(ctx, args...)
+}
+
+func (q preparedTx) QueryRowxContext(ctx context.Context, query string, args ...any) *sqlx.Row {
+	s, err := q.stmt(ctx, query)
+	if err != nil {
+		return q.tx.QueryRowxContext(ctx, query, args...) // fails (or not) with its own error
+	}
+	return s.QueryRowxContext(ctx, args...)
+}
+
+func (q preparedTx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	s, err := q.stmt(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	return s.ExecContext(ctx, args...)
+}
+
+var _ Q = preparedTx{}

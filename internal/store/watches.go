@@ -89,15 +89,18 @@ func AutoWatchThread(ctx context.Context, q Q, threadID int64, userIDs []int64) 
 // watch it, and those who watch its group without having muted the thread.
 func ThreadWatchers(ctx context.Context, q Q, threadID, groupID int64) ([]int64, error) {
 	out := []int64{}
-	err := selectAll(ctx, q, &out, fmt.Sprintf("watchers of thread %d", threadID), `
+	err := selectAll(ctx, q, &out, fmt.Sprintf("watchers of thread %d", threadID), threadWatchersSQL, threadID, groupID)
+	return out, err
+}
+
+// threadWatchersSQL lists thread $1's watchers in group $2 (AppendReply reads
+// them in its own statement).
+const threadWatchersSQL = `
 		SELECT user_id FROM thread_watches WHERE thread_id = $1 AND state = 'watch'
 		UNION
 		SELECT gw.user_id FROM group_watches gw
 		WHERE gw.group_id = $2 AND gw.state = 'watch'
-		  AND NOT EXISTS (SELECT 1 FROM thread_watches tw WHERE tw.user_id = gw.user_id AND tw.thread_id = $1 AND tw.state = 'mute')`,
-		threadID, groupID)
-	return out, err
-}
+		  AND NOT EXISTS (SELECT 1 FROM thread_watches tw WHERE tw.user_id = gw.user_id AND tw.thread_id = $1 AND tw.state = 'mute')`
 
 // ThreadMuters lists which of the given people muted a thread.
 func ThreadMuters(ctx context.Context, q Q, threadID int64, userIDs []int64) ([]int64, error) {

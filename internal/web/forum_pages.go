@@ -3,8 +3,10 @@ package web
 import (
 	"errors"
 	"fmt"
+	"html/template"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -50,6 +52,8 @@ type groupPageData struct {
 	Page    int
 	HasMore bool
 	Query   string // area and sort for pager links
+	// ThreadList is the page's threads, written by renderThreadList.
+	ThreadList template.HTML
 }
 
 func (s *server) pageGroup(c *fiber.Ctx) error {
@@ -74,8 +78,9 @@ func (s *server) pageGroup(c *fiber.Ctx) error {
 	if q.Sort == "created" {
 		extra += "&sort=created"
 	}
-	return s.render(c, "group", pageOpts{Title: v.Group.Name, Nav: "index"},
-		groupPageData{GroupView: v, AreaID: q.AreaID, Sort: q.Sort, Page: page, HasMore: list.HasMore, Query: extra})
+	d := groupPageData{GroupView: v, AreaID: q.AreaID, Sort: q.Sort, Page: page, HasMore: list.HasMore, Query: extra}
+	d.ThreadList = renderThreadList(postListPage{tr: s.tr(c), lang: lang(c), now: time.Now()}, &d)
+	return s.render(c, "group", pageOpts{Title: v.Group.Name, Nav: "index"}, d)
 }
 
 type newThreadData struct {
@@ -176,6 +181,8 @@ type threadPageData struct {
 	Draft        string
 	UnreadAnchor int // position of the first unread post if it is on this page
 	UnreadPage   int // page of the first unread post
+	// PostList is the page's posts, written by renderPostList.
+	PostList template.HTML
 }
 
 func (s *server) pageThread(c *fiber.Ctx) error {
@@ -222,6 +229,11 @@ func (s *server) renderThread(c *fiber.Ctx, o pageOpts, draft string) error {
 			}
 		}
 	}
+	pg := postListPage{tr: s.tr(c), lang: lang(c), now: time.Now(), reader: actor(c)}
+	if pr := principal(c); pr != nil {
+		pg.csrf = pr.CSRFToken
+	}
+	d.PostList = renderPostList(pg, &d)
 	o.Title, o.Nav = v.Thread.Title, "index"
 	return s.render(c, "thread", o, d)
 }

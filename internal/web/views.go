@@ -24,7 +24,10 @@ type views struct {
 	pages map[string]*template.Template
 }
 
-func newViews(st *staticFiles) (*views, error) {
+func newViews(st *staticFiles) (*views, error) { return parseViews(st, frontend.FS) }
+
+// parseViews parses the templates of fsys (frontend.FS but in tests).
+func parseViews(st *staticFiles, fsys fs.FS) (*views, error) {
 	funcs := template.FuncMap{
 		"static": st.URL,
 		"join":   func(parts ...string) string { return strings.Join(parts, "") },
@@ -72,7 +75,7 @@ func newViews(st *staticFiles) (*views, error) {
 			return m, nil
 		},
 	}
-	names, err := fs.Glob(frontend.FS, "templates/*.html")
+	names, err := fs.Glob(fsys, "templates/*.html")
 	if err != nil {
 		return nil, err
 	}
@@ -81,7 +84,7 @@ func newViews(st *staticFiles) (*views, error) {
 	for _, n := range names {
 		b := path.Base(n)
 		if b == "layout.html" || strings.HasPrefix(b, "_") {
-			if _, err := base.ParseFS(frontend.FS, n); err != nil {
+			if _, err := base.ParseFS(fsys, n); err != nil {
 				return nil, fmt.Errorf("parse %s: %w", n, err)
 			}
 			continue
@@ -90,7 +93,7 @@ func newViews(st *staticFiles) (*views, error) {
 	}
 	v := &views{pages: map[string]*template.Template{}}
 	for _, n := range pages {
-		t, err := template.Must(base.Clone()).ParseFS(frontend.FS, n)
+		t, err := template.Must(base.Clone()).ParseFS(fsys, n)
 		if err != nil {
 			return nil, fmt.Errorf("parse %s: %w", n, err)
 		}
