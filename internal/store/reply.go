@@ -192,6 +192,8 @@ var appendReplySQL = `
 		JOIN threads nt ON nt.id = $1
 		JOIN groups ng ON ng.id = nt.group_id
 		LEFT JOIN memberships nms ON nms.user_id = nr.id AND nms.group_id = ng.id
+		-- The condition also reads a practice target (npr); a post never is one.
+		LEFT JOIN practices npr ON false
 		WHERE ` + notificationAccessCond + ` AND ` + notifyKindAllowed("n.kind") + `
 		ORDER BY n.kind, n.user_id
 		ON CONFLICT DO NOTHING
