@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/fasthttp/websocket"
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/recover"
 	"github.com/jmoiron/sqlx"
@@ -56,6 +57,8 @@ type server struct {
 	static  *staticFiles
 	metrics *httpMetrics
 	routes  *routeMatcher
+	// wsUpgrader answers GET /ws's handshake on the hijacked connection (ws.go).
+	wsUpgrader *websocket.Upgrader
 }
 
 // New builds the Fiber app with every route and middleware.
@@ -83,9 +86,10 @@ func New(d Deps) (*fiber.App, error) {
 		WriteTimeout:          30 * time.Second,
 		IdleTimeout:           120 * time.Second,
 		// The request headers must fit (8 KiB, as nginx allows by default: long
-		// cookies, headers of municipal proxies). fasthttp keeps this buffer for
-		// the whole life of a hijacked websocket, so it is most of what an idle
-		// connection costs: 16 KiB measured 45 KB resident each at 10,000.
+		// cookies, headers of municipal proxies). A websocket does not keep
+		// it: ws.go hands the bare connection to the hub and lets fasthttp
+		// pool this buffer again (with the contrib middleware it stayed for
+		// the socket's whole life, most of what an idle connection cost).
 		ReadBufferSize: 8 << 10,
 		// Only configured proxies' X-Forwarded-For is believed; otherwise c.IP() is the socket's.
 		EnableTrustedProxyCheck: true,
@@ -103,6 +107,9 @@ func New(d Deps) (*fiber.App, error) {
 		fc.ProxyHeader = fiber.HeaderXForwardedFor
 	}
 	app := fiber.New(fc)
+	// A hijacked connection (GET /ws) belongs to the live hub, which closes
+	// it; fasthttp must not close it when the hijack handler returns.
+	app.Server().KeepHijackedConns = true
 	// Only an uploader gets the transfer timeout (decided from the headers,
 	// before the body is read, by the route table's entry); see files.go.
 	app.Server().HeaderReceived = s.requestLimits
