@@ -77,6 +77,15 @@ type Conn struct {
 	// actor after one that read it since.
 	recheckMu sync.Mutex
 
+	// The connection's chat sends, pipelined (see queueSend): the reader
+	// queues them and reads on; one sender goroutine, started when a send
+	// arrives and gone when the queue is empty, stores each run of them
+	// with one query and one statement, in order.
+	sendMu   sync.Mutex
+	sendCond *sync.Cond // signals room in sendQ and the sender's end
+	sendQ    []clientFrame
+	sending  bool
+
 	// self is how the user appears in presence lists; loaded by the reader
 	// goroutine before its first meeting subscription, read under topic locks.
 	self *store.PresentUser
@@ -89,6 +98,7 @@ func (c *Conn) actor() *access.Actor { return c.who.Load() }
 func (h *Hub) Serve(ws *websocket.Conn, a *access.Actor, session Session) {
 	c := &Conn{h: h, ws: ws, raw: rawConn(ws), session: session, out: newQueue(h.set.QueueFrames),
 		done: make(chan struct{}), finished: make(chan struct{}), topics: map[string]*topicState{}, listed: map[string]bool{}}
+	c.sendCond = sync.NewCond(&c.sendMu)
 	c.who.Store(a)
 	if tc, ok := c.raw.(*net.TCPConn); ok {
 		_ = tc.SetWriteBuffer(sendBuffer)
@@ -103,6 +113,7 @@ func (h *Hub) Serve(ws *websocket.Conn, a *access.Actor, session Session) {
 	go func() { defer close(writerDone); c.writeLoop() }()
 	c.readLoop()
 	c.close(closeNormal, "")
+	c.waitSends()
 	<-writerDone
 	c.mu.Lock()
 	names := make([]string, 0, len(c.topics))
@@ -387,9 +398,18 @@ type subscribedFrame struct {
 func (c *Conn) handle(data []byte) {
 	f, bad := decodeFrame(data)
 	if bad != nil {
+		c.waitSends()
 		c.sendJSON(*bad)
 		return
 	}
+	if f.Type == "chat.send" {
+		c.queueSend(f)
+		return
+	}
+	// Anything else is answered after the sends before it: the client sees
+	// its answers in the order of its frames, as when sends were handled
+	// one at a time.
+	c.waitSends()
 	switch f.Type {
 	case "ping":
 		c.sendJSON(map[string]string{"type": "pong"})
@@ -397,28 +417,94 @@ func (c *Conn) handle(data []byte) {
 		c.subscribe(f.Topic, f.SinceSeq)
 	case "unsubscribe":
 		c.unsubscribe(f.Topic)
-	case "chat.send":
-		c.chatSend(f)
 	}
 }
 
-func (c *Conn) chatSend(f clientFrame) {
+const (
+	// maxQueuedSends bounds the sends a connection may have waiting; the
+	// reader stops reading while it is reached.
+	maxQueuedSends = 64
+	// maxSendBatch bounds the messages stored by one statement.
+	maxSendBatch = 32
+)
+
+// queueSend hands a chat.send to the connection's sender goroutine, starting
+// it if none runs. A client sending faster than one round trip per message
+// no longer waits for each: what queued meanwhile is stored together (issue
+// 16), in order, each message acknowledged only after its commit.
+func (c *Conn) queueSend(f clientFrame) {
+	c.sendMu.Lock()
+	for len(c.sendQ) >= maxQueuedSends {
+		c.sendCond.Wait()
+	}
+	c.sendQ = append(c.sendQ, f)
+	start := !c.sending
+	c.sending = true
+	c.sendMu.Unlock()
+	if start {
+		go c.sendLoop()
+	}
+}
+
+// waitSends returns once every queued send was answered.
+func (c *Conn) waitSends() {
+	c.sendMu.Lock()
+	for c.sending {
+		c.sendCond.Wait()
+	}
+	c.sendMu.Unlock()
+}
+
+// sendLoop is the sender goroutine: it takes what is queued, stores each run
+// of sends to the same meeting as a batch, and ends when the queue is empty.
+func (c *Conn) sendLoop() {
+	for {
+		c.sendMu.Lock()
+		q := c.sendQ
+		c.sendQ = nil
+		if len(q) == 0 {
+			c.sending = false
+		}
+		c.sendCond.Broadcast()
+		c.sendMu.Unlock()
+		if len(q) == 0 {
+			return
+		}
+		for len(q) > 0 {
+			n := 1
+			for n < len(q) && n < maxSendBatch && q[n].MeetingID == q[0].MeetingID {
+				n++
+			}
+			c.chatSend(q[:n])
+			q = q[n:]
+		}
+	}
+}
+
+// chatSend sends a run of messages to one meeting.
+func (c *Conn) chatSend(fs []clientFrame) {
 	if !c.current() {
 		return
 	}
 	ctx, cancel := context.WithTimeout(c.h.ctx, 10*time.Second)
 	defer cancel()
-	// The ack is queued once the message is committed (it is durable) and
-	// before the message is delivered, to this connection too.
-	_, _, err := c.h.meetings.SendThen(ctx, c.actor(), f.MeetingID, f.ClientID, f.Body, func(msg meetings.Message) {
-		c.sendJSON(ackFrame{Type: "chat.ack", ClientID: msg.ClientID, ID: msg.ID, Seq: msg.Seq})
-	})
-	if err != nil {
-		c.sendJSON(sendError(err, f.ClientID))
-		if code := sendError(err, "").Code; code == "internal" {
-			c.h.log.Error("chat send over websocket", "meeting", f.MeetingID, "err", err)
-		}
+	items := make([]meetings.Outgoing, len(fs))
+	for i, f := range fs {
+		items[i] = meetings.Outgoing{ClientID: f.ClientID, Body: f.Body}
 	}
+	// Each ack is queued once its message is committed (it is durable) and
+	// before the message is delivered, to this connection too.
+	c.h.meetings.SendBatch(ctx, c.actor(), fs[0].MeetingID, items, func(i int, msg meetings.Message, err error) {
+		if err == nil {
+			c.sendJSON(ackFrame{Type: "chat.ack", ClientID: msg.ClientID, ID: msg.ID, Seq: msg.Seq})
+			return
+		}
+		e := sendError(err, fs[i].ClientID)
+		c.sendJSON(e)
+		if e.Code == "internal" {
+			c.h.log.Error("chat send over websocket", "meeting", fs[i].MeetingID, "err", err)
+		}
+	})
 }
 
 // sendError maps a service error onto SPEC §5's error codes.
