@@ -631,11 +631,8 @@ func (c *Conn) subscribe(name string, since *int64) {
 		}
 	}
 	if tracked && c.self == nil {
-		me, err := store.GetPresentUser(ctx, c.h.db, c.actor().UserID)
-		if err != nil {
-			c.sendJSON(errorFrame{Type: "error", Code: "internal", Ref: name, Message: "subscribe again"})
-			return
-		}
+		// As the session check read the user (no query of its own).
+		me := store.PresentUser{ID: who.UserID, Name: who.Name, JST: who.JST}
 		c.mu.Lock() // recheckTopic reads it from other goroutines
 		c.self = &me
 		c.mu.Unlock()

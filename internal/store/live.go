@@ -81,15 +81,6 @@ type PresentUser struct {
 	JST  *string `db:"jst"`
 }
 
-// GetPresentUser is how one user appears in presence lists.
-func GetPresentUser(ctx context.Context, q Q, userID int64) (PresentUser, error) {
-	var u PresentUser
-	err := one(ctx, q, &u, fmt.Sprintf("load user %d for presence", userID), `
-		SELECT u.id, u.display_name AS name, j.name AS jst
-		FROM users u LEFT JOIN jst j ON j.id = u.jst_id WHERE u.id = $1`, userID)
-	return u, err
-}
-
 // JoinPresence records that an instance holds a connection of user on topic.
 func JoinPresence(ctx context.Context, q Q, instance, topic string, userID int64) error {
 	_, err := q.ExecContext(ctx, `
