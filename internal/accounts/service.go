@@ -37,7 +37,11 @@ type Settings struct {
 
 // Service is safe for concurrent use.
 type Service struct {
-	db        *store.DB
+	db *store.DB
+	// hot holds the session look-up, prepared once: it runs on every request
+	// and every websocket connect, and planning it (many joins) cost more
+	// than running it (issue 16).
+	hot       *store.Prepared
 	log       *slog.Logger
 	set       Settings
 	policy    passwordPolicy
@@ -66,7 +70,7 @@ func New(db *sqlx.DB, announcer topic.Announcer, mailer Mailer, log *slog.Logger
 	if err != nil {
 		return nil, fmt.Errorf("dummy hash: %w", err)
 	}
-	return &Service{db: store.NewDB(db, announcer), mailer: mailer, log: log, set: set, policy: passwordPolicy{common: commonPasswords()},
+	return &Service{db: store.NewDB(db, announcer), hot: store.NewPrepared(db), mailer: mailer, log: log, set: set, policy: passwordPolicy{common: commonPasswords()},
 		dummyHash: dummy, now: time.Now, exports: make(chan struct{}, maxExports)}, nil
 }
 
@@ -268,7 +272,7 @@ func (s *Service) lookup(ctx context.Context, token string) ([]byte, store.Sessi
 		return nil, store.SessionUser{}, nil, apperr.ErrUnauthenticated
 	}
 	h := hashToken(token)
-	su, err := store.GetSessionUser(ctx, s.db, h, s.set.SessionIdle)
+	su, err := store.GetSessionUser(ctx, s.hot, h, s.set.SessionIdle)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, su, nil, apperr.ErrUnauthenticated
 	}
