@@ -12,15 +12,18 @@ import (
 
 // Actor is who is asking. The zero value (and nil) is an anonymous visitor.
 type Actor struct {
-	UserID      int64
-	Name        string
+	UserID int64
+	Name   string
+	// JST is the name of the user's JST (nil without one), as presence
+	// lists show it: a websocket lists its user without another query.
+	JST         *string
 	Role        string
 	memberships map[int64]string
 }
 
 // NewActor builds an actor from a user and their memberships.
 func NewActor(u model.User, ms []model.Membership) *Actor {
-	a := &Actor{UserID: u.ID, Name: u.Name, Role: u.Role, memberships: make(map[int64]string, len(ms))}
+	a := &Actor{UserID: u.ID, Name: u.Name, JST: u.JSTName, Role: u.Role, memberships: make(map[int64]string, len(ms))}
 	for _, m := range ms {
 		a.memberships[m.GroupID] = m.Role
 	}

@@ -38,9 +38,9 @@ type Settings struct {
 // Service is safe for concurrent use.
 type Service struct {
 	db *store.DB
-	// hot prepares the session look-up, which every request runs, once per
-	// connection: planning it cost PostgreSQL ~2 ms a request, five times
-	// running it (issue 16).
+	// hot holds the session look-up, prepared once: it runs on every request
+	// and every websocket connect, and planning it (many joins) cost more
+	// than running it (issue 16).
 	hot       *store.Prepared
 	log       *slog.Logger
 	set       Settings

@@ -2,6 +2,7 @@ package live
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"net"
@@ -77,6 +78,15 @@ type Conn struct {
 	// actor after one that read it since.
 	recheckMu sync.Mutex
 
+	// The connection's chat sends, pipelined (see queueSend): the reader
+	// queues them and reads on; one sender goroutine, started when a send
+	// arrives and gone when the queue is empty, stores each run of them
+	// with one query and one statement, in order.
+	sendMu   sync.Mutex
+	sendCond *sync.Cond // signals room in sendQ and the sender's end
+	sendQ    []clientFrame
+	sending  bool
+
 	// self is how the user appears in presence lists; loaded by the reader
 	// goroutine before its first meeting subscription, read under topic locks.
 	self *store.PresentUser
@@ -89,6 +99,7 @@ func (c *Conn) actor() *access.Actor { return c.who.Load() }
 func (h *Hub) Serve(ws *websocket.Conn, a *access.Actor, session Session) {
 	c := &Conn{h: h, ws: ws, raw: rawConn(ws), session: session, out: newQueue(h.set.QueueFrames),
 		done: make(chan struct{}), finished: make(chan struct{}), topics: map[string]*topicState{}, listed: map[string]bool{}}
+	c.sendCond = sync.NewCond(&c.sendMu)
 	c.who.Store(a)
 	if tc, ok := c.raw.(*net.TCPConn); ok {
 		_ = tc.SetWriteBuffer(sendBuffer)
@@ -103,6 +114,7 @@ func (h *Hub) Serve(ws *websocket.Conn, a *access.Actor, session Session) {
 	go func() { defer close(writerDone); c.writeLoop() }()
 	c.readLoop()
 	c.close(closeNormal, "")
+	c.waitSends()
 	<-writerDone
 	c.mu.Lock()
 	names := make([]string, 0, len(c.topics))
@@ -174,20 +186,17 @@ func (c *Conn) writeLoop() {
 		select {
 		case <-c.out.ready:
 			batch = c.out.take(batch)
-			for _, frame := range batch {
-				_ = c.ws.SetWriteDeadline(time.Now().Add(writeTimeout))
-				if err := c.ws.WriteMessage(websocket.TextMessage, frame); err != nil {
-					// A peer that took nothing for writeTimeout stopped
-					// reading: too slow, like one whose queue filled (the
-					// close frame cannot follow a failed write, though).
-					var ne net.Error
-					if errors.As(err, &ne) && ne.Timeout() {
-						c.close(closeTooSlow, "too slow")
-					} else {
-						c.close(closeNormal, "")
-					}
-					return
+			if err := c.writeFrames(batch); err != nil {
+				// A peer that took nothing for writeTimeout stopped
+				// reading: too slow, like one whose queue filled (the
+				// close frame cannot follow a failed write, though).
+				var ne net.Error
+				if errors.As(err, &ne) && ne.Timeout() {
+					c.close(closeTooSlow, "too slow")
+				} else {
+					c.close(closeNormal, "")
 				}
+				return
 			}
 		case <-ping.C:
 			if err := c.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(writeTimeout)); err != nil {
@@ -202,6 +211,65 @@ func (c *Conn) writeLoop() {
 			return
 		}
 	}
+}
+
+// coalesced bounds the bytes written by one system call of writeFrames.
+const coalesced = 64 << 10
+
+// batchBuffers hold the frames writeFrames sends together: shared, so an idle
+// connection keeps none.
+var batchBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 8<<10); return &b }}
+
+// writeFrames writes queued text frames. One frame goes through the
+// websocket library; several (a connection behind a fan-out) are framed here
+// and written with one system call per 64 KiB instead of one per frame, so a
+// busy server spends less per delivery the further behind it is (issue 16:
+// the fan-out's CPU was nearly all write calls). A single Write of whole
+// frames cannot interleave with the library's own control frames (the
+// reader's pongs): the socket serializes each Write.
+func (c *Conn) writeFrames(frames [][]byte) error {
+	if len(frames) == 1 {
+		_ = c.ws.SetWriteDeadline(time.Now().Add(writeTimeout))
+		return c.ws.WriteMessage(websocket.TextMessage, frames[0])
+	}
+	bp := batchBuffers.Get().(*[]byte)
+	defer func() {
+		if cap(*bp) <= coalesced+ReadLimit {
+			*bp = (*bp)[:0]
+			batchBuffers.Put(bp)
+		}
+	}()
+	for len(frames) > 0 {
+		buf := (*bp)[:0]
+		n := 0
+		for n < len(frames) && (n == 0 || len(buf)+len(frames[n]) <= coalesced) {
+			buf = appendTextFrame(buf, frames[n])
+			n++
+		}
+		*bp = buf
+		frames = frames[n:]
+		_ = c.raw.SetWriteDeadline(time.Now().Add(writeTimeout))
+		if _, err := c.raw.Write(buf); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// appendTextFrame appends a final, unmasked text frame (RFC 6455 §5.2: a
+// server never masks) carrying payload.
+func appendTextFrame(b, payload []byte) []byte {
+	const finText = 0x81
+	switch n := len(payload); {
+	case n < 126:
+		b = append(b, finText, byte(n))
+	case n <= 0xffff:
+		b = append(b, finText, 126, byte(n>>8), byte(n))
+	default:
+		b = append(b, finText, 127)
+		b = binary.BigEndian.AppendUint64(b, uint64(n))
+	}
+	return append(b, payload...)
 }
 
 // hardClose closes the TCP connection, ending any blocked read or write.
@@ -387,9 +455,18 @@ type subscribedFrame struct {
 func (c *Conn) handle(data []byte) {
 	f, bad := decodeFrame(data)
 	if bad != nil {
+		c.waitSends()
 		c.sendJSON(*bad)
 		return
 	}
+	if f.Type == "chat.send" {
+		c.queueSend(f)
+		return
+	}
+	// Anything else is answered after the sends before it: the client sees
+	// its answers in the order of its frames, as when sends were handled
+	// one at a time.
+	c.waitSends()
 	switch f.Type {
 	case "ping":
 		c.sendJSON(map[string]string{"type": "pong"})
@@ -397,28 +474,94 @@ func (c *Conn) handle(data []byte) {
 		c.subscribe(f.Topic, f.SinceSeq)
 	case "unsubscribe":
 		c.unsubscribe(f.Topic)
-	case "chat.send":
-		c.chatSend(f)
 	}
 }
 
-func (c *Conn) chatSend(f clientFrame) {
+const (
+	// maxQueuedSends bounds the sends a connection may have waiting; the
+	// reader stops reading while it is reached.
+	maxQueuedSends = 64
+	// maxSendBatch bounds the messages stored by one statement.
+	maxSendBatch = 32
+)
+
+// queueSend hands a chat.send to the connection's sender goroutine, starting
+// it if none runs. A client sending faster than one round trip per message
+// no longer waits for each: what queued meanwhile is stored together (issue
+// 16), in order, each message acknowledged only after its commit.
+func (c *Conn) queueSend(f clientFrame) {
+	c.sendMu.Lock()
+	for len(c.sendQ) >= maxQueuedSends {
+		c.sendCond.Wait()
+	}
+	c.sendQ = append(c.sendQ, f)
+	start := !c.sending
+	c.sending = true
+	c.sendMu.Unlock()
+	if start {
+		go c.sendLoop()
+	}
+}
+
+// waitSends returns once every queued send was answered.
+func (c *Conn) waitSends() {
+	c.sendMu.Lock()
+	for c.sending {
+		c.sendCond.Wait()
+	}
+	c.sendMu.Unlock()
+}
+
+// sendLoop is the sender goroutine: it takes what is queued, stores each run
+// of sends to the same meeting as a batch, and ends when the queue is empty.
+func (c *Conn) sendLoop() {
+	for {
+		c.sendMu.Lock()
+		q := c.sendQ
+		c.sendQ = nil
+		if len(q) == 0 {
+			c.sending = false
+		}
+		c.sendCond.Broadcast()
+		c.sendMu.Unlock()
+		if len(q) == 0 {
+			return
+		}
+		for len(q) > 0 {
+			n := 1
+			for n < len(q) && n < maxSendBatch && q[n].MeetingID == q[0].MeetingID {
+				n++
+			}
+			c.chatSend(q[:n])
+			q = q[n:]
+		}
+	}
+}
+
+// chatSend sends a run of messages to one meeting.
+func (c *Conn) chatSend(fs []clientFrame) {
 	if !c.current() {
 		return
 	}
 	ctx, cancel := context.WithTimeout(c.h.ctx, 10*time.Second)
 	defer cancel()
-	// The ack is queued once the message is committed (it is durable) and
-	// before the message is delivered, to this connection too.
-	_, _, err := c.h.meetings.SendThen(ctx, c.actor(), f.MeetingID, f.ClientID, f.Body, func(msg meetings.Message) {
-		c.sendJSON(ackFrame{Type: "chat.ack", ClientID: msg.ClientID, ID: msg.ID, Seq: msg.Seq})
-	})
-	if err != nil {
-		c.sendJSON(sendError(err, f.ClientID))
-		if code := sendError(err, "").Code; code == "internal" {
-			c.h.log.Error("chat send over websocket", "meeting", f.MeetingID, "err", err)
-		}
+	items := make([]meetings.Outgoing, len(fs))
+	for i, f := range fs {
+		items[i] = meetings.Outgoing{ClientID: f.ClientID, Body: f.Body}
 	}
+	// Each ack is queued once its message is committed (it is durable) and
+	// before the message is delivered, to this connection too.
+	c.h.meetings.SendBatch(ctx, c.actor(), fs[0].MeetingID, items, func(i int, msg meetings.Message, err error) {
+		if err == nil {
+			c.sendJSON(ackFrame{Type: "chat.ack", ClientID: msg.ClientID, ID: msg.ID, Seq: msg.Seq})
+			return
+		}
+		e := sendError(err, fs[i].ClientID)
+		c.sendJSON(e)
+		if e.Code == "internal" {
+			c.h.log.Error("chat send over websocket", "meeting", fs[i].MeetingID, "err", err)
+		}
+	})
 }
 
 // sendError maps a service error onto SPEC §5's error codes.
@@ -488,11 +631,8 @@ func (c *Conn) subscribe(name string, since *int64) {
 		}
 	}
 	if tracked && c.self == nil {
-		me, err := store.GetPresentUser(ctx, c.h.db, c.actor().UserID)
-		if err != nil {
-			c.sendJSON(errorFrame{Type: "error", Code: "internal", Ref: name, Message: "subscribe again"})
-			return
-		}
+		// As the session check read the user (no query of its own).
+		me := store.PresentUser{ID: who.UserID, Name: who.Name, JST: who.JST}
 		c.mu.Lock() // recheckTopic reads it from other goroutines
 		c.self = &me
 		c.mu.Unlock()

@@ -19,3 +19,19 @@ func TopicSeq(h *Hub, name string) int64 {
 	}
 	return t.latest.Load()
 }
+
+// PresenceChange counts a connection of user in (join) or out of a topic's
+// presence, as a subscribe or an unsubscribe does.
+func PresenceChange(h *Hub, topic string, userID int64, join bool) {
+	if join {
+		h.joined(topic, userID)
+	} else {
+		h.left(topic, userID)
+	}
+}
+
+// WaitPresence returns once every presence change so far is written.
+func WaitPresence(h *Hub) { h.presenceIdle.Wait() }
+
+// Instance is the hub's id in live_presence.
+func Instance(h *Hub) string { return h.instance }

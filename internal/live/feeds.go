@@ -94,8 +94,7 @@ const presenceListMax = 100
 func (meetingFeed) lists(context.Context, *access.Actor, int64) (bool, error) { return true, nil }
 
 func (f meetingFeed) authorize(ctx context.Context, a *access.Actor, id int64) error {
-	_, err := f.h.meetings.Get(ctx, a, id)
-	return err
+	return f.h.meetings.Authorize(ctx, a, id)
 }
 
 func (f meetingFeed) head(ctx context.Context, id int64) (int64, any, error) {

@@ -115,7 +115,12 @@ type Hub struct {
 	pending  map[int64][]int64        // user → notification ids waiting for their pusher
 	closed   bool
 
-	presenceMu sync.Mutex // orders presence writes so join/leave cannot swap
+	// Presence rows to write (see writePresence): the (topic, user) pairs
+	// whose count crossed zero since the last write, under mu; one writer
+	// goroutine runs while any wait (presenceWriting).
+	presenceDue     map[presenceKey]struct{}
+	presenceWriting bool
+	presenceIdle    sync.WaitGroup // the writer's run, for Close
 
 	// afterReplay, when set (tests only), runs between a subscriber's replay
 	// and its joining the live stream: the window the ring exists to bridge.
@@ -131,7 +136,7 @@ func New(d Deps) *Hub {
 		instance: uuid.NewString(), metrics: newHubMetrics(d.Registry),
 		ctx: ctx, cancel: cancel,
 		topics: map[string]*topicState{}, conns: map[*Conn]struct{}{},
-		users: map[int64]map[*Conn]struct{}{}, presence: map[string]map[int64]int{}, pushed: map[int64][]int64{}, pending: map[int64][]int64{},
+		users: map[int64]map[*Conn]struct{}{}, presence: map[string]map[int64]int{}, presenceDue: map[presenceKey]struct{}{}, pushed: map[int64][]int64{}, pending: map[int64][]int64{},
 	}
 	h.feeds = map[string]feed{
 		topic.Meeting: meetingFeed{h: h},
@@ -176,6 +181,7 @@ func (h *Hub) Close() {
 	for _, c := range conns {
 		<-c.finished
 	}
+	h.presenceIdle.Wait() // the last leaves are written before the clear below
 	h.cancel()
 	h.wg.Wait()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -460,57 +466,85 @@ func (h *Hub) pushOne(userID, id int64) {
 // however many tabs, written when the first tab arrives and the last one goes.
 func (h *Hub) joined(name string, userID int64) {
 	h.mu.Lock()
+	defer h.mu.Unlock()
 	if h.presence[name] == nil {
 		h.presence[name] = map[int64]int{}
 	}
 	h.presence[name][userID]++
-	first := h.presence[name][userID] == 1
-	h.mu.Unlock()
-	if first {
-		h.writePresence(name, userID, true)
+	if h.presence[name][userID] == 1 {
+		h.presenceChangedLocked(name, userID)
 	}
 }
 
 func (h *Hub) left(name string, userID int64) {
 	h.mu.Lock()
+	defer h.mu.Unlock()
 	h.presence[name][userID]--
-	last := h.presence[name][userID] == 0
-	if last {
+	if h.presence[name][userID] == 0 {
 		delete(h.presence[name], userID)
 		if len(h.presence[name]) == 0 {
 			delete(h.presence, name)
 		}
-	}
-	h.mu.Unlock()
-	if last {
-		h.writePresence(name, userID, false)
+		h.presenceChangedLocked(name, userID)
 	}
 }
 
-func (h *Hub) writePresence(name string, userID int64, join bool) {
-	h.presenceMu.Lock()
-	defer h.presenceMu.Unlock()
-	// The row must match the count at the moment of writing: a join and a
-	// leave racing here are applied in the order of the final count.
-	h.mu.Lock()
-	present := h.presence[name][userID] > 0
-	h.mu.Unlock()
-	if present != join {
-		return // a later call will write the current truth
+type presenceKey struct {
+	topic  string
+	userID int64
+}
+
+// presenceChangedLocked marks a (topic, user) row to be written and starts
+// the writer if none runs. Called with h.mu held.
+func (h *Hub) presenceChangedLocked(name string, userID int64) {
+	h.presenceDue[presenceKey{name, userID}] = struct{}{}
+	if !h.presenceWriting {
+		h.presenceWriting = true
+		h.presenceIdle.Add(1)
+		go h.writePresence()
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	var err error
-	if join {
-		err = store.JoinPresence(ctx, h.db, h.instance, name, userID)
-	} else {
-		err = store.LeavePresence(ctx, h.db, h.instance, name, userID)
+}
+
+// writePresence writes the due presence rows in batches: everything that
+// changed while one statement ran goes into the next (issue 16: a room
+// filling up was one serialized round trip per person). Each row is written
+// as the count says at the moment the batch is taken, not as the change that
+// marked it said, so a join and a leave racing each other cannot leave a
+// stale row: the last batch to touch a row writes its current truth. Each
+// topic whose rows were written is announced once per batch.
+func (h *Hub) writePresence() {
+	defer h.presenceIdle.Done()
+	for {
+		h.mu.Lock()
+		if len(h.presenceDue) == 0 {
+			h.presenceWriting = false
+			h.mu.Unlock()
+			return
+		}
+		var joins, leaves []store.PresenceEntry
+		topics := map[string]bool{}
+		for k := range h.presenceDue {
+			e := store.PresenceEntry{Topic: k.topic, UserID: k.userID}
+			if h.presence[k.topic][k.userID] > 0 {
+				joins = append(joins, e)
+			} else {
+				leaves = append(leaves, e)
+			}
+			topics[k.topic] = true
+		}
+		clear(h.presenceDue)
+		h.mu.Unlock()
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		err := store.WritePresence(ctx, h.db, h.instance, joins, leaves)
+		cancel()
+		if err != nil {
+			h.log.Warn("write presence", "joins", len(joins), "leaves", len(leaves), "err", err)
+			continue
+		}
+		for name := range topics {
+			h.changed(name, 0)
+		}
 	}
-	if err != nil {
-		h.log.Warn("write presence", "topic", name, "user", userID, "err", err)
-		return
-	}
-	h.changed(name, 0)
 }
 
 // present lists the people on a topic. Entries of the last two refresh rounds

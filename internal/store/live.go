@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/lib/pq"
 )
 
 // The live layer's reads: small snapshots of a topic's state that it compares to
@@ -81,32 +83,36 @@ type PresentUser struct {
 	JST  *string `db:"jst"`
 }
 
-// GetPresentUser is how one user appears in presence lists.
-func GetPresentUser(ctx context.Context, q Q, userID int64) (PresentUser, error) {
-	var u PresentUser
-	err := one(ctx, q, &u, fmt.Sprintf("load user %d for presence", userID), `
-		SELECT u.id, u.display_name AS name, j.name AS jst
-		FROM users u LEFT JOIN jst j ON j.id = u.jst_id WHERE u.id = $1`, userID)
-	return u, err
+// PresenceEntry is one (topic, user) presence row of an instance.
+type PresenceEntry struct {
+	Topic  string
+	UserID int64
 }
 
-// JoinPresence records that an instance holds a connection of user on topic.
-func JoinPresence(ctx context.Context, q Q, instance, topic string, userID int64) error {
-	_, err := q.ExecContext(ctx, `
-		INSERT INTO live_presence (instance_id, topic, user_id) VALUES ($1, $2, $3)
-		ON CONFLICT (topic, user_id, instance_id) DO UPDATE SET seen_at = now()`, instance, topic, userID)
-	if err != nil {
-		return fmt.Errorf("join presence of user %d on %s: %w", userID, topic, err)
+// WritePresence records an instance's joins and removes its leaves in one
+// statement (the live hub batches its presence changes). An entry must not
+// be in both lists, nor twice in one.
+func WritePresence(ctx context.Context, q Q, instance string, joins, leaves []PresenceEntry) error {
+	split := func(es []PresenceEntry) ([]string, []int64) {
+		ts, us := make([]string, len(es)), make([]int64, len(es))
+		for i, e := range es {
+			ts[i], us[i] = e.Topic, e.UserID
+		}
+		return ts, us
 	}
-	return nil
-}
-
-// LeavePresence removes an instance's entry for user on topic.
-func LeavePresence(ctx context.Context, q Q, instance, topic string, userID int64) error {
+	jt, ju := split(joins)
+	lt, lu := split(leaves)
 	_, err := q.ExecContext(ctx, `
-		DELETE FROM live_presence WHERE instance_id = $1 AND topic = $2 AND user_id = $3`, instance, topic, userID)
+		WITH joined AS (
+			INSERT INTO live_presence (instance_id, topic, user_id)
+			SELECT $1, j.topic, j.user_id FROM unnest($2::text[], $3::bigint[]) AS j(topic, user_id)
+			ON CONFLICT (topic, user_id, instance_id) DO UPDATE SET seen_at = now())
+		DELETE FROM live_presence p
+		USING unnest($4::text[], $5::bigint[]) AS l(topic, user_id)
+		WHERE p.instance_id = $1 AND p.topic = l.topic AND p.user_id = l.user_id`,
+		instance, pq.Array(jt), pq.Array(ju), pq.Array(lt), pq.Array(lu))
 	if err != nil {
-		return fmt.Errorf("leave presence of user %d on %s: %w", userID, topic, err)
+		return fmt.Errorf("write presence (%d joins, %d leaves): %w", len(joins), len(leaves), err)
 	}
 	return nil
 }

@@ -1,8 +1,10 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/lib/pq"
@@ -91,6 +93,66 @@ func AppendChatMessage(ctx context.Context, q Q, m NewChatMessage) (model.ChatMe
 		RETURNING id, meeting_id, seq, author_id, client_id, body, body_html, created_at`,
 		m.MeetingID, m.AuthorID, m.ClientID, m.Body, m.BodyHTML)
 	return out, err
+}
+
+// AppendChatMessages stores several messages of one author in a live meeting
+// in one statement, in the order given: the UPDATE takes the meeting row's
+// lock and len(ms) consecutive seqs, the INSERT numbers the messages by their
+// position, so they are gap-free and in order, committed together (a
+// connection's pipelined sends, issue 16). The result is in seq order. No
+// rows (ErrNotFound) means the meeting is not live; a client id already
+// stored fails the whole statement (ChatClientIDKey), storing nothing.
+func AppendChatMessages(ctx context.Context, q Q, meetingID, authorID int64, ms []NewChatMessage) ([]model.ChatMessage, error) {
+	ids, bodies, htmls := make([]string, len(ms)), make([]string, len(ms)), make([]string, len(ms))
+	for i, m := range ms {
+		ids[i], bodies[i], htmls[i] = m.ClientID, m.Body, m.BodyHTML
+	}
+	var out []model.ChatMessage
+	err := selectAll(ctx, q, &out, fmt.Sprintf("append %d chat messages to meeting %d", len(ms), meetingID), `
+		WITH next AS (
+			UPDATE meetings SET last_seq = last_seq + cardinality($3::uuid[])
+			WHERE id = $1 AND status = 'live'
+			RETURNING id, last_seq - cardinality($3::uuid[]) AS first)
+		INSERT INTO chat_messages (meeting_id, seq, author_id, client_id, body, body_html)
+		SELECT next.id, next.first + m.n, $2, m.client_id, m.body, m.body_html
+		FROM next, unnest($3::uuid[], $4::text[], $5::text[]) WITH ORDINALITY AS m(client_id, body, body_html, n)
+		RETURNING id, meeting_id, seq, author_id, client_id, body, body_html, created_at`,
+		meetingID, authorID, pq.Array(ids), pq.Array(bodies), pq.Array(htmls))
+	if err == nil && len(out) == 0 {
+		err = fmt.Errorf("append chat messages to meeting %d: %w", meetingID, ErrNotFound)
+	}
+	slices.SortFunc(out, func(a, b model.ChatMessage) int { return cmp.Compare(a.Seq, b.Seq) })
+	return out, err
+}
+
+// ChatSenderBatch is ChatSender for several client ids at once: Existing
+// lists those already stored for this author in this meeting.
+type ChatSenderBatch struct {
+	ChatSender
+	Existing pq.StringArray `db:"existing"`
+}
+
+// GetChatSenderBatch reads a meeting and a would-be sender of several
+// messages in one query (ErrNotFound when the meeting does not exist).
+func GetChatSenderBatch(ctx context.Context, q Q, meetingID, userID int64, clientIDs []string, since time.Time) (ChatSenderBatch, error) {
+	var cs ChatSenderBatch
+	err := one(ctx, q, &cs, fmt.Sprintf("chat sender %d in meeting %d", userID, meetingID), `
+		SELECT mt.group_id, g.name AS group_name, g.kind AS group_kind, mt.status,
+		       u.display_name AS name, j.name AS jst,
+		       ARRAY(SELECT c.client_id::text FROM chat_messages c
+		        WHERE c.meeting_id = mt.id AND c.author_id = u.id AND c.client_id = ANY($3::uuid[])) AS existing,
+		       (SELECT count(*) FROM chat_messages c WHERE c.author_id = u.id AND c.created_at > $4) AS recent,
+		       mu.until AS muted_until, mu.reason AS mute_reason
+		FROM meetings mt
+		JOIN groups g ON g.id = mt.group_id
+		JOIN users u ON u.id = $2
+		LEFT JOIN jst j ON j.id = u.jst_id
+		LEFT JOIN LATERAL (
+			SELECT until, reason FROM mutes
+			WHERE group_id = mt.group_id AND user_id = u.id AND until > now()
+			ORDER BY until DESC LIMIT 1) mu ON true
+		WHERE mt.id = $1`, meetingID, userID, pq.Array(clientIDs), since)
+	return cs, err
 }
 
 // ChatSender is what sending a chat message checks about its meeting and its
