@@ -13,6 +13,7 @@ import (
 	"github.com/gwd-jst/forumjst/internal/apperr"
 	"github.com/gwd-jst/forumjst/internal/forum"
 	"github.com/gwd-jst/forumjst/internal/logging"
+	"github.com/gwd-jst/forumjst/internal/notes"
 )
 
 // apiError is the body of every JSON error (SPEC §4).
@@ -32,7 +33,10 @@ func classify(err error) (status int, code string) {
 	var be *badRequest
 	var de *apperr.Denied
 	var ue *apperr.Unprocessable
+	var tl *notes.TooLarge
 	switch {
+	case errors.As(err, &tl):
+		return fiber.StatusRequestEntityTooLarge, "too_large"
 	case errors.As(err, &ve):
 		return fiber.StatusBadRequest, "validation"
 	case errors.As(err, &be):
@@ -93,6 +97,13 @@ func (s *server) handleError(c *fiber.Ctx, err error) error {
 			return c.Redirect(fmt.Sprintf("/api/v1/threads/%d", merged.Into), fiber.StatusMovedPermanently)
 		}
 		return c.Redirect(fmt.Sprintf("/t/%d", merged.Into), fiber.StatusMovedPermanently)
+	}
+	// An upload over the limit says the limit in words, on the file field.
+	var tl *notes.TooLarge
+	if errors.As(err, &tl) && s.routeOf(c).isAPI() {
+		msg := s.tooLargeMessage(c, tl.Limit)
+		return c.Status(fiber.StatusRequestEntityTooLarge).JSON(fiber.Map{"error": apiError{Code: "too_large", Message: msg,
+			Details: map[string]string{"file": msg}}})
 	}
 	status, code := classify(err)
 	if c.Locals(localRequestID) == nil {

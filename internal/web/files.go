@@ -647,16 +647,21 @@ func (s *server) apiUpload(c *fiber.Ctx) error {
 		meetingID, noteID = n.MeetingID, n.ID
 	}
 	at, err := s.upload(c, meetingID, noteID)
-	var tl *notes.TooLarge
-	if errors.As(err, &tl) {
-		msg := s.tooLargeMessage(c, tl.Limit)
-		return c.Status(fiber.StatusRequestEntityTooLarge).JSON(fiber.Map{"error": apiError{Code: "too_large", Message: msg,
-			Details: map[string]string{"file": msg}}})
-	}
 	if err != nil {
-		return err
+		return err // a file over the limit: 413 too_large (handleError)
 	}
 	return c.Status(fiber.StatusCreated).JSON(at)
+}
+
+// uploadFormError is formError for an upload form: a file over the limit is
+// a message on the file field (413) in the reader's language.
+func (s *server) uploadFormError(c *fiber.Ctx, err error, rate rateLimitShown) map[string]string {
+	var tl *notes.TooLarge
+	if errors.As(err, &tl) {
+		c.Status(fiber.StatusRequestEntityTooLarge)
+		return map[string]string{"file": s.tooLargeMessage(c, tl.Limit)}
+	}
+	return s.formError(c, err, rate)
 }
 
 // apiAttachment answers with the file itself, or with its metadata when the
@@ -734,12 +739,7 @@ func (s *server) pageUpload(c *fiber.Ctx) error {
 		s.flash(c, "flash.file_uploaded")
 		return c.Redirect(fmt.Sprintf("%s#file-%d", back, at.ID), fiber.StatusSeeOther)
 	}
-	fe := s.formError(c, err, rateOnForm)
-	var tl *notes.TooLarge
-	if errors.As(err, &tl) {
-		c.Status(fiber.StatusRequestEntityTooLarge)
-		fe = map[string]string{"file": s.tooLargeMessage(c, tl.Limit)}
-	}
+	fe := s.uploadFormError(c, err, rateOnForm)
 	if fe == nil {
 		return err
 	}

@@ -207,14 +207,8 @@ func (s *server) apiPracticeUpload(c *fiber.Ctx) error {
 		return err
 	}
 	at, err := s.uploadPractice(c, id)
-	var tl *notes.TooLarge
-	if errors.As(err, &tl) {
-		msg := s.tooLargeMessage(c, tl.Limit)
-		return c.Status(fiber.StatusRequestEntityTooLarge).JSON(fiber.Map{"error": apiError{Code: "too_large", Message: msg,
-			Details: map[string]string{"file": msg}}})
-	}
 	if err != nil {
-		return err
+		return err // a file over the limit: 413 too_large (handleError)
 	}
 	return c.Status(fiber.StatusCreated).JSON(at)
 }
@@ -629,12 +623,7 @@ func (s *server) pagePracticeUpload(c *fiber.Ctx) error {
 		s.flash(c, "flash.file_uploaded")
 		return c.Redirect(fmt.Sprintf("/praktyki/%d#file-%d", id, at.ID), fiber.StatusSeeOther)
 	}
-	fe := s.formError(c, err, rateOnForm)
-	var tl *notes.TooLarge
-	if errors.As(err, &tl) {
-		c.Status(fiber.StatusRequestEntityTooLarge)
-		fe = map[string]string{"file": s.tooLargeMessage(c, tl.Limit)}
-	}
+	fe := s.uploadFormError(c, err, rateOnForm)
 	if fe == nil {
 		return err
 	}

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -10,7 +9,6 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/gwd-jst/forumjst/internal/apperr"
-	"github.com/gwd-jst/forumjst/internal/notes"
 	"github.com/gwd-jst/forumjst/internal/reviews"
 )
 
@@ -333,12 +331,7 @@ func (s *server) pageReviewDocument(c *fiber.Ctx) error {
 		s.flash(c, "flash.review_document")
 		return c.Redirect(fmt.Sprintf("/opiniowanie/%d#document", id), fiber.StatusSeeOther)
 	}
-	fe := s.formError(c, err, rateToErrorPage)
-	var tl *notes.TooLarge
-	if errors.As(err, &tl) {
-		c.Status(fiber.StatusRequestEntityTooLarge)
-		fe = map[string]string{"file": s.tooLargeMessage(c, tl.Limit)}
-	}
+	fe := s.uploadFormError(c, err, rateToErrorPage)
 	if fe == nil {
 		return err
 	}

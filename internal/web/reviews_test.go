@@ -386,7 +386,7 @@ func TestReviewResponsesAndSummary(t *testing.T) {
 // else the route keeps FORUM_MAX_BODY_BYTES, refused from Content-Length.
 func TestReviewDocumentUploadLimit(t *testing.T) {
 	t.Parallel()
-	f := newReviewFixture(t, func(c *config.Config) { c.MaxBodyBytes = 8 << 10 })
+	f := newReviewFixture(t, func(c *config.Config) { c.MaxBodyBytes = 8 << 10; c.MaxUploadBytes = 32 << 10 })
 	path := fmt.Sprintf("/api/v1/reviews/%d/document", f.reviewID)
 	r := oversized(t, f.env, path, 16<<10, map[string]string{"Cookie": cookieName + "=" + jarToken(t, f.member), "X-CSRF-Token": f.member.CSRF})
 	if r.Status != http.StatusRequestEntityTooLarge {
@@ -394,4 +394,15 @@ func TestReviewDocumentUploadLimit(t *testing.T) {
 	}
 	big := append(samplePDF(), []byte("% "+strings.Repeat("x", 16<<10)+"\n%%EOF\n")...)
 	wantStatus(t, "staff's 16 KiB document", uploadTo(t, f.staff, path, "duzy.pdf", big), http.StatusOK)
+	// Over the upload limit: 413 with the limit in words on the file field.
+	huge := append(samplePDF(), []byte("% "+strings.Repeat("x", 40<<10)+"\n%%EOF\n")...)
+	r = uploadTo(t, f.staff, path, "za-duzy.pdf", huge)
+	wantError(t, "staff's 40 KiB document", r, http.StatusRequestEntityTooLarge, "too_large")
+	var e struct {
+		Error struct{ Details map[string]string }
+	}
+	r.Decode(&e)
+	if e.Error.Details["file"] == "" {
+		t.Errorf("too large: no message on the file field: %s", r.Body)
+	}
 }
