@@ -104,11 +104,13 @@ type NewReply struct {
 	Kinds     []string
 }
 
-// ReplyNotification is one notification AppendReply recorded.
+// ReplyNotification is one notification AppendReply recorded. It is decoded
+// from the statement's json_agg, whose keys match the field names (encoding/json
+// matches them case-insensitively): rows carry no json tags.
 type ReplyNotification struct {
-	UserID int64  `json:"user_id"`
-	ID     int64  `json:"id"`
-	Kind   string `json:"kind"`
+	UserID int64
+	ID     int64
+	Kind   string
 }
 
 // AppendedReply is the stored post as readers see it, with who may hear of it.
@@ -206,7 +208,7 @@ var appendReplySQL = `
 	       p.body, p.body_html, p.reply_to, rp.position AS reply_position, ru.display_name AS reply_author,
 	       p.version, p.created_at, p.edited_at, p.edited_by, p.deleted_at, p.hidden, p.hidden_reason, p.auto_hidden,
 	       th.title AS thread_title,
-	       (SELECT COALESCE(json_agg(json_build_object('user_id', s.user_id, 'id', s.id, 'kind', s.kind) ORDER BY s.id), '[]') FROM sent s) AS notifications
+	       (SELECT COALESCE(json_agg(json_build_object('userid', s.user_id, 'id', s.id, 'kind', s.kind) ORDER BY s.id), '[]') FROM sent s) AS notifications
 	FROM p JOIN th ON th.id = p.thread_id
 	JOIN users u ON u.id = p.author_id
 	LEFT JOIN jst j ON j.id = u.jst_id
