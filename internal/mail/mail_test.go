@@ -264,7 +264,7 @@ func TestHangingServerTimesOutAndBlocksNothing(t *testing.T) {
 	// otherwise use up a mail's attempts before the server recovers, and a
 	// mail given up on is never sent (that is another test's subject).
 	stop := runWorker(t, svc, srv, mail.WorkerSettings{SendTimeout: 300 * time.Millisecond, RetryBase: 50 * time.Millisecond,
-		StopGrace: 100 * time.Millisecond, MaxAttempts: 1000})
+		StopGrace: 100 * time.Millisecond, MaxAttempts: 1000, RetryMax: 500 * time.Millisecond})
 
 	// While the worker waits on the server, queueing more mail (what a
 	// request does) is not held up.
