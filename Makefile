@@ -61,16 +61,36 @@ test-browser:
 	$(WITH_TEST_DB); \
 	$(GO) test -race -count=1 -timeout 20m ./internal/browsertest/...
 
-bench:
-	$(WITH_TEST_DB); \
-	$(GO) test -run '^$$' -bench . -benchtime 2s ./...
+# One benchmark summary (issue 16 item 3): the forum and live benchmarks (and
+# search with BENCH_SEARCH=1: it generates 1,000,000 posts, minutes), each
+# writing its rows to $(BENCH_DIR), then one table — figure, same-run baseline,
+# ratio, target, met — also saved as test-artifacts/bench-summary-<date>.json.
+# A benchmark that fails does not stop the others; the summary shows what ran
+# and make fails afterwards. Extra flags: BENCH_FORUM_FLAGS (loadtest flags,
+# e.g. '-loadtest.warmup 1s -loadtest.measure 3s'), BENCH_LIVE_FLAGS,
+# BENCH_SEARCH_FLAGS. About 5 minutes without search.
+BENCH_DIR := test-artifacts/bench
+bench: build build-bench
+	mkdir -p $(BENCH_DIR)
+	rm -f $(BENCH_DIR)/forum.json $(BENCH_DIR)/live.json $(BENCH_DIR)/search.json
+	$(WITH_TEST_DB); rc=0; \
+	BENCH_FORUM_JSON="$(abspath $(BENCH_DIR))/forum.json" \
+		$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 15m ./internal/loadtest/ $(if $(BENCH_FORUM_FLAGS),-args $(BENCH_FORUM_FLAGS)) || rc=1; \
+	$(BENCH_BIN) live --forumjst $(BIN) --rows $(BENCH_DIR)/live.json $(BENCH_LIVE_FLAGS) || rc=1; \
+	if [[ "$${BENCH_SEARCH:-}" == 1 ]]; then \
+		$(BENCH_BIN) search --rows $(BENCH_DIR)/search.json $(BENCH_SEARCH_FLAGS) || rc=1; \
+	fi; \
+	shopt -s nullglob; files=($(BENCH_DIR)/forum.json $(BENCH_DIR)/live.json $(BENCH_DIR)/search.json); \
+	files=($$(for f in "$${files[@]}"; do [[ -f "$$f" ]] && echo "$$f"; done)); \
+	if (( $${#files[@]} )); then $(BENCH_BIN) summary "$${files[@]}" || rc=1; else echo "no benchmark wrote its rows"; rc=1; fi; \
+	exit $$rc
 
 # Forum load benchmarks of SPEC §8 (thread page, group page, posting, next to a
 # naive one-query Fiber page); fixed-duration loads over loopback, ~1.5 minutes.
 .PHONY: bench-forum
 bench-forum:
 	$(WITH_TEST_DB); \
-	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 15m ./internal/loadtest/
+	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 15m ./internal/loadtest/ $(if $(BENCH_FORUM_FLAGS),-args $(BENCH_FORUM_FLAGS))
 
 fmt:
 	$(if $(GOFILES),gofmt -w $(GOFILES))

@@ -5,6 +5,7 @@
 //
 //	forumjst-bench live [flags]   live chat benchmark against a bare broadcast baseline (SPEC §8)
 //	forumjst-bench search [flags] search over 1,000,000 generated posts (SPEC §8, issue 13)
+//	forumjst-bench summary FILES… one table of every benchmark's rows (issue 16 item 3)
 //
 // The forum load benchmarks (thread page, group page, posting) are Go
 // benchmarks in internal/loadtest (make bench-forum).
@@ -16,9 +17,11 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/gwd-jst/forumjst/internal/benchlive"
 	"github.com/gwd-jst/forumjst/internal/benchsearch"
+	"github.com/gwd-jst/forumjst/internal/benchsum"
 )
 
 const usage = `usage: forumjst-bench <command> [flags]
@@ -28,6 +31,9 @@ commands:
           (SPEC §8); needs DATABASE_URL and the forumjst binary; live -h for flags
   search  search latency over 1,000,000 generated posts in a throwaway database
           (SPEC §8, issue 13); search -h for flags
+  summary FILE.json…  one table (figure, same-run baseline, ratio, target, met)
+          of the rows the benchmarks wrote, saved as
+          test-artifacts/bench-summary-<date>.json (make bench)
 `
 
 func main() {
@@ -47,6 +53,11 @@ func main() {
 	case "search":
 		if err := benchsearch.Main(ctx, args, os.Stdout, os.Stderr); err != nil {
 			fmt.Fprintf(os.Stderr, "forumjst-bench search: %v\n", err)
+			os.Exit(1)
+		}
+	case "summary":
+		if _, err := benchsum.Main(args, os.Stdout, os.Stderr, time.Now()); err != nil {
+			fmt.Fprintf(os.Stderr, "forumjst-bench summary: %v\n", err)
 			os.Exit(1)
 		}
 	case "help", "-h", "--help":

@@ -33,6 +33,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/gwd-jst/forumjst/internal/benchsum"
 	"github.com/gwd-jst/forumjst/internal/database"
 	"github.com/gwd-jst/forumjst/internal/meetings"
 	"github.com/gwd-jst/forumjst/internal/pgadmin"
@@ -64,6 +65,8 @@ flags:
   --profile DIR     save CPU and heap profiles of the forum (and a CPU profile of
                     the load client) per scenario into DIR
   --json FILE       also write every result as JSON
+  --rows FILE       also write the figures, baselines and targets as rows for
+                    forumjst-bench summary (make bench)
   --timeout D       upper bound for the whole run (default 15m)
 `
 
@@ -77,6 +80,7 @@ type options struct {
 	accounts   int
 	profileDir string
 	jsonFile   string
+	rowsFile   string
 	timeout    time.Duration
 }
 
@@ -99,6 +103,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.IntVar(&o.serverPID, "server-pid", 0, "")
 	fs.StringVar(&o.profileDir, "profile", "", "")
 	fs.StringVar(&o.jsonFile, "json", "", "")
+	fs.StringVar(&o.rowsFile, "rows", "", "")
 	fs.DurationVar(&o.timeout, "timeout", 15*time.Minute, "")
 	// Hidden: the harness's child processes.
 	baselineMode := fs.Bool("baseline-server", false, "")
@@ -286,6 +291,11 @@ func run(ctx context.Context, o options, stdout, stderr io.Writer) error {
 		all = append(all, rs)
 	}
 	writeSummary(stdout, all)
+	if o.rowsFile != "" {
+		if err := benchsum.Write(o.rowsFile, "live", summaryRows(all)); err != nil {
+			return fmt.Errorf("write %s: %w", o.rowsFile, err)
+		}
+	}
 	if o.jsonFile != "" {
 		var flat []*Result
 		for _, rs := range all {

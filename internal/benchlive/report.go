@@ -7,6 +7,8 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/gwd-jst/forumjst/internal/benchsum"
 )
 
 // specTarget is a scenario's SPEC §8 target; zero fields are not part of it.
@@ -272,4 +274,62 @@ func fmtInt(n int64) string {
 		s = "-" + s
 	}
 	return s
+}
+
+// summaryRows are the run's figures for the one benchmark summary (issue 16
+// item 3, forumjst-bench summary): forumjst's figure per scenario next to the
+// bare broadcast server's from the same run, with SPEC §8's target where the
+// scenario has one (connect time: issue 16's ≤ 2× the baseline).
+func summaryRows(all [][]*Result) []benchsum.Row {
+	var rows []benchsum.Row
+	for _, rs := range all {
+		ours, base := find(rs, "forumjst"), find(rs, "baseline")
+		if ours == nil {
+			continue
+		}
+		if base == nil {
+			base = &Result{}
+		}
+		t, hasT := targetFor(ours.Scenario)
+		sc := ours.Scenario
+		add := func(figure, unit string, v, b float64, target string, met *bool) {
+			rows = append(rows, benchsum.NewRow("live", sc+" "+figure, unit, v, b, target, met))
+		}
+		msOf := func(d time.Duration) float64 { return float64(d) / 1e6 }
+		if ours.Rate > 0 {
+			tgt, met := "", (*bool)(nil)
+			if hasT && t.MinDeliveries > 0 {
+				tgt, met = "≥ "+fmtInt(int64(t.MinDeliveries))+"/s", benchsum.Met(ours.DeliveriesPerSec >= t.MinDeliveries)
+			}
+			add("deliveries", "/s", ours.DeliveriesPerSec, base.DeliveriesPerSec, tgt, met)
+			tgt, met = "", nil
+			if hasT && t.NoLoss {
+				tgt, met = "0", benchsum.Met(ours.Lost == 0 && ours.Dropped == 0)
+			}
+			add("lost", "messages", float64(ours.Lost), 0, tgt, met)
+			tgt, met = "", nil
+			if hasT && t.MaxP50 > 0 {
+				tgt, met = "≤ "+fmtDur(t.MaxP50), benchsum.Met(ours.P50 <= t.MaxP50)
+			}
+			add("p50", "ms", msOf(ours.P50), msOf(base.P50), tgt, met)
+			tgt, met = "", nil
+			if hasT && t.MaxP99 > 0 {
+				tgt, met = "≤ "+fmtDur(t.MaxP99), benchsum.Met(ours.P99 <= t.MaxP99)
+			}
+			add("p99", "ms", msOf(ours.P99), msOf(base.P99), tgt, met)
+		}
+		var connMet *bool
+		if base.ConnectTotal > 0 {
+			connMet = benchsum.Met(ours.ConnectTotal <= 2*base.ConnectTotal)
+		}
+		add("connect total", "ms", msOf(ours.ConnectTotal), msOf(base.ConnectTotal), "≤ 2× baseline (issue 16)", connMet)
+		if ours.RSSPerConn > 0 {
+			tgt, met := "", (*bool)(nil)
+			if hasT && t.MaxRSSPerConn > 0 {
+				tgt, met = "≤ "+fmtKB(t.MaxRSSPerConn), benchsum.Met(ours.RSSPerConn <= t.MaxRSSPerConn)
+			}
+			add("RSS per connection", "KB", ours.RSSPerConn/1000, max(0, base.RSSPerConn)/1000, tgt, met)
+		}
+	}
+	return rows
 }

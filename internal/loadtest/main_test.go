@@ -3,6 +3,9 @@
 // server on a realistic data set, next to a naive one-query Fiber page measured
 // with the same client loop in the same run.
 //
+// With BENCH_FORUM_JSON=FILE the figures are also written as rows for
+// `forumjst-bench summary` (make bench).
+//
 // Run them with
 //
 //	make bench-forum
@@ -29,6 +32,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gwd-jst/forumjst/internal/benchsum"
 	"github.com/gwd-jst/forumjst/internal/pgtest"
 )
 
@@ -49,6 +53,13 @@ func TestMain(m *testing.M) {
 	}
 	code := pgtest.Run(m, &dbURL)
 	printSummary()
+	if path := os.Getenv("BENCH_FORUM_JSON"); path != "" && len(benchRows) > 0 {
+		// The rows for forumjst-bench summary (make bench, issue 16 item 3).
+		if err := benchsum.Write(path, "forum", benchRows); err != nil {
+			fmt.Fprintf(os.Stderr, "write %s: %v\n", path, err)
+			code = max(code, 1)
+		}
+	}
 	os.Exit(code)
 }
 
@@ -79,6 +90,21 @@ func addSummary(what, measured, target, verdict string) {
 	summaryMu.Lock()
 	defer summaryMu.Unlock()
 	summaryRows = append(summaryRows, summaryRow{what, measured, target, verdict})
+}
+
+// benchRows are the figures for the one benchmark summary (BENCH_FORUM_JSON).
+var benchRows []benchsum.Row
+
+func addRow(figure, unit string, value, baseline float64, target string, met *bool) {
+	summaryMu.Lock()
+	defer summaryMu.Unlock()
+	benchRows = append(benchRows, benchsum.NewRow("forum", figure, unit, value, baseline, target, met))
+}
+
+func addRawRow(r benchsum.Row) {
+	summaryMu.Lock()
+	defer summaryMu.Unlock()
+	benchRows = append(benchRows, r)
 }
 
 func addNote(format string, args ...any) {
