@@ -80,8 +80,7 @@ bench: build build-bench
 	if [[ "$${BENCH_SEARCH:-}" == 1 ]]; then \
 		$(BENCH_BIN) search --rows $(BENCH_DIR)/search.json $(BENCH_SEARCH_FLAGS) || rc=1; \
 	fi; \
-	shopt -s nullglob; files=($(BENCH_DIR)/forum.json $(BENCH_DIR)/live.json $(BENCH_DIR)/search.json); \
-	files=($$(for f in "$${files[@]}"; do [[ -f "$$f" ]] && echo "$$f"; done)); \
+	files=(); for f in $(BENCH_DIR)/{forum,live,search}.json; do if [[ -f "$$f" ]]; then files+=("$$f"); fi; done; \
 	if (( $${#files[@]} )); then $(BENCH_BIN) summary "$${files[@]}" || rc=1; else echo "no benchmark wrote its rows"; rc=1; fi; \
 	exit $$rc
 

@@ -14,6 +14,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -163,6 +164,8 @@ func num(v float64) string {
 	switch {
 	case a >= 100:
 		return groupThousands(fmt.Sprintf("%.0f", v))
+	case v == math.Trunc(v):
+		return fmt.Sprintf("%.0f", v)
 	case a >= 10:
 		return fmt.Sprintf("%.1f", v)
 	default:
