@@ -50,8 +50,12 @@ the database of the server at --url (fixture accounts are added to it and left).
 
 flags:
   --scenarios LIST  comma-separated: fanout1k (1,000 subscribers, 100 msg/s),
-                    fanout5k (5,000, 20 msg/s), idle10k (10,000 idle), or N@RATE
-                    (default fanout1k,fanout5k,idle10k)
+                    fanout5k (5,000, 20 msg/s), idle10k (10,000 idle), N@RATE,
+                    or scaleK[@RATE]: K forumjst instances on one database,
+                    1,000 subscribers and the senders spread over them (default
+                    rate 100 msg/s), with cross-instance latency, NOTIFY traffic
+                    and PostgreSQL's load; no baseline (default
+                    fanout1k,fanout5k,idle10k)
   --duration D      sending time per scenario (default 10s)
   --drain D         longest wait for deliveries after the last send (default 3s)
   --settle D        pause before measuring memory (default 2s)
@@ -161,6 +165,11 @@ func (o *options) validate() error {
 		return errors.New("--timeout must be between 1m and 2h")
 	}
 	if o.url != "" {
+		for _, sc := range o.scenarios {
+			if sc.Instances > 1 {
+				return fmt.Errorf("scenario %s starts its own instances: it cannot run with --url", sc.Name)
+			}
+		}
 		u, err := url.Parse(o.url)
 		if err != nil || u.Scheme != "http" || u.Host == "" {
 			return fmt.Errorf("--url %q: want http://127.0.0.1:PORT", o.url)
@@ -196,11 +205,18 @@ func parseScenarios(list string) ([]Scenario, error) {
 		case "idle10k":
 			out = append(out, Scenario{Name: name, N: 10000})
 		default:
+			if sc, ok, err := parseScale(name); ok {
+				if err != nil {
+					return nil, err
+				}
+				out = append(out, sc)
+				continue
+			}
 			ns, rs, ok := strings.Cut(name, "@")
 			n, err1 := strconv.Atoi(ns)
 			r, err2 := strconv.Atoi(rs)
 			if !ok || err1 != nil || err2 != nil || n < 1 || n > 20000 || r < 0 || r > 5000 {
-				return nil, fmt.Errorf("unknown scenario %q (want fanout1k, fanout5k, idle10k or N@RATE with N ≤ 20000, RATE ≤ 5000)", name)
+				return nil, fmt.Errorf("unknown scenario %q (want fanout1k, fanout5k, idle10k, N@RATE with N ≤ 20000, RATE ≤ 5000, or scaleK[@RATE])", name)
 			}
 			out = append(out, Scenario{Name: name, N: n, Rate: r})
 		}
@@ -280,7 +296,13 @@ func run(ctx context.Context, o options, stdout, stderr io.Writer) error {
 	var all [][]*Result
 	for _, sc := range o.scenarios {
 		var rs []*Result
-		for _, server := range []string{"baseline", "forumjst"} {
+		servers := []string{"baseline", "forumjst"}
+		if sc.Instances > 1 {
+			// The reference of a scale scenario is in its own run: the
+			// deliveries on the sending instance.
+			servers = servers[1:]
+		}
+		for _, server := range servers {
 			r, err := h.runOn(ctx, server, sc)
 			if err != nil {
 				return fmt.Errorf("%s against %s: %w", sc.Name, server, err)
@@ -401,6 +423,9 @@ func (h *harness) startBaseline(ctx context.Context) (*child, error) {
 
 // runOn runs a scenario against a fresh process of one server.
 func (h *harness) runOn(ctx context.Context, server string, sc Scenario) (*Result, error) {
+	if sc.Instances > 1 {
+		return h.runScale(ctx, sc)
+	}
 	var c *child
 	var err error
 	tgt := Target{Name: server}
@@ -489,4 +514,57 @@ func (h *harness) profileHooks(ctx context.Context, c *child, sc Scenario) hooks
 			h.logf("profiles of %s saved in %s", sc.Name, h.o.profileDir)
 		},
 	}
+}
+
+// runScale runs a scale scenario: sc.Instances fresh `forumjst serve`
+// processes on the run's database, one room, the meter around the sending.
+func (h *harness) runScale(ctx context.Context, sc Scenario) (*Result, error) {
+	var cs []*child
+	defer func() {
+		for _, c := range cs {
+			c.stop()
+		}
+	}()
+	withLogs := func(err error) error {
+		var b strings.Builder
+		for i, c := range cs {
+			fmt.Fprintf(&b, "\nlast output of instance %d:\n%s", i, c.logs.tail(10))
+		}
+		return fmt.Errorf("%w%s", err, b.String())
+	}
+	tgt := Target{Name: "forumjst"}
+	for range sc.Instances {
+		c, err := h.startForum(ctx)
+		if err != nil {
+			return nil, withLogs(err)
+		}
+		cs = append(cs, c)
+		tgt.Instances = append(tgt.Instances, Instance{Base: c.base, PID: c.pid()})
+	}
+	var err error
+	if tgt.MeetingID, err = newAPI(cs[0].base).liveMeeting(ctx, h.fx, "Test obciążeniowy "+sc.Name); err != nil {
+		return nil, withLogs(err)
+	}
+	for _, r := range h.fx.Receivers {
+		tgt.Receivers = append(tgt.Receivers, r.Cookie)
+	}
+	tgt.Sender = h.fx.Sender.Cookie
+	m, err := newScaleMeter(ctx, h.dbURL, tgt.Instances, tgt.MeetingID, h.logf)
+	if err != nil {
+		return nil, err
+	}
+	defer m.close()
+	h.logf("%s: connecting %s subscribers over %d instances", sc.Name, fmtInt(int64(sc.N)), sc.Instances)
+	res, err := runScenarioMetered(ctx, tgt, sc, h.o.set, hooks{}, m)
+	if err != nil {
+		return nil, withLogs(err)
+	}
+	for _, c := range cs {
+		n, first := c.logs.problemLines()
+		res.ServerLogProblems += n
+		if len(res.ServerLogFirst) < 5 {
+			res.ServerLogFirst = append(res.ServerLogFirst, first...)
+		}
+	}
+	return res, nil
 }

@@ -117,7 +117,7 @@ func TestParseScenarios(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []Scenario{{"fanout1k", 1000, 100}, {"idle10k", 10000, 0}, {"20@5", 20, 5}}
+	want := []Scenario{{"fanout1k", 1000, 100, 0}, {"idle10k", 10000, 0, 0}, {"20@5", 20, 5, 0}}
 	if len(got) != len(want) {
 		t.Fatalf("got %v", got)
 	}
@@ -136,15 +136,25 @@ func TestParseScenarios(t *testing.T) {
 func TestParseChat(t *testing.T) {
 	fast := []byte(`{"type":"chat.message","topic":"meeting:7","message":{"id":99,"seq":12,"meeting_id":7,` +
 		`"author":{"id":1,"name":"N","jst":null},"body":"t=1700000000123456789 #11","body_html":"\u003cp\u003et\u003c/p\u003e","client_id":"x"}}`)
-	seq, ts, ok := parseChat(fast)
-	if !ok || seq != 12 || ts != 1700000000123456789 {
-		t.Errorf("fast path: %d %d %v", seq, ts, ok)
+	seq, ts, from, ok := parseChat(fast)
+	if !ok || seq != 12 || ts != 1700000000123456789 || from != -1 {
+		t.Errorf("fast path: %d %d %d %v", seq, ts, from, ok)
+	}
+	// With several instances the body names the one it was sent on.
+	multi := []byte(`{"type":"chat.message","topic":"meeting:7","message":{"id":99,"seq":13,"meeting_id":7,` +
+		`"author":{"id":1,"name":"N","jst":null},"body":"` + stamp(1700000000123456789, 2) + ` #12","body_html":"x","client_id":"x"}}`)
+	seq, ts, from, ok = parseChat(multi)
+	if !ok || seq != 13 || ts != 1700000000123456789 || from != 2 {
+		t.Errorf("instance suffix: %d %d %d %v", seq, ts, from, ok)
 	}
 	// Another field order still parses, through the full decode.
-	slow := []byte(`{"message":{"body":"t=42 #0","seq":3},"type":"chat.message"}`)
-	seq, ts, ok = parseChat(slow)
-	if !ok || seq != 3 || ts != 42 {
-		t.Errorf("fallback: %d %d %v", seq, ts, ok)
+	slow := []byte(`{"message":{"body":"t=42/1 #0","seq":3},"type":"chat.message"}`)
+	seq, ts, from, ok = parseChat(slow)
+	if !ok || seq != 3 || ts != 42 || from != 1 {
+		t.Errorf("fallback: %d %d %d %v", seq, ts, from, ok)
+	}
+	if _, _, _, ok := parseChat([]byte(`{"message":{"body":"hello","seq":3}}`)); ok {
+		t.Error("a body without a stamp parsed")
 	}
 	if string(frameType(fast)) != "chat.message" {
 		t.Errorf("frameType = %q", frameType(fast))

@@ -21,11 +21,14 @@ import (
 
 // Scenario is one load shape: N subscribers in one room and, unless Rate is
 // 0 (idle: connect time and memory only), Rate chat messages per second from
-// one sender connection.
+// --senders connections (at least one per instance).
 type Scenario struct {
 	Name string
 	N    int
 	Rate int
+	// Instances is the number of `forumjst serve` processes on one database
+	// (the scale scenarios); 0 or 1: one server.
+	Instances int
 }
 
 // Target is one server under test.
@@ -38,6 +41,24 @@ type Target struct {
 	// (many connections share a session); nil for a server without auth.
 	Receivers []string
 	Sender    string // the sender's Cookie header value
+	// Instances, when there are several, are `forumjst serve` processes on
+	// one database (the scale scenarios): subscribers and sender connections
+	// are spread over them round robin, and Base/PID are ignored.
+	Instances []Instance
+}
+
+// Instance is one server process of a target.
+type Instance struct {
+	Base string
+	PID  int
+}
+
+// instances returns the target's servers: Instances, or Base and PID alone.
+func (t Target) instances() []Instance {
+	if len(t.Instances) > 0 {
+		return t.Instances
+	}
+	return []Instance{{Base: t.Base, PID: t.PID}}
 }
 
 // loadSettings are the knobs shared by every scenario of a run.
@@ -103,15 +124,22 @@ type Result struct {
 
 	ServerLogProblems int      `json:"server_log_problems"`
 	ServerLogFirst    []string `json:"server_log_first,omitempty"`
+
+	// Scale holds the figures of a scenario over several instances.
+	Scale *ScaleFigures `json:"scale,omitempty"`
 }
 
 // loadRun is one scenario against one target.
 type loadRun struct {
 	tgt    Target
+	inst   []Instance // tgt.instances()
 	sc     Scenario
 	set    loadSettings
 	dialer websocket.Dialer
 	expect int // messages the sender will send
+	// meter measures PostgreSQL and every instance over the sending window
+	// (scale scenarios); nil otherwise.
+	meter *scaleMeter
 
 	wg        sync.WaitGroup // receiver read loops
 	closing   atomic.Bool    // set before we close connections ourselves
@@ -143,14 +171,21 @@ func call(f func()) {
 // runScenario opens the subscribers, measures memory, sends, drains and
 // computes the figures. Everything it opens is closed before it returns.
 func runScenario(ctx context.Context, tgt Target, sc Scenario, set loadSettings, h hooks) (*Result, error) {
-	run := &loadRun{tgt: tgt, sc: sc, set: set,
+	return runScenarioMetered(ctx, tgt, sc, set, h, nil)
+}
+
+// runScenarioMetered is runScenario with a meter for the sending window (the
+// scale scenarios; nil: none).
+func runScenarioMetered(ctx context.Context, tgt Target, sc Scenario, set loadSettings, h hooks, m *scaleMeter) (*Result, error) {
+	run := &loadRun{tgt: tgt, inst: tgt.instances(), sc: sc, set: set, meter: m,
 		dialer: websocket.Dialer{HandshakeTimeout: 20 * time.Second, ReadBufferSize: 4096, WriteBufferSize: 512}}
+	multi := len(run.inst) > 1
 	if sc.Rate > 0 {
 		run.expect = int(float64(sc.Rate) * set.Duration.Seconds())
 		// Every server here starts a fresh room at seq 1.
 		run.perSeq = make([]atomic.Int32, run.expect+1)
 	}
-	res := &Result{Scenario: sc.Name, Server: tgt.Name, N: sc.N, Rate: sc.Rate, Senders: max(set.Senders, 1)}
+	res := &Result{Scenario: sc.Name, Server: tgt.Name, N: sc.N, Rate: sc.Rate, Senders: run.senders()}
 	if sc.Rate > 0 {
 		res.Duration = set.Duration
 	}
@@ -160,10 +195,15 @@ func runScenario(ctx context.Context, tgt Target, sc Scenario, set loadSettings,
 	if err := sleep(ctx, set.Settle/2); err != nil {
 		return nil, err
 	}
-	if tgt.PID > 0 {
+	// Per-connection memory is a single server's figure; the scale
+	// scenarios report each instance's resident memory instead.
+	if tgt.PID > 0 && !multi {
 		res.RSSBefore, _ = readRSS(tgt.PID)
 	}
-	stBefore, _ := fetchStats(ctx, tgt.Base)
+	var stBefore serverStats
+	if !multi {
+		stBefore, _ = fetchStats(ctx, tgt.Base)
+	}
 
 	call(h.connecting)
 	receivers, err := run.connectAll(ctx, res)
@@ -178,15 +218,17 @@ func runScenario(ctx context.Context, tgt Target, sc Scenario, set loadSettings,
 		return nil, err
 	}
 	_, _, res.BackgroundCPU = sampleCPU(0).since(cpu0)
-	if tgt.PID > 0 {
+	if tgt.PID > 0 && !multi {
 		res.RSSAfter, _ = readRSS(tgt.PID)
 		if res.RSSBefore > 0 && res.RSSAfter > 0 && res.Connected > 0 {
 			res.RSSPerConn = float64(res.RSSAfter-res.RSSBefore) / float64(res.Connected)
 		}
 	}
-	if stAfter, err := fetchStats(ctx, tgt.Base); err == nil && stBefore.HeapInuse > 0 && res.Connected > 0 {
-		res.HeapPerConn = float64(stAfter.HeapInuse-stBefore.HeapInuse) / float64(res.Connected)
-		res.GoroutinesPerConn = float64(stAfter.Goroutines-stBefore.Goroutines) / float64(res.Connected)
+	if stBefore.HeapInuse > 0 && res.Connected > 0 {
+		if stAfter, err := fetchStats(ctx, tgt.Base); err == nil {
+			res.HeapPerConn = float64(stAfter.HeapInuse-stBefore.HeapInuse) / float64(res.Connected)
+			res.GoroutinesPerConn = float64(stAfter.Goroutines-stBefore.Goroutines) / float64(res.Connected)
+		}
 	}
 
 	call(h.connected)
@@ -226,11 +268,25 @@ func (run *loadRun) closeAll(rs []*receiver) {
 	run.wg.Wait()
 }
 
-func (run *loadRun) wsURL() string { return "ws" + strings.TrimPrefix(run.tgt.Base, "http") + "/ws" }
+// wsURL is the websocket of instance i (round robin over the instances).
+func (run *loadRun) wsURL(i int) string {
+	return "ws" + strings.TrimPrefix(run.inst[i%len(run.inst)].Base, "http") + "/ws"
+}
 
-func (run *loadRun) header(cookie string) http.Header {
+// senders is the number of sending connections: --senders, and at least one
+// per instance when there are several (each instance sends and receives).
+func (run *loadRun) senders() int {
+	n := max(run.set.Senders, 1)
+	if len(run.inst) > 1 {
+		n = max(n, len(run.inst))
+	}
+	return n
+}
+
+func (run *loadRun) header(i int, cookie string) http.Header {
 	h := http.Header{}
-	h.Set("Origin", run.tgt.Base) // the forum accepts only its public URL's origin
+	// Each instance accepts only its own public URL's origin.
+	h.Set("Origin", run.inst[i%len(run.inst)].Base)
 	if cookie != "" {
 		h.Set("Cookie", cookie)
 	}
@@ -296,7 +352,7 @@ func (run *loadRun) dialReceiver(ctx context.Context, i int) (*receiver, time.Du
 	if n := len(run.tgt.Receivers); n > 0 {
 		cookie = run.tgt.Receivers[i%n]
 	}
-	conn, resp, err := run.dialer.DialContext(ctx, run.wsURL(), run.header(cookie))
+	conn, resp, err := run.dialer.DialContext(ctx, run.wsURL(i), run.header(i, cookie))
 	if err != nil {
 		if resp != nil {
 			return nil, 0, fmt.Errorf("dial: %w (status %d)", err, resp.StatusCode)
@@ -304,7 +360,7 @@ func (run *loadRun) dialReceiver(ctx context.Context, i int) (*receiver, time.Du
 		return nil, 0, fmt.Errorf("dial: %w", err)
 	}
 	conn.SetReadLimit(1 << 20)
-	r := &receiver{conn: conn, subscribed: make(chan error, 1),
+	r := &receiver{conn: conn, inst: i % len(run.inst), subscribed: make(chan error, 1),
 		lat: make([]uint32, 0, run.expect+16), seen: make([]uint64, run.expect/64+2)}
 	sub := fmt.Appendf(nil, `{"type":"subscribe","topic":"meeting:%d","since_seq":0}`, run.tgt.MeetingID)
 	// Written before the read loop starts: then no write can race the loop's
@@ -337,11 +393,16 @@ func (run *loadRun) dialReceiver(ctx context.Context, i int) (*receiver, time.Du
 // its read loop until the loop has ended (run.wg), so nothing needs a lock.
 type receiver struct {
 	conn       *websocket.Conn
+	inst       int        // the instance it is connected to
 	subscribed chan error // one value: nil on "subscribed", the failure otherwise
 	subDone    bool
 
-	buf        []byte
-	lat        []uint32 // send→receive latencies, microseconds
+	buf []byte
+	// Send→receive latencies, microseconds: lat of messages sent on this
+	// receiver's instance (all of them with one instance), latCross of those
+	// sent on another.
+	lat        []uint32
+	latCross   []uint32
 	seen       []uint64 // bitset of received seqs
 	lastSeq    int64
 	received   int64 // distinct chat messages
@@ -402,7 +463,7 @@ var (
 func (r *receiver) handle(run *loadRun, frame []byte, now int64) {
 	switch string(frameType(frame)) {
 	case "chat.message":
-		seq, sentAt, ok := parseChat(frame)
+		seq, sentAt, from, ok := parseChat(frame)
 		if !ok || seq <= 0 || seq > 1<<24 {
 			run.badFrames.Add(1)
 			return
@@ -426,10 +487,14 @@ func (r *receiver) handle(run *loadRun, frame []byte, now int64) {
 		if seq < int64(len(run.perSeq)) {
 			run.perSeq[seq].Add(1)
 		}
+		us := uint32(0)
 		if d := (now - sentAt) / 1e3; d > 0 {
-			r.lat = append(r.lat, uint32(min(d, 1<<32-1)))
+			us = uint32(min(d, 1<<32-1))
+		}
+		if from >= 0 && from != r.inst {
+			r.latCross = append(r.latCross, us)
 		} else {
-			r.lat = append(r.lat, 0)
+			r.lat = append(r.lat, us)
 		}
 	case "subscribed":
 		if !r.subDone {
@@ -461,15 +526,18 @@ func frameType(b []byte) []byte {
 	return b[:j]
 }
 
-// parseChat finds message.seq and the sender's timestamp in message.body
-// ("t=<unixnano> #k") without decoding the frame; the only "seq" key of a
-// chat.message frame is the message's. It falls back to a full decode if the
-// shortcut fails (a field order change, say).
-func parseChat(frame []byte) (seq, sentAt int64, ok bool) {
+// parseChat finds message.seq, the sender's timestamp and the instance it
+// was sent on in message.body ("t=<unixnano> #k", or "t=<unixnano>/<instance>
+// #k" with several instances; from is -1 without one) without decoding the
+// frame; the only "seq" key of a chat.message frame is the message's. It
+// falls back to a full decode if the shortcut fails (a field order change,
+// say).
+func parseChat(frame []byte) (seq, sentAt int64, from int, ok bool) {
 	seq, ok1 := intAfter(frame, keySeq)
-	sentAt, ok2 := intAfter(frame, keyBody)
-	if ok1 && ok2 {
-		return seq, sentAt, true
+	if i := bytes.Index(frame, keyBody); ok1 && i >= 0 {
+		if sentAt, from, ok := parseStamp(frame[i+len(keyBody):]); ok {
+			return seq, sentAt, from, true
+		}
 	}
 	var f struct {
 		Message struct {
@@ -478,14 +546,41 @@ func parseChat(frame []byte) (seq, sentAt int64, ok bool) {
 		} `json:"message"`
 	}
 	if json.Unmarshal(frame, &f) != nil {
-		return 0, 0, false
+		return 0, 0, -1, false
 	}
-	ts, _, _ := strings.Cut(strings.TrimPrefix(f.Message.Body, "t="), " ")
-	sentAt, err := strconv.ParseInt(ts, 10, 64)
-	if err != nil {
-		return 0, 0, false
+	body, ok := strings.CutPrefix(f.Message.Body, "t=")
+	if !ok {
+		return 0, 0, -1, false
 	}
-	return f.Message.Seq, sentAt, true
+	if sentAt, from, ok := parseStamp([]byte(body)); ok {
+		return f.Message.Seq, sentAt, from, true
+	}
+	return 0, 0, -1, false
+}
+
+// parseStamp reads "<unixnano>" or "<unixnano>/<instance>" at the start of b.
+func parseStamp(b []byte) (sentAt int64, from int, ok bool) {
+	sentAt, n := leadingInt(b)
+	if n == 0 {
+		return 0, -1, false
+	}
+	from = -1
+	if rest := b[n:]; len(rest) > 1 && rest[0] == '/' {
+		if v, m := leadingInt(rest[1:]); m > 0 {
+			from = int(v)
+		}
+	}
+	return sentAt, from, true
+}
+
+// stamp is the start of a chat body the receivers parse: the send time and,
+// with several instances (from ≥ 0), the instance it is sent on.
+func stamp(ts int64, from int) string {
+	s := "t=" + strconv.FormatInt(ts, 10)
+	if from >= 0 {
+		s += "/" + strconv.Itoa(from)
+	}
+	return s
 }
 
 func intAfter(b, key []byte) (int64, bool) {
@@ -493,13 +588,19 @@ func intAfter(b, key []byte) (int64, bool) {
 	if i < 0 {
 		return 0, false
 	}
-	b = b[i+len(key):]
+	n, d := leadingInt(b[i+len(key):])
+	return n, d > 0
+}
+
+// leadingInt parses the decimal digits at the start of b and says how many
+// there were.
+func leadingInt(b []byte) (int64, int) {
 	var n int64
 	d := 0
 	for ; d < len(b) && b[d] >= '0' && b[d] <= '9'; d++ {
 		n = n*10 + int64(b[d]-'0')
 	}
-	return n, d > 0
+	return n, d
 }
 
 // sender is the sending side: one connection by default (--senders), as the
@@ -517,7 +618,7 @@ type sender struct {
 
 func (run *loadRun) sendAndDrain(ctx context.Context, rs []*receiver, res *Result) error {
 	s := &sender{sentAt: make(map[string]int64, run.expect), errs: map[string]int{}}
-	conns := make([]*websocket.Conn, 0, run.set.Senders)
+	conns := make([]*websocket.Conn, 0, run.senders())
 	var readers sync.WaitGroup
 	defer func() {
 		for _, c := range conns {
@@ -525,8 +626,9 @@ func (run *loadRun) sendAndDrain(ctx context.Context, rs []*receiver, res *Resul
 		}
 		readers.Wait()
 	}()
-	for range max(run.set.Senders, 1) {
-		conn, resp, err := run.dialer.DialContext(ctx, run.wsURL(), run.header(run.tgt.Sender))
+	for j := range run.senders() {
+		// Sender connection j is on instance j mod K, like the receivers.
+		conn, resp, err := run.dialer.DialContext(ctx, run.wsURL(j), run.header(j, run.tgt.Sender))
 		if err != nil {
 			if resp != nil {
 				return fmt.Errorf("%s: dial sender: %w (status %d)", run.tgt.Name, err, resp.StatusCode)
@@ -539,6 +641,9 @@ func (run *loadRun) sendAndDrain(ctx context.Context, rs []*receiver, res *Resul
 	}
 
 	cpu0 := sampleCPU(run.tgt.PID)
+	if run.meter != nil {
+		run.meter.begin(ctx, run.set.Duration)
+	}
 	interval := time.Second / time.Duration(run.sc.Rate)
 	start := time.Now()
 	var firstSend int64
@@ -556,8 +661,12 @@ func (run *loadRun) sendAndDrain(ctx context.Context, rs []*receiver, res *Resul
 		if k == 0 {
 			firstSend = ts
 		}
+		from := -1
+		if len(run.inst) > 1 {
+			from = (k % len(conns)) % len(run.inst)
+		}
 		frame, _ := json.Marshal(map[string]any{"type": "chat.send", "meeting_id": run.tgt.MeetingID, "client_id": cid,
-			"body": "t=" + strconv.FormatInt(ts, 10) + " #" + strconv.Itoa(k)})
+			"body": stamp(ts, from) + " #" + strconv.Itoa(k)})
 		s.mu.Lock()
 		s.sentAt[cid] = ts
 		s.mu.Unlock()
@@ -569,6 +678,9 @@ func (run *loadRun) sendAndDrain(ctx context.Context, rs []*receiver, res *Resul
 			return fmt.Errorf("%s: send: %w", run.tgt.Name, err)
 		}
 		res.Sent++
+	}
+	if run.meter != nil {
+		run.meter.sendingDone(ctx)
 	}
 
 	// Drain: until every sent message is answered and every acked one reached
@@ -595,6 +707,9 @@ func (run *loadRun) sendAndDrain(ctx context.Context, rs []*receiver, res *Resul
 	}
 	cpu1 := sampleCPU(run.tgt.PID)
 	res.ServerCPU, res.ClientCPU, res.MachineCPU = cpu1.since(cpu0)
+	if run.meter != nil {
+		run.meter.end(ctx)
+	}
 	s.mu.Lock()
 	s.frozen = true
 	res.Acked = len(s.ackedSeqs)
@@ -688,10 +803,11 @@ func (run *loadRun) collect(rs []*receiver, res *Result) {
 	if run.sc.Rate == 0 {
 		return
 	}
-	var lat []uint32
+	var lat, same, cross []uint32
 	var lastAt, frames, bytes int64
 	for _, r := range rs {
-		lat = append(lat, r.lat...)
+		same = append(same, r.lat...)
+		cross = append(cross, r.latCross...)
 		lastAt = max(lastAt, r.lastAt)
 		frames += r.received + r.dups
 		bytes += r.frameBytes
@@ -712,7 +828,14 @@ func (run *loadRun) collect(rs []*receiver, res *Result) {
 	if lastAt > run.firstSend && run.firstSend > 0 {
 		res.DeliveriesPerSec = float64(res.Received) / (float64(lastAt-run.firstSend) / 1e9)
 	}
+	lat = append(append(lat, same...), cross...)
 	slices.Sort(lat)
+	if len(run.inst) > 1 {
+		res.Scale = &ScaleFigures{Instances: len(run.inst), Latency: splitLatencies(same, cross)}
+		if run.meter != nil {
+			run.meter.fill(res)
+		}
+	}
 	us := func(p float64) time.Duration {
 		if len(lat) == 0 {
 			return 0

@@ -76,6 +76,10 @@ func (sc Scenario) describe(d time.Duration, senders int) string {
 	if senders > 1 {
 		from = fmt.Sprintf("%d sender connections", senders)
 	}
+	if sc.Instances > 1 {
+		return fmt.Sprintf("%s: %d forumjst instances on one database, 1 room, %s subscribers and %d sender connections spread over them, %d msg/s for %s (offered %s deliveries/s)",
+			sc.Name, sc.Instances, fmtInt(int64(sc.N)), senders, sc.Rate, d, fmtInt(int64(sc.N*sc.Rate)))
+	}
 	return fmt.Sprintf("%s: 1 room, %s subscribers, %d msg/s for %s from %s (offered %s deliveries/s)",
 		sc.Name, fmtInt(int64(sc.N)), sc.Rate, d, from, fmtInt(int64(sc.N*sc.Rate)))
 }
@@ -124,6 +128,7 @@ func writeScenario(w io.Writer, sc Scenario, d time.Duration, rs []*Result) {
 	}
 	for _, r := range rs {
 		writeDetails(w, r)
+		writeScale(w, r)
 	}
 }
 
@@ -285,6 +290,10 @@ func summaryRows(all [][]*Result) []benchsum.Row {
 	for _, rs := range all {
 		ours, base := find(rs, "forumjst"), find(rs, "baseline")
 		if ours == nil {
+			continue
+		}
+		if ours.Scale != nil {
+			rows = append(rows, scaleRows(ours)...)
 			continue
 		}
 		if base == nil {
