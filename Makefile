@@ -68,19 +68,20 @@ test-browser:
 # A benchmark that fails does not stop the others; the summary shows what ran
 # and make fails afterwards. Extra flags: BENCH_FORUM_FLAGS (loadtest flags,
 # e.g. '-loadtest.warmup 1s -loadtest.measure 3s'), BENCH_LIVE_FLAGS,
-# BENCH_SEARCH_FLAGS. About 5 minutes without search.
+# BENCH_SCALE_FLAGS, BENCH_SEARCH_FLAGS. About 6 minutes without search.
 BENCH_DIR := test-artifacts/bench
 bench: build build-bench
 	mkdir -p $(BENCH_DIR)
-	rm -f $(BENCH_DIR)/forum.json $(BENCH_DIR)/live.json $(BENCH_DIR)/search.json
+	rm -f $(BENCH_DIR)/forum.json $(BENCH_DIR)/live.json $(BENCH_DIR)/scale.json $(BENCH_DIR)/search.json
 	$(WITH_TEST_DB); rc=0; \
 	BENCH_FORUM_JSON="$(abspath $(BENCH_DIR))/forum.json" \
 		$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 15m ./internal/loadtest/ $(if $(BENCH_FORUM_FLAGS),-args $(BENCH_FORUM_FLAGS)) || rc=1; \
 	$(BENCH_BIN) live --forumjst $(BIN) --rows $(BENCH_DIR)/live.json $(BENCH_LIVE_FLAGS) || rc=1; \
+	$(BENCH_BIN) live --forumjst $(BIN) $(BENCH_SCALE_ARGS) --rows $(BENCH_DIR)/scale.json $(BENCH_SCALE_FLAGS) || rc=1; \
 	if [[ "$${BENCH_SEARCH:-}" == 1 ]]; then \
 		$(BENCH_BIN) search --rows $(BENCH_DIR)/search.json $(BENCH_SEARCH_FLAGS) || rc=1; \
 	fi; \
-	files=(); for f in $(BENCH_DIR)/{forum,live,search}.json; do if [[ -f "$$f" ]]; then files+=("$$f"); fi; done; \
+	files=(); for f in $(BENCH_DIR)/{forum,live,scale,search}.json; do if [[ -f "$$f" ]]; then files+=("$$f"); fi; done; \
 	if (( $${#files[@]} )); then $(BENCH_BIN) summary "$${files[@]}" || rc=1; else echo "no benchmark wrote its rows"; rc=1; fi; \
 	exit $$rc
 
@@ -114,6 +115,19 @@ db-stop:
 bench-live: build build-bench
 	$(WITH_TEST_DB); \
 	$(BENCH_BIN) live --forumjst $(BIN) $(BENCH_LIVE_FLAGS)
+
+# Scale by simulation (issue 16 item 4): 3 `forumjst serve` instances on one
+# throwaway database, 1,000 subscribers and 3 sender connections spread over
+# them round robin, 100 msg/s for 20 s; reports the cross-instance delay
+# (deliveries on another instance than the sending one, against the sending
+# one's), the NOTIFY traffic, xact/s, WAL and CPU of PostgreSQL and of each
+# instance. About a minute; extra flags in BENCH_SCALE_FLAGS (e.g.
+# BENCH_SCALE_FLAGS='--scenarios scale3,scale3@500,scale3@1000').
+BENCH_SCALE_ARGS := --scenarios scale3 --duration 20s
+.PHONY: bench-scale
+bench-scale: build build-bench
+	$(WITH_TEST_DB); \
+	$(BENCH_BIN) live --forumjst $(BIN) $(BENCH_SCALE_ARGS) $(BENCH_SCALE_FLAGS)
 
 # The load tools, kept out of the production binary.
 build-bench:

@@ -75,15 +75,19 @@ type ScaleFigures struct {
 	NotifyBytesPerSec float64 `json:"notify_bytes_per_sec"` // protocol bytes per listener connection
 	NotifyPerMessage  float64 `json:"notify_per_message"`
 
-	// PostgreSQL, from pg_stat_database of the run's database and the WAL
-	// position (server-wide: other databases' writes are included), over an
-	// interval inside the sending window (PGInterval).
+	// PostgreSQL, from pg_stat_database of the run's database over an
+	// interval inside the sending window (PGInterval). WAL is the run
+	// database's records (pg_walinspect: those touching its relations and
+	// their transactions' commit records) when WALOurs, else the server's
+	// whole WAL, other databases' writes included.
 	PGInterval       time.Duration `json:"pg_interval"`
 	XactPerSec       float64       `json:"xact_per_sec"`
 	XactPerMessage   float64       `json:"xact_per_message"`
 	InsertsPerSec    float64       `json:"inserts_per_sec"`
+	WALOurs          bool          `json:"wal_ours"`
 	WALBytesPerSec   float64       `json:"wal_bytes_per_sec"`
 	WALBytesPerMsg   float64       `json:"wal_bytes_per_message"`
+	WALServerPerSec  float64       `json:"wal_server_bytes_per_sec"`
 	PGCPU            float64       `json:"pg_cpu"`     // the run database's backends and the server's background processes
 	PGCPUAll         float64       `json:"pg_cpu_all"` // every PostgreSQL process (other databases too)
 	PGCPUKnown       bool          `json:"pg_cpu_known"`
@@ -168,6 +172,8 @@ type scaleMeter struct {
 	rss        []int64
 	warm       *time.Timer
 	pa, pb     pgReading
+	walOurs    int64 // WAL bytes of the run's database between pa and pb, -1 unknown
+	dbOID      int64
 	paDone     chan struct{}
 	haveA      bool
 	sendingEnd bool
@@ -187,6 +193,7 @@ type pgReading struct {
 	xact    int64
 	inserts int64
 	wal     int64
+	lsn     string
 	seq     int64
 }
 
@@ -230,6 +237,14 @@ func newScaleMeter(ctx context.Context, dbURL string, inst []Instance, meetingID
 	}
 	if !m.pgLocal {
 		m.problem("PostgreSQL does not run on this machine (or its processes are not readable): no PostgreSQL CPU")
+	}
+	// Other databases on the server write WAL too (tests, other runs): the
+	// run's own share is read from the WAL itself.
+	m.walOurs = -1
+	if _, err := db.ExecContext(ctx, `CREATE EXTENSION IF NOT EXISTS pg_walinspect`); err != nil {
+		m.problem("pg_walinspect (%v): WAL figures are the whole server's", err)
+	} else if err := db.GetContext(ctx, &m.dbOID, `SELECT oid FROM pg_database WHERE datname = current_database()`); err != nil {
+		m.problem("database oid (%v): WAL figures are the whole server's", err)
 	}
 	return m, nil
 }
@@ -306,23 +321,56 @@ func (m *scaleMeter) end(ctx context.Context) {
 	for i, in := range m.inst {
 		m.rss[i], _ = readRSS(in.PID)
 	}
+	m.mu.Lock()
+	a, b, ok := m.pa, m.pb, m.haveA && m.sendingEnd && m.dbOID > 0
+	m.mu.Unlock()
+	if ok {
+		n, err := m.ourWAL(ctx, a.lsn, b.lsn)
+		if err != nil {
+			m.problem("the run's WAL (%v): WAL figures are the whole server's", err)
+			return
+		}
+		m.mu.Lock()
+		m.walOurs = n
+		m.mu.Unlock()
+	}
 }
 
 func (m *scaleMeter) readPG(ctx context.Context) (pgReading, error) {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	var r struct {
-		Xact    int64 `db:"xact"`
-		Inserts int64 `db:"inserts"`
-		WAL     int64 `db:"wal"`
-		Seq     int64 `db:"seq"`
+		Xact    int64  `db:"xact"`
+		Inserts int64  `db:"inserts"`
+		WAL     int64  `db:"wal"`
+		LSN     string `db:"lsn"`
+		Seq     int64  `db:"seq"`
 	}
 	err := m.db.GetContext(ctx, &r, `
 		SELECT d.xact_commit + d.xact_rollback AS xact, d.tup_inserted AS inserts,
-		       (pg_current_wal_lsn() - '0/0'::pg_lsn)::bigint AS wal,
+		       (w.lsn - '0/0'::pg_lsn)::bigint AS wal, w.lsn::text AS lsn,
 		       (SELECT coalesce(max(seq), 0) FROM chat_messages WHERE meeting_id = $1) AS seq
-		  FROM pg_stat_database d WHERE d.datname = current_database()`, m.meetingID)
-	return pgReading{at: time.Now(), xact: r.Xact, inserts: r.Inserts, wal: r.WAL, seq: r.Seq}, err
+		  FROM pg_stat_database d, (SELECT pg_current_wal_lsn() AS lsn) w
+		 WHERE d.datname = current_database()`, m.meetingID)
+	return pgReading{at: time.Now(), xact: r.Xact, inserts: r.Inserts, wal: r.WAL, lsn: r.LSN, seq: r.Seq}, err
+}
+
+// ourWAL sums the WAL records between two positions that touch the run
+// database's relations (block references "rel <tablespace>/<db oid>/…"),
+// and the commit records of their transactions. Records without a relation
+// (a checkpoint, another database's commit) are not ours.
+func (m *scaleMeter) ourWAL(ctx context.Context, from, to string) (int64, error) {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	var n int64
+	err := m.db.GetContext(ctx, &n, `
+		WITH r AS (SELECT xid, resource_manager, record_length, block_ref
+		             FROM pg_get_wal_records_info($1::pg_lsn, $2::pg_lsn)),
+		     x AS (SELECT DISTINCT xid FROM r WHERE block_ref LIKE $3 AND xid <> '0')
+		SELECT coalesce(sum(record_length), 0)::bigint FROM r
+		 WHERE block_ref LIKE $3 OR (resource_manager = 'Transaction' AND xid IN (SELECT xid FROM x))`,
+		from, to, "% rel %/"+strconv.FormatInt(m.dbOID, 10)+"/%")
+	return n, err
 }
 
 func (m *scaleMeter) instanceTicks() []int64 {
@@ -439,11 +487,16 @@ func (m *scaleMeter) fill(res *Result) {
 		if sec := s.PGInterval.Seconds(); sec > 0 {
 			s.XactPerSec = float64(b.xact-a.xact) / sec
 			s.InsertsPerSec = float64(b.inserts-a.inserts) / sec
-			s.WALBytesPerSec = float64(b.wal-a.wal) / sec
+			s.WALServerPerSec = float64(b.wal-a.wal) / sec
+			wal := b.wal - a.wal
+			if m.walOurs >= 0 {
+				wal, s.WALOurs = m.walOurs, true
+			}
+			s.WALBytesPerSec = float64(wal) / sec
 			s.StoredRate = float64(b.seq-a.seq) / sec
 			if msgs := b.seq - a.seq; msgs > 0 {
 				s.XactPerMessage = float64(b.xact-a.xact) / float64(msgs)
-				s.WALBytesPerMsg = float64(b.wal-a.wal) / float64(msgs)
+				s.WALBytesPerMsg = float64(wal) / float64(msgs)
 			}
 		}
 	}
@@ -481,8 +534,12 @@ func writeScale(w io.Writer, r *Result) {
 	fmt.Fprintf(w, "  NOTIFY on %s: %s notifications (%.0f/s, %.2f per message), %s/s to each of %d listening instances\n",
 		live.Channel, fmtInt(s.Notifications), s.NotifyPerSec, s.NotifyPerMessage, fmtBytes(s.NotifyBytesPerSec), s.Instances)
 	if s.PGInterval > 0 {
-		fmt.Fprintf(w, "  PostgreSQL over %s of sending: %s messages stored/s, %.0f xact/s (%.2f per message), %.0f rows inserted/s, WAL %s/s (%s per message; server-wide)\n",
-			fmtDur(s.PGInterval), fmtRate(s.StoredRate), s.XactPerSec, s.XactPerMessage, s.InsertsPerSec, fmtBytes(s.WALBytesPerSec), fmtBytes(s.WALBytesPerMsg))
+		whose := "server-wide"
+		if s.WALOurs {
+			whose = fmt.Sprintf("this database's; the whole server wrote %s/s", fmtBytes(s.WALServerPerSec))
+		}
+		fmt.Fprintf(w, "  PostgreSQL over %s of sending: %s messages stored/s, %.0f xact/s (%.2f per message), %.0f rows inserted/s, WAL %s/s (%s per message; %s)\n",
+			fmtDur(s.PGInterval), fmtRate(s.StoredRate), s.XactPerSec, s.XactPerMessage, s.InsertsPerSec, fmtBytes(s.WALBytesPerSec), fmtBytes(s.WALBytesPerMsg), whose)
 	}
 	if s.PGCPUKnown {
 		fmt.Fprintf(w, "  CPU over the %s window (cores): PostgreSQL %.2f for this database and the background processes (%.2f ms per message; all of PostgreSQL %.2f), load client %.2f, whole machine %.2f (idle before: %.2f)\n",
@@ -548,7 +605,11 @@ func scaleRows(r *Result) []benchsum.Row {
 	if s.PGInterval > 0 {
 		add("PostgreSQL xact", "xact/s", s.XactPerSec, 0, report, nil)
 		add("PostgreSQL xact per message", "xact", s.XactPerMessage, 0, report, nil)
-		add("WAL per message", "B (server-wide)", s.WALBytesPerMsg, 0, report, nil)
+		unit := "B"
+		if !s.WALOurs {
+			unit = "B (server-wide)"
+		}
+		add("WAL per message", unit, s.WALBytesPerMsg, 0, report, nil)
 	}
 	if s.PGCPUKnown {
 		add("PostgreSQL CPU", "cores", s.PGCPU, 0, report, nil)

@@ -217,9 +217,13 @@ func TestScaleTwoInstances(t *testing.T) {
 	if s.PGInterval <= 0 || s.XactPerSec <= 0 || s.StoredRate <= 0 {
 		t.Errorf("PostgreSQL interval %v: %v xact/s, %v stored/s (problems %v)", s.PGInterval, s.XactPerSec, s.StoredRate, s.Problems)
 	}
+	// A chat message writes its row, its search document and their indexes.
+	if !s.WALOurs || s.WALBytesPerMsg < 100 {
+		t.Errorf("WAL of this database: %v, %v B per message (problems %v)", s.WALOurs, s.WALBytesPerMsg, s.Problems)
+	}
 	var out bytes.Buffer
 	writeScenario(&out, sc, set.Duration, []*Result{res})
-	for _, want := range []string{"2 forumjst instances", "deliveries on another instance", "cross-instance delay", "NOTIFY on forumjst_live", "xact/s"} {
+	for _, want := range []string{"2 forumjst instances", "deliveries on another instance", "cross-instance delay", "NOTIFY on forumjst_live", "xact/s", "this database's"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("report lacks %q:\n%s", want, out.String())
 		}
