@@ -51,10 +51,10 @@ the database of the server at --url (fixture accounts are added to it and left).
 flags:
   --scenarios LIST  comma-separated: fanout1k (1,000 subscribers, 100 msg/s),
                     fanout5k (5,000, 20 msg/s), idle10k (10,000 idle), N@RATE,
-                    or scaleK[@RATE]: K forumjst instances on one database,
-                    1,000 subscribers and the senders spread over them (default
-                    rate 100 msg/s), with cross-instance latency, NOTIFY traffic
-                    and PostgreSQL's load; no baseline (default
+                    or scaleK[:N][@RATE]: K forumjst instances on one database,
+                    N subscribers (default 1,000) and the senders spread over
+                    them, RATE msg/s (default 100), with cross-instance latency,
+                    NOTIFY traffic and PostgreSQL's load; no baseline (default
                     fanout1k,fanout5k,idle10k)
   --duration D      sending time per scenario (default 10s)
   --drain D         longest wait for deliveries after the last send (default 3s)
@@ -216,7 +216,7 @@ func parseScenarios(list string) ([]Scenario, error) {
 			n, err1 := strconv.Atoi(ns)
 			r, err2 := strconv.Atoi(rs)
 			if !ok || err1 != nil || err2 != nil || n < 1 || n > 20000 || r < 0 || r > 5000 {
-				return nil, fmt.Errorf("unknown scenario %q (want fanout1k, fanout5k, idle10k, N@RATE with N ≤ 20000, RATE ≤ 5000, or scaleK[@RATE])", name)
+				return nil, fmt.Errorf("unknown scenario %q (want fanout1k, fanout5k, idle10k, N@RATE with N ≤ 20000, RATE ≤ 5000, or scaleK[:N][@RATE])", name)
 			}
 			out = append(out, Scenario{Name: name, N: n, Rate: r})
 		}

@@ -37,25 +37,35 @@ import (
 // scaleSubscribers is the scale scenarios' room size (issue 16 item 4).
 const scaleSubscribers = 1000
 
-// parseScale reads "scaleK" (K instances, 1,000 subscribers, 100 msg/s) and
-// "scaleK@RATE"; ok is false for a name of another kind.
+// parseScale reads "scaleK[:N][@RATE]": K instances, N subscribers (default
+// 1,000), RATE msg/s (default 100). A small N at a high rate loads
+// PostgreSQL rather than the fan-out. ok is false for a name of another kind.
 func parseScale(name string) (sc Scenario, ok bool, err error) {
 	rest, ok := strings.CutPrefix(name, "scale")
 	if !ok {
 		return Scenario{}, false, nil
 	}
-	ks, rs, hasRate := strings.Cut(rest, "@")
+	bad := func(why string) (Scenario, bool, error) {
+		return Scenario{}, true, fmt.Errorf("scenario %q: %s (want scaleK[:N][@RATE], e.g. scale3, scale3@500, scale3:30@1000)", name, why)
+	}
+	rest, rs, hasRate := strings.Cut(rest, "@")
+	ks, ns, hasN := strings.Cut(rest, ":")
 	k, err := strconv.Atoi(ks)
 	if err != nil || k < 2 || k > 8 {
-		return Scenario{}, true, fmt.Errorf("scenario %q: want scaleK or scaleK@RATE with 2 ≤ K ≤ 8 instances", name)
+		return bad("K must be 2…8 instances")
 	}
-	rate := 100
-	if hasRate {
-		if rate, err = strconv.Atoi(rs); err != nil || rate < 1 || rate > 5000 {
-			return Scenario{}, true, fmt.Errorf("scenario %q: RATE must be 1…5000 msg/s", name)
+	sc = Scenario{Name: name, N: scaleSubscribers, Rate: 100, Instances: k}
+	if hasN {
+		if sc.N, err = strconv.Atoi(ns); err != nil || sc.N < k || sc.N > 20000 {
+			return bad("N must be K…20000 subscribers")
 		}
 	}
-	return Scenario{Name: name, N: scaleSubscribers, Rate: rate, Instances: k}, true, nil
+	if hasRate {
+		if sc.Rate, err = strconv.Atoi(rs); err != nil || sc.Rate < 1 || sc.Rate > 5000 {
+			return bad("RATE must be 1…5000 msg/s")
+		}
+	}
+	return sc, true, nil
 }
 
 // ScaleFigures are a scale scenario's figures beyond the single-server ones.

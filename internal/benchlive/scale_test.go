@@ -48,17 +48,17 @@ func TestSplitLatencies(t *testing.T) {
 }
 
 func TestParseScale(t *testing.T) {
-	got, err := parseScenarios("scale3,scale2@500, fanout1k")
+	got, err := parseScenarios("scale3,scale2@500, fanout1k,scale4:30@2000")
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []Scenario{{"scale3", 1000, 100, 3}, {"scale2@500", 1000, 500, 2}, {"fanout1k", 1000, 100, 0}}
+	want := []Scenario{{"scale3", 1000, 100, 3}, {"scale2@500", 1000, 500, 2}, {"fanout1k", 1000, 100, 0}, {"scale4:30@2000", 30, 2000, 4}}
 	for i := range want {
 		if i >= len(got) || got[i] != want[i] {
 			t.Fatalf("got %+v, want %+v", got, want)
 		}
 	}
-	for _, bad := range []string{"scale1", "scale9", "scalex", "scale3@0", "scale3@x", "scale3@6000"} {
+	for _, bad := range []string{"scale1", "scale9", "scalex", "scale3@0", "scale3@x", "scale3@6000", "scale3:2@10", "scale3:x", "scale3:30000"} {
 		if _, err := parseScenarios(bad); err == nil {
 			t.Errorf("parseScenarios(%q) accepted", bad)
 		}
