@@ -185,6 +185,8 @@ type scaleMeter struct {
 	walOurs    int64 // WAL bytes of the run's database between pa and pb, -1 unknown
 	dbOID      int64
 	paDone     chan struct{}
+	walStop    chan string // sendingDone → walLoop: the last position
+	walDone    chan struct{}
 	haveA      bool
 	sendingEnd bool
 }
@@ -215,7 +217,8 @@ func newScaleMeter(ctx context.Context, dbURL string, inst []Instance, meetingID
 	if err != nil {
 		return nil, err
 	}
-	m := &scaleMeter{db: db, inst: inst, meetingID: meetingID, logf: logf, done: make(chan struct{}), paDone: make(chan struct{})}
+	m := &scaleMeter{db: db, inst: inst, meetingID: meetingID, logf: logf, done: make(chan struct{}), paDone: make(chan struct{}),
+		walStop: make(chan string), walDone: make(chan struct{})}
 	m.listener = pq.NewListener(dbURL, 50*time.Millisecond, time.Second, func(ev pq.ListenerEventType, err error) {
 		if ev == pq.ListenerEventDisconnected || ev == pq.ListenerEventConnectionAttemptFailed {
 			m.problem("NOTIFY counter: listener %v: %v", ev, err)
@@ -300,8 +303,60 @@ func (m *scaleMeter) begin(ctx context.Context, sending time.Duration) {
 		m.mu.Lock()
 		m.pa, m.haveA = r, true
 		m.mu.Unlock()
+		if m.dbOID > 0 {
+			go m.walLoop(ctx, r.lsn)
+		}
 	})
 }
+
+// walLoop adds up the run's WAL every walChunk from the first reading on,
+// until sendingDone: the server recycles WAL segments at its checkpoints
+// (other sessions' load makes them frequent), so waiting for the end to read
+// the whole interval can find its start gone.
+func (m *scaleMeter) walLoop(ctx context.Context, from string) {
+	defer close(m.walDone)
+	tick := time.NewTicker(walChunk)
+	defer tick.Stop()
+	var sum int64
+	ok := true
+	step := func(to string) {
+		if !ok {
+			return
+		}
+		n, err := m.ourWAL(ctx, from, to)
+		if err != nil {
+			m.problem("the run's WAL (%v): WAL figures are the whole server's", err)
+			ok = false
+			return
+		}
+		sum, from = sum+n, to
+	}
+	for {
+		select {
+		case to := <-m.walStop:
+			step(to)
+			if ok {
+				m.mu.Lock()
+				m.walOurs = sum
+				m.mu.Unlock()
+			}
+			return
+		case <-tick.C:
+			var lsn string
+			if err := m.db.GetContext(ctx, &lsn, `SELECT pg_current_wal_lsn()::text`); err != nil {
+				m.problem("WAL position: %v", err)
+				ok = false
+				continue
+			}
+			step(lsn)
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+// walChunk is how much WAL time walLoop reads at once.
+const walChunk = 2 * time.Second
 
 // sendingDone takes the second PostgreSQL reading, right after the last send.
 func (m *scaleMeter) sendingDone(ctx context.Context) {
@@ -317,7 +372,15 @@ func (m *scaleMeter) sendingDone(ctx context.Context) {
 	}
 	m.mu.Lock()
 	m.pb, m.sendingEnd = r, true
+	loop := m.haveA && m.dbOID > 0
 	m.mu.Unlock()
+	if loop {
+		select {
+		case m.walStop <- r.lsn:
+			<-m.walDone
+		case <-ctx.Done():
+		}
+	}
 }
 
 // end marks the end of the window (every delivery drained).
@@ -330,19 +393,6 @@ func (m *scaleMeter) end(ctx context.Context) {
 	m.rss = make([]int64, len(m.inst))
 	for i, in := range m.inst {
 		m.rss[i], _ = readRSS(in.PID)
-	}
-	m.mu.Lock()
-	a, b, ok := m.pa, m.pb, m.haveA && m.sendingEnd && m.dbOID > 0
-	m.mu.Unlock()
-	if ok {
-		n, err := m.ourWAL(ctx, a.lsn, b.lsn)
-		if err != nil {
-			m.problem("the run's WAL (%v): WAL figures are the whole server's", err)
-			return
-		}
-		m.mu.Lock()
-		m.walOurs = n
-		m.mu.Unlock()
 	}
 }
 
