@@ -343,7 +343,7 @@ func (m *scaleMeter) walLoop(ctx context.Context, from string) {
 			return
 		case <-tick.C:
 			var lsn string
-			if err := m.db.GetContext(ctx, &lsn, `SELECT pg_current_wal_lsn()::text`); err != nil {
+			if err := m.db.GetContext(ctx, &lsn, `SELECT pg_current_wal_flush_lsn()::text`); err != nil {
 				m.problem("WAL position: %v", err)
 				ok = false
 				continue
@@ -410,12 +410,13 @@ func (m *scaleMeter) readPG(ctx context.Context) (pgReading, error) {
 		SELECT d.xact_commit + d.xact_rollback AS xact, d.tup_inserted AS inserts,
 		       (w.lsn - '0/0'::pg_lsn)::bigint AS wal, w.lsn::text AS lsn,
 		       (SELECT coalesce(max(seq), 0) FROM chat_messages WHERE meeting_id = $1) AS seq
-		  FROM pg_stat_database d, (SELECT pg_current_wal_lsn() AS lsn) w
+		  FROM pg_stat_database d, (SELECT pg_current_wal_flush_lsn() AS lsn) w
 		 WHERE d.datname = current_database()`, m.meetingID)
 	return pgReading{at: time.Now(), xact: r.Xact, inserts: r.Inserts, wal: r.WAL, lsn: r.LSN, seq: r.Seq}, err
 }
 
-// ourWAL sums the WAL records between two positions that touch the run
+// ourWAL sums the WAL records between two positions (flushed ones:
+// pg_walinspect reads no further) that touch the run
 // database's relations (block references "rel <tablespace>/<db oid>/…"),
 // and the commit records of their transactions. Records without a relation
 // (a checkpoint, another database's commit) are not ours.
