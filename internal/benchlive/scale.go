@@ -102,7 +102,17 @@ type ScaleFigures struct {
 	PGCPUAll         float64       `json:"pg_cpu_all"` // every PostgreSQL process (other databases too)
 	PGCPUKnown       bool          `json:"pg_cpu_known"`
 	PGCPUPerMsgMilli float64       `json:"pg_cpu_ms_per_message"` // PG CPU milliseconds per stored message
-	Problems         []string      `json:"problems,omitempty"`    // what could not be measured
+	// What the run database's active backends were doing, sampled every
+	// 50 ms over the window: wait event ("CPU" when none) → share of samples.
+	PGActive float64     `json:"pg_active"` // active backends on average
+	PGWaits  []WaitShare `json:"pg_waits,omitempty"`
+	Problems []string    `json:"problems,omitempty"` // what could not be measured
+}
+
+// WaitShare is one wait event's share of the active backends' samples.
+type WaitShare struct {
+	Event string  `json:"event"`
+	Share float64 `json:"share"`
 }
 
 // InstanceFig is one instance over the sending window.
@@ -187,6 +197,12 @@ type scaleMeter struct {
 	paDone     chan struct{}
 	walStop    chan string // sendingDone → walLoop: the last position
 	walDone    chan struct{}
+	waitStop   chan struct{}
+	waitDone   chan struct{}
+	waitOnce   sync.Once // closes waitStop
+	waitGo     bool      // sampleWaits was started
+	waits      map[string]int // wait event → active backends seen in it
+	samples    int
 	haveA      bool
 	sendingEnd bool
 }
@@ -218,7 +234,8 @@ func newScaleMeter(ctx context.Context, dbURL string, inst []Instance, meetingID
 		return nil, err
 	}
 	m := &scaleMeter{db: db, inst: inst, meetingID: meetingID, logf: logf, done: make(chan struct{}), paDone: make(chan struct{}),
-		walStop: make(chan string), walDone: make(chan struct{})}
+		walStop: make(chan string), walDone: make(chan struct{}),
+		waitStop: make(chan struct{}), waitDone: make(chan struct{}), waits: map[string]int{}}
 	m.listener = pq.NewListener(dbURL, 50*time.Millisecond, time.Second, func(ev pq.ListenerEventType, err error) {
 		if ev == pq.ListenerEventDisconnected || ev == pq.ListenerEventConnectionAttemptFailed {
 			m.problem("NOTIFY counter: listener %v: %v", ev, err)
@@ -262,7 +279,16 @@ func newScaleMeter(ctx context.Context, dbURL string, inst []Instance, meetingID
 	return m, nil
 }
 
+// stopWaits ends sampleWaits, if it runs, and waits for it.
+func (m *scaleMeter) stopWaits() {
+	m.waitOnce.Do(func() { close(m.waitStop) })
+	if m.waitGo {
+		<-m.waitDone
+	}
+}
+
 func (m *scaleMeter) close() {
+	m.stopWaits() // a run that failed mid-window never called end
 	if m.listener != nil {
 		_ = m.listener.Close() // closes Notify: the counting goroutine ends
 		select {
@@ -292,6 +318,8 @@ func (m *scaleMeter) begin(ctx context.Context, sending time.Duration) {
 	m.i0 = m.instanceTicks()
 	m.pg0 = m.pgProcs(ctx)
 	m.m0 = m.instanceMetrics(ctx)
+	m.waitGo = true
+	go m.sampleWaits(ctx)
 	warm := min(2*time.Second, sending/4)
 	m.warm = time.AfterFunc(warm, func() {
 		defer close(m.paDone)
@@ -383,8 +411,46 @@ func (m *scaleMeter) sendingDone(ctx context.Context) {
 	}
 }
 
+// sampleWaits counts, every 50 ms until end, what the run database's active
+// backends wait on: a row lock, the WAL flush, a client, or nothing (CPU).
+func (m *scaleMeter) sampleWaits(ctx context.Context) {
+	defer close(m.waitDone)
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case <-m.waitStop:
+			return
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		var rows []struct {
+			Event string `db:"event"`
+			N     int    `db:"n"`
+		}
+		sctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		err := m.db.SelectContext(sctx, &rows, `
+			SELECT coalesce(wait_event_type || ':' || wait_event, 'CPU') AS event, count(*) AS n
+			  FROM pg_stat_activity
+			 WHERE datname = current_database() AND state = 'active' AND pid <> pg_backend_pid()
+			 GROUP BY 1`)
+		cancel()
+		if err != nil {
+			continue
+		}
+		m.mu.Lock()
+		m.samples++
+		for _, r := range rows {
+			m.waits[r.Event] += r.N
+		}
+		m.mu.Unlock()
+	}
+}
+
 // end marks the end of the window (every delivery drained).
 func (m *scaleMeter) end(ctx context.Context) {
+	m.stopWaits()
 	m.t1 = time.Now()
 	m.n1, m.b1 = m.notes.Load(), m.noteB.Load()
 	m.i1 = m.instanceTicks()
@@ -564,6 +630,26 @@ func (m *scaleMeter) fill(res *Result) {
 	if s.PGCPUKnown && res.Acked > 0 {
 		s.PGCPUPerMsgMilli = s.PGCPU * win * 1000 / float64(res.Acked)
 	}
+	if m.samples > 0 {
+		var total int
+		for ev, n := range m.waits {
+			total += n
+			s.PGWaits = append(s.PGWaits, WaitShare{Event: ev, Share: float64(n)})
+		}
+		s.PGActive = float64(total) / float64(m.samples)
+		for i := range s.PGWaits {
+			s.PGWaits[i].Share /= float64(total)
+		}
+		slices.SortFunc(s.PGWaits, func(a, b WaitShare) int {
+			if a.Share != b.Share {
+				if a.Share > b.Share {
+					return -1
+				}
+				return 1
+			}
+			return strings.Compare(a.Event, b.Event)
+		})
+	}
 	s.Problems = slices.Clone(m.problems)
 }
 
@@ -605,6 +691,16 @@ func writeScale(w io.Writer, r *Result) {
 	if s.PGCPUKnown {
 		fmt.Fprintf(w, "  CPU over the %s window (cores): PostgreSQL %.2f for this database and the background processes (%.2f ms per message; all of PostgreSQL %.2f), load client %.2f, whole machine %.2f (idle before: %.2f)\n",
 			fmtDur(s.Window), s.PGCPU, s.PGCPUPerMsgMilli, s.PGCPUAll, r.ClientCPU, r.MachineCPU, r.BackgroundCPU)
+	}
+	if len(s.PGWaits) > 0 {
+		var parts []string
+		for i, ws := range s.PGWaits {
+			if i == 6 {
+				break
+			}
+			parts = append(parts, fmt.Sprintf("%s %.0f%%", ws.Event, 100*ws.Share))
+		}
+		fmt.Fprintf(w, "  PostgreSQL backends active on average: %.1f; waiting on: %s\n", s.PGActive, strings.Join(parts, ", "))
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "  instance\tsubscribers\tsenders\tCPU (cores)\tRSS\tNOTIFY stmts\thints in\tlog reads\t")
