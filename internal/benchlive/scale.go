@@ -199,8 +199,8 @@ type scaleMeter struct {
 	walDone    chan struct{}
 	waitStop   chan struct{}
 	waitDone   chan struct{}
-	waitOnce   sync.Once // closes waitStop
-	waitGo     bool      // sampleWaits was started
+	waitOnce   sync.Once      // closes waitStop
+	waitGo     bool           // sampleWaits was started
 	waits      map[string]int // wait event → active backends seen in it
 	samples    int
 	haveA      bool
