@@ -768,6 +768,18 @@ func scaleRows(r *Result) []benchsum.Row {
 		}
 		add("WAL per message", unit, s.WALBytesPerMsg, 0, report, nil)
 	}
+	if s.StoredRate > 0 {
+		add("messages stored", "msg/s", s.StoredRate, 0, report, nil).BaselineNote = fmt.Sprintf("offered %d/s", r.Rate)
+	}
+	if len(s.PGWaits) > 0 {
+		var locks float64
+		for _, ws := range s.PGWaits {
+			if strings.HasPrefix(ws.Event, "Lock:") {
+				locks += ws.Share
+			}
+		}
+		add("PostgreSQL backends waiting on locks", "% of active", 100*locks, 0, report, nil)
+	}
 	if s.PGCPUKnown {
 		add("PostgreSQL CPU", "cores", s.PGCPU, 0, report, nil)
 		add("PostgreSQL CPU per message", "ms", s.PGCPUPerMsgMilli, 0, report, nil)

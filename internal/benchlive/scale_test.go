@@ -113,7 +113,8 @@ func TestPGCPU(t *testing.T) {
 // by "none", and the rest reported without a target.
 func TestScaleRows(t *testing.T) {
 	r := &Result{Scenario: "scale3", Server: "forumjst", N: 1000, Rate: 100, DeliveriesPerSec: 99_000, Lost: 0,
-		Scale: &ScaleFigures{Instances: 3, PGCPUKnown: true, PGInterval: time.Second, XactPerMessage: 2,
+		Scale: &ScaleFigures{Instances: 3, PGCPUKnown: true, PGInterval: time.Second, XactPerMessage: 2, StoredRate: 99,
+			PGWaits:     []WaitShare{{"Lock:transactionid", 0.5}, {"CPU", 0.3}, {"Lock:tuple", 0.1}, {"IO:WALSync", 0.1}},
 			Latency:     splitLatencies([]uint32{1000, 2000}, []uint32{2500, 14000}),
 			PerInstance: []InstanceFig{{CPU: 0.5, RSS: 40e6}, {CPU: 0.25, RSS: 50e6}}}}
 	got := map[string]string{}
@@ -135,6 +136,10 @@ func TestScaleRows(t *testing.T) {
 			if row.Value != 0.75 {
 				t.Errorf("CPU row = %+v", row)
 			}
+		case "scale3 PostgreSQL backends waiting on locks":
+			if row.Value < 59.99 || row.Value > 60.01 {
+				t.Errorf("lock waits row = %+v, want 60%%", row)
+			}
 		case "scale3 largest instance RSS":
 			if row.Value != 50 {
 				t.Errorf("RSS row = %+v", row)
@@ -144,7 +149,8 @@ func TestScaleRows(t *testing.T) {
 	// Delay p50 = 2.5 − 1 = 1.5 ms (met), p99 = 14 − 2 = 12 ms (missed).
 	want := map[string]string{"scale3 lost or dropped": "yes", "scale3 cross-instance delay p50": "yes",
 		"scale3 cross-instance delay p99": "NO", "scale3 deliveries": "–", "scale3 NOTIFY": "–",
-		"scale3 PostgreSQL CPU": "–", "scale3 PostgreSQL xact per message": "–"}
+		"scale3 PostgreSQL CPU": "–", "scale3 PostgreSQL xact per message": "–",
+		"scale3 PostgreSQL backends waiting on locks": "–", "scale3 messages stored": "–"}
 	for f, w := range want {
 		if got[f] != w {
 			t.Errorf("%s: %q, want %q (rows %v)", f, got[f], w, got)
