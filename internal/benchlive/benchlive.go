@@ -549,7 +549,7 @@ func (h *harness) runScale(ctx context.Context, sc Scenario) (*Result, error) {
 		tgt.Receivers = append(tgt.Receivers, r.Cookie)
 	}
 	tgt.Sender = h.fx.Sender.Cookie
-	m, err := newScaleMeter(ctx, h.dbURL, tgt.Instances, tgt.MeetingID, h.logf)
+	m, err := newScaleMeter(ctx, h.dbURL, tgt.Instances, tgt.MeetingID)
 	if err != nil {
 		return nil, err
 	}

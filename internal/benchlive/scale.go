@@ -172,7 +172,6 @@ type scaleMeter struct {
 	db        *sqlx.DB
 	inst      []Instance
 	meetingID int64
-	logf      func(string, ...any)
 
 	listener *pq.Listener
 	notes    atomic.Int64
@@ -228,12 +227,12 @@ type pgReading struct {
 // newScaleMeter opens the meter's connection and its LISTEN connection on
 // the hub's channel in the run's database (NOTIFY is per database, so it
 // hears this run's instances only).
-func newScaleMeter(ctx context.Context, dbURL string, inst []Instance, meetingID int64, logf func(string, ...any)) (*scaleMeter, error) {
+func newScaleMeter(ctx context.Context, dbURL string, inst []Instance, meetingID int64) (*scaleMeter, error) {
 	db, err := database.Open(ctx, dbURL, 2)
 	if err != nil {
 		return nil, err
 	}
-	m := &scaleMeter{db: db, inst: inst, meetingID: meetingID, logf: logf, done: make(chan struct{}), paDone: make(chan struct{}),
+	m := &scaleMeter{db: db, inst: inst, meetingID: meetingID, done: make(chan struct{}), paDone: make(chan struct{}),
 		walStop: make(chan string), walDone: make(chan struct{}),
 		waitStop: make(chan struct{}), waitDone: make(chan struct{}), waits: map[string]int{}}
 	m.listener = pq.NewListener(dbURL, 50*time.Millisecond, time.Second, func(ev pq.ListenerEventType, err error) {
@@ -289,6 +288,9 @@ func (m *scaleMeter) stopWaits() {
 
 func (m *scaleMeter) close() {
 	m.stopWaits() // a run that failed mid-window never called end
+	if m.warm != nil {
+		m.warm.Stop()
+	}
 	if m.listener != nil {
 		_ = m.listener.Close() // closes Notify: the counting goroutine ends
 		select {

@@ -183,7 +183,7 @@ func TestScaleTwoInstances(t *testing.T) {
 	for _, r := range fx.Receivers {
 		tgt.Receivers = append(tgt.Receivers, r.Cookie)
 	}
-	m, err := newScaleMeter(ctx, dbURL, tgt.Instances, meetingID, t.Logf)
+	m, err := newScaleMeter(ctx, dbURL, tgt.Instances, meetingID)
 	if err != nil {
 		t.Fatal(err)
 	}
