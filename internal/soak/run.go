@@ -212,6 +212,7 @@ func (r *runner) account(ctx context.Context, rep *Report, snd *senders, w *web,
 	}
 	t.Reconnects = r.subs.reconnects.Load()
 	t.ErrorFrames = r.subs.errorFrames.Load()
+	t.Resubscribes = r.subs.resubscribes.Load()
 	t.FirstSubscriberError = r.subs.firstErr
 	for _, st := range r.stats {
 		t.Delivered += st.deliveries.Load()

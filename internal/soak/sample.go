@@ -34,7 +34,7 @@ type InstanceSample struct {
 	HeapGoal   int64  `json:"heap_goal_bytes"`  // go_memstats_next_gc_bytes: twice the live heap after the last GC
 	Goroutines int64  `json:"goroutines"`       // go_goroutines
 	FDs        int64  `json:"open_files"`       // entries of /proc/PID/fd
-	DBConns    int64  `json:"db_conns"`         // pg_stat_activity rows of the instance
+	DBConns    int64  `json:"db_conns"`         // pg_stat_activity rows whose client port is one of the instance's sockets (its pool and its LISTEN connection)
 	PoolOpen   int64  `json:"pool_open"`        // go_sql_open_connections: the instance's own pool
 	WSConns    int64  `json:"ws_conns"`         // forumjst_live_connections
 	Errors     string `json:"errors,omitempty"` // what could not be read
@@ -88,20 +88,79 @@ func readInstance(ctx context.Context, db *sqlx.DB, in Instance) InstanceSample 
 	s.PoolOpen = int64(m["go_sql_open_connections"])
 	s.WSConns = int64(m["forumjst_live_connections"])
 	if db != nil {
-		qctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		var err error
-		if in.AppName != "" {
-			err = db.GetContext(qctx, &s.DBConns, `SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND application_name = $1`, in.AppName)
-		} else {
-			err = db.GetContext(qctx, &s.DBConns, `SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND application_name <> $1`, harnessAppName)
-		}
-		cancel()
+		n, err := dbConns(ctx, db, in)
 		if err != nil {
-			problems = append(problems, "pg_stat_activity: "+err.Error())
+			problems = append(problems, err.Error())
 		}
+		s.DBConns = n
 	}
 	s.Errors = strings.Join(problems, "; ")
 	return s
+}
+
+// dbConns counts the instance's connections in pg_stat_activity. The LISTEN
+// connection carries live's own application_name on every instance, so the
+// sure way is the client port: a backend whose client port is a local port
+// of one of the instance's sockets is the instance's. Without a PID (or
+// /proc), it falls back to the instance's application_name.
+func dbConns(ctx context.Context, db *sqlx.DB, in Instance) (int64, error) {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if in.PID > 0 {
+		if ports, err := socketPorts(in.PID); err == nil {
+			var clients []int64
+			if err := db.SelectContext(ctx, &clients, `SELECT client_port FROM pg_stat_activity WHERE datname = current_database() AND client_port > 0`); err != nil {
+				return 0, fmt.Errorf("pg_stat_activity: %w", err)
+			}
+			var n int64
+			for _, p := range clients {
+				if ports[p] {
+					n++
+				}
+			}
+			return n, nil
+		}
+	}
+	var n int64
+	if err := db.GetContext(ctx, &n, `SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND application_name = $1`, in.AppName); err != nil {
+		return 0, fmt.Errorf("pg_stat_activity: %w", err)
+	}
+	return n, nil
+}
+
+// socketPorts returns the local TCP ports of a process's sockets: the socket
+// inodes of /proc/PID/fd matched against /proc/PID/net/tcp{,6}.
+func socketPorts(pid int) (map[int64]bool, error) {
+	dir := fmt.Sprintf("/proc/%d/fd", pid)
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	inodes := map[string]bool{}
+	for _, e := range ents {
+		link, err := os.Readlink(dir + "/" + e.Name())
+		if err == nil && strings.HasPrefix(link, "socket:[") {
+			inodes[strings.TrimSuffix(strings.TrimPrefix(link, "socket:["), "]")] = true
+		}
+	}
+	ports := map[int64]bool{}
+	for _, f := range []string{"tcp", "tcp6"} {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/net/%s", pid, f))
+		if err != nil {
+			continue
+		}
+		for _, line := range strings.Split(string(b), "\n")[1:] {
+			fs := strings.Fields(line)
+			if len(fs) < 10 || !inodes[fs[9]] {
+				continue
+			}
+			_, hexPort, ok := strings.Cut(fs[1], ":")
+			if p, err := strconv.ParseInt(hexPort, 16, 64); ok && err == nil {
+				ports[p] = true
+			}
+		}
+	}
+	return ports, nil
 }
 
 // fetchMetrics reads the unlabelled samples (and, summed, the labelled ones)

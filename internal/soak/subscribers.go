@@ -1,6 +1,7 @@
 package soak
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -100,6 +101,8 @@ type subscribers struct {
 	gapsSoFar    atomic.Int64 // seqs skipped so far (all slots)
 	dupsSoFar    atomic.Int64
 	errorFrames  atomic.Int64
+	resubscribes atomic.Int64 // subscribes repeated after an error frame for the topic
+	ref          []byte       // "ref":"meeting:ID", how an error frame names the topic
 	firstErrMu   sync.Mutex
 	firstErr     string
 }
@@ -112,6 +115,7 @@ func newSubscribers(r *runner) *subscribers {
 			inst: i % len(r.insts), serverCloses: map[string]int64{}})
 	}
 	s.churn.Store(r.set.Lifetime > 0)
+	s.ref = fmt.Appendf(nil, `"ref":"meeting:%d"`, r.setup.MeetingID)
 	return s
 }
 
@@ -244,20 +248,22 @@ func (s *subscribers) dial(ctx context.Context, sl *slot) (*websocket.Conn, erro
 		return nil, fmt.Errorf("dial %s: %w", inst.Name, err)
 	}
 	conn.SetReadLimit(1 << 20)
-	// The first connection joins at the live edge (no since_seq); every
-	// later one resumes after the last seq it holds.
-	var sub []byte
-	if sl.ch.started {
-		sub = fmt.Appendf(nil, `{"type":"subscribe","topic":"meeting:%d","since_seq":%d}`, s.r.setup.MeetingID, sl.ch.last)
-	} else {
-		sub = fmt.Appendf(nil, `{"type":"subscribe","topic":"meeting:%d"}`, s.r.setup.MeetingID)
-	}
 	_ = conn.SetWriteDeadline(time.Now().Add(10 * time.Second))
-	if err := conn.WriteMessage(websocket.TextMessage, sub); err != nil {
+	if err := conn.WriteMessage(websocket.TextMessage, s.subscribeFrame(sl)); err != nil {
 		conn.Close()
 		return nil, fmt.Errorf("subscribe on %s: %w", inst.Name, err)
 	}
 	return conn, nil
+}
+
+// subscribeFrame is the slot's subscribe: the first connection joins at the
+// live edge (no since_seq); every later one resumes after the last seq it
+// holds.
+func (s *subscribers) subscribeFrame(sl *slot) []byte {
+	if sl.ch.started {
+		return fmt.Appendf(nil, `{"type":"subscribe","topic":"meeting:%d","since_seq":%d}`, s.r.setup.MeetingID, sl.ch.last)
+	}
+	return fmt.Appendf(nil, `{"type":"subscribe","topic":"meeting:%d"}`, s.r.setup.MeetingID)
 }
 
 var (
@@ -309,6 +315,23 @@ func (s *subscribers) read(sl *slot, conn *websocket.Conn) error {
 		case "error":
 			s.errorFrames.Add(1)
 			s.noteErr(fmt.Sprintf("subscriber %d on %s: error frame %.200s", sl.id, s.r.insts[sl.inst].Name, frame))
+			if !bytes.Contains(frame, s.ref) {
+				continue
+			}
+			// The subscription failed (a replay that could not read the
+			// database answers "subscribe again"): do as a client does and
+			// subscribe again from the last seq held. This goroutine is the
+			// connection's only writer once the read loop runs.
+			live = false
+			sl.connected.Store(false)
+			s.resubscribes.Add(1)
+			if !s.pause(context.Background(), 200*time.Millisecond) {
+				return errors.New("stopping")
+			}
+			_ = conn.SetWriteDeadline(time.Now().Add(10 * time.Second))
+			if err := conn.WriteMessage(websocket.TextMessage, s.subscribeFrame(sl)); err != nil {
+				return err
+			}
 		}
 	}
 }
