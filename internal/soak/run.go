@@ -28,6 +28,7 @@ type Settings struct {
 	Drain       time.Duration `json:"drain_ns"`        // longest wait for acks and catch-up after the load
 	Settle      time.Duration `json:"settle_ns"`       // pause after closing every client before the last reading
 	ConnectOver time.Duration `json:"connect_over_ns"` // the subscribers' first connections are spread over this
+	DBConnBound int           `json:"db_conn_bound"`   // an instance's most database connections (pool + LISTEN); 0: unknown
 }
 
 // Setup is what the run finds in the database: logged-in fixture accounts,

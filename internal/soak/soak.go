@@ -25,6 +25,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -109,6 +110,11 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
 	o.set.ConnectOver = min(10*time.Second, o.set.Duration/10)
+	// The instances inherit FORUM_* from this environment (childEnv).
+	o.set.DBConnBound = 20 + 1
+	if v, err := strconv.Atoi(os.Getenv("FORUM_DB_MAX_CONNS")); err == nil && v > 0 {
+		o.set.DBConnBound = v + 1
+	}
 	if err := o.validate(); err != nil {
 		return err
 	}

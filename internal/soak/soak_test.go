@@ -192,6 +192,19 @@ func TestJudge(t *testing.T) {
 	if leak.Pass || failed(leak, "goroutines flat on a") == "" {
 		t.Errorf("a growing goroutine count passed: %+v", leak.Checks)
 	}
+	// The pool reaching its bound is load, not a leak.
+	pool := mk(func(int) int64 { return 0 })
+	pool.Settings.DBConnBound = 21
+	pool.Samples[29].Instances[0].DBConns = 21
+	pool.judge()
+	if !pool.Pass {
+		t.Errorf("a pool at its bound failed: %s", failed(pool, "database connections flat on a"))
+	}
+	pool.Samples[29].Instances[0].DBConns = 22
+	pool.judge()
+	if pool.Pass {
+		t.Error("more connections than the pool's bound passed")
+	}
 	lost := mk(func(int) int64 { return 0 })
 	lost.Totals.Lost = 1
 	lost.judge()
