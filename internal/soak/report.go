@@ -153,8 +153,7 @@ func (rep *Report) judge() {
 	add("lost = 0", t.Lost == 0 && t.Gaps == 0, "%s seqs missing (%s gaps, %s members behind the last ack %s at the end) of %s expected",
 		fmtN(t.Lost), fmtN(t.Gaps), fmtN(t.Behind), fmtN(t.Head), fmtN(t.Expected))
 	add("no duplicates", t.Duplicates == 0 && t.BadFrames == 0, "%s duplicates, %s unreadable frames", fmtN(t.Duplicates), fmtN(t.BadFrames))
-	add("every member subscribed", t.NeverSubscribed == 0, "%s never subscribed, %s dial errors %s",
-		fmtN(t.NeverSubscribed), fmtN(t.DialErrors), t.FirstDialError)
+	add("every member subscribed", t.NeverSubscribed == 0, "%s of %s never subscribed", fmtN(t.NeverSubscribed), fmtN(int64(rep.Settings.Subscribers)))
 	warn := func(name string, ok bool, format string, args ...any) {
 		add(name, ok, format, args...)
 		rep.Checks[len(rep.Checks)-1].Warn = true
@@ -169,6 +168,7 @@ func (rep *Report) judge() {
 		webErrs += v
 	}
 	warn("no failed request", webErrs == 0, "%s pages and %s posts answered; failures %v %s", fmtN(t.Pages), fmtN(t.PostsAnswered), t.WebErrors, firstLine(t.FirstWebError))
+	warn("no failed handshake", t.DialErrors == 0, "%s failed (each retried after 1 s) %s", fmtN(t.DialErrors), t.FirstDialError)
 	warn("no error frame", t.ErrorFrames == 0, "%s error frames, %s subscribes repeated after one %s", fmtN(t.ErrorFrames), fmtN(t.Resubscribes), t.FirstSubscriberError)
 
 	// Released: once every client closed, the instances are back near idle.
