@@ -151,3 +151,15 @@ bench-search: build-bench
 .PHONY: faults
 faults:
 	$(GO) test -race -count=1 -timeout 10m -v ./internal/faults/
+
+# Soak (issue 16 item 5), not part of `make test`: two `forumjst serve`
+# instances on one throwaway database for 30 minutes at ~10,000 deliveries/s
+# (500 subscribers × 20 msg/s) with members leaving and resuming with
+# since_seq, page reads and posting; a line per instance every minute, then
+# a verdict (flat, nothing lost, released) and test-artifacts/soak-<date>.json.
+# Fails when a check fails. Override with SOAK_FLAGS (e.g.
+# SOAK_FLAGS='--duration 3m --every 20s'; forumjst-bench soak -h lists them).
+.PHONY: soak
+soak: build build-bench
+	$(WITH_TEST_DB); \
+	$(BENCH_BIN) soak --forumjst $(BIN) $(SOAK_FLAGS)

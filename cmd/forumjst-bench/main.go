@@ -6,6 +6,7 @@
 //	forumjst-bench live [flags]   live chat benchmark against a bare broadcast baseline (SPEC §8)
 //	forumjst-bench search [flags] search over 1,000,000 generated posts (SPEC §8, issue 13)
 //	forumjst-bench summary FILES… one table of every benchmark's rows (issue 16 item 3)
+//	forumjst-bench soak [flags]   two instances under mixed load for 30 minutes (issue 16 item 5)
 //
 // The forum load benchmarks (thread page, group page, posting) are Go
 // benchmarks in internal/loadtest (make bench-forum).
@@ -22,6 +23,7 @@ import (
 	"github.com/gwd-jst/forumjst/internal/benchlive"
 	"github.com/gwd-jst/forumjst/internal/benchsearch"
 	"github.com/gwd-jst/forumjst/internal/benchsum"
+	"github.com/gwd-jst/forumjst/internal/soak"
 )
 
 const usage = `usage: forumjst-bench <command> [flags]
@@ -34,6 +36,8 @@ commands:
   summary FILE.json…  one table (figure, same-run baseline, ratio, target, met)
           of the rows the benchmarks wrote, saved as
           test-artifacts/bench-summary-<date>.json (make bench)
+  soak    two instances on one database for 30 minutes under chat, churn, pages
+          and posting; flat resources and no loss, or exit 1 (make soak)
 `
 
 func main() {
@@ -58,6 +62,11 @@ func main() {
 	case "summary":
 		if _, err := benchsum.Main(args, os.Stdout, os.Stderr, time.Now()); err != nil {
 			fmt.Fprintf(os.Stderr, "forumjst-bench summary: %v\n", err)
+			os.Exit(1)
+		}
+	case "soak":
+		if err := soak.Main(ctx, args, os.Stdout, os.Stderr); err != nil {
+			fmt.Fprintf(os.Stderr, "forumjst-bench soak: %v\n", err)
 			os.Exit(1)
 		}
 	case "help", "-h", "--help":

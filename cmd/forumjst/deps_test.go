@@ -15,7 +15,7 @@ func TestBinaryLinksNoToolingPackages(t *testing.T) {
 		t.Fatalf("go list -deps: %v\n%s", err, out)
 	}
 	for _, pkg := range strings.Fields(string(out)) {
-		for _, banned := range []string{"/internal/benchlive", "/internal/benchsearch", "/internal/benchsum", "/internal/pgtest", "/internal/testkit", "/internal/loadtest", "/internal/faults"} {
+		for _, banned := range []string{"/internal/benchlive", "/internal/benchsearch", "/internal/benchsum", "/internal/soak", "/internal/pgtest", "/internal/testkit", "/internal/loadtest", "/internal/faults"} {
 			if strings.HasSuffix(pkg, banned) {
 				t.Errorf("forumjst links %s", pkg)
 			}
