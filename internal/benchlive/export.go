@@ -92,8 +92,12 @@ func (c *child) LogProblems() (int, []string) { return c.logs.problemLines() }
 func ReadRSS(pid int) (int64, error) { return readRSS(pid) }
 
 // ParseChat returns a chat.message frame's seq and the sender's timestamp
-// (unix nanoseconds) from a body written as "t=<unixnano> …".
-func ParseChat(frame []byte) (seq, sentAt int64, ok bool) { return parseChat(frame) }
+// (unix nanoseconds) from a body written as "t=<unixnano> …" (or
+// "t=<unixnano>/<instance> …", the scale scenarios' form).
+func ParseChat(frame []byte) (seq, sentAt int64, ok bool) {
+	seq, sentAt, _, ok = parseChat(frame)
+	return seq, sentAt, ok
+}
 
 // FrameType returns the value of a frame's first "type" key.
 func FrameType(frame []byte) []byte { return frameType(frame) }
