@@ -120,9 +120,11 @@ bench-live: build build-bench
 # throwaway database, 1,000 subscribers and 3 sender connections spread over
 # them round robin, 100 msg/s for 20 s; reports the cross-instance delay
 # (deliveries on another instance than the sending one, against the sending
-# one's), the NOTIFY traffic, xact/s, WAL and CPU of PostgreSQL and of each
-# instance. About a minute; extra flags in BENCH_SCALE_FLAGS (e.g.
-# BENCH_SCALE_FLAGS='--scenarios scale3,scale3@500,scale3@1000').
+# one's), the NOTIFY traffic, xact/s, WAL, wait events and CPU of PostgreSQL
+# and each instance's CPU and memory. About a minute; extra flags in
+# BENCH_SCALE_FLAGS, e.g. a rate ladder with 30 subscribers, which loads
+# PostgreSQL rather than the fan-out:
+# BENCH_SCALE_FLAGS='--scenarios scale3:30@500,scale3:30@1000,scale3:30@2000 --drain 10s'.
 BENCH_SCALE_ARGS := --scenarios scale3 --duration 20s
 .PHONY: bench-scale
 bench-scale: build build-bench
