@@ -129,7 +129,8 @@ func (s *Service) Search(ctx context.Context, a *access.Actor, in Input) (Result
 
 func hit(r store.SearchHitRow, hl []term) Hit {
 	h := Hit{Type: r.Kind, ID: r.RefID, Title: r.Title, GroupID: r.GroupID, GroupName: r.GroupName,
-		Author: Person{ID: r.AuthorID, Name: r.Author, JST: r.AuthorJST}, CreatedAt: r.CreatedAt}
+		// The driver gives the session's zone; SPEC §4 answers in UTC.
+		Author: Person{ID: r.AuthorID, Name: r.Author, JST: r.AuthorJST}, CreatedAt: r.CreatedAt.UTC()}
 	if r.MeetingTitle != nil && r.Kind != "meeting" {
 		h.Meeting = *r.MeetingTitle
 	}
