@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"regexp"
 	"sort"
 	"strings"
 	"testing"
@@ -306,4 +307,37 @@ func sortedKeys[V any](m map[string]V) string {
 	}
 	sort.Strings(ks)
 	return strings.Join(ks, ",")
+}
+
+// The author filter is a visible control on the page (not a hidden field one
+// cannot see or drop), reached without JavaScript from a person's profile.
+func TestSearchAuthorFilterOnThePage(t *testing.T) {
+	env := testkit.Start(t, dbURL)
+	g := env.NewGroup(model.KindRural)
+	u, author := env.NewUser(model.RoleMember), env.NewUser(model.RoleMember)
+	env.AddMember(u.ID, g.ID, model.GroupMember)
+	env.AddMember(author.ID, g.ID, model.GroupMember)
+	for _, who := range []int64{u.ID, author.ID} {
+		if _, err := env.DB.Exec(`INSERT INTO threads (group_id, title, author_id) VALUES ($1, 'Retencja wody w szkole', $2)`, g.ID, who); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c := env.Login(u)
+
+	prof := c.Get(fmt.Sprintf("/u/%d", author.ID)).String()
+	if !regexp.MustCompile(`<form [^>]*action="/search"[^>]*>`).MatchString(prof) ||
+		!strings.Contains(prof, fmt.Sprintf(`name="author_id" value="%d"`, author.ID)) {
+		t.Fatalf("the profile offers no search in the person's writing")
+	}
+	p := c.Get(fmt.Sprintf("/search?q=retencja&author_id=%d", author.ID))
+	body := p.String()
+	box := regexp.MustCompile(`<input [^>]*name="author_id"[^>]*>`).FindString(body)
+	if p.Status != http.StatusOK || !strings.Contains(box, `type="checkbox"`) || !strings.Contains(box, "checked") ||
+		!strings.Contains(body, author.Name) || strings.Count(body, `class="hit"`) != 1 {
+		t.Fatalf("author filter on the page %d: %q", p.Status, box)
+	}
+	// Unchecked, the form sends no author_id and finds both threads.
+	if n := strings.Count(c.Get("/search?q=retencja").String(), `class="hit"`); n != 2 {
+		t.Fatalf("without the author: %d hits", n)
+	}
 }
