@@ -74,3 +74,25 @@ func TestSearchPracticesFollowTheirPage(t *testing.T) {
 		t.Errorf("returned practice not found by its author: %v", got)
 	}
 }
+
+// The support-area filter reaches practices by their own areas (issue 15:
+// a practice has support areas, like a thread).
+func TestSearchPracticeAreaFilter(t *testing.T) {
+	f := newFixture(t)
+	g := testkit.NewGroup(t, f.db, model.KindRural)
+	m := f.member(g, model.GroupMember)
+	jst := f.exec(`INSERT INTO jst (name, kind, voivodeship) VALUES ($1, 'gmina_wiejska', 'opolskie') RETURNING id`, "JST "+testkit.Unique())
+	var areas []int64
+	if err := f.db.Select(&areas, `SELECT id FROM support_areas ORDER BY id LIMIT 2`); err != nil || len(areas) < 2 {
+		t.Fatalf("areas %v %v", areas, err)
+	}
+	in := f.exec(`INSERT INTO practices (group_id, jst_id, author_id, title, status, published_at) VALUES ($1, $2, $3, 'Fotowoltaika na szkołach', 'published', now()) RETURNING id`, g.ID, jst, m.ID)
+	out := f.exec(`INSERT INTO practices (group_id, jst_id, author_id, title, status, published_at) VALUES ($1, $2, $3, 'Fotowoltaika na przedszkolach', 'published', now()) RETURNING id`, g.ID, jst, m.ID)
+	f.exec(`INSERT INTO practice_areas (practice_id, area_id) VALUES ($1, $2), ($3, $4) RETURNING practice_id`, in, areas[0], out, areas[1])
+	for _, sort := range []string{"relevance", "newest"} {
+		got := keys(f.search(f.actor(m), search.Input{Q: "fotowoltaika", Area: fmt.Sprint(areas[0]), Sort: sort}))
+		if len(got) != 1 || !got[key{"practice", in}] {
+			t.Errorf("%s: area filter on practices: %v", sort, got)
+		}
+	}
+}

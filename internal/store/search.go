@@ -133,7 +133,10 @@ func searchDocs(ctx context.Context, q Q, sq SearchQuery, need int, window bool)
 		where = append(where, "d.created_at < "+arg(*sq.To))
 	}
 	if sq.AreaID != 0 {
-		where = append(where, "EXISTS (SELECT 1 FROM thread_areas ta WHERE ta.thread_id = d.thread_id AND ta.area_id = "+arg(sq.AreaID)+")")
+		// Threads and posts by their thread's areas, practices by their own.
+		area := arg(sq.AreaID)
+		where = append(where, "(EXISTS (SELECT 1 FROM thread_areas ta WHERE ta.thread_id = d.thread_id AND ta.area_id = "+area+")"+
+			" OR d.kind = 'practice' AND EXISTS (SELECT 1 FROM practice_areas pa WHERE pa.practice_id = d.ref_id AND pa.area_id = "+area+"))")
 	}
 	const cols = `d.kind, d.ref_id, d.group_id, d.author_id, d.created_at, d.meeting_id, d.tsv`
 	var cand string
