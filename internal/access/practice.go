@@ -26,8 +26,9 @@ func practiceOpen(status string) bool { return status == PracticeDraft || status
 // CanReadPractice: a published practice is read by every logged-in person
 // (members and observers of every group); any other is read only by readers
 // of the authors' group (members, observers, moderators) and staff. The same
-// rule is repeated in SQL by store.ListPracticeRows, store/search.go (only
-// published practices are indexed) and the notifications' access joins.
+// rule is repeated in SQL by store.ListPracticeRows, store/search.go (every
+// practice is indexed; search_docs.public marks the published ones) and the
+// notifications' access joins.
 func (a *Actor) CanReadPractice(g model.Group, status string) bool {
 	if a.Anonymous() {
 		return false

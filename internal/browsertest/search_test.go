@@ -1,6 +1,7 @@
 package browsertest
 
 import (
+	"fmt"
 	"net/url"
 	"strings"
 	"testing"
@@ -69,4 +70,24 @@ func TestSearchPages(t *testing.T) {
 		t.Errorf("search at 360px scrolls sideways: the page is %dpx wide", w)
 	}
 	p.checkPage("search-mobile")
+
+	// The author filter: from a colleague's profile, without typing an id;
+	// the results page shows it as a ticked box naming them.
+	var colleague int64
+	if err := s.env.DB.Get(&colleague, `SELECT id FROM users WHERE email = 't.kaczmarek@dopiewo.example'`); err != nil {
+		t.Fatal(err)
+	}
+	p.open(fmt.Sprintf("/u/%d", colleague))
+	p.checkPage("profile-search-mobile")
+	p.do("type in the profile's search", chromedp.SendKeys(chromedp.CSS("#profile-search-q"), "zlobek"))
+	if st := p.submit("search the colleague's writing", chromedp.KeyEvent(kb.Enter)); st != 200 {
+		t.Fatalf("profile search = %d", st)
+	}
+	if on := eval[bool](p, `document.getElementById("f-author_id").checked`); !on {
+		t.Errorf("the author filter is not shown ticked")
+	}
+	if label := eval[string](p, `document.querySelector("label[for=f-author_id]").textContent`); !strings.Contains(label, "Tomasz Kaczmarek") {
+		t.Errorf("author filter label %q", label)
+	}
+	p.checkPage("search-author-mobile")
 }

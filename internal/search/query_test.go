@@ -46,8 +46,15 @@ func TestStem(t *testing.T) {
 func TestSnippetEscapesThenMarks(t *testing.T) {
 	hl := parse("szkoła").highlights()
 	got, _ := snippet(`<script>alert(1)</script> Nasze **szkoły** & "przedszkola" <b>Szkołach</b>`, hl)
-	// Quote marks (>) of Markdown go with the emphasis; < stays, escaped.
-	want := `&lt;script alert(1)&lt;/script Nasze <mark>szkoły</mark> &amp; &#34;przedszkola&#34; &lt;b <mark>Szkołach</mark>&lt;/b`
+	// Emphasis marks go; < and > stay, escaped.
+	want := `&lt;script&gt;alert(1)&lt;/script&gt; Nasze <mark>szkoły</mark> &amp; &#34;przedszkola&#34; &lt;b&gt;<mark>Szkołach</mark>&lt;/b&gt;`
+	if got != want {
+		t.Fatalf("snippet =\n%s\nwant\n%s", got, want)
+	}
+	// A comparison keeps its sign; only a quote's or a heading's marker at
+	// the start of a line goes.
+	got, _ = snippet("## Wyniki\n> Cytat o szkole\n  > dalej\nWynik > 30% w szkołach, #1 w powiecie", hl)
+	want = `Wyniki Cytat o <mark>szkole</mark> dalej Wynik &gt; 30% w <mark>szkołach</mark>, #1 w powiecie`
 	if got != want {
 		t.Fatalf("snippet =\n%s\nwant\n%s", got, want)
 	}

@@ -10,6 +10,7 @@ package search
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -129,7 +130,8 @@ func (s *Service) Search(ctx context.Context, a *access.Actor, in Input) (Result
 
 func hit(r store.SearchHitRow, hl []term) Hit {
 	h := Hit{Type: r.Kind, ID: r.RefID, Title: r.Title, GroupID: r.GroupID, GroupName: r.GroupName,
-		Author: Person{ID: r.AuthorID, Name: r.Author, JST: r.AuthorJST}, CreatedAt: r.CreatedAt}
+		// The driver gives the session's zone; SPEC §4 answers in UTC.
+		Author: Person{ID: r.AuthorID, Name: r.Author, JST: r.AuthorJST}, CreatedAt: r.CreatedAt.UTC()}
 	if r.MeetingTitle != nil && r.Kind != "meeting" {
 		h.Meeting = *r.MeetingTitle
 	}
@@ -280,17 +282,41 @@ type Area struct {
 }
 
 // Options are the choices of the search form: the groups one may read and
-// the support areas.
+// the support areas, and the person the author filter names.
 type Options struct {
 	Groups []Group
 	Areas  []Area
 	Types  []string
 	Kinds  []string
+	// Author is the person of the author_id filter, when the searcher may see
+	// them (as on their profile); nil otherwise, and the filter shows no name.
+	Author *Author
 }
 
-func (s *Service) Options(ctx context.Context, a *access.Actor) (Options, error) {
+// Author names the person the hits are filtered by.
+type Author struct {
+	ID   int64
+	Name string
+	// Former: the account was deleted and its name is gone (the page says
+	// "former participant" in the reader's language).
+	Former bool
+}
+
+// Options lists the form's choices; authorID is the author_id of the query
+// as typed, named if it is a person the searcher may see.
+func (s *Service) Options(ctx context.Context, a *access.Actor, authorID string) (Options, error) {
 	if err := a.LoggedIn(); err != nil {
 		return Options{}, err
+	}
+	var o Options
+	if id, err := strconv.ParseInt(authorID, 10, 64); err == nil && id > 0 {
+		u, err := store.GetVisibleUser(ctx, s.db, a.UserID, a.IsStaff(), id)
+		switch {
+		case err == nil:
+			o.Author = &Author{ID: u.ID, Name: u.Name, Former: u.DeletedAt != nil}
+		case !errors.Is(err, store.ErrNotFound):
+			return Options{}, err
+		}
 	}
 	gs, err := store.ListSearchGroups(ctx, s.db, a.UserID)
 	if err != nil {
@@ -300,7 +326,7 @@ func (s *Service) Options(ctx context.Context, a *access.Actor) (Options, error)
 	if err != nil {
 		return Options{}, err
 	}
-	o := Options{Types: Types, Kinds: model.GroupKinds}
+	o.Types, o.Kinds = Types, model.GroupKinds
 	for _, g := range gs {
 		o.Groups = append(o.Groups, Group{ID: g.ID, Name: g.Name, Kind: g.Kind})
 	}

@@ -65,19 +65,28 @@ func snippet(text string, hl []term) (string, bool) {
 	return b.String(), first >= 0
 }
 
-// plain makes Markdown source readable on one line: emphasis, heading and
-// quote marks go, whitespace collapses.
+// plain makes Markdown source readable on one line: emphasis marks go, and
+// heading and quote marks at the start of a line; a > or # inside a sentence
+// ("wynik > 30%") is the author's text and stays. Whitespace collapses.
 func plain(s string) string {
+	lines := strings.Split(s, "\n")
+	for i, l := range lines {
+		l = strings.TrimLeft(l, " \t")
+		for strings.HasPrefix(l, ">") || strings.HasPrefix(l, "#") {
+			l = strings.TrimLeft(l[1:], " \t")
+		}
+		lines[i] = l
+	}
 	s = strings.Map(func(r rune) rune {
 		switch r {
-		case '*', '#', '`', '>', '_', '~':
+		case '*', '`', '_', '~':
 			return ' '
 		}
 		if unicode.IsSpace(r) || unicode.IsControl(r) {
 			return ' '
 		}
 		return r
-	}, s)
+	}, strings.Join(lines, "\n"))
 	return strings.Join(strings.Fields(s), " ")
 }
 

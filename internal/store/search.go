@@ -56,8 +56,9 @@ type SearchHitRow struct {
 // the groups they belong to (any role) and every common group; moderates marks
 // where hidden documents may be found. A disabled or unknown user reads nothing.
 // scoped is every group the search's own filters (group, kind) allow: a
-// published good practice (the only kind indexed) is read by every logged-in
-// person, whatever their groups (access.CanReadPractice).
+// public document (a published good practice) is read by every logged-in
+// person, whatever their groups; an unpublished one only by the readers of
+// the authors' group, like everything else (access.CanReadPractice).
 const searchScope = `
 	WITH me AS (
 		SELECT id, role IN ('staff', 'admin') AS staff FROM users WHERE id = $1 AND NOT disabled
@@ -116,7 +117,7 @@ func searchDocs(ctx context.Context, q Q, sq SearchQuery, need int, window bool)
 	}
 	where := []string{
 		`d.tsv @@ to_tsquery('forum_search', $2)`,
-		`(d.group_id = ANY (ARRAY(SELECT id FROM readable)) OR d.kind = 'practice' AND d.group_id = ANY (ARRAY(SELECT id FROM scoped)))`,
+		`(d.group_id = ANY (ARRAY(SELECT id FROM readable)) OR d.public AND d.group_id = ANY (ARRAY(SELECT id FROM scoped)))`,
 		`(NOT d.hidden OR d.group_id = ANY (ARRAY(SELECT id FROM readable WHERE moderates)))`,
 	}
 	if sq.Type != "" {
@@ -132,7 +133,10 @@ func searchDocs(ctx context.Context, q Q, sq SearchQuery, need int, window bool)
 		where = append(where, "d.created_at < "+arg(*sq.To))
 	}
 	if sq.AreaID != 0 {
-		where = append(where, "EXISTS (SELECT 1 FROM thread_areas ta WHERE ta.thread_id = d.thread_id AND ta.area_id = "+arg(sq.AreaID)+")")
+		// Threads and posts by their thread's areas, practices by their own.
+		area := arg(sq.AreaID)
+		where = append(where, "(EXISTS (SELECT 1 FROM thread_areas ta WHERE ta.thread_id = d.thread_id AND ta.area_id = "+area+")"+
+			" OR d.kind = 'practice' AND EXISTS (SELECT 1 FROM practice_areas pa WHERE pa.practice_id = d.ref_id AND pa.area_id = "+area+"))")
 	}
 	const cols = `d.kind, d.ref_id, d.group_id, d.author_id, d.created_at, d.meeting_id, d.tsv`
 	var cand string

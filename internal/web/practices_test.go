@@ -281,7 +281,8 @@ func TestPracticeAttachmentUploadDownload(t *testing.T) {
 }
 
 // Search finds a published practice (type practice, linked to /praktyki/{id})
-// for a member of any group, and a draft for nobody, its own group included.
+// for a member of any group, and a draft only for those who may read its page:
+// the authors' group (members and observers) and staff.
 func TestPracticeSearch(t *testing.T) {
 	w := newPracticeWorld(t, "gmina_wiejska", "podlaskie")
 	word := "Zywokost" + strings.ToLower(testkit.Unique()[:4])
@@ -295,7 +296,7 @@ func TestPracticeSearch(t *testing.T) {
 			URL  string `json:"url"`
 		} `json:"items"`
 	}
-	for name, c := range map[string]*testkit.Client{"own member": w.member, "other group": w.other} {
+	for name, c := range map[string]*testkit.Client{"own member": w.member, "own observer": w.observer, "staff": w.staff, "other group": w.other} {
 		var h hits
 		r := c.JSON("GET", "/api/v1/search?type=practice&q="+url.QueryEscape(word), nil)
 		wantStatus(t, "search", r, http.StatusOK)
@@ -309,8 +310,8 @@ func TestPracticeSearch(t *testing.T) {
 		if found[pub.ID] != fmt.Sprintf("/praktyki/%d", pub.ID) {
 			t.Errorf("%s: published practice not found: %+v", name, h.Items)
 		}
-		if _, ok := found[draft.ID]; ok {
-			t.Errorf("%s: the draft was found", name)
+		if _, ok := found[draft.ID]; ok != (c != w.other) {
+			t.Errorf("%s: the draft found %v", name, ok)
 		}
 	}
 }

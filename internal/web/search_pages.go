@@ -6,6 +6,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/gwd-jst/forumjst/internal/accounts"
 	"github.com/gwd-jst/forumjst/internal/apperr"
 	"github.com/gwd-jst/forumjst/internal/search"
 )
@@ -31,9 +32,12 @@ func (s *server) pageSearch(c *fiber.Ctx) error {
 		return err
 	}
 	in := searchInput(c)
-	opts, err := s.Search.Options(c.UserContext(), a)
+	opts, err := s.Search.Options(c.UserContext(), a, in.AuthorID)
 	if err != nil {
 		return err
+	}
+	if opts.Author != nil && opts.Author.Former {
+		opts.Author.Name = accounts.FormerName[lang(c)]
 	}
 	tr := s.tr(c)
 	d := searchPageData{In: in, Options: opts,

@@ -1,11 +1,15 @@
 package web_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
+	"regexp"
+	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gwd-jst/forumjst/internal/model"
 	"github.com/gwd-jst/forumjst/internal/testkit"
@@ -145,6 +149,21 @@ func TestSearchBadInput(t *testing.T) {
 		{"q=szkola&from=2026-13-01", 400, "from"},
 		{"q=szkola&from=2026-05-02&to=2026-05-01", 400, "to"},
 		{"q=szkola&from=2026-05-01&to=2026-05-01&sort=newest&page=2", 200, ""},
+		{"q=" + strings.Repeat("a", 201), 400, "q"},
+		{"q=" + url.QueryEscape(strings.Repeat("szkoła ", 500)), 400, "q"},
+		{"q=%00", 400, "q"},
+		{"q=%22%00%22", 400, "q"},
+		{"q=szko%C5", 400, "q"},
+		{"q=szkola&from=%FF", 400, "from"},
+		{"q=szkola&type=%00", 400, "type"},
+		{"q=szkola&group_id=%00", 400, "group_id"},
+	}
+	// Longer than the server reads as a request line: refused before any
+	// handler, never a 500.
+	for _, path := range []string{"/api/v1/search?q=", "/search?q="} {
+		if r := c.Get(path + strings.Repeat("a", 20_000)); r.Status >= 500 || r.Status < 400 {
+			t.Errorf("%s of 20,000 letters: %d", path, r.Status)
+		}
 	}
 	for _, tc := range cases {
 		r := c.JSON("GET", "/api/v1/search?"+tc.query, nil)
@@ -159,5 +178,166 @@ func TestSearchBadInput(t *testing.T) {
 		if p := c.Get("/search?" + tc.query); p.Status >= 500 {
 			t.Errorf("page %s: %d", tc.query, p.Status)
 		}
+	}
+}
+
+// SPEC §4's answer, key for key, for every kind of hit, and every hit's link
+// opens the exact place for the member who found it: /t/, /p/, /n/, /m/, the
+// chat message's anchor on the page that shows it, the file, the practice.
+//
+// The database session runs in Warsaw time, as a server configured so would:
+// the answer's times are still UTC (SPEC §4).
+func TestSearchAPIContractAndLinks(t *testing.T) {
+	warsaw, err := url.Parse(dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	qs := warsaw.Query()
+	qs.Set("timezone", "Europe/Warsaw")
+	warsaw.RawQuery = qs.Encode()
+	env := testkit.Start(t, warsaw.String())
+	g := env.NewGroup(model.KindRural)
+	u := env.NewUser(model.RoleMember)
+	env.AddMember(u.ID, g.ID, model.GroupMember)
+	c := env.Login(u)
+	db := env.DB
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	word := "wodociag" + strings.ToLower(testkit.Unique())
+	var tid, pid, mid, nid, jst, prid int64
+	must(db.Get(&tid, `INSERT INTO threads (group_id, title, author_id, post_count) VALUES ($1, $2, $3, 1) RETURNING id`, g.ID, "Wątek "+word, u.ID))
+	must(db.Get(&pid, `INSERT INTO posts (thread_id, position, author_id, body, body_html) VALUES ($1, 1, $2, $3, '<p>x</p>') RETURNING id`, tid, u.ID, "Wpis o "+word))
+	must(db.Get(&mid, `INSERT INTO meetings (group_id, title, starts_at, ends_at, agenda, created_by) VALUES ($1, $2, now(), now() + interval '1 hour', '', $3) RETURNING id`, g.ID, "Sesja "+word, u.ID))
+	must(db.Get(&nid, `INSERT INTO notes (meeting_id, author_id, title, body, body_html) VALUES ($1, $2, 'Notatka', $3, '<p>x</p>') RETURNING id`, mid, u.ID, "Notatka o "+word))
+	for seq := 1; seq <= 60; seq++ {
+		body := fmt.Sprintf("wiadomość %d", seq)
+		if seq == 57 {
+			body = "Czat o " + word
+		}
+		must(db.Get(new(int64), `INSERT INTO chat_messages (meeting_id, seq, author_id, client_id, body, body_html) VALUES ($1, $2, $3, gen_random_uuid(), $4, $4) RETURNING id`, mid, seq, u.ID, body))
+	}
+	file := upload(t, c, mid, word+"-plan.pdf", samplePDF())
+	must(db.Get(&jst, `INSERT INTO jst (name, kind, voivodeship) VALUES ($1, 'gmina_wiejska', 'lubelskie') RETURNING id`, "JST "+testkit.Unique()))
+	must(db.Get(&prid, `INSERT INTO practices (group_id, jst_id, author_id, title, status, problem, published_at) VALUES ($1, $2, $3, $4, 'published', 'Opis', now()) RETURNING id`,
+		g.ID, jst, u.ID, "Praktyka "+word))
+
+	r := c.JSON("GET", "/api/v1/search?q="+word, nil)
+	if r.Status != http.StatusOK {
+		t.Fatalf("search = %d %s", r.Status, r)
+	}
+	var raw map[string]json.RawMessage
+	r.Decode(&raw)
+	if got := sortedKeys(raw); got != "has_more,items,limit,page" {
+		t.Errorf("answer keys %s", got)
+	}
+	var items []map[string]json.RawMessage
+	must(json.Unmarshal(raw["items"], &items))
+	want := map[string]string{
+		"thread": fmt.Sprintf("/t/%d", tid), "post": fmt.Sprintf("/p/%d", pid), "meeting": fmt.Sprintf("/m/%d", mid),
+		"note": fmt.Sprintf("/n/%d", nid), "message": fmt.Sprintf("/m/%d?after=56#c57", mid),
+		"file": fmt.Sprintf("/attachments/%d", file.ID), "practice": fmt.Sprintf("/praktyki/%d", prid),
+	}
+	seen := map[string]bool{}
+	for _, it := range items {
+		if got := sortedKeys(it); got != "author,created_at,group_id,id,snippet_html,title,type,url" {
+			t.Errorf("hit keys %s", got)
+		}
+		var h searchHit
+		b, _ := json.Marshal(it)
+		must(json.Unmarshal(b, &h))
+		var author map[string]json.RawMessage
+		must(json.Unmarshal(it["author"], &author))
+		if got := sortedKeys(author); got != "id,jst,name" || h.Author.ID != u.ID {
+			t.Errorf("%s author %s", h.Type, it["author"])
+		}
+		if at, err := time.Parse(time.RFC3339Nano, h.CreatedAt); err != nil || !strings.HasSuffix(h.CreatedAt, "Z") || at.IsZero() {
+			t.Errorf("%s created_at %q is not RFC 3339 UTC", h.Type, h.CreatedAt)
+		}
+		if h.GroupID != g.ID || h.Title == "" || !strings.Contains(h.SnippetHTML, "<mark>") {
+			t.Errorf("hit %+v", h)
+		}
+		if want[h.Type] != h.URL {
+			t.Errorf("%s url %q, want %q", h.Type, h.URL, want[h.Type])
+			continue
+		}
+		seen[h.Type] = true
+		page := c.Get(h.URL)
+		if h.Type == "post" {
+			// A post's permalink sends to its thread's page, at the post.
+			loc := page.Header.Get("Location")
+			if page.Status != http.StatusFound || !strings.HasPrefix(loc, fmt.Sprintf("/t/%d", tid)) || !strings.HasSuffix(loc, fmt.Sprintf("#p%d", pid)) {
+				t.Errorf("post link %s = %d to %q", h.URL, page.Status, loc)
+			}
+			page = c.Get(loc)
+		}
+		if page.Status != http.StatusOK {
+			t.Errorf("%s link %s = %d", h.Type, h.URL, page.Status)
+		}
+		if h.Type == "message" && !strings.Contains(page.String(), `id="c57"`) {
+			t.Errorf("the chat page at %s does not show message 57", h.URL)
+		}
+	}
+	for typ := range want {
+		if !seen[typ] {
+			t.Errorf("no %s hit", typ)
+		}
+	}
+	// A validation error is SPEC §4's error object with the field named.
+	r = c.JSON("GET", "/api/v1/search?q=%22", nil)
+	var e struct {
+		Error struct {
+			Code    string `json:"code"`
+			Message string `json:"message"`
+		} `json:"error"`
+	}
+	r.Decode(&e)
+	if r.Status != http.StatusBadRequest || e.Error.Code != "validation" || e.Error.Message == "" || !strings.Contains(r.String(), `"q"`) {
+		t.Errorf("lone quote = %d %s", r.Status, r)
+	}
+}
+
+func sortedKeys[V any](m map[string]V) string {
+	ks := make([]string, 0, len(m))
+	for k := range m {
+		ks = append(ks, k)
+	}
+	sort.Strings(ks)
+	return strings.Join(ks, ",")
+}
+
+// The author filter is a visible control on the page (not a hidden field one
+// cannot see or drop), reached without JavaScript from a person's profile.
+func TestSearchAuthorFilterOnThePage(t *testing.T) {
+	env := testkit.Start(t, dbURL)
+	g := env.NewGroup(model.KindRural)
+	u, author := env.NewUser(model.RoleMember), env.NewUser(model.RoleMember)
+	env.AddMember(u.ID, g.ID, model.GroupMember)
+	env.AddMember(author.ID, g.ID, model.GroupMember)
+	for _, who := range []int64{u.ID, author.ID} {
+		if _, err := env.DB.Exec(`INSERT INTO threads (group_id, title, author_id) VALUES ($1, 'Retencja wody w szkole', $2)`, g.ID, who); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c := env.Login(u)
+
+	prof := c.Get(fmt.Sprintf("/u/%d", author.ID)).String()
+	if !regexp.MustCompile(`<form [^>]*action="/search"[^>]*>`).MatchString(prof) ||
+		!strings.Contains(prof, fmt.Sprintf(`name="author_id" value="%d"`, author.ID)) {
+		t.Fatalf("the profile offers no search in the person's writing")
+	}
+	p := c.Get(fmt.Sprintf("/search?q=retencja&author_id=%d", author.ID))
+	body := p.String()
+	box := regexp.MustCompile(`<input [^>]*name="author_id"[^>]*>`).FindString(body)
+	if p.Status != http.StatusOK || !strings.Contains(box, `type="checkbox"`) || !strings.Contains(box, "checked") ||
+		!strings.Contains(body, author.Name) || strings.Count(body, `class="hit"`) != 1 {
+		t.Fatalf("author filter on the page %d: %q", p.Status, box)
+	}
+	// Unchecked, the form sends no author_id and finds both threads.
+	if n := strings.Count(c.Get("/search?q=retencja").String(), `class="hit"`); n != 2 {
+		t.Fatalf("without the author: %d hits", n)
 	}
 }
