@@ -94,4 +94,28 @@ func TestMailPrefsAndNewsletterPages(t *testing.T) {
 		}
 		pg.who.checkPage(pg.name + "-360")
 	}
+
+	// A programme page offers the newsletter to someone who said no: one
+	// button, and back on the same page, subscribed.
+	u := s.env.NewUser(model.RoleMember)
+	if _, err := s.env.DB.Exec(`INSERT INTO mail_prefs (user_id, kind, mode) VALUES ($1, 'newsletter', 'never')`, u.ID); err != nil {
+		t.Fatal(err)
+	}
+	o := s.newTab(t)
+	o.loginAs(u)
+	o.viewport(narrowWidth, narrowHeight, true)
+	if st := o.open("/praktyki"); st != 200 {
+		t.Fatalf("GET /praktyki = %d", st)
+	}
+	o.checkPage("newsletter-offer-360")
+	if st := o.submit("subscribe", chromedp.Click(chromedp.CSS(`form[action="/newsletter/subscribe"] button`))); st != 200 || o.path() != "/praktyki" {
+		t.Errorf("subscribing led to %s (%d), want /praktyki", o.path(), st)
+	}
+	if eval[int](o, `document.querySelectorAll('form[action="/newsletter/subscribe"]').length`) != 0 {
+		t.Error("still offered the newsletter after subscribing")
+	}
+	if w := eval[int](o, `document.documentElement.scrollWidth`); w > narrowWidth {
+		t.Errorf("/praktyki at %dpx scrolls sideways: the page is %dpx wide", narrowWidth, w)
+	}
+	o.checkPage("newsletter-offer-subscribed-360")
 }

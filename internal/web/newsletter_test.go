@@ -127,3 +127,48 @@ func TestNewsletterWritePreviewSendRead(t *testing.T) {
 		t.Errorf("newsletter pref after the link: %q", prefs["newsletter"])
 	}
 }
+
+// The programme's pages (good practices, tournaments, reviews) offer
+// "Zapisz się do newslettera" to someone who said no, as a plain form that
+// subscribes and comes back; to a subscriber they say so and link the settings.
+func TestNewsletterOfferOnProgrammePages(t *testing.T) {
+	t.Parallel()
+	env := testkit.Start(t, dbURL)
+	u := env.NewUser(model.RoleMember)
+	c := env.Login(u)
+	wantStatus(t, "say no", c.JSON("PUT", "/api/v1/me/mail-prefs",
+		map[string]any{"prefs": map[string]string{"newsletter": "never"}}), http.StatusOK)
+	for _, path := range []string{"/praktyki", "/turnieje", "/opiniowanie"} {
+		page := c.Get(path)
+		wantStatus(t, path, page, http.StatusOK)
+		if !strings.Contains(page.String(), `action="/newsletter/subscribe"`) || !strings.Contains(page.String(), "Zapisz się do newslettera") {
+			t.Errorf("%s does not offer the newsletter to someone who is not subscribed", path)
+		}
+	}
+	r := c.Form("/newsletter/subscribe", url.Values{"next": {"/turnieje"}})
+	if r.Status != http.StatusSeeOther || r.Header.Get("Location") != "/turnieje" {
+		t.Fatalf("subscribe: %d → %q, want 303 → /turnieje", r.Status, r.Header.Get("Location"))
+	}
+	if prefs, err := env.App.Mail.PrefsOf(context.Background(), u.ID); err != nil || prefs["newsletter"] != mail.Immediately {
+		t.Errorf("newsletter pref after subscribing: %q (%v)", prefs["newsletter"], err)
+	}
+	page := c.Get("/turnieje").String()
+	if strings.Contains(page, `action="/newsletter/subscribe"`) || !strings.Contains(page, "Otrzymujesz newsletter programu") ||
+		!strings.Contains(page, `href="/konto/poczta"`) {
+		t.Error("a subscriber is offered the newsletter again, or not told they get it")
+	}
+	// Only to one's own site: another address goes to the archive.
+	r = c.Form("/newsletter/subscribe", url.Values{"next": {"//evil.example/"}})
+	if r.Status != http.StatusSeeOther || r.Header.Get("Location") != "/newsletter" {
+		t.Errorf("subscribe with a foreign next: %d → %q", r.Status, r.Header.Get("Location"))
+	}
+	// In English too.
+	wantStatus(t, "English", c.JSON("PATCH", "/api/v1/me", map[string]any{"lang": "en"}), http.StatusOK)
+	if !strings.Contains(c.Get("/praktyki").String(), "You receive the programme") {
+		t.Error("the offer is not translated")
+	}
+	// Nobody logged in has nothing to subscribe.
+	if r := env.Anonymous().Form("/newsletter/subscribe", nil); r.Status < 400 && !strings.HasPrefix(r.Header.Get("Location"), "/login") {
+		t.Errorf("anonymous subscribe: %d → %q", r.Status, r.Header.Get("Location"))
+	}
+}
