@@ -11,6 +11,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/gwd-jst/forumjst/internal/apperr"
+	"github.com/gwd-jst/forumjst/internal/mail"
 	"github.com/gwd-jst/forumjst/internal/model"
 	"github.com/gwd-jst/forumjst/internal/store"
 )
@@ -24,16 +25,21 @@ import (
 var NotifyKinds = []string{"reply", "quote", "mention", "watched_thread", "meeting_scheduled", "meeting_reminder", "meeting_started", "note_added"}
 
 // Prefs is a person's preferences as the API shows them: every kind named,
-// so a client need not know the defaults. A `mail` member (per kind:
-// immediately, digest, never) joins it with the mail queue.
+// so a client need not know the defaults. Notify is which in-app
+// notifications one wants; Mail how each kind is mailed (immediately,
+// digest, never: the choices of /konto/poczta and /api/v1/me/mail-prefs,
+// stored in mail_prefs). Mail is filled by Me (GET/PATCH /api/v1/me), not
+// by ViewMe, which reads nothing (the login answer's user has no mail part).
 type Prefs struct {
-	Notify map[string]bool `json:"notify"`
+	Notify map[string]bool   `json:"notify"`
+	Mail   map[string]string `json:"mail,omitempty"`
 }
 
 // PrefsInput is a change to the preferences: only the kinds named change.
 // Unknown members are refused by the strict decoder, unknown kinds here.
 type PrefsInput struct {
-	Notify map[string]bool `json:"notify"`
+	Notify map[string]bool   `json:"notify"`
+	Mail   map[string]string `json:"mail"`
 }
 
 // storedPrefs reads the prefs column leniently: parts written by other
@@ -90,6 +96,21 @@ func ViewMe(p *Principal) MeView {
 		Lang: p.User.Lang, Prefs: PrefsOf(p.User), Memberships: ViewMemberships(p.Memberships)}
 }
 
+// Me is the principal's own account with every preference, the mail ones
+// included (GET and PATCH /api/v1/me).
+func (s *Service) Me(ctx context.Context, p *Principal) (MeView, error) {
+	if p == nil {
+		return MeView{}, apperr.ErrUnauthenticated
+	}
+	v := ViewMe(p)
+	m, err := mail.ReadPrefs(ctx, s.db, p.User.ID)
+	if err != nil {
+		return MeView{}, err
+	}
+	v.Prefs.Mail = m
+	return v, nil
+}
+
 // MeUpdate is PATCH /api/v1/me: nil members stay as they are. The JST is
 // shown but set by administrators only.
 type MeUpdate struct {
@@ -127,9 +148,10 @@ func (s *Service) UpdateMe(ctx context.Context, p *Principal, in MeUpdate) (mode
 		up.Lang = in.Lang
 	}
 	if in.Prefs != nil {
-		if in.Prefs.Notify == nil {
-			v.Add("prefs.notify", "err.required")
+		if in.Prefs.Notify == nil && in.Prefs.Mail == nil {
+			v.Add("prefs", "err.required")
 		}
+		mail.CheckPrefs(v, "prefs.mail.", in.Prefs.Mail)
 		for k := range in.Prefs.Notify {
 			if !oneOf(k, NotifyKinds) {
 				v.Add("prefs.notify."+k, "err.unknown_kind")
@@ -150,6 +172,11 @@ func (s *Service) UpdateMe(ctx context.Context, p *Principal, in MeUpdate) (mode
 	err := store.InTx(ctx, s.db, func(tx *store.Tx) error {
 		if err := store.UpdateProfile(ctx, tx, p.User.ID, up); err != nil {
 			return err
+		}
+		if in.Prefs != nil && len(in.Prefs.Mail) > 0 {
+			if err := mail.WritePrefs(ctx, tx, p.User.ID, in.Prefs.Mail); err != nil {
+				return err
+			}
 		}
 		var err error
 		after, err = store.GetUser(ctx, tx, p.User.ID)

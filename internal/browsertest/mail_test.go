@@ -1,7 +1,6 @@
 package browsertest
 
 import (
-	"context"
 	"regexp"
 	"strconv"
 	"strings"
@@ -9,8 +8,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"github.com/gwd-jst/forumjst/internal/mail"
-	"github.com/gwd-jst/forumjst/internal/store"
+	"github.com/gwd-jst/forumjst/internal/model"
 )
 
 var resetLinkRE = regexp.MustCompile(`/haslo/[A-Za-z0-9_-]{43}`)
@@ -22,11 +20,6 @@ var resetLinkRE = regexp.MustCompile(`/haslo/[A-Za-z0-9_-]{43}`)
 func TestMailPages(t *testing.T) {
 	t.Parallel()
 	s := newSuite(t)
-	ctx := context.Background()
-	member, err := store.GetUserByEmail(ctx, s.env.DB, memberEmail)
-	if err != nil {
-		t.Fatal(err)
-	}
 	p := s.newTab(t)
 
 	if st := p.open("/login"); st != 200 {
@@ -73,7 +66,9 @@ func TestMailPages(t *testing.T) {
 	}
 	p.checkPage("password-reset-invalid")
 
-	tok := s.env.App.Mail.UnsubscribeToken(member.ID, mail.KindNotification)
+	// A person of this test's own: the button below really unsubscribes.
+	reader := s.env.NewUser(model.RoleMember)
+	tok := s.env.App.Mail.UnsubscribeToken(reader.ID, "reply")
 	if st := p.open("/unsubscribe/" + tok); st != 200 {
 		t.Fatalf("GET unsubscribe = %d", st)
 	}
@@ -98,13 +93,26 @@ func TestMailPages(t *testing.T) {
 	}
 	p.checkPage("admin-mail-detail")
 
-	p.viewport(mobileWidth, mobileHeight, true)
-	for _, path := range []string{"/admin/mail", detail, "/haslo"} {
-		p.open(path)
-		if w := eval[int](p, `document.documentElement.scrollWidth`); w > mobileWidth {
-			t.Errorf("%s at %dpx scrolls sideways: the page is %dpx wide: %v", path, mobileWidth, w,
-				eval[[]string](p, `[...document.querySelectorAll("body *")].filter(e => e.getBoundingClientRect().right > 391).slice(0, 8).map(e => e.tagName + "." + e.className + "#" + e.id + " " + Math.round(e.getBoundingClientRect().right))`))
+	// The phone (360 px, the narrowest the forum promises): every page of
+	// the issue passes axe there too and none scrolls sideways.
+	p.viewport(narrowWidth, narrowHeight, true)
+	for _, pg := range []struct{ name, path string }{
+		{"password-forgot", "/haslo"}, {"password-reset", link}, {"password-reset-invalid", "/haslo/nieznany"},
+		{"unsubscribe", "/unsubscribe/" + tok}, {"admin-mail", "/admin/mail"}, {"admin-mail-detail", detail},
+	} {
+		p.open(pg.path)
+		if w := eval[int](p, `document.documentElement.scrollWidth`); w > narrowWidth {
+			t.Errorf("%s at %dpx scrolls sideways: the page is %dpx wide; sticking out: %s", pg.path, narrowWidth, w, eval[string](p, jsOverflow))
 		}
+		p.checkPage(pg.name + "-360")
 	}
-	p.checkPage("admin-mail-mobile-haslo")
+	// The unsubscribe button's answer, on the phone.
+	p.open("/unsubscribe/" + tok)
+	if st := p.submit("unsubscribe", chromedp.Click(chromedp.CSS(`main form button[type="submit"]`))); st != 200 {
+		t.Errorf("unsubscribe button = %d, want 200", st)
+	}
+	if txt := eval[string](p, `document.querySelector("main [role=status]").textContent`); txt == "" {
+		t.Error("no confirmation after unsubscribing")
+	}
+	p.checkPage("unsubscribe-done-360")
 }

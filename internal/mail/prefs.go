@@ -69,7 +69,14 @@ type Prefs struct {
 
 // PrefsOf returns userID's effective choices: stored ones, and the defaults.
 func (s *Service) PrefsOf(ctx context.Context, userID int64) (map[string]string, error) {
-	rows, err := store.MailPrefs(ctx, s.db, userID)
+	return ReadPrefs(ctx, s.db, userID)
+}
+
+// ReadPrefs is userID's effective choices read through q: every kind of
+// PrefKinds, stored or by default. accounts reads them for GET/PATCH
+// /api/v1/me with it, in its own unit of work.
+func ReadPrefs(ctx context.Context, q store.Q, userID int64) (map[string]string, error) {
+	rows, err := store.MailPrefs(ctx, q, userID)
 	if err != nil {
 		return nil, err
 	}
@@ -83,6 +90,31 @@ func (s *Service) PrefsOf(ctx context.Context, userID int64) (map[string]string,
 		}
 	}
 	return out, nil
+}
+
+// CheckPrefs adds a message for each unknown kind and each mode its kind
+// does not take, under field+kind ("prefs." for /api/v1/me/mail-prefs,
+// "prefs.mail." for PATCH /api/v1/me).
+func CheckPrefs(v *apperr.Validation, field string, in map[string]string) {
+	for k, m := range in {
+		switch {
+		case !slices.Contains(PrefKinds, k):
+			v.Add(field+k, "err.mail_pref_kind")
+		case !slices.Contains(Modes(k), m):
+			v.Add(field+k, "err.mail_pref_mode")
+		}
+	}
+}
+
+// WritePrefs stores checked choices (CheckPrefs) in the caller's unit of
+// work, kinds in a fixed order so that two writers never deadlock.
+func WritePrefs(ctx context.Context, q store.Q, userID int64, in map[string]string) error {
+	for _, k := range slices.Sorted(maps.Keys(in)) {
+		if err := store.SetMailPref(ctx, q, userID, k, in[k]); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Prefs are the actor's own mail preferences.
@@ -106,25 +138,13 @@ func (s *Service) SetPrefs(ctx context.Context, a *access.Actor, in map[string]s
 	if len(in) == 0 {
 		v.Add("prefs", "err.required")
 	}
-	for k, m := range in {
-		switch {
-		case !slices.Contains(PrefKinds, k):
-			v.Add("prefs."+k, "err.mail_pref_kind")
-		case !slices.Contains(Modes(k), m):
-			v.Add("prefs."+k, "err.mail_pref_mode")
-		}
-	}
+	CheckPrefs(v, "prefs.", in)
 	if err := v.Err(); err != nil {
 		return Prefs{}, err
 	}
 	err := store.InTx(ctx, s.udb, func(tx *store.Tx) error {
 		tx.Quiet() // nobody follows preferences live
-		for _, k := range slices.Sorted(maps.Keys(in)) {
-			if err := store.SetMailPref(ctx, tx, a.UserID, k, in[k]); err != nil {
-				return err
-			}
-		}
-		return nil
+		return WritePrefs(ctx, tx, a.UserID, in)
 	})
 	if err != nil {
 		return Prefs{}, err

@@ -31,11 +31,11 @@ func (s *server) meAPIRoutes() []route {
 }
 
 func (s *server) apiMe(c *fiber.Ctx) error {
-	p := principal(c)
-	if p == nil {
-		return apperr.ErrUnauthenticated
+	v, err := s.Accounts.Me(c.UserContext(), principal(c))
+	if err != nil {
+		return err
 	}
-	return c.JSON(accounts.ViewMe(p))
+	return c.JSON(v)
 }
 
 func (s *server) apiUpdateMe(c *fiber.Ctx) error {
@@ -53,7 +53,11 @@ func (s *server) apiUpdateMe(c *fiber.Ctx) error {
 	}
 	after := *p
 	after.User = u
-	return c.JSON(accounts.ViewMe(&after))
+	v, err := s.Accounts.Me(c.UserContext(), &after)
+	if err != nil {
+		return err
+	}
+	return c.JSON(v)
 }
 
 type passwordChangeRequest struct {

@@ -6,6 +6,7 @@ package web_test
 import (
 	"archive/zip"
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -21,6 +22,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/gwd-jst/forumjst/internal/accounts"
+	"github.com/gwd-jst/forumjst/internal/mail"
 	"github.com/gwd-jst/forumjst/internal/model"
 	"github.com/gwd-jst/forumjst/internal/testkit"
 )
@@ -37,7 +39,8 @@ type meJSON struct {
 		Name string
 	}
 	Prefs struct {
-		Notify map[string]bool `json:"notify"`
+		Notify map[string]bool   `json:"notify"`
+		Mail   map[string]string `json:"mail"`
 	}
 	Memberships []struct {
 		GroupID int64 `json:"group_id"`
@@ -74,15 +77,15 @@ func TestMeUpdate(t *testing.T) {
 		{"long position", map[string]any{"position": strings.Repeat("a", 151)}, []string{"position"}},
 		{"unknown language", map[string]any{"lang": "de"}, []string{"lang"}},
 		{"unknown kind", map[string]any{"prefs": map[string]any{"notify": map[string]bool{"reply": false, "gossip": true}}}, []string{"prefs.notify.gossip"}},
-		{"prefs without notify", map[string]any{"prefs": map[string]any{}}, []string{"prefs.notify"}},
+		{"empty prefs", map[string]any{"prefs": map[string]any{}}, []string{"prefs"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			wantDetails(t, tc.name, c.JSON("PATCH", "/api/v1/me", tc.body), tc.fields...)
 		})
 	}
 	// Unknown members, anywhere, are refused: the e-mail and the role are not
-	// the person's to change, nor is a "mail" part of prefs before it exists.
-	for _, body := range []string{`{"email":"x@y.pl"}`, `{"role":"admin"}`, `{"prefs":{"notify":{},"mail":{}}}`, `{"jst_id":1}`} {
+	// the person's to change, nor are parts of prefs the forum does not have.
+	for _, body := range []string{`{"email":"x@y.pl"}`, `{"role":"admin"}`, `{"prefs":{"notify":{},"sms":{}}}`, `{"jst_id":1}`} {
 		r := c.Do("PATCH", "/api/v1/me", strings.NewReader(body), map[string]string{"Content-Type": "application/json"})
 		wantError(t, "PATCH "+body, r, http.StatusBadRequest, "bad_request")
 	}
@@ -126,6 +129,41 @@ func TestMeUpdate(t *testing.T) {
 	}
 	if r := env.Anonymous().JSON("PATCH", "/api/v1/me", map[string]any{"name": "Nikt"}); r.Status != http.StatusUnauthorized {
 		t.Errorf("anonymous PATCH /me = %d", r.Status)
+	}
+}
+
+// GET/PATCH /api/v1/me carry the mail preferences too (issue 12 item 6: the
+// account endpoint of SPEC §4 holds "notification and mail preferences"),
+// the same ones as /api/v1/me/mail-prefs and /konto/poczta; a PATCH with
+// any bad part stores nothing.
+func TestMePrefsCarryMailPreferences(t *testing.T) {
+	t.Parallel()
+	env := testkit.Start(t, dbURL)
+	u := env.NewUser(model.RoleMember)
+	c := env.Login(u)
+	me := getMe(t, c)
+	if len(me.Prefs.Mail) != len(mail.PrefKinds) || me.Prefs.Mail["mention"] != mail.Immediately ||
+		me.Prefs.Mail["meeting_scheduled"] != mail.Digest || me.Prefs.Mail["newsletter"] != mail.Immediately {
+		t.Fatalf("GET /me prefs.mail = %v, want every kind with its default", me.Prefs.Mail)
+	}
+	r := c.JSON("PATCH", "/api/v1/me", map[string]any{"prefs": map[string]any{"mail": map[string]string{"reply": "digest", "newsletter": "never"}}})
+	wantStatus(t, "PATCH mail prefs", r, http.StatusOK)
+	var got meJSON
+	r.Decode(&got)
+	if got.Prefs.Mail["reply"] != mail.Digest || got.Prefs.Mail["newsletter"] != mail.Never || got.Prefs.Mail["mention"] != mail.Immediately ||
+		!got.Prefs.Notify["reply"] {
+		t.Errorf("PATCH answered prefs %+v", got.Prefs)
+	}
+	stored, err := env.App.Mail.PrefsOf(context.Background(), u.ID)
+	if err != nil || stored["reply"] != mail.Digest || stored["newsletter"] != mail.Never {
+		t.Errorf("mail prefs stored: %v (%v)", stored, err)
+	}
+	// Bad kinds and modes are named; with a good name beside them nothing changes.
+	wantDetails(t, "bad mail prefs", c.JSON("PATCH", "/api/v1/me", map[string]any{"name": "Inne Imię",
+		"prefs": map[string]any{"mail": map[string]string{"gossip": "never", "new_thread": "immediately", "reply": "never"}}}),
+		"prefs.mail.gossip", "prefs.mail.new_thread")
+	if after := getMe(t, c); after.Name != me.Name || after.Prefs.Mail["reply"] != mail.Digest {
+		t.Errorf("a refused PATCH changed the account: %s, reply %s", after.Name, after.Prefs.Mail["reply"])
 	}
 }
 

@@ -106,6 +106,13 @@ func TestForgottenPasswordByMailEndsOldSessions(t *testing.T) {
 	if err := env.DB.Get(&raw, `SELECT count(*) FROM password_resets WHERE token_hash = $1`, []byte(token)); err != nil || raw != 0 {
 		t.Errorf("the raw token is stored (%d, %v)", raw, err)
 	}
+	// Valid one hour from the request (created_at is the database's clock,
+	// expires_at the server's: a few seconds apart at most).
+	var validFor float64
+	if err := env.DB.Get(&validFor, `SELECT extract(epoch FROM expires_at - created_at) FROM password_resets WHERE token_hash = $1`, sum[:]); err != nil ||
+		validFor < 3600-10 || validFor > 3600+10 {
+		t.Errorf("the link is valid for %.0f s (%v), want an hour", validFor, err)
+	}
 
 	page := anon.Get(path)
 	wantStatus(t, "GET reset link", page, http.StatusOK)

@@ -20,11 +20,23 @@ func (s *server) newsletterPageRoutes() []route {
 	return []route{
 		get("/newsletter", s.pageNewsletters),
 		post("/newsletter", s.pageNewsletterCreate),
+		post("/newsletter/subscribe", s.pageNewsletterSubscribe),
 		get("/newsletter/nowy", s.pageNewsletterNew),
 		get("/newsletter/:id", s.pageNewsletter),
 		post("/newsletter/:id/edit", s.pageNewsletterEdit),
 		post("/newsletter/:id/send", s.pageNewsletterSend),
 	}
+}
+
+// pageNewsletterSubscribe is the programme pages' "Zapisz się do newslettera"
+// button: the newsletter preference becomes "immediately" (what /konto/poczta
+// and the unsubscribe link change too), then back to the page it was on.
+func (s *server) pageNewsletterSubscribe(c *fiber.Ctx) error {
+	if _, err := s.Mail.SetPrefs(c.UserContext(), actor(c), map[string]string{mail.KindNewsletter: mail.Immediately}); err != nil {
+		return err
+	}
+	s.flash(c, "flash.newsletter_subscribed")
+	return c.Redirect(localPath(c.FormValue("next"), "/newsletter"), fiber.StatusSeeOther)
 }
 
 func (s *server) newsletterAPIRoutes() []route {

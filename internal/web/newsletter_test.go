@@ -127,3 +127,90 @@ func TestNewsletterWritePreviewSendRead(t *testing.T) {
 		t.Errorf("newsletter pref after the link: %q", prefs["newsletter"])
 	}
 }
+
+// The programme's pages (good practices, tournaments, reviews) offer
+// "Zapisz się do newslettera" to someone who said no, as a plain form that
+// subscribes and comes back; to a subscriber they say so and link the settings.
+func TestNewsletterOfferOnProgrammePages(t *testing.T) {
+	t.Parallel()
+	env := testkit.Start(t, dbURL)
+	u := env.NewUser(model.RoleMember)
+	c := env.Login(u)
+	wantStatus(t, "say no", c.JSON("PUT", "/api/v1/me/mail-prefs",
+		map[string]any{"prefs": map[string]string{"newsletter": "never"}}), http.StatusOK)
+	for _, path := range []string{"/praktyki", "/turnieje", "/opiniowanie"} {
+		page := c.Get(path)
+		wantStatus(t, path, page, http.StatusOK)
+		if !strings.Contains(page.String(), `action="/newsletter/subscribe"`) || !strings.Contains(page.String(), "Zapisz się do newslettera") {
+			t.Errorf("%s does not offer the newsletter to someone who is not subscribed", path)
+		}
+	}
+	r := c.Form("/newsletter/subscribe", url.Values{"next": {"/turnieje"}})
+	if r.Status != http.StatusSeeOther || r.Header.Get("Location") != "/turnieje" {
+		t.Fatalf("subscribe: %d → %q, want 303 → /turnieje", r.Status, r.Header.Get("Location"))
+	}
+	if prefs, err := env.App.Mail.PrefsOf(context.Background(), u.ID); err != nil || prefs["newsletter"] != mail.Immediately {
+		t.Errorf("newsletter pref after subscribing: %q (%v)", prefs["newsletter"], err)
+	}
+	page := c.Get("/turnieje").String()
+	if strings.Contains(page, `action="/newsletter/subscribe"`) || !strings.Contains(page, "Otrzymujesz newsletter programu") ||
+		!strings.Contains(page, `href="/konto/poczta"`) {
+		t.Error("a subscriber is offered the newsletter again, or not told they get it")
+	}
+	// Only to one's own site: another address goes to the archive.
+	r = c.Form("/newsletter/subscribe", url.Values{"next": {"//evil.example/"}})
+	if r.Status != http.StatusSeeOther || r.Header.Get("Location") != "/newsletter" {
+		t.Errorf("subscribe with a foreign next: %d → %q", r.Status, r.Header.Get("Location"))
+	}
+	// In English too.
+	wantStatus(t, "English", c.JSON("PATCH", "/api/v1/me", map[string]any{"lang": "en"}), http.StatusOK)
+	if !strings.Contains(c.Get("/praktyki").String(), "You receive the programme") {
+		t.Error("the offer is not translated")
+	}
+	// Nobody logged in has nothing to subscribe.
+	if r := env.Anonymous().Form("/newsletter/subscribe", nil); r.Status < 400 && !strings.HasPrefix(r.Header.Get("Location"), "/login") {
+		t.Errorf("anonymous subscribe: %d → %q", r.Status, r.Header.Get("Location"))
+	}
+}
+
+// The audience by group kind: members of groups of the kinds chosen, not of
+// other kinds; creating and editing a draft are on record like sending.
+func TestNewsletterAudienceByGroupKindAndAudit(t *testing.T) {
+	t.Parallel()
+	env := testkit.Start(t, dbURL) // no SMTP: mails are kept, no worker of another test sends them
+	staffUser := env.NewUser(model.RoleStaff)
+	st := env.Login(staffUser)
+	county, urban := env.NewGroup(model.KindCounty), env.NewGroup(model.KindUrban)
+	in, out, observer := env.NewUser(model.RoleMember), env.NewUser(model.RoleMember), env.NewUser(model.RoleMember)
+	env.AddMember(in.ID, county.ID, model.GroupMember)
+	env.AddMember(observer.ID, county.ID, model.GroupObserver)
+	env.AddMember(out.ID, urban.ID, model.GroupMember)
+	r := st.JSON("POST", "/api/v1/newsletters", map[string]string{"subject": "Powiaty " + testkit.Unique(), "body": "Dla powiatów."})
+	wantStatus(t, "create", r, http.StatusCreated)
+	var n newsletterJSON
+	r.Decode(&n)
+	path := fmt.Sprintf("/api/v1/newsletters/%d", n.ID)
+	wantStatus(t, "edit", st.JSON("PATCH", path, map[string]string{"subject": n.Subject, "body": "Dla powiatów, poprawione."}), http.StatusOK)
+	wantDetails(t, "unknown kind", st.JSON("POST", path+"/send", map[string]any{"group_kinds": []string{"gminy"}}), "group_kinds")
+	wantStatus(t, "send to county groups", st.JSON("POST", path+"/send", map[string]any{"group_kinds": []string{"county"}}), http.StatusOK)
+	count := func(u testkit.User) int {
+		var c int
+		if err := env.DB.Get(&c, `SELECT count(*) FROM mails WHERE user_id = $1 AND kind = 'newsletter' AND status = 'kept'`, u.ID); err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	if count(in) != 1 || count(observer) != 1 || count(out) != 0 {
+		t.Errorf("newsletter mails: county member %d, county observer %d (want 1 each), urban member %d (want 0)",
+			count(in), count(observer), count(out))
+	}
+	for _, action := range []string{"newsletter.create", "newsletter.update", "newsletter.send"} {
+		var c int
+		if err := env.DB.Get(&c, `SELECT count(*) FROM audit_log WHERE action = $1 AND target_id = $2 AND actor_id = $3`, action, n.ID, staffUser.ID); err != nil {
+			t.Fatal(err)
+		}
+		if c != 1 {
+			t.Errorf("%d audit entries %s, want 1", c, action)
+		}
+	}
+}

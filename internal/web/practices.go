@@ -258,7 +258,7 @@ func (s *server) pagePractices(c *fiber.Ctx) error {
 	list, err := s.Practices.List(ctx, a, pub)
 	var verr *apperr.Validation
 	if errors.As(err, &verr) {
-		o := pageOpts{Title: s.tr(c).T("practice.title"), Nav: "practices", Errors: s.translateErrors(c, verr.Fields)}
+		o := pageOpts{Title: s.tr(c).T("practice.title"), Nav: "practices", Errors: s.translateErrors(c, verr.Fields), NewsletterOffer: true}
 		c.Status(fiber.StatusBadRequest)
 		d.Areas, _ = s.Practices.Areas(ctx)
 		return s.render(c, "practices", o, d)
@@ -303,7 +303,7 @@ func (s *server) pagePractices(c *fiber.Ctx) error {
 	if len(extra) > 0 {
 		d.Extra = "&" + extra.Encode()
 	}
-	return s.render(c, "practices", pageOpts{Title: s.tr(c).T("practice.title"), Nav: "practices"}, d)
+	return s.render(c, "practices", pageOpts{Title: s.tr(c).T("practice.title"), Nav: "practices", NewsletterOffer: true}, d)
 }
 
 type practiceEditData struct {

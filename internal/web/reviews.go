@@ -252,7 +252,7 @@ func (s *server) pageReviews(c *fiber.Ctx) error {
 		return err
 	}
 	pg := paginate(list, p, page)
-	return s.render(c, "reviews", pageOpts{Title: s.tr(c).T("review.list.title"), Nav: "reviews"},
+	return s.render(c, "reviews", pageOpts{Title: s.tr(c).T("review.list.title"), Nav: "reviews", NewsletterOffer: true},
 		reviewsPage{Items: pg.Items, Page: page, HasMore: pg.HasMore, Staff: actor(c).IsStaff()})
 }
 

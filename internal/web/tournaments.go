@@ -266,7 +266,7 @@ func (s *server) pageTournaments(c *fiber.Ctx) error {
 		return err
 	}
 	pg := paginate(list, p, page)
-	return s.render(c, "tournaments", pageOpts{Title: s.tr(c).T("tournament.title"), Nav: "tournaments"},
+	return s.render(c, "tournaments", pageOpts{Title: s.tr(c).T("tournament.title"), Nav: "tournaments", NewsletterOffer: true},
 		tournamentsPage{Items: pg.Items, Page: page, HasMore: pg.HasMore, Staff: actor(c).IsStaff()})
 }
 

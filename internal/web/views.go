@@ -16,6 +16,7 @@ import (
 	"github.com/gwd-jst/forumjst/frontend"
 	"github.com/gwd-jst/forumjst/internal/access"
 	"github.com/gwd-jst/forumjst/internal/i18n"
+	"github.com/gwd-jst/forumjst/internal/mail"
 	"github.com/gwd-jst/forumjst/internal/model"
 )
 
@@ -211,7 +212,14 @@ type Page struct {
 	// TwoFactorDue is the last day (formatted) by which the user's roles
 	// require two-factor login, shown as a reminder until they enable it.
 	TwoFactorDue string
+	// Newsletter, on the programme's pages, offers the newsletter (issue 12
+	// item 8) or says that the reader gets it; nil elsewhere.
+	Newsletter *newsletterOffer
 }
+
+// newsletterOffer is the reader's newsletter subscription, for the
+// "newsletter-offer" partial.
+type newsletterOffer struct{ Subscribed bool }
 
 type pageOpts struct {
 	Title  string
@@ -221,6 +229,9 @@ type pageOpts struct {
 	// NoTwoFactorBanner: the two-step login set-up pages themselves do not
 	// remind of its deadline.
 	NoTwoFactorBanner bool
+	// NewsletterOffer: a programme page (good practices, tournaments,
+	// reviews) that offers its logged-in reader the newsletter.
+	NewsletterOffer bool
 }
 
 // render executes a page template into the response.
@@ -237,6 +248,13 @@ func (s *server) render(c *fiber.Ctx, name string, o pageOpts, data any) error {
 		if pr.TwoFactorDeadline != nil && !pr.TwoFactorEnabled && !o.NoTwoFactorBanner {
 			// The deadline is the start of the day after the last allowed one.
 			p.TwoFactorDue = p.Tr.Date(pr.TwoFactorDeadline.Add(-time.Minute))
+		}
+		if o.NewsletterOffer {
+			prefs, err := s.Mail.PrefsOf(c.UserContext(), pr.User.ID)
+			if err != nil {
+				return err
+			}
+			p.Newsletter = &newsletterOffer{Subscribed: prefs[mail.KindNewsletter] != mail.Never}
 		}
 	}
 	var buf bytes.Buffer
