@@ -14,9 +14,10 @@ import (
 
 // Password reset limits: a reset link lives an hour; an e-mail address gets
 // at most ResetPerEmail mails an hour (more requests are answered the same
-// and mail nothing), and one client address may ask ResetPerIP times an hour
-// (then 429, whether or not the e-mail has an account: a whole municipal
-// office may sit behind one address, so this is generous).
+// and mail nothing), and one client address gets mails for ResetPerIP
+// requests an hour (then the same answer and no mail, whether or not the
+// e-mail has an account: SPEC §4 answers this request 202 always; a whole
+// municipal office may sit behind one address, so this is generous).
 const (
 	ResetTTL      = time.Hour
 	resetWindow   = time.Hour
@@ -54,8 +55,10 @@ func (s *Service) RequestPasswordReset(ctx context.Context, email, ip, lang stri
 			return err
 		}
 		if byIP > ResetPerIP {
+			// SPEC §4: the request is always answered 202, so a flood from one
+			// address is throttled silently too — it mails nothing more.
 			s.log.WarnContext(ctx, "password reset throttled", "reason", "address")
-			return &apperr.RateLimited{RetryAfter: resetWindow / 4}
+			return nil
 		}
 		if byEmail > ResetPerEmail {
 			// Same answer as a mailed link: the limit must not tell anyone
