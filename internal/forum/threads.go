@@ -54,10 +54,14 @@ func (s *Service) Group(ctx context.Context, a *access.Actor, groupID int64, q T
 	if err := a.LoggedIn(); err != nil {
 		return GroupView{}, err
 	}
-	g, err := store.GetGroup(ctx, s.hot, groupID)
+	// The group with the rest of the page's head — areas, watch choice,
+	// meeting banner — in one statement (issue 16); nothing of it is shown
+	// unless the reader may read the group.
+	head, err := store.GetGroupPageHead(ctx, s.hot, groupID, a.UserID)
 	if err != nil {
 		return GroupView{}, err
 	}
+	g := head.Group
 	if err := a.Read(g); err != nil {
 		return GroupView{}, err
 	}
@@ -83,19 +87,11 @@ func (s *Service) Group(ctx context.Context, a *access.Actor, groupID int64, q T
 		}
 		v.Threads = append(v.Threads, ThreadItem{Thread: t, Unread: r.Unread, NeverRead: r.NeverRead})
 	}
-	if v.Areas, err = store.ListAreas(ctx, s.hot); err != nil {
-		return GroupView{}, err
+	v.Areas = head.Areas
+	v.Watch = stateName(head.WatchState)
+	if head.Meeting != nil {
+		v.Meeting = viewMeetingBanner(*head.Meeting)
 	}
-	w, err := store.GetWatchState(ctx, s.hot, a.UserID, 0, g.ID)
-	if err != nil {
-		return GroupView{}, err
-	}
-	v.Watch = stateName(w.Group)
-	hs, err := store.MeetingHighlights(ctx, s.hot, []int64{g.ID})
-	if err != nil {
-		return GroupView{}, err
-	}
-	v.Meeting = meetingBanners(hs)[g.ID]
 	return v, nil
 }
 
@@ -225,7 +221,13 @@ func (s *Service) Thread(ctx context.Context, a *access.Actor, threadID int64, p
 		v.FirstUnread = lastRead + 1
 	}
 	from := (page-1)*PageSize + 1
-	rows, err := store.ListPostRange(ctx, s.hot, threadID, from, from+PageSize-1, a.UserID)
+	var rows []store.PostRow
+	if markRead {
+		// The read position moves in the same statement (issue 16).
+		rows, err = store.ListPostRangeMarkRead(ctx, s.hot, threadID, from, from+PageSize-1, a.UserID, lastRead)
+	} else {
+		rows, err = store.ListPostRange(ctx, s.hot, threadID, from, from+PageSize-1, a.UserID)
+	}
 	if err != nil {
 		return ThreadView{}, err
 	}
@@ -236,13 +238,6 @@ func (s *Service) Thread(ctx context.Context, a *access.Actor, threadID int64, p
 		p.CanEdit = p.CanEdit && writer
 		p.Reported = r.Reported
 		v.Posts = append(v.Posts, p)
-	}
-	if markRead && len(rows) > 0 {
-		if last := rows[len(rows)-1].Position; last > lastRead {
-			if err := store.MarkRead(ctx, s.hot, a.UserID, threadID, last); err != nil {
-				return ThreadView{}, err
-			}
-		}
 	}
 	return v, nil
 }
@@ -577,7 +572,8 @@ func (s *Service) Reply(ctx context.Context, a *access.Actor, threadID int64, in
 		}
 		sent := make([]store.SentNotification, len(recorded))
 		for i, n := range recorded {
-			sent[i] = store.SentNotification{UserID: n.UserID, ID: n.ID, Kind: n.Kind}
+			sent[i] = store.SentNotification{UserID: n.UserID, ID: n.ID, Kind: n.Kind,
+				Recipient: &store.SentRecipient{Email: n.Email, Name: n.Name, Lang: n.Lang, Mode: n.Mode}}
 		}
 		if err := notify.Recorded(ctx, tx, store.NewNotifications{ActorID: a.UserID, ActorName: a.Name, GroupID: g.ID,
 			TargetType: "post", TargetID: r.ID, Title: r.ThreadTitle}, sent); err != nil {

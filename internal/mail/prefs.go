@@ -1,6 +1,7 @@
 package mail
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"maps"
@@ -189,9 +190,15 @@ func (s *Service) unsubscribeFrom(ctx context.Context, userID int64, kind string
 // notification, so only people who may read the target. The notification's
 // id is the dedupe key: a notification is mailed once.
 func (s *Service) Notified(ctx context.Context, tx *store.Tx, n store.NewNotifications, sent []store.SentNotification) error {
-	rs, err := store.ImmediateMailRecipients(ctx, tx, n.Kind, DefaultMode, sent)
-	if err != nil || len(rs) == 0 {
-		return err
+	rs, ok := immediateFromSent(n.Kind, sent)
+	if !ok {
+		var err error
+		if rs, err = store.ImmediateMailRecipients(ctx, tx, n.Kind, DefaultMode, sent); err != nil {
+			return err
+		}
+	}
+	if len(rs) == 0 {
+		return nil
 	}
 	actor := n.ActorName
 	if actor == "" && n.ActorID != 0 {
@@ -264,4 +271,39 @@ func TargetPath(targetType string, id int64) string {
 		return fmt.Sprintf("/praktyki/%d", id)
 	}
 	return "/notifications"
+}
+
+// immediateFromSent is store.ImmediateMailRecipients without its read, for
+// notifications whose recording statement already read each recipient
+// (SentNotification.Recipient, a reply's): the same rule — a stored
+// 'immediately', or no stored choice and the kind's default — and the same
+// order (by person, then notification). ok is false when any recipient is
+// missing; the caller then reads them.
+func immediateFromSent(kind string, sent []store.SentNotification) ([]store.MailRecipient, bool) {
+	out := []store.MailRecipient{}
+	for _, n := range sent {
+		if n.Recipient == nil {
+			return nil, false
+		}
+		k := kind
+		if n.Kind != "" {
+			k = n.Kind
+		}
+		mode := n.Recipient.Mode
+		if mode == "" {
+			mode = DefaultMode(k)
+		}
+		if mode != Immediately {
+			continue
+		}
+		out = append(out, store.MailRecipient{UserID: n.UserID, Email: n.Recipient.Email, Name: n.Recipient.Name,
+			NotificationID: n.ID, Lang: n.Recipient.Lang, Kind: k})
+	}
+	slices.SortFunc(out, func(a, b store.MailRecipient) int {
+		if c := cmp.Compare(a.UserID, b.UserID); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.NotificationID, b.NotificationID)
+	})
+	return out, true
 }

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -275,14 +276,51 @@ const postRowSelect = `
 var postRowReportedSelect = strings.Replace(postRowSelect, "\n\tFROM posts p",
 	",\n\t       EXISTS (SELECT 1 FROM flags f WHERE f.post_id = p.id AND f.reporter_id = $4) AS reported\n\tFROM posts p", 1)
 
+// postRangeSelect is postRowReportedSelect for posts of one thread, $1: the
+// badge's group is looked up once per statement instead of once per post
+// (with $1 the sub-select is an InitPlan; with p.thread_id PostgreSQL ran it
+// for each of a page's 50 posts — a quarter of the page query's buffers).
+var postRangeSelect = mustReplace(postRowReportedSelect, "WHERE th.id = p.thread_id", "WHERE th.id = $1")
+
+// mustReplace replaces old in s once, and panics at start-up if s lacks it
+// (a query edited without the variant built from it).
+func mustReplace(s, old, new string) string {
+	if !strings.Contains(s, old) {
+		panic("store: query variant: " + old + " not found")
+	}
+	return strings.Replace(s, old, new, 1)
+}
+
 // ListPostRange returns a thread's posts with positions in [from, to], each
 // saying whether the viewer has reported it (in the same query: a thread
 // page's query count does not grow).
 func ListPostRange(ctx context.Context, q Q, threadID int64, from, to int, viewerID int64) ([]PostRow, error) {
 	out := []PostRow{}
 	err := selectAll(ctx, q, &out, fmt.Sprintf("list posts of thread %d", threadID),
-		postRowReportedSelect+` WHERE p.thread_id = $1 AND p.position BETWEEN $2 AND $3 ORDER BY p.position`,
+		postRangeSelect+` WHERE p.thread_id = $1 AND p.position BETWEEN $2 AND $3 ORDER BY p.position`,
 		threadID, from, to, viewerID)
+	return out, err
+}
+
+// ListPostRangeMarkRead is ListPostRange that also moves viewerID's read
+// position in the thread forward to the last post it returns, when that is
+// beyond lastRead — MarkRead in the same statement (issue 16: one round trip
+// less on every thread page that advances the reader). The mark is taken in
+// the statement's own snapshot, so it is the last post the page shows even
+// when replies arrived since the caller read lastRead; a page that advances
+// nothing writes nothing.
+func ListPostRangeMarkRead(ctx context.Context, q Q, threadID int64, from, to int, viewerID int64, lastRead int) ([]PostRow, error) {
+	out := []PostRow{}
+	err := selectAll(ctx, q, &out, fmt.Sprintf("list posts of thread %d", threadID), `
+		WITH rd AS (
+			INSERT INTO thread_reads (user_id, thread_id, last_position)
+			SELECT $4, $1, m.top FROM (SELECT max(position) AS top FROM posts WHERE thread_id = $1 AND position BETWEEN $2 AND $3) m
+			WHERE m.top > $5
+			ON CONFLICT (user_id, thread_id) DO UPDATE
+			SET last_position = GREATEST(thread_reads.last_position, EXCLUDED.last_position), updated_at = now()
+			WHERE thread_reads.last_position < EXCLUDED.last_position
+		)`+postRangeSelect+` WHERE p.thread_id = $1 AND p.position BETWEEN $2 AND $3 ORDER BY p.position`,
+		threadID, from, to, viewerID, lastRead)
 	return out, err
 }
 
@@ -414,4 +452,65 @@ func ExistingAreaIDs(ctx context.Context, q Q, ids []int64) ([]int64, error) {
 	out := []int64{}
 	err := selectAll(ctx, q, &out, "check areas", `SELECT id FROM support_areas WHERE id = ANY($1)`, pq.Array(ids))
 	return out, err
+}
+
+// GroupPageHead is what a group's page shows besides its thread list: the
+// group, every support area (the filter), the reader's watch choice about
+// the group ("" for none) and the meeting its banner announces, if any.
+type GroupPageHead struct {
+	model.Group
+	Areas      []model.Area
+	WatchState string
+	Meeting    *MeetingHighlight
+}
+
+// GetGroupPageHead reads a group page's head in one statement (issue 16: it
+// took four — the group, the areas, the watch state and the meeting
+// highlight — each a round trip on every view of the page). The areas are
+// ListAreas', the watch state GetWatchState's, the meeting MeetingHighlights'.
+func GetGroupPageHead(ctx context.Context, q Q, groupID, userID int64) (GroupPageHead, error) {
+	var row struct {
+		model.Group
+		AreasJSON  []byte     `db:"areas"`
+		WatchState string     `db:"watch_state"`
+		MeetingID  *int64     `db:"meeting_id"`
+		MTitle     *string    `db:"meeting_title"`
+		MStatus    *string    `db:"meeting_status"`
+		MStartsAt  *time.Time `db:"meeting_starts_at"`
+		MEndsAt    *time.Time `db:"meeting_ends_at"`
+	}
+	err := one(ctx, q, &row, fmt.Sprintf("load group %d for its page", groupID), `
+		SELECT g.id, g.name, g.slug, g.kind, g.description, g.created_at, g.moderators_only_threads,
+		       COALESCE((SELECT json_agg(json_build_object('id', a.id, 'name', a.name, 'macro_area', a.macro_area, 'position', a.position)
+		                                 ORDER BY a.position, a.id) FROM support_areas a), '[]') AS areas,
+		       COALESCE((SELECT gw.state FROM group_watches gw WHERE gw.user_id = $2 AND gw.group_id = g.id), '') AS watch_state,
+		       m.id AS meeting_id, m.title AS meeting_title, m.status AS meeting_status,
+		       m.starts_at AS meeting_starts_at, m.ends_at AS meeting_ends_at
+		FROM groups g
+		LEFT JOIN LATERAL (SELECT id, title, status, starts_at, ends_at FROM meetings
+		                   WHERE group_id = g.id AND (status = 'live' OR (status = 'scheduled' AND ends_at > now()))
+		                   ORDER BY status = 'live' DESC, starts_at, id LIMIT 1) m ON true
+		WHERE g.id = $1`, groupID, userID)
+	if err != nil {
+		return GroupPageHead{}, err
+	}
+	h := GroupPageHead{Group: row.Group, WatchState: row.WatchState}
+	var areas []struct {
+		ID        int64  `json:"id"`
+		Name      string `json:"name"`
+		MacroArea string `json:"macro_area"`
+		Position  int    `json:"position"`
+	}
+	if err := json.Unmarshal(row.AreasJSON, &areas); err != nil {
+		return GroupPageHead{}, fmt.Errorf("decode areas for group %d: %w", groupID, err)
+	}
+	h.Areas = make([]model.Area, len(areas))
+	for i, a := range areas {
+		h.Areas[i] = model.Area{ID: a.ID, Name: a.Name, MacroArea: a.MacroArea, Position: a.Position}
+	}
+	if row.MeetingID != nil {
+		h.Meeting = &MeetingHighlight{ID: *row.MeetingID, GroupID: row.ID, Title: *row.MTitle, Status: *row.MStatus,
+			StartsAt: *row.MStartsAt, EndsAt: *row.MEndsAt}
+	}
+	return h, nil
 }

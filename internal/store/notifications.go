@@ -48,6 +48,19 @@ type SentNotification struct {
 	// Kind is set when notifications of several kinds are handed on
 	// together (a reply's); "" means the NewNotifications' kind.
 	Kind string `db:"-"`
+	// Recipient, when set, is what the mail hook would otherwise read about
+	// the recipient (ImmediateMailRecipients), read by the statement that
+	// recorded the notification (a reply's, issue 16: one statement less
+	// per post). The hook uses it only when every notification has one.
+	Recipient *SentRecipient `db:"-"`
+}
+
+// SentRecipient is a notification's recipient as the mail hook needs them:
+// address, name, language ("" when never chosen) and their stored mail mode
+// for the notification's kind ("" when they never chose, and the kind's
+// default applies). Only enabled accounts get notifications.
+type SentRecipient struct {
+	Email, Name, Lang, Mode string
 }
 
 // A notification's owner may read its target now when, joined by

@@ -111,6 +111,9 @@ type ReplyNotification struct {
 	UserID int64
 	ID     int64
 	Kind   string
+	// The recipient for the mail hook (SentRecipient): read in the same
+	// statement, so that mailing them needs no read of its own.
+	Email, Name, Lang, Mode string
 }
 
 // AppendedReply is the stored post as readers see it, with who may hear of it.
@@ -208,7 +211,11 @@ var appendReplySQL = `
 	       p.body, p.body_html, p.reply_to, rp.position AS reply_position, ru.display_name AS reply_author,
 	       p.version, p.created_at, p.edited_at, p.edited_by, p.deleted_at, p.hidden, p.hidden_reason, p.auto_hidden,
 	       th.title AS thread_title,
-	       (SELECT COALESCE(json_agg(json_build_object('userid', s.user_id, 'id', s.id, 'kind', s.kind) ORDER BY s.id), '[]') FROM sent s) AS notifications
+	       (SELECT COALESCE(json_agg(json_build_object('userid', s.user_id, 'id', s.id, 'kind', s.kind,
+	                                 'email', su.email, 'name', su.display_name, 'lang', COALESCE(su.lang, ''),
+	                                 'mode', COALESCE(mp.mode, '')) ORDER BY s.id), '[]')
+	        FROM sent s JOIN users su ON su.id = s.user_id
+	        LEFT JOIN mail_prefs mp ON mp.user_id = s.user_id AND mp.kind = s.kind) AS notifications
 	FROM p JOIN th ON th.id = p.thread_id
 	JOIN users u ON u.id = p.author_id
 	LEFT JOIN jst j ON j.id = u.jst_id

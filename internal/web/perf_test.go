@@ -9,7 +9,7 @@ import (
 	"github.com/gwd-jst/forumjst/internal/testkit"
 )
 
-// Posting runs at most 5 SQL statements per reply (issue 16, SPEC §8),
+// Posting runs at most 4 SQL statements per reply (issue 16, SPEC §8),
 // counted from the request's session look-up to its answer, including the
 // notification and the mail it causes: a member's reply in someone else's
 // thread tells the thread's author, who has replies mailed at once by
@@ -40,8 +40,8 @@ func TestReplyStatementCount(t *testing.T) {
 			t.Fatalf("reply %d: %d %s", i, r.Status, r.Body)
 		}
 		t.Logf("reply %d: %d statements", i, n)
-		if n > 5 {
-			t.Errorf("reply %d ran %d statements, want ≤ 5", i, n)
+		if n > 4 {
+			t.Errorf("reply %d ran %d statements, want ≤ 4", i, n)
 		}
 	}
 

@@ -9,6 +9,7 @@ import (
 	"path"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -23,13 +24,49 @@ import (
 // views holds one parsed template set per page: layout.html + partials + the page.
 type views struct {
 	pages map[string]*template.Template
+	// chromeSet holds layout.html and the partials alone: the chrome-*
+	// blocks are rendered from it, once per key, into chromeDone.
+	chromeSet  *template.Template
+	chromeDone sync.Map // chromeKey → template.HTML
+}
+
+// chromeKey names one rendering of a chrome-* block: what such a block may
+// depend on — the language, and whether the reader is logged in and an admin
+// (the menu's items).
+type chromeKey struct{ name, lang, reader string }
+
+// chrome renders the named chrome-* block of layout.html for p once per
+// language and kind of reader, and reuses it: those blocks hold most of the
+// layout's template actions (about fifty translated labels and attributes)
+// and never change between two pages of the same reader kind (issue 16).
+// The block is rendered in HTML text context and must be called from there.
+func (v *views) chrome(name string, p Page) (template.HTML, error) {
+	k := chromeKey{name: name, lang: p.Lang, reader: "anonymous"}
+	switch {
+	case p.User != nil && p.IsAdmin:
+		k.reader = "admin"
+	case p.User != nil:
+		k.reader = "member"
+	}
+	if h, ok := v.chromeDone.Load(k); ok {
+		return h.(template.HTML), nil
+	}
+	var buf bytes.Buffer
+	if err := v.chromeSet.ExecuteTemplate(&buf, name, p); err != nil {
+		return "", fmt.Errorf("chrome %s: %w", name, err)
+	}
+	h := template.HTML(buf.String())
+	v.chromeDone.Store(k, h)
+	return h, nil
 }
 
 func newViews(st *staticFiles) (*views, error) { return parseViews(st, frontend.FS) }
 
 // parseViews parses the templates of fsys (frontend.FS but in tests).
 func parseViews(st *staticFiles, fsys fs.FS) (*views, error) {
+	v := &views{pages: map[string]*template.Template{}}
 	funcs := template.FuncMap{
+		"chrome": v.chrome,
 		"static": st.URL,
 		"join":   func(parts ...string) string { return strings.Join(parts, "") },
 		"add":    func(a, b int) int { return a + b },
@@ -92,7 +129,11 @@ func parseViews(st *staticFiles, fsys fs.FS) (*views, error) {
 		}
 		pages = append(pages, n)
 	}
-	v := &views{pages: map[string]*template.Template{}}
+	chromeSet, err := base.Clone()
+	if err != nil {
+		return nil, fmt.Errorf("clone layout: %w", err)
+	}
+	v.chromeSet = chromeSet
 	for _, n := range pages {
 		t, err := template.Must(base.Clone()).ParseFS(fsys, n)
 		if err != nil {
