@@ -220,7 +220,11 @@ func TestScaleTwoInstances(t *testing.T) {
 			t.Errorf("instance %d: %v NOTIFY statements, %v hints received", i, f.NotifySent, f.HintsIn)
 		}
 	}
-	if s.PGInterval <= 0 || s.XactPerSec <= 0 || s.StoredRate <= 0 {
+	// xact/s comes from pg_stat_database, which PostgreSQL 15's backends
+	// flush at most once a second (and up to 10 s later when idle): over this
+	// test's one-second window it may still read 0 on a busy machine, so only
+	// a negative figure is wrong here; the stored rate counts rows.
+	if s.PGInterval <= 0 || s.XactPerSec < 0 || s.StoredRate <= 0 {
 		t.Errorf("PostgreSQL interval %v: %v xact/s, %v stored/s (problems %v)", s.PGInterval, s.XactPerSec, s.StoredRate, s.Problems)
 	}
 	// A chat message writes its row, its search document and their indexes.
