@@ -101,7 +101,8 @@ type Principal struct {
 	NewToken string
 	// SessionCreated is when the session began, to tell live connections apart.
 	SessionCreated time.Time
-	// UnreadNotifications is the header badge's count.
+	// UnreadNotifications is the header badge's count; only AuthenticatePage
+	// (and a login) count it, elsewhere it is 0.
 	UnreadNotifications int
 	// TwoFactorEnabled: the user logs in with a second factor.
 	TwoFactorEnabled bool
@@ -191,7 +192,8 @@ func (s *Service) startSession(ctx context.Context, u model.User, account, ip, u
 		return "", nil, err
 	}
 	s.log.InfoContext(ctx, "login", "user_id", u.ID)
-	p, err := s.Authenticate(ctx, token)
+	// The login form may answer with a page: the principal carries the badge.
+	p, err := s.AuthenticatePage(ctx, token)
 	if err != nil {
 		return "", nil, fmt.Errorf("load new session: %w", err)
 	}
@@ -213,9 +215,23 @@ func throttleDelay(st store.FailureStats, limit int, window time.Duration, now t
 }
 
 // Authenticate resolves a session token to its user. An unknown, expired, idle or
-// disabled user's session is apperr.ErrUnauthenticated.
+// disabled user's session is apperr.ErrUnauthenticated. The principal's
+// UnreadNotifications stays 0: a request that answers in JSON or upgrades to a
+// websocket never shows it, and counting it is the dearest part of the
+// look-up; AuthenticatePage counts it.
 func (s *Service) Authenticate(ctx context.Context, token string) (*Principal, error) {
-	h, su, p, err := s.lookup(ctx, token)
+	return s.authenticate(ctx, token, false)
+}
+
+// AuthenticatePage is Authenticate for a request that may render a page: the
+// principal carries the header badge's count of unread notifications, read in
+// the same statement as the session.
+func (s *Service) AuthenticatePage(ctx context.Context, token string) (*Principal, error) {
+	return s.authenticate(ctx, token, true)
+}
+
+func (s *Service) authenticate(ctx context.Context, token string, withUnread bool) (*Principal, error) {
+	h, su, p, err := s.lookup(ctx, token, withUnread)
 	if err != nil {
 		return nil, err
 	}
@@ -249,7 +265,7 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*Principal, e
 // Following a live meeting counts as activity, so it keeps the session from
 // idling out.
 func (s *Service) Check(ctx context.Context, token string) (*Principal, error) {
-	h, su, p, err := s.lookup(ctx, token)
+	h, su, p, err := s.lookup(ctx, token, false)
 	if err != nil {
 		return nil, err
 	}
@@ -267,12 +283,12 @@ func (s *Service) Check(ctx context.Context, token string) (*Principal, error) {
 	return p, nil
 }
 
-func (s *Service) lookup(ctx context.Context, token string) ([]byte, store.SessionUser, *Principal, error) {
+func (s *Service) lookup(ctx context.Context, token string, withUnread bool) ([]byte, store.SessionUser, *Principal, error) {
 	if token == "" || len(token) > 200 {
 		return nil, store.SessionUser{}, nil, apperr.ErrUnauthenticated
 	}
 	h := hashToken(token)
-	su, err := store.GetSessionUser(ctx, s.hot, h, s.set.SessionIdle)
+	su, err := store.GetSessionUser(ctx, s.hot, h, s.set.SessionIdle, withUnread)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, su, nil, apperr.ErrUnauthenticated
 	}

@@ -172,6 +172,13 @@ func (t *topicState) pollLog() {
 	}
 }
 
+// delivered is the last log seq delivered to the topic's subscribers.
+func (t *topicState) delivered() int64 {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.seq
+}
+
 // appendLocked delivers the log entry that follows t.seq and keeps it in the
 // ring for subscribers joining.
 func (t *topicState) appendLocked(f logFrame) {

@@ -49,29 +49,54 @@ type sessionUserRow struct {
 	TwoFactorState
 }
 
-// GetSessionUser loads a live session with its user and memberships. Expired
-// sessions, idle ones, and those of disabled users are not found.
-func GetSessionUser(ctx context.Context, q Q, tokenHash []byte, idle time.Duration) (SessionUser, error) {
-	var row sessionUserRow
-	err := one(ctx, q, &row, "load session", `
+// sessionUserQuery is the session look-up; withUnread adds the header badge's
+// count of unread notifications. That count goes through the access joins
+// (notificationAccessJoins) and grows with the reader's unread notifications
+// (141 buffers for an account with many), so only a request that can render a
+// page asks for it: the API, the websocket upgrade and its re-checks do not.
+func sessionUserQuery(withUnread bool) string {
+	unread := `0`
+	if withUnread {
+		unread = `(SELECT count(*) FROM notifications n ` + notificationAccessJoins + `
+		        WHERE n.user_id = u.id AND n.read_at IS NULL AND ` + notificationAccessCond + `)`
+	}
+	return `
 		SELECT s.token_hash AS s_token_hash, s.csrf_token AS s_csrf_token, s.created_at AS s_created_at,
 		       s.last_seen_at AS s_last_seen_at, s.expires_at AS s_expires_at, s.rotate AS s_rotate,
-		       `+userColumns+`,
+		       ` + userColumns + `,
 		       COALESCE((SELECT json_agg(json_build_object(
 		                    'group_id', m.group_id, 'group_name', g.name, 'group_kind', g.kind, 'role', m.role)
 		                    ORDER BY g.name)
 		                 FROM memberships m JOIN groups g ON g.id = m.group_id
 		                 WHERE m.user_id = u.id), '[]') AS memberships,
-		       (SELECT count(*) FROM notifications n `+notificationAccessJoins+`
-		        WHERE n.user_id = u.id AND n.read_at IS NULL AND `+notificationAccessCond+`) AS unread_notifications,
-		       `+twoFactorStateColumns+`
+		       ` + unread + ` AS unread_notifications,
+		       ` + twoFactorStateColumns + `
 		FROM sessions s
 		JOIN users u ON u.id = s.user_id
 		LEFT JOIN jst j ON j.id = u.jst_id
 		WHERE s.token_hash = $1
 		  AND s.expires_at > now()
 		  AND s.last_seen_at > now() - make_interval(secs => $2)
-		  AND NOT u.disabled`, tokenHash, idle.Seconds())
+		  AND NOT u.disabled`
+}
+
+// The two variants, built once: a prepared statement is keyed by its text.
+var (
+	sessionUserWithUnread = sessionUserQuery(true)
+	sessionUserOnly       = sessionUserQuery(false)
+)
+
+// GetSessionUser loads a live session with its user and memberships. Expired
+// sessions, idle ones, and those of disabled users are not found. withUnread
+// also counts the unread notifications (SessionUser.UnreadNotifications, 0
+// otherwise): only a page's header shows that count.
+func GetSessionUser(ctx context.Context, q Q, tokenHash []byte, idle time.Duration, withUnread bool) (SessionUser, error) {
+	query := sessionUserOnly
+	if withUnread {
+		query = sessionUserWithUnread
+	}
+	var row sessionUserRow
+	err := one(ctx, q, &row, "load session", query, tokenHash, idle.Seconds())
 	if err != nil {
 		return SessionUser{}, err
 	}

@@ -96,11 +96,19 @@ func (s *server) cookieName() string {
 	return "forumjst_session"
 }
 
-// session resolves the session cookie to a principal (or leaves the request anonymous).
+// session resolves the session cookie to a principal (or leaves the request
+// anonymous). Only a request that may render a page (with the header's badge)
+// has its unread notifications counted: the API answers in JSON and the
+// websocket upgrade never renders, and the count is the dearest part of the
+// look-up for a reader with many unread.
 func (s *server) session(c *fiber.Ctx) error {
 	token := c.Cookies(s.cookieName())
 	if token != "" {
-		p, err := s.Accounts.Authenticate(c.UserContext(), token)
+		authenticate := s.Accounts.AuthenticatePage
+		if r := s.routeOf(c); r.isAPI() || (r != nil && r.socket) {
+			authenticate = s.Accounts.Authenticate
+		}
+		p, err := authenticate(c.UserContext(), token)
 		switch {
 		case errors.Is(err, apperr.ErrUnauthenticated):
 			s.clearSessionCookie(c)
