@@ -1,6 +1,7 @@
 package web
 
 import (
+	"fmt"
 	"html/template"
 	"strconv"
 	"strings"
@@ -362,4 +363,33 @@ func renderThreadList(pg postListPage, d *groupPageData) template.HTML {
 	}
 	w.raw("\n")
 	return template.HTML(w.String())
+}
+
+// threadLiveHead writes the opening of the "thread-live" partial (_live.html):
+// the element and the attributes that depend on the thread; the rest is the
+// cached chrome-thread-live block. Only numbers and fixed words are written.
+func threadLiveHead(p Page) (template.HTML, error) {
+	d, ok := p.Data.(threadPageData)
+	if !ok {
+		return "", fmt.Errorf("thread-live: page data is %T, not threadPageData", p.Data)
+	}
+	var w htmlWriter
+	w.raw("\n\n<div class=\"live-notices\" id=\"thread-live\" role=\"status\"\n  data-thread-id=\"")
+	w.int(d.Thread.ID)
+	w.raw(`" data-group-id="`)
+	w.int(d.Thread.GroupID)
+	w.raw(`" data-post-count="`)
+	w.int(int64(d.Thread.PostCount))
+	w.raw("\"\n  ")
+	if d.Thread.Locked {
+		w.raw("data-locked ")
+	}
+	if d.Thread.Hidden {
+		w.raw("data-hidden ")
+	}
+	if d.CanModerate {
+		w.raw("data-moderator ")
+	}
+	w.raw("\n  ")
+	return template.HTML(w.String()), nil
 }
