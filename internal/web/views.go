@@ -66,13 +66,15 @@ func newViews(st *staticFiles) (*views, error) { return parseViews(st, frontend.
 func parseViews(st *staticFiles, fsys fs.FS) (*views, error) {
 	v := &views{pages: map[string]*template.Template{}}
 	funcs := template.FuncMap{
-		"chrome":         v.chrome,
-		"threadLiveHead": threadLiveHead,
-		"static":         st.URL,
-		"join":           func(parts ...string) string { return strings.Join(parts, "") },
-		"add":            func(a, b int) int { return a + b },
-		"sub":            func(a, b int) int { return a - b },
-		"div":            func(a, b int) int { return a / b },
+		"chrome":          v.chrome,
+		"threadLiveHead":  threadLiveHead,
+		"threadWatchForm": threadWatchForm,
+		"threadBodyField": threadBodyField,
+		"static":          st.URL,
+		"join":            func(parts ...string) string { return strings.Join(parts, "") },
+		"add":             func(a, b int) int { return a + b },
+		"sub":             func(a, b int) int { return a - b },
+		"div":             func(a, b int) int { return a / b },
 		"deref": func(p any) any {
 			switch v := p.(type) {
 			case *string:
