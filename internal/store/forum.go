@@ -282,6 +282,11 @@ var postRowReportedSelect = strings.Replace(postRowSelect, "\n\tFROM posts p",
 // for each of a page's 50 posts — a quarter of the page query's buffers).
 var postRangeSelect = mustReplace(postRowReportedSelect, "WHERE th.id = p.thread_id", "WHERE th.id = $1")
 
+// postPageSelect is postRangeSelect without the Markdown source: the HTML
+// thread page (the only caller of ListPostRangeMarkRead) shows body_html, and
+// 50 bodies were ~50 KB read, sent and allocated per view for nothing (issue 16).
+var postPageSelect = mustReplace(postRangeSelect, "p.body, p.body_html", "'' AS body, p.body_html")
+
 // mustReplace replaces old in s once, and panics at start-up if s lacks it
 // (a query edited without the variant built from it).
 func mustReplace(s, old, new string) string {
@@ -308,7 +313,8 @@ func ListPostRange(ctx context.Context, q Q, threadID int64, from, to int, viewe
 // less on every thread page that advances the reader). The mark is taken in
 // the statement's own snapshot, so it is the last post the page shows even
 // when replies arrived since the caller read lastRead; a page that advances
-// nothing writes nothing.
+// nothing writes nothing. It is the HTML page's read: Body is left empty
+// (the page shows BodyHTML; quoting and editing load the post itself).
 func ListPostRangeMarkRead(ctx context.Context, q Q, threadID int64, from, to int, viewerID int64, lastRead int) ([]PostRow, error) {
 	out := []PostRow{}
 	err := selectAll(ctx, q, &out, fmt.Sprintf("list posts of thread %d", threadID), `
@@ -319,7 +325,7 @@ func ListPostRangeMarkRead(ctx context.Context, q Q, threadID int64, from, to in
 			ON CONFLICT (user_id, thread_id) DO UPDATE
 			SET last_position = GREATEST(thread_reads.last_position, EXCLUDED.last_position), updated_at = now()
 			WHERE thread_reads.last_position < EXCLUDED.last_position
-		)`+postRangeSelect+` WHERE p.thread_id = $1 AND p.position BETWEEN $2 AND $3 ORDER BY p.position`,
+		)`+postPageSelect+` WHERE p.thread_id = $1 AND p.position BETWEEN $2 AND $3 ORDER BY p.position`,
 		threadID, from, to, viewerID, lastRead)
 	return out, err
 }

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"fmt"
 	"html/template"
 	"strconv"
 	"strings"
@@ -127,7 +128,14 @@ type postListPage struct {
 func renderPostList(pg postListPage, d *threadPageData) template.HTML {
 	l := newPostListLabels(pg.tr)
 	var w htmlWriter
-	w.Grow(len(d.Posts) * 2048)
+	// The bodies and ~1.5 KB of markup a post: one allocation for the list
+	// (a fixed 2 KB a post fell short of long posts, and each doubling of the
+	// builder copied the list again: ~300 KB per page, issue 16).
+	size := 0
+	for i := range d.Posts {
+		size += len(d.Posts[i].BodyHTML) + 1536
+	}
+	w.Grow(size)
 	threadURL := "/t/" + strconv.FormatInt(d.Thread.ID, 10) + "?"
 	if d.Page > 1 {
 		threadURL += "page=" + strconv.Itoa(d.Page) + "&"
@@ -362,4 +370,130 @@ func renderThreadList(pg postListPage, d *groupPageData) template.HTML {
 	}
 	w.raw("\n")
 	return template.HTML(w.String())
+}
+
+// threadLiveHead writes the opening of the "thread-live" partial (_live.html):
+// the element and the attributes that depend on the thread; the rest is the
+// cached chrome-thread-live block. Only numbers and fixed words are written.
+func threadLiveHead(p Page) (template.HTML, error) {
+	d, ok := p.Data.(threadPageData)
+	if !ok {
+		return "", fmt.Errorf("thread-live: page data is %T, not threadPageData", p.Data)
+	}
+	var w htmlWriter
+	w.raw("\n\n<div class=\"live-notices\" id=\"thread-live\" role=\"status\"\n  data-thread-id=\"")
+	w.int(d.Thread.ID)
+	w.raw(`" data-group-id="`)
+	w.int(d.Thread.GroupID)
+	w.raw(`" data-post-count="`)
+	w.int(int64(d.Thread.PostCount))
+	w.raw("\"\n  ")
+	if d.Thread.Locked {
+		w.raw("data-locked ")
+	}
+	if d.Thread.Hidden {
+		w.raw("data-hidden ")
+	}
+	if d.CanModerate {
+		w.raw("data-moderator ")
+	}
+	w.raw("\n  ")
+	return template.HTML(w.String()), nil
+}
+
+// escText escapes s exactly as html/template does in text, RCDATA and quoted
+// attribute values ('+' included, which template.HTMLEscapeString leaves).
+func escText(s string) string {
+	s = template.HTMLEscapeString(s)
+	if strings.Contains(s, "+") {
+		s = strings.ReplaceAll(s, "+", "&#43;")
+	}
+	return s
+}
+
+// threadWatchForm writes the "watch-form" partial (_watch.html) for the
+// thread page's thread: through html/template its dict and joined message
+// ids cost a dozen reflective actions on every view (issue 16). The other
+// pages still use the partial; TestThreadPageFragmentsMatchPartials keeps
+// the two the same.
+func threadWatchForm(p Page) (template.HTML, error) {
+	d, ok := p.Data.(threadPageData)
+	if !ok {
+		return "", fmt.Errorf("watch-form: page data is %T, not threadPageData", p.Data)
+	}
+	var w htmlWriter
+	w.raw("\n<form method=\"post\" action=\"/t/")
+	w.int(d.Thread.ID)
+	w.raw("/watch\" class=\"inline-form watch-form\">\n  <input type=\"hidden\" name=\"_csrf\" value=\"")
+	w.raw(escText(p.CSRF))
+	w.raw("\">\n  <p class=\"watch-state\">")
+	if d.Watch == "none" && d.GroupWatch == "watch" {
+		w.raw(escText(p.Tr.T("watch.thread.via_group")))
+	} else {
+		w.raw(escText(p.Tr.T("watch.thread." + d.Watch)))
+	}
+	w.raw("</p>\n  ")
+	if d.Watch != "watch" {
+		w.raw(`<button type="submit" name="state" value="watch" class="button secondary">`)
+		w.raw(escText(p.Tr.T("watch.thread.do_watch")))
+		w.raw(`</button>`)
+	}
+	w.raw("\n  ")
+	if d.Watch != "mute" {
+		w.raw(`<button type="submit" name="state" value="mute" class="button secondary">`)
+		w.raw(escText(p.Tr.T("watch.thread.do_mute")))
+		w.raw(`</button>`)
+	}
+	w.raw("\n  ")
+	if d.Watch != "none" {
+		w.raw(`<button type="submit" name="state" value="none" class="button secondary">`)
+		w.raw(escText(p.Tr.T("watch.do_none")))
+		w.raw(`</button>`)
+	}
+	w.raw("\n</form>\n")
+	return template.HTML(w.String()), nil
+}
+
+// threadBodyField writes the "body-field" partial (_field.html) of the
+// thread page's composer (label "post.body", @-completion of the group's
+// readers), for the same reason as threadWatchForm.
+func threadBodyField(p Page) (template.HTML, error) {
+	d, ok := p.Data.(threadPageData)
+	if !ok {
+		return "", fmt.Errorf("body-field: page data is %T, not threadPageData", p.Data)
+	}
+	errMsg := p.Errors["body"]
+	var w htmlWriter
+	w.raw("\n\n<div class=\"field\">\n  <label for=\"f-body\">")
+	w.raw(escText(p.Tr.T("post.body")))
+	w.raw("</label>\n  <p class=\"hint\" id=\"h-body\">")
+	w.raw(escText(p.Tr.T("post.markdown_hint")))
+	w.raw(`</p>
+  <textarea id="f-body" name="body" rows="10" required data-editor aria-describedby="h-body`)
+	if errMsg != "" {
+		w.raw(` e-body`)
+	}
+	w.raw(`"`)
+	if errMsg != "" {
+		w.raw(` aria-invalid="true"`)
+	}
+	if d.Group.ID != 0 {
+		w.raw(` data-mention-group="`)
+		w.int(d.Group.ID)
+		w.raw(`"`)
+	}
+	w.raw(`>`)
+	draft := d.Draft
+	if draft == "" {
+		draft = p.Form["body"]
+	}
+	w.raw(escText(draft))
+	w.raw("</textarea>\n  ")
+	if errMsg != "" {
+		w.raw(`<p class="field-error" id="e-body">`)
+		w.raw(escText(errMsg))
+		w.raw(`</p>`)
+	}
+	w.raw("\n</div>\n")
+	return template.HTML(w.String()), nil
 }

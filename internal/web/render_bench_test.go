@@ -19,7 +19,7 @@ import (
 // templates with `go test -run '^$' -bench Render ./internal/web/`. The load
 // benchmarks in internal/loadtest measure the whole request.
 
-func benchPage(b *testing.B, lang string) (*views, Page) {
+func benchPage(b testing.TB, lang string) (*views, Page) {
 	b.Helper()
 	st, err := newStaticFiles()
 	if err != nil {

@@ -66,12 +66,15 @@ func newViews(st *staticFiles) (*views, error) { return parseViews(st, frontend.
 func parseViews(st *staticFiles, fsys fs.FS) (*views, error) {
 	v := &views{pages: map[string]*template.Template{}}
 	funcs := template.FuncMap{
-		"chrome": v.chrome,
-		"static": st.URL,
-		"join":   func(parts ...string) string { return strings.Join(parts, "") },
-		"add":    func(a, b int) int { return a + b },
-		"sub":    func(a, b int) int { return a - b },
-		"div":    func(a, b int) int { return a / b },
+		"chrome":          v.chrome,
+		"threadLiveHead":  threadLiveHead,
+		"threadWatchForm": threadWatchForm,
+		"threadBodyField": threadBodyField,
+		"static":          st.URL,
+		"join":            func(parts ...string) string { return strings.Join(parts, "") },
+		"add":             func(a, b int) int { return a + b },
+		"sub":             func(a, b int) int { return a - b },
+		"div":             func(a, b int) int { return a / b },
 		"deref": func(p any) any {
 			switch v := p.(type) {
 			case *string:
@@ -298,13 +301,18 @@ func (s *server) render(c *fiber.Ctx, name string, o pageOpts, data any) error {
 			p.Newsletter = &newsletterOffer{Subscribed: prefs[mail.KindNewsletter] != mail.Never}
 		}
 	}
-	var buf bytes.Buffer
-	if err := t.ExecuteTemplate(&buf, "layout", p); err != nil {
+	// The page is written straight into the response's body buffer, which
+	// fasthttp pools: a page-sized buffer grown and copied on every view was
+	// a good part of the page's allocations (issue 16). A failed rendering
+	// leaves no half page behind for the error handler.
+	c.Response().ResetBody()
+	if err := t.ExecuteTemplate(c, "layout", p); err != nil {
+		c.Response().ResetBody()
 		return fmt.Errorf("render %s: %w", name, err)
 	}
 	c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
 	c.Set(fiber.HeaderCacheControl, "no-store")
-	return c.Send(buf.Bytes())
+	return nil
 }
 
 // tr is the request's printer: every message, date and time zone a handler
