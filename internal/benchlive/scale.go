@@ -557,13 +557,14 @@ func pgCPU(p0, p1 map[int]pgProc, wall time.Duration) (ours, all float64) {
 	return float64(to) / sec, float64(ta) / sec
 }
 
-// scaleMetrics are the hub's counters read from each instance's /metrics.
+// scaleMetrics are the hub's counters (plain counters, no labels) read from
+// each instance's /metrics.
 var scaleMetrics = []string{"forumjst_live_notify_statements_total", "forumjst_live_notifications_received_total", "forumjst_live_log_reads_total"}
 
 func (m *scaleMeter) instanceMetrics(ctx context.Context) []map[string]float64 {
 	out := make([]map[string]float64, len(m.inst))
 	for i, in := range m.inst {
-		v, err := fetchMetrics(ctx, in.Base, scaleMetrics)
+		v, err := FetchMetrics(ctx, in.Base)
 		if err != nil {
 			m.problem("instance %d metrics: %v", i, err)
 		}
@@ -797,8 +798,10 @@ func scaleRows(r *Result) []benchsum.Row {
 	return rows
 }
 
-// fetchMetrics reads the named counters (without labels) from base's /metrics.
-func fetchMetrics(ctx context.Context, base string, names []string) (map[string]float64, error) {
+// FetchMetrics reads the unlabelled samples (and, summed, the labelled ones)
+// of an instance's Prometheus text at /metrics, which the forum serves to
+// loopback.
+func FetchMetrics(ctx context.Context, base string) (map[string]float64, error) {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/metrics", nil)
@@ -810,18 +813,30 @@ func fetchMetrics(ctx context.Context, base string, names []string) (map[string]
 		return nil, fmt.Errorf("read %s/metrics: %w", base, err)
 	}
 	defer resp.Body.Close()
-	out := make(map[string]float64, len(names))
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("read %s/metrics: status %d", base, resp.StatusCode)
+	}
+	out := map[string]float64{}
 	sc := bufio.NewScanner(resp.Body)
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
 	for sc.Scan() {
 		line := sc.Text()
-		for _, n := range names {
-			if v, ok := strings.CutPrefix(line, n+" "); ok {
-				if f, err := strconv.ParseFloat(strings.TrimSpace(v), 64); err == nil {
-					out[n] = f
-				}
-			}
+		if line == "" || line[0] == '#' {
+			continue
 		}
+		i := strings.LastIndexByte(line, ' ')
+		if i < 0 {
+			continue
+		}
+		v, err := strconv.ParseFloat(line[i+1:], 64)
+		if err != nil {
+			continue
+		}
+		name := line[:i]
+		if j := strings.IndexByte(name, '{'); j >= 0 {
+			name = name[:j]
+		}
+		out[name] += v
 	}
 	return out, sc.Err()
 }

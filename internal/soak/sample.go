@@ -1,10 +1,8 @@
 package soak
 
 import (
-	"bufio"
 	"context"
 	"fmt"
-	"net/http"
 	"os"
 	"strconv"
 	"strings"
@@ -78,7 +76,7 @@ func readInstance(ctx context.Context, db *sqlx.DB, in Instance) InstanceSample 
 			problems = append(problems, "open files: "+err.Error())
 		}
 	}
-	m, err := fetchMetrics(ctx, in.Base)
+	m, err := benchlive.FetchMetrics(ctx, in.Base)
 	if err != nil {
 		problems = append(problems, err.Error())
 	}
@@ -161,49 +159,6 @@ func socketPorts(pid int) (map[int64]bool, error) {
 		}
 	}
 	return ports, nil
-}
-
-// fetchMetrics reads the unlabelled samples (and, summed, the labelled ones)
-// of an instance's Prometheus text at /metrics, which the forum serves to
-// loopback.
-func fetchMetrics(ctx context.Context, base string) (map[string]float64, error) {
-	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/metrics", nil)
-	if err != nil {
-		return nil, err
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return nil, fmt.Errorf("read %s/metrics: %w", base, err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("read %s/metrics: status %d", base, resp.StatusCode)
-	}
-	out := map[string]float64{}
-	sc := bufio.NewScanner(resp.Body)
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	for sc.Scan() {
-		line := sc.Text()
-		if line == "" || line[0] == '#' {
-			continue
-		}
-		i := strings.LastIndexByte(line, ' ')
-		if i < 0 {
-			continue
-		}
-		v, err := strconv.ParseFloat(line[i+1:], 64)
-		if err != nil {
-			continue
-		}
-		name := line[:i]
-		if j := strings.IndexByte(name, '{'); j >= 0 {
-			name = name[:j]
-		}
-		out[name] += v
-	}
-	return out, sc.Err()
 }
 
 // sampler turns cumulative counters into interval figures.
