@@ -105,7 +105,7 @@ func (s *server) session(c *fiber.Ctx) error {
 	token := c.Cookies(s.cookieName())
 	if token != "" {
 		authenticate := s.Accounts.AuthenticatePage
-		if r := s.routeOf(c); r.isAPI() || (r != nil && r.socket) {
+		if r := s.routeOf(c); r.isAPI() || r.isSocket() {
 			authenticate = s.Accounts.Authenticate
 		}
 		p, err := authenticate(c.UserContext(), token)

@@ -438,6 +438,7 @@ func (s *server) routeOf(c *fiber.Ctx) *route {
 
 func (r *route) isAPI() bool    { return r != nil && r.api }
 func (r *route) isUpload() bool { return r != nil && r.body == bodyUpload }
+func (r *route) isSocket() bool { return r != nil && r.socket }
 
 func (r *route) target() uploadTarget {
 	if r == nil {

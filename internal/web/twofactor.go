@@ -67,7 +67,7 @@ func (s *server) twoFactorGate(c *fiber.Ctx) error {
 	if r != nil && r.openWhileHeld {
 		return c.Next()
 	}
-	if c.Method() == fiber.MethodGet && !s.wantsJSON(c) && (r == nil || !r.socket) {
+	if c.Method() == fiber.MethodGet && !s.wantsJSON(c) && !r.isSocket() {
 		return c.Redirect("/konto/2fa", fiber.StatusSeeOther)
 	}
 	return apperr.ErrTwoFactorSetupRequired
