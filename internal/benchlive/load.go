@@ -744,6 +744,26 @@ func (run *loadRun) allDelivered(acked []int64, n int) bool {
 // to reach every subscriber before it counts as lost.
 const ackGrace = time.Second
 
+// Answer is what a sender reads back for one of its sends: a chat.ack (with
+// the stored seq) or an error naming the send's client_id in ref.
+type Answer struct {
+	Type     string `json:"type"`
+	ClientID string `json:"client_id"`
+	Seq      int64  `json:"seq"`
+	Code     string `json:"code"`
+	Ref      string `json:"ref"`
+}
+
+// ParseAnswer decodes a frame a sender reads; ok is false for one that is
+// not JSON.
+func ParseAnswer(data []byte) (Answer, bool) {
+	var f Answer
+	if json.Unmarshal(data, &f) != nil {
+		return Answer{}, false
+	}
+	return f, true
+}
+
 func (s *sender) readAcks(conn *websocket.Conn) {
 	for {
 		_, data, err := conn.ReadMessage()
@@ -751,14 +771,8 @@ func (s *sender) readAcks(conn *websocket.Conn) {
 			return
 		}
 		now := time.Now().UnixNano()
-		var f struct {
-			Type     string `json:"type"`
-			ClientID string `json:"client_id"`
-			Seq      int64  `json:"seq"`
-			Code     string `json:"code"`
-			Ref      string `json:"ref"`
-		}
-		if json.Unmarshal(data, &f) != nil {
+		f, ok := ParseAnswer(data)
+		if !ok {
 			continue
 		}
 		switch f.Type {

@@ -12,6 +12,8 @@ import (
 
 	"github.com/fasthttp/websocket"
 	"github.com/google/uuid"
+
+	"github.com/gwd-jst/forumjst/internal/benchlive"
 )
 
 // senders send the chat: a few connections per instance as the staff sender
@@ -102,14 +104,8 @@ func (s *senders) readAcks(sc *sendConn, conn *websocket.Conn) {
 			return
 		}
 		now := time.Now().UnixNano()
-		var f struct {
-			Type     string `json:"type"`
-			ClientID string `json:"client_id"`
-			Seq      int64  `json:"seq"`
-			Code     string `json:"code"`
-			Ref      string `json:"ref"`
-		}
-		if json.Unmarshal(data, &f) != nil {
+		f, ok := benchlive.ParseAnswer(data)
+		if !ok {
 			continue
 		}
 		switch f.Type {
