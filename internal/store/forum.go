@@ -494,8 +494,8 @@ func GetGroupPageHead(ctx context.Context, q Q, groupID, userID int64) (GroupPag
 		       m.starts_at AS meeting_starts_at, m.ends_at AS meeting_ends_at
 		FROM groups g
 		LEFT JOIN LATERAL (SELECT id, title, status, starts_at, ends_at FROM meetings
-		                   WHERE group_id = g.id AND (status = 'live' OR (status = 'scheduled' AND ends_at > now()))
-		                   ORDER BY status = 'live' DESC, starts_at, id LIMIT 1) m ON true
+		                   WHERE group_id = g.id AND `+highlightCond+`
+		                   ORDER BY `+highlightOrder+` LIMIT 1) m ON true
 		WHERE g.id = $1`, groupID, userID)
 	if err != nil {
 		return GroupPageHead{}, err

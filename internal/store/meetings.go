@@ -334,6 +334,14 @@ type MeetingHighlight struct {
 	EndsAt   time.Time `db:"ends_at"`
 }
 
+// The meeting a group's banner announces: the live one, else the next
+// scheduled one that has not ended (MeetingHighlights for the index,
+// GetGroupPageHead for the group page).
+const (
+	highlightCond  = `(status = 'live' OR (status = 'scheduled' AND ends_at > now()))`
+	highlightOrder = `status = 'live' DESC, starts_at, id`
+)
+
 // MeetingHighlights returns at most one meeting per group (DISTINCT ON picks
 // the live one first, then the soonest scheduled one whose end is still
 // ahead), so the index can say "a session is on" without a query per group.
@@ -345,8 +353,8 @@ func MeetingHighlights(ctx context.Context, q Q, groupIDs []int64) ([]MeetingHig
 	err := selectAll(ctx, q, &out, "meeting highlights", `
 		SELECT DISTINCT ON (group_id) id, group_id, title, status, starts_at, ends_at
 		FROM meetings
-		WHERE group_id = ANY($1) AND (status = 'live' OR (status = 'scheduled' AND ends_at > now()))
-		ORDER BY group_id, status = 'live' DESC, starts_at, id`, pq.Array(groupIDs))
+		WHERE group_id = ANY($1) AND `+highlightCond+`
+		ORDER BY group_id, `+highlightOrder, pq.Array(groupIDs))
 	return out, err
 }
 
