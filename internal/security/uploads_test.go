@@ -324,6 +324,62 @@ func TestUploadValidUploaderGetsLargeLimit(t *testing.T) {
 	}
 }
 
+// A member whose form upload is refused after its first part (a stale CSRF
+// token, the first field) gets the answer, not a reset: the server reads the
+// rest of the body (within the upload limit it granted) before answering, so
+// a browser still sending the file sees the 403 page. Answering at once and
+// closing with the body unread made the kernel reset the connection, which
+// could throw the answer away before the client read it (a flaky failure of
+// the test above under load). The connection then stays usable.
+func TestUploadRefusedUploaderGetsAnswerNotReset(t *testing.T) {
+	w := newUplWorld(t, func(c *config.Config) { c.MaxUploadBytes = 4 << 20 })
+	member := w.env.Login(w.member)
+	body, ct := uplMultipart(t, map[string]string{"_csrf": "stale"}, "formularz.pdf", uplPDF(w.env.Config.MaxBodyBytes*2))
+	conn, err := net.Dial("tcp", strings.TrimPrefix(w.env.URL, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	cookie := "Cookie: " + uplCookie + "=" + uplToken(t, member) + "\r\n"
+	head := fmt.Sprintf("POST /m/%d/files HTTP/1.1\r\nHost: x\r\nContent-Type: %s\r\nContent-Length: %d\r\n%s\r\n",
+		w.meetingID, ct, len(body), cookie)
+	// The head and the token's part first; the server may answer now, and it
+	// must still take the rest.
+	if _, err := conn.Write(append([]byte(head), body[:1024]...)); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(50 * time.Millisecond)
+	if _, err := conn.Write(body[1024:]); err != nil {
+		t.Fatalf("sending the rest of the file: %v (the server stopped reading it)", err)
+	}
+	br := bufio.NewReader(conn)
+	_ = conn.SetReadDeadline(time.Now().Add(30 * time.Second))
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil {
+		t.Fatalf("reading the answer: %v", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusForbidden || resp.Close {
+		t.Fatalf("stale token: %d (close %v), want 403 on an open connection", resp.StatusCode, resp.Close)
+	}
+	// The same connection serves the next request.
+	if _, err := conn.Write([]byte("GET /api/v1/me HTTP/1.1\r\nHost: x\r\nAccept: application/json\r\n" + cookie + "\r\n")); err != nil {
+		t.Fatal(err)
+	}
+	resp, err = http.ReadResponse(br, nil)
+	if err != nil {
+		t.Fatalf("next request on the same connection: %v", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("next request: %d", resp.StatusCode)
+	}
+	var n int
+	if err := w.env.DB.Get(&n, `SELECT count(*) FROM attachments WHERE meeting_id = $1`, w.meetingID); err != nil || n != 0 {
+		t.Fatalf("%d files stored (err %v), want none", n, err)
+	}
+}
+
 // Streaming request bodies must not lift the limit of ordinary routes: an
 // oversized JSON body still answers 413, with or without Content-Length, and
 // a compressed body (which would be inflated without bound) is refused.
@@ -665,7 +721,12 @@ func uploadConcurrently(t *testing.T, w *uplWorld, clients []*testkit.Client, si
 			req.ContentLength = int64(size)
 			req.Header.Set("Content-Type", "multipart/form-data; boundary=XyZ")
 			req.Header.Set("X-CSRF-Token", c.CSRF)
-			resp, err := c.HTTP.Do(req)
+			// A bound on memory, not on time: under -race on two busy cores
+			// ten 25 MiB uploads can take longer than the client's usual
+			// 30 s, which is no failure (the server grants them 10 minutes).
+			hc := *c.HTTP
+			hc.Timeout = 5 * time.Minute
+			resp, err := hc.Do(req)
 			if err != nil {
 				t.Error(err)
 				return

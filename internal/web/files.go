@@ -52,6 +52,7 @@ const (
 func (s *server) requestLimits(h *fasthttp.RequestHeader) fasthttp.RequestConfig {
 	// Set below only; a client's own copy never counts.
 	h.Del(headerBodyRefused)
+	h.Del(headerUploader)
 	r, params := s.routes.matchRequestURI(string(h.Method()), h.RequestURI())
 	limit := s.Config.MaxBodyBytes
 	var rc fasthttp.RequestConfig
@@ -60,6 +61,7 @@ func (s *server) requestLimits(h *fasthttp.RequestHeader) fasthttp.RequestConfig
 		if s.mayUpload(h, r.upload, params["id"]) {
 			limit = s.Config.MaxUploadBytes + multipartOverhead
 			rc.ReadTimeout = s.Config.TransferTimeout
+			h.Set(headerUploader, "1")
 		}
 	case r != nil && r.body == bodyDownload:
 		rc.WriteTimeout = s.Config.TransferTimeout
@@ -76,8 +78,12 @@ func (s *server) requestLimits(h *fasthttp.RequestHeader) fasthttp.RequestConfig
 	return rc
 }
 
-// headerBodyRefused marks a request whose body requestLimits refused.
-const headerBodyRefused = "X-Forumjst-Body-Refused"
+// headerBodyRefused marks a request whose body requestLimits refused;
+// headerUploader one that requestLimits granted the upload limits.
+const (
+	headerBodyRefused = "X-Forumjst-Body-Refused"
+	headerUploader    = "X-Forumjst-Uploader"
+)
 
 // mayUpload: the session cookie belongs to a live session whose user may
 // upload to the meeting, note or material under review (target) with id raw. Any error is a no: the
@@ -149,7 +155,14 @@ func (s *server) limitBody(c *fiber.Ctx) error {
 		body := &uploadBody{r: c.Context().RequestBodyStream(), left: limit}
 		c.Locals(localUploadBody, body)
 		err := c.Next()
-		if !body.drained() {
+		// A refusal before the end of the body (a stale CSRF token is the
+		// form's first field) would otherwise close with the rest unread,
+		// and the kernel answers data arriving at a closed socket with a
+		// reset that can throw our answer away before a browser still
+		// sending the file reads it. So the rest is read and dropped first
+		// — only for a user granted the upload limits, within them and the
+		// transfer timeout; anyone else's connection is closed at once.
+		if !body.drained() && !(len(req.Header.Peek(headerUploader)) > 0 && body.discardRest()) {
 			c.Context().SetConnectionClose()
 		}
 		return err
@@ -226,9 +239,15 @@ func (b *uploadBody) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// drained reports whether the body was read to its end. It never reads: a
-// request refused early must be answered at once, not after its body.
+// drained reports whether the body was read to its end. It never reads.
 func (b *uploadBody) drained() bool { return b.eof }
+
+// discardRest reads the body to its end, dropping it, and reports whether
+// it ended within the limit and without an error.
+func (b *uploadBody) discardRest() bool {
+	_, err := io.Copy(io.Discard, b)
+	return err == nil && b.eof
+}
 
 // filePageRoutes: downloads and the upload form without JavaScript.
 func (s *server) filePageRoutes() []route {
