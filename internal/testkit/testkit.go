@@ -135,6 +135,12 @@ func start(t testing.TB, dbURL string, db *sqlx.DB, mutate []func(*config.Config
 	served := make(chan error, 1)
 	go func() { served <- a.Serve(ctx, ln, 5*time.Second) }()
 	t.Cleanup(func() {
+		// The clients share http.DefaultTransport, which may hold a
+		// connection it dialed and never used; the server counts such a
+		// connection idle (and closes it) only 5 s after accepting it, so
+		// it could hold the shutdown up to its grace. Closed here, the
+		// shutdown waits only for requests still running.
+		http.DefaultTransport.(*http.Transport).CloseIdleConnections()
 		stop()
 		if err := <-served; err != nil {
 			t.Errorf("server stopped: %v", err)
