@@ -24,6 +24,9 @@ type op struct {
 	body         []byte
 	want         int
 	cat          int // latency category (see loadSpec.cats)
+	// as, when set, is the account the request is sent as instead of the
+	// worker's own (the posting benchmark's many authors).
+	as *session
 }
 
 // worker is one keep-alive connection with its own transport, as one browser
@@ -84,15 +87,19 @@ func (w *worker) do(base string, o op) error {
 	if err != nil {
 		return err
 	}
-	if w.cookie != "" {
-		req.Header.Set("Cookie", w.cookie)
+	cookie, csrf := w.cookie, w.csrf
+	if o.as != nil {
+		cookie, csrf = o.as.cookie, o.as.csrf
+	}
+	if cookie != "" {
+		req.Header.Set("Cookie", cookie)
 	}
 	if o.body != nil {
 		req.Header.Set("Content-Type", "application/json")
 		req.Header.Set("Accept", "application/json")
 	}
-	if w.csrf != "" && o.method != http.MethodGet {
-		req.Header.Set("X-CSRF-Token", w.csrf)
+	if csrf != "" && o.method != http.MethodGet {
+		req.Header.Set("X-CSRF-Token", csrf)
 	}
 	resp, err := w.client.Do(req)
 	if err != nil {

@@ -2,6 +2,7 @@ package loadtest
 
 import (
 	"context"
+	crand "crypto/rand"
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
@@ -13,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
 
 	"github.com/gwd-jst/forumjst/internal/benchsum"
 	"github.com/gwd-jst/forumjst/internal/config"
@@ -284,24 +286,47 @@ func BenchmarkPosting(b *testing.B) {
 	}); err == nil {
 		def = c
 	}
-	const raised = 10_000_000
-	env, qc := testkit.StartCounting(b, dbURL, func(c *config.Config) { c.PostsPerMinute = raised })
+	// 1,000 posts/s (SPEC §8) is many people writing, each under the
+	// per-account limit (10 a minute by default): by default every client
+	// posts as -loadtest.authors accounts in turn, at the production limit.
+	// With one account per client the limit must be raised, and the rate
+	// check then counts each author's hundreds of posts of the last minute
+	// twice per reply, work a real author's ≤ 10 never cause (it was 2.5 of
+	// PostgreSQL's 6.1 ms CPU per post).
+	limit := def.PostsPerMinute
+	if *authors <= 1 {
+		limit = 10_000_000
+	}
+	env, qc := testkit.StartCounting(b, dbURL, func(c *config.Config) { c.PostsPerMinute = limit })
 	side := testkit.Open(b, dbURL)
 	ctx := context.Background()
-	b.Logf("posting: per-account rate limit raised from %d to %d posts/min for this benchmark (config.PostsPerMinute)", def.PostsPerMinute, raised)
+	if limit != def.PostsPerMinute {
+		b.Logf("posting: one account per client, per-account rate limit raised from %d to %d posts/min (config.PostsPerMinute)", def.PostsPerMinute, limit)
+	}
 
+	type poster struct {
+		rng     *rand.Rand
+		authors []session
+		turn    int
+	}
 	workers := make([]*worker, len(d.posterEmails))
 	for i, email := range d.posterEmails {
 		s := login(b, env, email)
 		workers[i] = newWorker(i, s.cookie, s.csrf)
-		workers[i].state = rand.New(rand.NewPCG(uint64(i), 99))
+		p := &poster{rng: rand.New(rand.NewPCG(uint64(i), 99)), authors: []session{s}}
+		if *authors > 1 {
+			p.authors = postingAuthors(b, side, d.posterIDs[i], i, *authors)
+		}
+		workers[i].state = p
 	}
 	var seq atomic.Int64
 	next := func(w *worker, _ int64) op {
-		rng := w.state.(*rand.Rand)
-		tid := d.postThreads[rng.IntN(len(d.postThreads))]
+		p := w.state.(*poster)
+		tid := d.postThreads[p.rng.IntN(len(d.postThreads))]
+		as := &p.authors[p.turn%len(p.authors)]
+		p.turn++
 		body, _ := json.Marshal(map[string]string{"body": postingBody(w.id, seq.Add(1))})
-		return op{method: http.MethodPost, path: fmt.Sprintf("/api/v1/threads/%d/posts", tid), body: body, want: http.StatusCreated}
+		return op{method: http.MethodPost, path: fmt.Sprintf("/api/v1/threads/%d/posts", tid), body: body, want: http.StatusCreated, as: as}
 	}
 
 	// One post first: it is rendered and sanitized as expected.
@@ -386,6 +411,48 @@ func BenchmarkPosting(b *testing.B) {
 	addRow("posting statements", "per post", perPost, 0, "≤ 5 (issue 16)", benchsum.Met(perPost <= 5))
 	addRow("posting errors or lost rows", "requests", float64(st.errs)+float64(max(rows, answered)-min(rows, answered)), 0, "0",
 		benchsum.Met(st.errs == 0 && rows == answered))
-	addNote("posting ran with the per-account limit raised from %d to %d posts/min; %.2f statements per post (+ BEGIN/COMMIT), of which %.2f the live bridge's NOTIFYs after the commits; %.1f KB of WAL per post",
-		def.PostsPerMinute, raised, perPost, notifiesPerPost, walPerPost/1024)
+	who := fmt.Sprintf("%d accounts (%d per client) at the production limit of %d posts/min", len(workers)*max(*authors, 1), *authors, limit)
+	if limit != def.PostsPerMinute {
+		who = fmt.Sprintf("one account per client, the per-account limit raised from %d to %d posts/min", def.PostsPerMinute, limit)
+	}
+	addNote("posting ran as %s; %.2f statements per post (+ BEGIN/COMMIT), of which %.2f the live bridge's NOTIFYs after the commits; %.1f KB of WAL per post",
+		who, perPost, notifiesPerPost, walPerPost/1024)
+}
+
+// postingAuthors adds n accounts like the poster posterID (same JST, same
+// memberships) for client i of the posting benchmark, each with a session
+// made in SQL: n sign-ins would spend minutes in argon2id.
+func postingAuthors(b *testing.B, db *sqlx.DB, posterID int64, i, n int) []session {
+	b.Helper()
+	ctx := context.Background()
+	var ids []int64
+	if err := db.SelectContext(ctx, &ids, `
+		INSERT INTO users (email, display_name, job_title, jst_id, role, password_hash)
+		SELECT format('autor-%s-%s@bench.example', $2::int, k), format('%s (%s)', p.display_name, k), p.job_title, p.jst_id, p.role, p.password_hash
+		FROM users p, generate_series(1, $3::int) AS k
+		WHERE p.id = $1
+		ORDER BY k
+		RETURNING id`, posterID, i, n); err != nil {
+		b.Fatalf("posting authors of client %d: %v", i, err)
+	}
+	if _, err := db.ExecContext(ctx, `
+		INSERT INTO memberships (user_id, group_id, role, created_at)
+		SELECT u, m.group_id, m.role, m.created_at FROM unnest($1::bigint[]) AS u, memberships m WHERE m.user_id = $2`,
+		pq.Array(ids), posterID); err != nil {
+		b.Fatalf("memberships of the posting authors of client %d: %v", i, err)
+	}
+	out := make([]session, len(ids))
+	tokens, csrfs := make([]string, len(ids)), make([]string, len(ids))
+	for k := range ids {
+		tokens[k], csrfs[k] = crand.Text(), crand.Text()
+		out[k] = session{cookie: "forumjst_session=" + tokens[k], csrf: csrfs[k]}
+	}
+	if _, err := db.ExecContext(ctx, `
+		INSERT INTO sessions (token_hash, user_id, csrf_token, expires_at)
+		SELECT sha256(convert_to(t, 'UTF8')), u, c, now() + interval '1 day'
+		FROM unnest($1::bigint[], $2::text[], $3::text[]) AS x(u, t, c)`,
+		pq.Array(ids), pq.Array(tokens), pq.Array(csrfs)); err != nil {
+		b.Fatalf("sessions of the posting authors of client %d: %v", i, err)
+	}
+	return out
 }

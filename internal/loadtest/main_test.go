@@ -40,6 +40,8 @@ var (
 	warmupFor  = flag.Duration("loadtest.warmup", 2*time.Second, "warm-up before each measured window")
 	measureFor = flag.Duration("loadtest.measure", 10*time.Second, "length of each measured window")
 	conns      = flag.Int("loadtest.conns", 16, "concurrent keep-alive connections (and posting clients)")
+	authors    = flag.Int("loadtest.authors", 500, "posting accounts per posting client, each under the production rate limit; "+
+		"1 = one account per client with the limit raised (the workload of the first posting figures)")
 )
 
 var dbURL string
