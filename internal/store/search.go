@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -92,16 +93,58 @@ func searchWindow(need int) int { return max(20_000, need*20) }
 //  2. otherwise the word is rare among readable documents: read all its
 //     readable matches from the GIN index (MATERIALIZED keeps the planner
 //     from walking the whole created_at index instead) and sort them.
+//
+// Both attempts answer the same rows whenever the first one fills, so which
+// one runs is only a matter of cost: when the planner's statistics say the
+// words match too few documents for the window to hold need of them even if
+// all were readable, the walk could only be wasted and the search starts at
+// the second attempt.
 func SearchDocs(ctx context.Context, q Q, sq SearchQuery) ([]SearchHitRow, error) {
 	need := sq.Candidates
 	if sq.Newest {
 		need = sq.Offset + sq.Limit
 	}
-	rows, err := searchDocs(ctx, q, sq, need, true)
-	if err != nil || len(rows) > 0 && rows[0].Found >= need {
-		return rows, err
+	share, err := matchShare(ctx, q, sq.TSQuery)
+	if err != nil {
+		return nil, err
+	}
+	if share*float64(searchWindow(need)) >= float64(need) {
+		rows, err := searchDocs(ctx, q, sq, need, true)
+		if err != nil || len(rows) > 0 && rows[0].Found >= need {
+			return rows, err
+		}
 	}
 	return searchDocs(ctx, q, sq, need, false)
+}
+
+// matchShare is the planner's estimate of the share of documents a tsquery
+// matches, from the most common lexemes ANALYZE keeps of search_docs.tsv: a
+// word outside them gets a small share (a fraction of the least common one's),
+// which is the point, since only common words can fill the window. Estimating
+// costs a plan of two scans, no execution (about a tenth of a millisecond).
+func matchShare(ctx context.Context, q Q, tsquery string) (float64, error) {
+	var plan []byte
+	err := q.QueryRowxContext(ctx, `EXPLAIN (FORMAT JSON)
+		SELECT 1 FROM search_docs WHERE tsv @@ to_tsquery('forum_search', $1)
+		UNION ALL SELECT 1 FROM search_docs`, tsquery).Scan(&plan)
+	if err != nil {
+		return 0, fmt.Errorf("estimate search matches: %w", err)
+	}
+	var out []struct {
+		Plan struct {
+			Plans []struct {
+				Rows float64 `json:"Plan Rows"`
+			}
+		}
+	}
+	if err := json.Unmarshal(plan, &out); err != nil {
+		return 0, fmt.Errorf("read search estimate: %w", err)
+	}
+	if len(out) != 1 || len(out[0].Plan.Plans) != 2 {
+		return 0, fmt.Errorf("read search estimate: unexpected plan %s", plan)
+	}
+	matches, all := out[0].Plan.Plans[0].Rows, out[0].Plan.Plans[1].Rows
+	return matches / max(all, 1), nil
 }
 
 func searchDocs(ctx context.Context, q Q, sq SearchQuery, need int, window bool) ([]SearchHitRow, error) {
