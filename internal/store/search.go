@@ -14,8 +14,14 @@ import (
 type SearchQuery struct {
 	// UserID is who searches: what they may read is decided from their row and
 	// memberships inside the query (SPEC §3), never by filtering a page later.
-	UserID    int64
-	TSQuery   string
+	UserID  int64
+	TSQuery string
+	// Words are the searched-for words, each a tsquery of its own, such
+	// that TSQuery matches nothing one of them misses: the planner's estimate
+	// of the rarest is a share of documents TSQuery cannot exceed, where its
+	// own estimate (products of shares, as if words never came together)
+	// could fall far below the truth.
+	Words     []string
 	GroupID   int64
 	GroupKind string
 	AreaID    int64
@@ -95,20 +101,17 @@ func searchWindow(need int) int { return max(20_000, need*20) }
 //     from walking the whole created_at index instead) and sort them.
 //
 // Both attempts answer the same rows whenever the first one fills, so which
-// one runs is only a matter of cost: when the planner's statistics say the
-// words match too few documents for the window to hold need of them even if
-// all were readable, the walk could only be wasted and the search starts at
-// the second attempt.
+// one runs is only a matter of cost, decided by skipWindow.
 func SearchDocs(ctx context.Context, q Q, sq SearchQuery) ([]SearchHitRow, error) {
 	need := sq.Candidates
 	if sq.Newest {
 		need = sq.Offset + sq.Limit
 	}
-	share, err := matchShare(ctx, q, sq.TSQuery)
+	skip, err := skipWindow(ctx, q, sq, need)
 	if err != nil {
 		return nil, err
 	}
-	if share*float64(searchWindow(need)) >= float64(need) {
+	if !skip {
 		rows, err := searchDocs(ctx, q, sq, need, true)
 		if err != nil || len(rows) > 0 && rows[0].Found >= need {
 			return rows, err
@@ -117,18 +120,68 @@ func SearchDocs(ctx context.Context, q Q, sq SearchQuery) ([]SearchHitRow, error
 	return searchDocs(ctx, q, sq, need, false)
 }
 
-// matchShare is the planner's estimate of the share of documents a tsquery
-// matches, from the most common lexemes ANALYZE keeps of search_docs.tsv: a
-// word outside them gets a small share (a fraction of the least common one's),
-// which is the point, since only common words can fill the window. Estimating
-// costs a plan of two scans, no execution (about a tenth of a millisecond).
-func matchShare(ctx context.Context, q Q, tsquery string) (float64, error) {
+// unknownShare is the most PostgreSQL estimates for a lexeme outside the
+// statistics ANALYZE keeps of search_docs.tsv (DEFAULT_TS_MATCH_SEL): at or
+// below it the estimate is a guess, above it a measured share.
+const unknownShare = 0.005
+
+// fewMatches is how many matches the GIN read takes in the time of the
+// window's walk: reading one match costs what about 50 rows of the walk do
+// (make bench-search: the walk over 20,000 documents ≈ 10 ms; the GIN read
+// ≈ 2 ms for 51 matches, 700 ms for 48,000).
+func fewMatches(window int) int { return window / 50 }
+
+// skipWindow says whether the walk over the newest documents is sure to be
+// wasted or to cost more than reading every match from the GIN index:
+//   - the planner's estimate of the rarest word's share of documents says the
+//     window cannot hold need matches even if all were readable;
+//   - or every word's estimate is only a guess (they are outside the
+//     statistics) and counting shows no more than fewMatches matches.
+//
+// Only rare words are counted: counting builds the GIN bitmap of every word,
+// and one common word beside a rare one (szkoła termomodernizacja) takes
+// hundreds of milliseconds, which the walk saves whenever it fills.
+func skipWindow(ctx context.Context, q Q, sq SearchQuery, need int) (bool, error) {
+	window := searchWindow(need)
+	fewest, most, err := matchShares(ctx, q, sq.Words)
+	switch {
+	case err != nil:
+		return false, err
+	case fewest*float64(window) < float64(need):
+		return true, nil
+	case most > unknownShare:
+		return false, nil
+	}
+	// MATERIALIZED: planned without the LIMIT, the count reads the GIN index
+	// (a LIMIT could send a rare-looking word to a sequential scan), and
+	// stops after one match more than the bound.
+	var n int
+	err = one(ctx, q, &n, "count search matches", `WITH m AS MATERIALIZED (
+			SELECT 1 FROM search_docs WHERE tsv @@ to_tsquery('forum_search', $1)
+		) SELECT count(*) FROM (SELECT 1 FROM m LIMIT $2) l`, sq.TSQuery, fewMatches(window)+1)
+	return err == nil && n <= fewMatches(window), err
+}
+
+// matchShares are the planner's estimates of the share of documents the
+// rarest and the commonest of words match, from the most common lexemes ANALYZE keeps of
+// search_docs.tsv: a word outside them gets a small share (half the least
+// common one's), which is the point, since only common words can fill the
+// window. Estimating costs one plan of a scan per word and one of the table,
+// no execution (about half a millisecond).
+func matchShares(ctx context.Context, q Q, words []string) (fewest, most float64, err error) {
+	if len(words) == 0 {
+		return 1, 1, nil
+	}
+	scans := make([]string, 0, len(words)+1)
+	args := make([]any, 0, len(words))
+	for i, w := range words {
+		scans = append(scans, fmt.Sprintf("SELECT 1 FROM search_docs WHERE tsv @@ to_tsquery('forum_search', $%d)", i+1))
+		args = append(args, w)
+	}
+	scans = append(scans, "SELECT 1 FROM search_docs")
 	var plan []byte
-	err := q.QueryRowxContext(ctx, `EXPLAIN (FORMAT JSON)
-		SELECT 1 FROM search_docs WHERE tsv @@ to_tsquery('forum_search', $1)
-		UNION ALL SELECT 1 FROM search_docs`, tsquery).Scan(&plan)
-	if err != nil {
-		return 0, fmt.Errorf("estimate search matches: %w", err)
+	if err := q.QueryRowxContext(ctx, "EXPLAIN (FORMAT JSON) "+strings.Join(scans, " UNION ALL "), args...).Scan(&plan); err != nil {
+		return 0, 0, fmt.Errorf("estimate search matches: %w", err)
 	}
 	var out []struct {
 		Plan struct {
@@ -138,13 +191,18 @@ func matchShare(ctx context.Context, q Q, tsquery string) (float64, error) {
 		}
 	}
 	if err := json.Unmarshal(plan, &out); err != nil {
-		return 0, fmt.Errorf("read search estimate: %w", err)
+		return 0, 0, fmt.Errorf("read search estimate: %w", err)
 	}
-	if len(out) != 1 || len(out[0].Plan.Plans) != 2 {
-		return 0, fmt.Errorf("read search estimate: unexpected plan %s", plan)
+	if len(out) != 1 || len(out[0].Plan.Plans) != len(scans) {
+		return 0, 0, fmt.Errorf("read search estimate: unexpected plan %s", plan)
 	}
-	matches, all := out[0].Plan.Plans[0].Rows, out[0].Plan.Plans[1].Rows
-	return matches / max(all, 1), nil
+	rows := out[0].Plan.Plans
+	all := max(rows[len(words)].Rows, 1)
+	fewest, most = rows[0].Rows/all, rows[0].Rows/all
+	for _, r := range rows[1:len(words)] {
+		fewest, most = min(fewest, r.Rows/all), max(most, r.Rows/all)
+	}
+	return fewest, most, nil
 }
 
 func searchDocs(ctx context.Context, q Q, sq SearchQuery, need int, window bool) ([]SearchHitRow, error) {

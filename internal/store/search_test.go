@@ -53,7 +53,7 @@ func TestSearchRareAndCommonPathsAgree(t *testing.T) {
 
 	for _, newest := range []bool{false, true} {
 		for _, offset := range []int{0, 5, 10} {
-			sq := store.SearchQuery{UserID: reader.ID, TSQuery: "'" + word + "'", Newest: newest, Limit: 6, Offset: offset, Candidates: 12}
+			sq := store.SearchQuery{UserID: reader.ID, TSQuery: "'" + word + "'", Words: []string{"'" + word + "'"}, Newest: newest, Limit: 6, Offset: offset, Candidates: 12}
 			need := sq.Candidates
 			if newest {
 				need = sq.Offset + sq.Limit
@@ -81,7 +81,7 @@ func TestSearchRareAndCommonPathsAgree(t *testing.T) {
 	}
 
 	// SearchDocs, whichever attempt the statistics send it to, answers the same.
-	sq := store.SearchQuery{UserID: reader.ID, TSQuery: "'" + word + "'", Limit: 6, Candidates: 12}
+	sq := store.SearchQuery{UserID: reader.ID, TSQuery: "'" + word + "'", Words: []string{"'" + word + "'"}, Limit: 6, Candidates: 12}
 	got, err := store.SearchDocs(ctx, db, sq)
 	if err != nil {
 		t.Fatal(err)
