@@ -140,14 +140,7 @@ func (p parsed) tsquery() string {
 	for _, it := range p.items {
 		var ws []string
 		for _, t := range it.terms {
-			s := "'" + t.lexeme + "'"
-			if t.prefix {
-				s += ":*"
-			}
-			if t.alt != "" {
-				s = "('" + t.lexeme + "':* | '" + t.alt + "':*)"
-			}
-			ws = append(ws, s)
+			ws = append(ws, t.tsquery())
 		}
 		s := strings.Join(ws, " <-> ")
 		if len(ws) > 1 {
@@ -159,6 +152,27 @@ func (p parsed) tsquery() string {
 		parts = append(parts, s)
 	}
 	return strings.Join(parts, " & ")
+}
+
+func (t term) tsquery() string {
+	switch {
+	case t.alt != "":
+		return "('" + t.lexeme + "':* | '" + t.alt + "':*)"
+	case t.prefix:
+		return "'" + t.lexeme + "':*"
+	}
+	return "'" + t.lexeme + "'"
+}
+
+// words are the tsqueries of the searched-for words one by one: the whole
+// query matches no document one of them misses (a phrase needs all its
+// words), which bounds its share of documents (see store.SearchQuery).
+func (p parsed) words() []string {
+	var out []string
+	for _, t := range p.highlights() {
+		out = append(out, t.tsquery())
+	}
+	return out
 }
 
 // highlights are the terms a snippet marks: those that were searched for.

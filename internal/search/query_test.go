@@ -33,6 +33,15 @@ func TestParseBuildsSafeTSQuery(t *testing.T) {
 	}
 }
 
+// The words that bound a query's share of documents are its searched-for
+// words one by one, phrases split, exclusions left out.
+func TestWordsBoundTheQuery(t *testing.T) {
+	got := strings.Join(parse(`"dowóz uczniów" budżet -subwencja`).words(), " ; ")
+	if want := "'dowoz':* ; 'uczni':* ; ('budzet':* | 'budzec':*)"; got != want {
+		t.Errorf("words = %q, want %q", got, want)
+	}
+}
+
 func TestStem(t *testing.T) {
 	for w, want := range map[string]string{"szkola": "szkol", "szkolach": "szkol", "szkoly": "szkol", "oswiaty": "oswiat",
 		"uczniow": "uczni", "zlobek": "zlob", "zlobka": "zlob", "stolowce": "stolow", "stolowek": "stolow", "rada": "rada", "lodz": "lodz", "gminie": "gmin"} {

@@ -188,7 +188,7 @@ func validate(in Input, zone *time.Location) (store.SearchQuery, parsed, error) 
 		case !p.positive():
 			v.Add("q", "err.search_words")
 		}
-		sq.TSQuery = p.tsquery()
+		sq.TSQuery, sq.Words = p.tsquery(), p.words()
 	}
 	sq.GroupID = optionalID(&v, "group_id", in.GroupID)
 	sq.AreaID = optionalID(&v, "area", in.Area)
