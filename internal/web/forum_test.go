@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -8,8 +9,10 @@ import (
 	"testing"
 
 	"github.com/gwd-jst/forumjst/internal/config"
+	"github.com/gwd-jst/forumjst/internal/database"
 	"github.com/gwd-jst/forumjst/internal/forum"
 	"github.com/gwd-jst/forumjst/internal/model"
+	"github.com/gwd-jst/forumjst/internal/store"
 	"github.com/gwd-jst/forumjst/internal/testkit"
 )
 
@@ -502,6 +505,42 @@ func TestThreadPageQueryCountIsConstant(t *testing.T) {
 	}
 	if a, b := count(fmt.Sprintf("/t/%d", small)), count(fmt.Sprintf("/t/%d", big)); a != b {
 		t.Errorf("5-post page ran %d queries, 500-post page %d", a, b)
+	}
+}
+
+// The thread page's read mark commits without waiting for the WAL flush
+// (issue 16), for that statement's transaction only: the pool connection it
+// ran on is back to synchronous commits for whatever runs on it next (a
+// reply, say), and the mark is there for every other reader at once.
+func TestReadMarkAsyncCommitStaysInItsStatement(t *testing.T) {
+	env := testkit.Start(t, dbURL)
+	g := env.NewGroup(model.KindRural)
+	u := env.NewUser(model.RoleMember)
+	env.AddMember(u.ID, g.ID, model.GroupMember)
+	th, _ := env.NewThread(g.ID, u.ID, 5)
+	ctx := context.Background()
+	pool, err := database.Open(ctx, dbURL, 1) // one connection: the next query runs on the same one
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	p := store.NewPrepared(pool)
+	defer p.Close()
+
+	rows, err := store.ListPostRangeMarkRead(ctx, p, th, 1, forum.PageSize, u.ID, 0)
+	if err != nil || len(rows) != 5 {
+		t.Fatalf("page of posts: %d rows, %v", len(rows), err)
+	}
+	var setting string
+	if err := pool.GetContext(ctx, &setting, `SHOW synchronous_commit`); err != nil {
+		t.Fatal(err)
+	}
+	if setting != "on" {
+		t.Errorf("after the page's statement the connection's synchronous_commit is %q, want on", setting)
+	}
+	var pos int
+	if err := env.DB.GetContext(ctx, &pos, `SELECT last_position FROM thread_reads WHERE user_id = $1 AND thread_id = $2`, u.ID, th); err != nil || pos != 5 {
+		t.Errorf("read position seen by another connection: %d, %v; want 5", pos, err)
 	}
 }
 
