@@ -153,11 +153,16 @@ func (p *Printer) N(id string, count int) string {
 	return s
 }
 
+// monthIDs are the catalog's month names (genitive in Polish), January first.
+var monthIDs = [12]string{"month.1", "month.2", "month.3", "month.4", "month.5", "month.6",
+	"month.7", "month.8", "month.9", "month.10", "month.11", "month.12"}
+
 // Date formats t as "23 listopada 2026" / "23 November 2026" in Warsaw time.
+// Concatenated, not Sprintf'd: a thread page writes two dates per post
+// (its <time>'s title and, for older posts, its text; issue 16).
 func (p *Printer) Date(t time.Time) string {
-	t = t.In(p.zone)
-	month := p.T(fmt.Sprintf("month.%d", int(t.Month())))
-	return fmt.Sprintf("%d %s %d", t.Day(), month, t.Year())
+	y, m, d := t.In(p.zone).Date()
+	return strconv.Itoa(d) + " " + p.T(monthIDs[m-1]) + " " + strconv.Itoa(y)
 }
 
 // DateTime formats t as "23 listopada 2026, 18:05" in Warsaw time.
@@ -184,11 +189,17 @@ func (p *Printer) Ago(t, now time.Time) string {
 	case d < 6*time.Hour:
 		return p.N("ago.hours", int(d/time.Hour))
 	}
-	day, today := p.Day(t), p.Day(now)
+	// Calendar days in Warsaw compared as numbers (Day's strings cost three
+	// formattings per call).
+	ty, tm, td := t.In(p.zone).Date()
+	sameDay := func(u time.Time) bool {
+		y, m, d := u.In(p.zone).Date()
+		return y == ty && m == tm && d == td
+	}
 	switch {
-	case day == today:
+	case sameDay(now):
 		return p.T("ago.today", "Time", p.Clock(t))
-	case day == p.Day(now.AddDate(0, 0, -1)):
+	case sameDay(now.AddDate(0, 0, -1)):
 		return p.T("ago.yesterday", "Time", p.Clock(t))
 	}
 	return p.Date(t)

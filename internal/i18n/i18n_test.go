@@ -92,6 +92,29 @@ func TestDates(t *testing.T) {
 	}
 }
 
+// Ago names the day in Warsaw: "today" and "yesterday" follow Warsaw's
+// midnight, not UTC's.
+func TestAgo(t *testing.T) {
+	c := catalog(t)
+	pl, en := c.Printer("pl"), c.Printer("en")
+	now := time.Date(2026, 11, 23, 23, 30, 0, 0, time.UTC) // 24 November, 00:30 in Warsaw
+	for _, tc := range []struct {
+		name, got, want string
+	}{
+		{"now", pl.Ago(now.Add(-30*time.Second), now), "przed chwilą"},
+		{"minutes", pl.Ago(now.Add(-5*time.Minute), now), "5 minut temu"},
+		{"hours", en.Ago(now.Add(-2*time.Hour), now), "2 hours ago"},
+		{"today in Warsaw, yesterday in UTC", pl.Ago(time.Date(2026, 11, 23, 23, 10, 0, 0, time.UTC), time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC)), "dziś, 00:10"},
+		{"yesterday in Warsaw", pl.Ago(time.Date(2026, 11, 22, 23, 10, 0, 0, time.UTC), time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC)), "wczoraj, 00:10"},
+		{"yesterday", en.Ago(now.Add(-20*time.Hour), now), "yesterday, 04:30"},
+		{"older: the date", pl.Ago(now.Add(-50*time.Hour), now), "21 listopada 2026"},
+	} {
+		if tc.got != tc.want {
+			t.Errorf("%s = %q, want %q", tc.name, tc.got, tc.want)
+		}
+	}
+}
+
 func TestPrinterFallbacks(t *testing.T) {
 	c := catalog(t)
 	if c.Printer("de").Lang != "pl" {

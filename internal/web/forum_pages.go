@@ -3,7 +3,6 @@ package web
 import (
 	"errors"
 	"fmt"
-	"html/template"
 	"strconv"
 	"strings"
 	"time"
@@ -53,7 +52,7 @@ type groupPageData struct {
 	HasMore bool
 	Query   string // area and sort for pager links
 	// ThreadList is the page's threads, written by renderThreadList.
-	ThreadList template.HTML
+	ThreadList htmlChunks
 }
 
 func (s *server) pageGroup(c *fiber.Ctx) error {
@@ -182,7 +181,7 @@ type threadPageData struct {
 	UnreadAnchor int // position of the first unread post if it is on this page
 	UnreadPage   int // page of the first unread post
 	// PostList is the page's posts, written by renderPostList.
-	PostList template.HTML
+	PostList htmlChunks
 }
 
 func (s *server) pageThread(c *fiber.Ctx) error {

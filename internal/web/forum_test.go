@@ -1,6 +1,8 @@
 package web_test
 
 import (
+	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -8,8 +10,10 @@ import (
 	"testing"
 
 	"github.com/gwd-jst/forumjst/internal/config"
+	"github.com/gwd-jst/forumjst/internal/database"
 	"github.com/gwd-jst/forumjst/internal/forum"
 	"github.com/gwd-jst/forumjst/internal/model"
+	"github.com/gwd-jst/forumjst/internal/store"
 	"github.com/gwd-jst/forumjst/internal/testkit"
 )
 
@@ -503,6 +507,113 @@ func TestThreadPageQueryCountIsConstant(t *testing.T) {
 	if a, b := count(fmt.Sprintf("/t/%d", small)), count(fmt.Sprintf("/t/%d", big)); a != b {
 		t.Errorf("5-post page ran %d queries, 500-post page %d", a, b)
 	}
+}
+
+// The thread page's read mark commits without waiting for the WAL flush
+// (issue 16), for that statement's transaction only: the pool connection it
+// ran on is back to synchronous commits for whatever runs on it next (a
+// reply, say), and the mark is there for every other reader at once.
+func TestReadMarkAsyncCommitStaysInItsStatement(t *testing.T) {
+	env := testkit.Start(t, dbURL)
+	g := env.NewGroup(model.KindRural)
+	u := env.NewUser(model.RoleMember)
+	env.AddMember(u.ID, g.ID, model.GroupMember)
+	th, _ := env.NewThread(g.ID, u.ID, 5)
+	ctx := context.Background()
+	pool, err := database.Open(ctx, dbURL, 1) // one connection: the next query runs on the same one
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	p := store.NewPrepared(pool)
+	defer p.Close()
+
+	rows, err := store.ListPostRangeMarkRead(ctx, p, th, 1, forum.PageSize, u.ID, 0)
+	if err != nil || len(rows) != 5 {
+		t.Fatalf("page of posts: %d rows, %v", len(rows), err)
+	}
+	var setting string
+	if err := pool.GetContext(ctx, &setting, `SHOW synchronous_commit`); err != nil {
+		t.Fatal(err)
+	}
+	if setting != "on" {
+		t.Errorf("after the page's statement the connection's synchronous_commit is %q, want on", setting)
+	}
+	var pos int
+	if err := env.DB.GetContext(ctx, &pos, `SELECT last_position FROM thread_reads WHERE user_id = $1 AND thread_id = $2`, u.ID, th); err != nil || pos != 5 {
+		t.Errorf("read position seen by another connection: %d, %v; want 5", pos, err)
+	}
+}
+
+// The thread page's posts are scanned column by column (store.listPostRows,
+// issue 16): every field must come out as sqlx reads it from the single-post
+// statement (store.GetPostRow), in every state a post can be in — a reply,
+// edited, deleted, hidden with a reason, by a moderator, by an author with a
+// JST, reported by the viewer — and the page's variant differs only in
+// leaving out the Markdown source.
+func TestPostRangeScan(t *testing.T) {
+	env := testkit.Start(t, dbURL)
+	g := env.NewGroup(model.KindRural)
+	u, mod := env.NewUser(model.RoleMember), env.NewUser(model.RoleMember)
+	env.AddMember(u.ID, g.ID, model.GroupMember)
+	env.AddMember(mod.ID, g.ID, model.GroupModerator)
+	th, posts := env.NewThread(g.ID, u.ID, 6)
+	ctx := context.Background()
+	for _, q := range []struct {
+		query string
+		args  []any
+	}{
+		{`UPDATE posts SET reply_to = $1 WHERE id = $2`, []any{posts[0], posts[1]}},
+		{`UPDATE posts SET edited_at = now(), edited_by = $1, version = 2 WHERE id = $2`, []any{mod.ID, posts[2]}},
+		{`UPDATE posts SET deleted_at = now(), deleted_by = $1 WHERE id = $2`, []any{u.ID, posts[3]}},
+		{`UPDATE posts SET hidden = true, hidden_reason = 'spam', auto_hidden = true WHERE id = $1`, []any{posts[4]}},
+		{`UPDATE posts SET author_id = $1 WHERE id = $2`, []any{mod.ID, posts[5]}},
+		{`WITH j AS (INSERT INTO jst (name, kind, voivodeship) VALUES ('Gmina Skanowa', 'gmina_wiejska', 'mazowieckie') RETURNING id)
+		  UPDATE users SET jst_id = (SELECT id FROM j) WHERE id = $1`, []any{u.ID}},
+		{`INSERT INTO flags (post_id, reporter_id, reason) VALUES ($1, $2, 'spam reklamowy')`, []any{posts[5], u.ID}},
+	} {
+		if _, err := env.DB.ExecContext(ctx, q.query, q.args...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := store.ListPostRange(ctx, env.DB, th, 1, forum.PageSize, u.ID)
+	if err != nil || len(got) != 6 {
+		t.Fatalf("ListPostRange: %d rows, %v", len(got), err)
+	}
+	p := store.NewPrepared(env.DB)
+	defer p.Close()
+	page, err := store.ListPostRangeMarkRead(ctx, p, th, 1, forum.PageSize, u.ID, 0)
+	if err != nil || len(page) != 6 {
+		t.Fatalf("ListPostRangeMarkRead: %d rows, %v", len(page), err)
+	}
+	for i, id := range posts {
+		want, err := store.GetPostRow(ctx, env.DB, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want.Reported = i == 5
+		if a, b := asJSON(t, got[i]), asJSON(t, want); a != b {
+			t.Errorf("post %d scanned as\n%s\nsqlx reads\n%s", i+1, a, b)
+		}
+		want.Body = ""
+		if a, b := asJSON(t, page[i]), asJSON(t, want); a != b {
+			t.Errorf("post %d on the page scanned as\n%s\nwant\n%s", i+1, a, b)
+		}
+	}
+	if got[1].ReplyPosition == nil || got[2].EditedBy == nil || got[3].DeletedAt == nil || !got[4].AutoHidden ||
+		got[5].AuthorRole != "moderator" || got[0].AuthorJST == nil {
+		t.Errorf("the states set up are not all in the rows: %+v", got)
+	}
+}
+
+// asJSON shows a row with its pointers followed, to compare two readings.
+func asJSON(t *testing.T, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }
 
 // A group's page is 3 statements whatever its size: the session, the page's

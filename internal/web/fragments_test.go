@@ -3,6 +3,8 @@ package web
 import (
 	"bytes"
 	"fmt"
+	"html/template"
+	"strings"
 	"testing"
 )
 
@@ -54,5 +56,44 @@ func TestThreadPageFragmentsMatchPartials(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// A list is handed to its template in pieces (htmlChunks) that together are
+// exactly the list, each cut at the end of an item once it reached chunkSize;
+// the page is the same as with the list in one piece.
+func TestListChunks(t *testing.T) {
+	vw, p := benchPage(t, "pl")
+	d := benchThreadData(50)
+	d.PostList = renderPostList(postListPage{tr: p.Tr, lang: p.Lang, now: p.Now, reader: p.Actor, csrf: p.CSRF}, &d)
+	if len(d.PostList) < 2 {
+		t.Fatalf("50 posts in %d piece(s), want several", len(d.PostList))
+	}
+	var whole strings.Builder
+	for i, c := range d.PostList {
+		if i < len(d.PostList)-1 && (len(c) < chunkSize || !strings.HasSuffix(string(c), "</article>")) {
+			t.Errorf("piece %d: %d bytes ending %q, want ≥ %d ending after a post", i, len(c), c[max(0, len(c)-20):], chunkSize)
+		}
+		whole.WriteString(string(c))
+	}
+	if n := strings.Count(whole.String(), `<article class="post`); n != 50 {
+		t.Errorf("the pieces hold %d posts, want 50", n)
+	}
+	p.Data = d
+	var chunked, single bytes.Buffer
+	if err := vw.pages["thread"].ExecuteTemplate(&chunked, "layout", p); err != nil {
+		t.Fatal(err)
+	}
+	d.PostList = htmlChunks{template.HTML(whole.String())}
+	p.Data = d
+	if err := vw.pages["thread"].ExecuteTemplate(&single, "layout", p); err != nil {
+		t.Fatal(err)
+	}
+	if chunked.String() != single.String() || !strings.Contains(single.String(), whole.String()) {
+		t.Error("the page with the list in pieces differs from the page with it in one piece")
+	}
+	var empty htmlWriter
+	if c := empty.chunks(); len(c) != 0 {
+		t.Errorf("an empty list gave %d pieces", len(c))
 	}
 }
