@@ -47,7 +47,8 @@ const (
 type Session func(ctx context.Context) (*access.Actor, error)
 
 // Conn is one websocket connection. Its reader goroutine (Serve's caller)
-// handles client frames; exactly one writer goroutine writes to the socket.
+// handles client frames; one writer at a time writes to the socket, started
+// when there is something to write (see write).
 type Conn struct {
 	h       *Hub
 	ws      *websocket.Conn
@@ -55,9 +56,17 @@ type Conn struct {
 	who     atomic.Pointer[access.Actor]
 	session Session
 
-	out       *queue
-	done      chan struct{} // closed by close(): the writer sends the close frame
-	finished  chan struct{} // closed when Serve has returned
+	out      *queue
+	done     chan struct{} // closed by close(): the writer sends the close frame
+	written  chan struct{} // closed when the writer is done for good
+	finished chan struct{} // closed when Serve has returned
+
+	// The connection's timers (see arm), re-armed by their own callbacks.
+	timerMu   sync.Mutex
+	pinger    *time.Timer // pings the peer
+	rechecker *time.Timer // re-checks the session
+	stopped   bool        // the writer is done for good: arm no more
+
 	closeOnce sync.Once
 	closeCode int
 	closeText string
@@ -98,7 +107,7 @@ func (c *Conn) actor() *access.Actor { return c.who.Load() }
 // the session and the Origin before upgrading.
 func (h *Hub) Serve(ws *websocket.Conn, a *access.Actor, session Session) {
 	c := &Conn{h: h, ws: ws, raw: rawConn(ws), session: session, out: newQueue(h.set.QueueFrames),
-		done: make(chan struct{}), finished: make(chan struct{}), topics: map[string]*topicState{}, listed: map[string]bool{}}
+		done: make(chan struct{}), written: make(chan struct{}), finished: make(chan struct{}), topics: map[string]*topicState{}, listed: map[string]bool{}}
 	c.sendCond = sync.NewCond(&c.sendMu)
 	c.who.Store(a)
 	if tc, ok := c.raw.(*net.TCPConn); ok {
@@ -110,12 +119,12 @@ func (h *Hub) Serve(ws *websocket.Conn, a *access.Actor, session Session) {
 		_ = ws.Close()
 		return
 	}
-	writerDone := make(chan struct{})
-	go func() { defer close(writerDone); c.writeLoop() }()
+	c.arm(&c.pinger, h.set.PingEvery, c.pingTimer)
+	c.arm(&c.rechecker, h.set.RecheckSession, c.recheckTimer)
 	c.readLoop()
 	c.close(closeNormal, "")
 	c.waitSends()
-	<-writerDone
+	<-c.written
 	c.mu.Lock()
 	names := make([]string, 0, len(c.topics))
 	for name := range c.topics {
@@ -137,6 +146,11 @@ func (c *Conn) close(code int, text string) {
 			c.h.metrics.slowCloses.Inc()
 		}
 		close(c.done)
+		// The writer sends the close frame: this goroutine becomes it, or
+		// the one writing now does (see write).
+		if c.out.claim() {
+			go c.write()
+		}
 		// The writer may be blocked writing to a peer that stopped reading
 		// (its socket buffer full): the close frame gets a moment, then the
 		// socket is closed under the blocked write. A stalled peer usually
@@ -152,65 +166,151 @@ func (c *Conn) offer(frame []byte) bool {
 		return true // closing: nothing more will be written anyway
 	default:
 	}
-	if !c.out.offer(frame) {
+	ok, start := c.out.offer(frame)
+	if !ok {
 		return false
 	}
-	c.h.metrics.frames.Inc()
+	c.queued(start)
 	return true
 }
 
 // send queues a frame for the reader goroutine's own answers (replays, acks):
 // it waits for room, since the reader is this connection's alone to block.
 func (c *Conn) send(frame []byte) bool {
-	for !c.out.offer(frame) {
+	for {
+		ok, start := c.out.offer(frame)
+		if ok {
+			c.queued(start)
+			return true
+		}
 		select {
 		case <-c.out.room:
 		case <-c.done:
 			return false
 		}
 	}
+}
+
+// queued counts a queued frame and starts the writer if the frame's offer
+// took the writer role.
+func (c *Conn) queued(start bool) {
 	c.h.metrics.frames.Inc()
-	return true
+	if start {
+		go c.write()
+	}
 }
 
 func (c *Conn) sendJSON(v any) bool { return c.send(encode(v)) }
 
-func (c *Conn) writeLoop() {
-	ping := time.NewTicker(c.h.set.PingEvery)
-	defer ping.Stop()
-	recheck := time.NewTicker(c.h.set.RecheckSession)
-	defer recheck.Stop()
-	defer c.hardClose() // ends the reader's blocked read
+// write holds the writer role (see queue): it writes what is queued and a
+// due ping until nothing is left, then gives the role up; the next frame,
+// ping or close starts a writer again. An idle connection thus keeps no
+// writer goroutine and its stack (issue 16: one goroutine per idle socket,
+// the reader, instead of two). Once the connection closes, the writer that
+// sees it sends the close frame, keeps the role for good and closes the
+// socket, which ends the reader's blocked read.
+func (c *Conn) write() {
 	var batch [][]byte
 	for {
 		select {
-		case <-c.out.ready:
-			batch = c.out.take(batch)
-			if err := c.writeFrames(batch); err != nil {
-				// A peer that took nothing for writeTimeout stopped
-				// reading: too slow, like one whose queue filled (the
-				// close frame cannot follow a failed write, though).
-				var ne net.Error
-				if errors.As(err, &ne) && ne.Timeout() {
-					c.close(closeTooSlow, "too slow")
-				} else {
-					c.close(closeNormal, "")
-				}
-				return
-			}
-		case <-ping.C:
-			if err := c.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(writeTimeout)); err != nil {
-				c.close(closeNormal, "")
-				return
-			}
-		case <-recheck.C:
-			c.recheckSession(false)
 		case <-c.done:
 			msg := websocket.FormatCloseMessage(c.closeCode, c.closeText)
 			_ = c.ws.WriteControl(websocket.CloseMessage, msg, time.Now().Add(time.Second))
+			c.stopWriting()
+			return
+		default:
+		}
+		var ping, ok bool
+		batch, ping, ok = c.out.take(batch)
+		if !ok {
+			// A close that found this writer running left the close
+			// frame to it: the role was given up since, so take it back.
+			select {
+			case <-c.done:
+				if c.out.claim() {
+					continue
+				}
+			default:
+			}
+			return
+		}
+		if err := c.writeBatch(batch, ping); err != nil {
+			// A peer that took nothing for writeTimeout stopped
+			// reading: too slow, like one whose queue filled (the
+			// close frame cannot follow a failed write, though).
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				c.close(closeTooSlow, "too slow")
+			} else {
+				c.close(closeNormal, "")
+			}
+			c.stopWriting()
 			return
 		}
 	}
+}
+
+// writeBatch writes a batch of queued frames, then the ping if one is due.
+func (c *Conn) writeBatch(frames [][]byte, ping bool) error {
+	if len(frames) > 0 {
+		if err := c.writeFrames(frames); err != nil {
+			return err
+		}
+	}
+	if ping {
+		return c.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(writeTimeout))
+	}
+	return nil
+}
+
+// stopWriting ends the connection's writing for good: the writer keeps its
+// role, so no other starts.
+func (c *Conn) stopWriting() {
+	c.timerMu.Lock()
+	c.stopped = true
+	for _, t := range []*time.Timer{c.pinger, c.rechecker} {
+		if t != nil { // nil: closed before Serve armed it
+			t.Stop()
+		}
+	}
+	c.timerMu.Unlock()
+	c.hardClose() // ends the reader's blocked read
+	close(c.written)
+}
+
+// arm starts the timer *t, or starts it again, unless writing has stopped.
+// Timers instead of the writer's tickers: an idle connection has no writer.
+func (c *Conn) arm(t **time.Timer, d time.Duration, f func()) {
+	c.timerMu.Lock()
+	defer c.timerMu.Unlock()
+	switch {
+	case c.stopped:
+	case *t == nil:
+		*t = time.AfterFunc(d, f)
+	default:
+		(*t).Reset(d)
+	}
+}
+
+// pingTimer pings the peer every PingEvery: it has the writer send a ping,
+// becoming the writer when none is running.
+func (c *Conn) pingTimer() {
+	c.arm(&c.pinger, c.h.set.PingEvery, c.pingTimer)
+	if c.out.ping() {
+		c.write()
+	}
+}
+
+// recheckTimer re-checks the session every RecheckSession, on the timer's own
+// goroutine.
+func (c *Conn) recheckTimer() {
+	select {
+	case <-c.done:
+		return
+	default:
+	}
+	c.recheckSession(false)
+	c.arm(&c.rechecker, c.h.set.RecheckSession, c.recheckTimer)
 }
 
 // coalesced bounds the bytes written by one system call of writeFrames.
@@ -420,12 +520,35 @@ func (c *Conn) readLoop() {
 			c.sendJSON(errorFrame{Type: "error", Code: "bad_request", Message: "text frames of JSON only"})
 			continue
 		}
-		c.handle(data)
+		onFreshStack(func() { c.handle(data) })
 		select {
 		case <-c.done:
 			return
 		default:
 		}
+	}
+}
+
+// onFreshStack runs f on a goroutine of its own and waits for it (a panic
+// goes on in the caller). What a frame does (database queries, JSON) grows a
+// goroutine's stack to 8–16 KiB, and a goroutine keeps a grown stack until
+// garbage collections shrink it, which a server of idle sockets seldom runs:
+// run on the reader, that work would leave every idle connection's one
+// long-lived goroutine holding a grown stack (issue 16: stacks were 12.7 KB
+// per idle connection at 10,000, two goroutines; 4.8 KB now). A short-lived
+// goroutine's stack goes back to the runtime's cache for the next one; the
+// session re-check runs on its timer's goroutine for the same reason.
+func onFreshStack(f func()) {
+	done := make(chan struct{})
+	var panicked any
+	go func() {
+		defer close(done)
+		defer func() { panicked = recover() }()
+		f()
+	}()
+	<-done
+	if panicked != nil {
+		panic(panicked)
 	}
 }
 

@@ -6,46 +6,82 @@ import "sync"
 // frames shared by every subscriber (encoded once), and allocates nothing
 // while the connection is idle: an idle connection costs a few words here,
 // not a preallocated channel buffer.
+//
+// It also hands out the writer role (see Conn.write): one goroutine at a
+// time writes to the socket, started when there is something to write and
+// gone when there is not, so an idle connection has no writer goroutine.
 type queue struct {
-	mu     sync.Mutex
-	frames [][]byte
-	spare  [][]byte // the writer's previous batch, reused
-	limit  int
-	ready  chan struct{} // a token when frames are waiting
-	room   chan struct{} // a token when the writer took a batch
+	mu      sync.Mutex
+	frames  [][]byte
+	spare   [][]byte // the writer's previous batch, reused
+	limit   int
+	writing bool          // a goroutine holds the writer role
+	pingDue bool          // a ping waits for the writer
+	room    chan struct{} // a token when the writer took a batch
 }
 
 func newQueue(limit int) *queue {
-	return &queue{limit: limit, ready: make(chan struct{}, 1), room: make(chan struct{}, 1)}
+	return &queue{limit: limit, room: make(chan struct{}, 1)}
 }
 
-// offer appends a frame unless the queue is full.
-func (q *queue) offer(frame []byte) bool {
+// offer appends a frame unless the queue is full (ok false). start means the
+// caller took the writer role: it must run the writer.
+func (q *queue) offer(frame []byte) (ok, start bool) {
 	q.mu.Lock()
+	defer q.mu.Unlock()
 	if len(q.frames) >= q.limit {
-		q.mu.Unlock()
-		return false
+		return false, false
 	}
 	q.frames = append(q.frames, frame)
-	q.mu.Unlock()
-	signal(q.ready)
+	return true, q.claimLocked()
+}
+
+// ping asks the writer for a ping; start as in offer.
+func (q *queue) ping() (start bool) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.pingDue = true
+	return q.claimLocked()
+}
+
+// claim takes the writer role unless a goroutine holds it.
+func (q *queue) claim() bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.claimLocked()
+}
+
+func (q *queue) claimLocked() bool {
+	if q.writing {
+		return false
+	}
+	q.writing = true
 	return true
 }
 
-// take hands the writer everything queued. The batch it returned last time is
-// recycled, so a busy connection stops allocating.
-func (q *queue) take(done [][]byte) [][]byte {
+// take hands the writer everything queued and whether a ping is due. The
+// batch it returned last time is recycled, so a busy connection stops
+// allocating. With nothing to do, the writer gives up its role (ok false).
+func (q *queue) take(done [][]byte) (batch [][]byte, ping, ok bool) {
 	clear(done) // drop references to sent frames
 	q.mu.Lock()
-	batch := q.frames
-	q.frames = q.spare[:0]
+	if len(q.frames) == 0 && !q.pingDue {
+		q.writing = false
+		if q.spare == nil && cap(done) > 0 && cap(done) <= q.limit {
+			q.spare = done[:0]
+		}
+		q.mu.Unlock()
+		return nil, false, false
+	}
+	batch, ping = q.frames, q.pingDue
+	q.frames, q.pingDue = q.spare[:0], false
 	q.spare = nil
 	if cap(done) > 0 && cap(done) <= q.limit {
 		q.spare = done[:0]
 	}
 	q.mu.Unlock()
 	signal(q.room)
-	return batch
+	return batch, ping, true
 }
 
 func signal(ch chan struct{}) {

@@ -7,13 +7,15 @@ import (
 	"github.com/gofiber/contrib/websocket"
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/utils"
+	"github.com/valyala/fasthttp"
 
 	"github.com/gwd-jst/forumjst/internal/access"
 )
 
 const (
-	localWSActor = "ws.actor"
-	localWSToken = "ws.token"
+	localWSActor   = "ws.actor"
+	localWSToken   = "ws.token"
+	localWSRequest = "ws.request" // fasthttp's request context, see releaseRequest
 )
 
 // wsRoutes mounts GET /ws (SPEC §5). Authentication and the Origin check run in
@@ -24,7 +26,11 @@ func (s *server) wsRoutes() []route {
 		Origins: []string{s.Config.Origin()},
 		// Small buffers and a shared write-buffer pool keep an idle
 		// connection's memory low; frames larger than a buffer still work.
-		ReadBufferSize:  1024,
+		// The socket reads through fasthttp's request reader (8 KiB, kept by
+		// the hijacked connection), so the websocket's own read buffer only
+		// has to hold a frame header or a control frame (125 bytes): a
+		// larger one would buffer the same bytes twice.
+		ReadBufferSize:  wsReadBuffer,
 		WriteBufferSize: 1024,
 		WriteBufferPool: &sync.Pool{},
 	})
@@ -49,12 +55,16 @@ func (s *server) wsGate(c *fiber.Ctx) error {
 	}
 	c.Locals(localWSActor, p.Actor)
 	c.Locals(localWSToken, utils.CopyString(c.Cookies(s.cookieName())))
+	c.Locals(localWSRequest, c.Context())
 	return c.Next()
 }
 
 func (s *server) serveWS(conn *websocket.Conn) {
 	a, _ := conn.Locals(localWSActor).(*access.Actor)
 	token, _ := conn.Locals(localWSToken).(string)
+	if rc, ok := conn.Locals(localWSRequest).(*fasthttp.RequestCtx); ok {
+		releaseRequest(conn, rc)
+	}
 	s.Live.Serve(conn.Conn, a, func(ctx context.Context) (*access.Actor, error) {
 		p, err := s.Accounts.Check(ctx, token)
 		if err != nil {
@@ -62,4 +72,28 @@ func (s *server) serveWS(conn *websocket.Conn) {
 		}
 		return p.Actor, nil
 	})
+}
+
+// wsReadBuffer is the websocket's own read buffer: 128 bytes, just above
+// the smallest the library accepts (a control frame's 125-byte payload).
+const wsReadBuffer = 128
+
+// releaseRequest lets go of what the socket no longer needs of its HTTP
+// request but would hold for its whole life: the contrib middleware runs the
+// socket inside fasthttp's hijack handler, and fasthttp recycles the request
+// context only when that returns (issue 16). That is the parsed request and
+// response headers (argument arrays, raw header bytes, the written answer)
+// and the request's locals — its deadline context, session, request ID —
+// both in the context and in the middleware's copies (cleared to nil: it has
+// no delete). By the time the handler runs, the 101 answer has been written
+// and what the connection needs was read (serveWS), and fasthttp does not
+// touch the context again until it resets it for reuse. Zero headers are
+// what a new context starts with; the server sets their per-request options
+// again for every request it reads. No local on this route is an io.Closer
+// (ResetUserValues would close it now instead of at the socket's end).
+func releaseRequest(conn *websocket.Conn, rc *fasthttp.RequestCtx) {
+	rc.VisitUserValues(func(key []byte, _ any) { conn.Locals(string(key), nil) })
+	rc.ResetUserValues()
+	rc.Request.Header = fasthttp.RequestHeader{}
+	rc.Response.Header = fasthttp.ResponseHeader{}
 }
