@@ -80,8 +80,8 @@ type Conn struct {
 
 	// The connection's chat sends, pipelined (see queueSend): the reader
 	// queues them and reads on; one sender goroutine, started when a send
-	// arrives and gone when the queue is empty, stores each run of them
-	// with one query and one statement, in order.
+	// arrives and gone when the queue is empty, checks each run of them
+	// with one query and hands it to the meeting's writer, in order.
 	sendMu   sync.Mutex
 	sendCond *sync.Cond // signals room in sendQ and the sender's end
 	sendQ    []clientFrame
