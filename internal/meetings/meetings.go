@@ -421,8 +421,8 @@ func (s *Service) Send(ctx context.Context, a *access.Actor, meetingID int64, cl
 // SendThen is Send for a sender that also follows the meeting (a websocket):
 // stored, unless nil, runs once the message is committed (or found stored)
 // and before it is announced, so that the sender's acknowledgement goes out
-// ahead of its own copy of the message. It runs in the meeting's writer and
-// must not block.
+// ahead of its own copy of the message. stored runs in the meeting's writer
+// and must not block.
 func (s *Service) SendThen(ctx context.Context, a *access.Actor, meetingID int64, clientID, body string, stored func(Message)) (Message, bool, error) {
 	if err := a.LoggedIn(); err != nil {
 		return Message{}, false, err
@@ -505,9 +505,9 @@ func (s *Service) SendThen(ctx context.Context, a *access.Actor, meetingID int64
 }
 
 // tellMentioned notifies the people a chat message mentions. The message is
-// stored by a statement of the meeting's writer (AppendChatMessages), so this is a
-// transaction after it: a failure here is logged, never reported to the
-// sender as a failed send — the message is already in the chat.
+// stored by a statement of the meeting's writer (AppendChatMessages), so
+// this is a transaction after it: a failure here is logged, never reported
+// to the sender as a failed send — the message is already in the chat.
 func (s *Service) tellMentioned(ctx context.Context, a *access.Actor, msg Message, groupID int64, mentioned []int64) {
 	err := store.InTx(ctx, s.db, func(tx *store.Tx) error {
 		// Only notifications are written; each announces itself, and when
