@@ -41,7 +41,8 @@ type run struct {
 	// caller's acknowledgements. It must not block (a stalled client would
 	// stall the meeting's chat on this instance).
 	committed func([]Message)
-	done      chan error // nil once committed ran, else what stored none of the run
+	done      chan error      // nil once committed ran, else what stored none of the run
+	announced <-chan struct{} // once stored: closed when its messages were announced
 }
 
 // writers holds the runs waiting for each meeting's writer. A meeting has a
@@ -52,9 +53,12 @@ type writers struct {
 }
 
 // storeRun hands r to its meeting's writer, starting one if none runs, and
-// waits for the outcome. Runs are stored in the order they arrive, so a
-// caller that waits for one run before handing over the next (a
-// connection) keeps its order, and an author's messages keep theirs.
+// waits for the outcome and, once stored, for its messages to be announced
+// (the writer does not wait for that: the caller does, so that a
+// connection's sends are announced before it closes). Runs are stored in the
+// order they arrive, so a caller that waits for one run before handing over
+// the next (a connection) keeps its order, and an author's messages keep
+// theirs.
 func (s *Service) storeRun(meetingID int64, r *run) error {
 	r.done = make(chan error, 1)
 	w := &s.writers
@@ -65,20 +69,37 @@ func (s *Service) storeRun(meetingID int64, r *run) error {
 	if !running {
 		go s.writeLoop(meetingID)
 	}
-	return <-r.done
+	if err := <-r.done; err != nil {
+		return err
+	}
+	<-r.announced
+	return nil
 }
 
 // writeLoop is a meeting's writer: it stores what waits, a statement at a
 // time, and ends when nothing does.
 func (s *Service) writeLoop(meetingID int64) {
 	w := &s.writers
+	// announced is closed once every statement's messages were announced.
+	none := make(chan struct{})
+	close(none)
+	var announced <-chan struct{} = none
 	for {
 		w.mu.Lock()
 		q := w.pending[meetingID]
 		if len(q) == 0 {
-			delete(w.pending, meetingID)
 			w.mu.Unlock()
-			return
+			// A writer started after this one must not announce before
+			// this one's announcements are out.
+			<-announced
+			w.mu.Lock()
+			if len(w.pending[meetingID]) == 0 {
+				delete(w.pending, meetingID)
+				w.mu.Unlock()
+				return
+			}
+			w.mu.Unlock()
+			continue
 		}
 		n, rows := 0, 0
 		for n < len(q) && (n == 0 || rows+len(q[n].rows) <= maxStoredTogether) {
@@ -87,15 +108,16 @@ func (s *Service) writeLoop(meetingID int64) {
 		}
 		w.pending[meetingID] = q[n:]
 		w.mu.Unlock()
-		s.writeRuns(meetingID, q[:n])
+		announced = s.writeRuns(meetingID, q[:n], announced)
 	}
 }
 
 // writeRuns stores runs with one statement and tells each its outcome. A
 // client id already stored fails the whole statement; then each run is
 // stored alone, so only the run that repeats it fails (and its caller
-// answers with the stored message).
-func (s *Service) writeRuns(meetingID int64, runs []*run) {
+// answers with the stored message). The result is closed once the messages
+// were announced, after those of announced.
+func (s *Service) writeRuns(meetingID int64, runs []*run, announced <-chan struct{}) <-chan struct{} {
 	waiting := runs[:0:0]
 	for _, r := range runs {
 		if err := r.ctx.Err(); err != nil {
@@ -105,25 +127,32 @@ func (s *Service) writeRuns(meetingID int64, runs []*run) {
 		waiting = append(waiting, r)
 	}
 	if len(waiting) == 0 {
-		return
+		return announced
 	}
-	err := s.storeRuns(meetingID, waiting)
+	next, err := s.storeRuns(meetingID, waiting, announced)
 	if len(waiting) > 1 && store.IsUniqueViolation(err, store.ChatClientIDKey) {
 		for _, r := range waiting {
-			r.done <- s.storeRuns(meetingID, []*run{r})
+			announced, err = s.storeRuns(meetingID, []*run{r}, announced)
+			r.done <- err
 		}
-		return
+		return announced
 	}
 	for _, r := range waiting {
 		r.done <- err
 	}
+	return next
 }
 
 // storeRuns stores the runs' messages in one statement; once committed, it
 // lets each run queue its acknowledgements, then announces the messages in
-// seq order: the senders hear their acks before their own copies, and this
-// instance's subscribers get the messages without a read back.
-func (s *Service) storeRuns(meetingID int64, runs []*run) error {
+// seq order, once those of after are out: the senders hear their acks
+// before their own copies, and this instance's subscribers get the messages
+// in order without a read back. The announcing (the fan-out to every
+// subscriber, ~0.6 ms of CPU a message at 1,000 subscribers) runs on a
+// goroutine of its own, so the next statement need not wait for it. The
+// result is closed once the messages were announced (after itself when
+// nothing was stored).
+func (s *Service) storeRuns(meetingID int64, runs []*run, after <-chan struct{}) (<-chan struct{}, error) {
 	var rows []store.NewChatMessage
 	for _, r := range runs {
 		rows = append(rows, r.rows...)
@@ -135,7 +164,7 @@ func (s *Service) storeRuns(meetingID int64, runs []*run) error {
 		err = fmt.Errorf("append chat messages: %d rows for %d messages", len(stored), len(rows))
 	}
 	if err != nil {
-		return err
+		return after, err
 	}
 	msgs := make([]Message, len(stored))
 	next := 0
@@ -148,8 +177,17 @@ func (s *Service) storeRuns(meetingID int64, runs []*run) error {
 		}
 		r.committed(msgs[next-len(r.rows) : next])
 	}
-	for _, m := range msgs {
-		s.live.ChatMessage(ctx, m)
+	announced := make(chan struct{})
+	for _, r := range runs {
+		r.announced = announced
 	}
-	return nil
+	go func() {
+		defer close(announced)
+		<-after
+		actx := context.WithoutCancel(runs[0].ctx)
+		for _, m := range msgs {
+			s.live.ChatMessage(actx, m)
+		}
+	}()
+	return announced, nil
 }
