@@ -89,8 +89,8 @@ type Conn struct {
 
 	// The connection's chat sends, pipelined (see queueSend): the reader
 	// queues them and reads on; one sender goroutine, started when a send
-	// arrives and gone when the queue is empty, stores each run of them
-	// with one query and one statement, in order.
+	// arrives and gone when the queue is empty, checks each run of them
+	// with one query and hands it to the meeting's writer, in order.
 	sendMu   sync.Mutex
 	sendCond *sync.Cond // signals room in sendQ and the sender's end
 	sendQ    []clientFrame
@@ -676,15 +676,27 @@ func (c *Conn) chatSend(fs []clientFrame) {
 	// before the message is delivered, to this connection too.
 	c.h.meetings.SendBatch(ctx, c.actor(), fs[0].MeetingID, items, func(i int, msg meetings.Message, err error) {
 		if err == nil {
-			c.sendJSON(ackFrame{Type: "chat.ack", ClientID: msg.ClientID, ID: msg.ID, Seq: msg.Seq})
+			c.answer(ackFrame{Type: "chat.ack", ClientID: msg.ClientID, ID: msg.ID, Seq: msg.Seq})
 			return
 		}
 		e := sendError(err, fs[i].ClientID)
-		c.sendJSON(e)
+		c.answer(e)
 		if e.Code == "internal" {
 			c.h.log.Error("chat send over websocket", "meeting", fs[i].MeetingID, "err", err)
 		}
 	})
+}
+
+// answer queues the answer to a send without waiting for room: the
+// meeting's writer queues the acks of every connection that sent to it right
+// after their commit, and one connection that stopped reading must not hold
+// up the meeting's chat. A full queue closes the connection as it closes a
+// subscriber that fell behind (4008); its client resends what got no ack and
+// is answered with the stored message.
+func (c *Conn) answer(v any) {
+	if !c.offer(encode(v)) {
+		c.close(closeTooSlow, "too slow")
+	}
 }
 
 // sendError maps a service error onto SPEC §5's error codes.

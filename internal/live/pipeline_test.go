@@ -89,11 +89,11 @@ func TestAppendChatMessagesAllOrNothing(t *testing.T) {
 	msg := func(cid, body string) store.NewChatMessage {
 		return store.NewChatMessage{MeetingID: r.meetingID, AuthorID: r.member.ID, ClientID: cid, Body: body, BodyHTML: "<p>" + body + "</p>"}
 	}
-	got, err := store.AppendChatMessages(ctx, env.DB, r.meetingID, r.member.ID, []store.NewChatMessage{msg(a, "a"), msg(b, "b")})
+	got, err := store.AppendChatMessages(ctx, env.DB, r.meetingID, []store.NewChatMessage{msg(a, "a"), msg(b, "b")})
 	if err != nil || len(got) != 2 || got[0].Seq != 1 || got[0].ClientID != a || got[1].Seq != 2 || got[1].Body != "b" {
 		t.Fatalf("append = %+v, %v", got, err)
 	}
-	if _, err := store.AppendChatMessages(ctx, env.DB, r.meetingID, r.member.ID, []store.NewChatMessage{msg(c, "c"), msg(b, "b again")}); !store.IsUniqueViolation(err, store.ChatClientIDKey) {
+	if _, err := store.AppendChatMessages(ctx, env.DB, r.meetingID, []store.NewChatMessage{msg(c, "c"), msg(b, "b again")}); !store.IsUniqueViolation(err, store.ChatClientIDKey) {
 		t.Fatalf("a stored client id in the batch: %v, want the unique violation", err)
 	}
 	var last int64

@@ -43,6 +43,8 @@ type Service struct {
 	set  Settings
 	live Announcer
 	now  func() time.Time
+	// writers store each meeting's chat sends together (writer.go).
+	writers writers
 }
 
 // Announcer learns what the meetings service committed: the changes of its
@@ -65,7 +67,8 @@ func New(db *sqlx.DB, live Announcer, md *markup.Renderer, set Settings) *Servic
 	if set.Log == nil {
 		set.Log = slog.New(slog.DiscardHandler)
 	}
-	return &Service{db: store.NewDB(db, live), hot: store.NewPrepared(db), md: md, set: set, live: live, now: time.Now}
+	return &Service{db: store.NewDB(db, live), hot: store.NewPrepared(db), md: md, set: set, live: live, now: time.Now,
+		writers: writers{pending: map[int64][]*run{}}}
 }
 
 // Meeting is a meeting as the API shows it.
@@ -408,8 +411,9 @@ var (
 // Send stores a chat message and returns it once committed. The same client id
 // from the same author returns the stored message and stores nothing new (a
 // UNIQUE constraint, kept forever). The seq is assigned under the meeting row's
-// lock in the statement that stores the message, so it is gap-free and in
-// commit order.
+// lock in the statement that stores the message (with whatever else this
+// instance sends to the meeting meanwhile: writer.go), so it is gap-free and
+// in commit order.
 func (s *Service) Send(ctx context.Context, a *access.Actor, meetingID int64, clientID, body string) (Message, bool, error) {
 	return s.SendThen(ctx, a, meetingID, clientID, body, nil)
 }
@@ -417,7 +421,8 @@ func (s *Service) Send(ctx context.Context, a *access.Actor, meetingID int64, cl
 // SendThen is Send for a sender that also follows the meeting (a websocket):
 // stored, unless nil, runs once the message is committed (or found stored)
 // and before it is announced, so that the sender's acknowledgement goes out
-// ahead of its own copy of the message.
+// ahead of its own copy of the message. stored runs in the meeting's writer
+// and must not block.
 func (s *Service) SendThen(ctx context.Context, a *access.Actor, meetingID int64, clientID, body string, stored func(Message)) (Message, bool, error) {
 	if err := a.LoggedIn(); err != nil {
 		return Message{}, false, err
@@ -432,7 +437,8 @@ func (s *Service) SendThen(ctx context.Context, a *access.Actor, meetingID int64
 	// The checks read without locking anything, in one query; only the
 	// storing statement takes the meeting row's lock, for one round trip, so
 	// one meeting's chat is not limited to one transaction's worth of round
-	// trips at a time.
+	// trips at a time, and the meeting's writer stores this instance's sends
+	// together.
 	sender, err := store.GetChatSender(ctx, s.hot, meetingID, a.UserID, clientID, s.now().Add(-10*time.Second))
 	if err != nil {
 		return Message{}, false, err
@@ -474,8 +480,15 @@ func (s *Service) SendThen(ctx context.Context, a *access.Actor, meetingID int64
 	if err != nil {
 		return Message{}, false, err
 	}
-	m, err := store.AppendChatMessage(ctx, s.hot, store.NewChatMessage{MeetingID: meetingID, AuthorID: a.UserID,
-		ClientID: clientID, Body: body, BodyHTML: html})
+	var msg Message
+	err = s.storeRun(meetingID, &run{ctx: ctx, author: Author{ID: a.UserID, Name: sender.Name, JST: sender.JST},
+		rows: []store.NewChatMessage{{MeetingID: meetingID, AuthorID: a.UserID, ClientID: clientID, Body: body, BodyHTML: html}},
+		committed: func(ms []Message) {
+			msg = ms[0]
+			if stored != nil {
+				stored(msg)
+			}
+		}})
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		return Message{}, false, ErrNotLive // ended since the check above
@@ -485,12 +498,6 @@ func (s *Service) SendThen(ctx context.Context, a *access.Actor, meetingID int64
 	case err != nil:
 		return Message{}, false, err
 	}
-	msg := Message{ID: m.ID, Seq: m.Seq, MeetingID: m.MeetingID, Author: Author{ID: a.UserID, Name: sender.Name, JST: sender.JST},
-		Body: m.Body, BodyHTML: m.BodyHTML, ClientID: m.ClientID, CreatedAt: m.CreatedAt}
-	if stored != nil {
-		stored(msg)
-	}
-	s.live.ChatMessage(ctx, msg)
 	if len(mentioned) > 0 {
 		s.tellMentioned(ctx, a, msg, sender.GroupID, mentioned)
 	}
@@ -498,9 +505,9 @@ func (s *Service) SendThen(ctx context.Context, a *access.Actor, meetingID int64
 }
 
 // tellMentioned notifies the people a chat message mentions. The message is
-// stored by one statement of its own (AppendChatMessage), so this is a
-// transaction after it: a failure here is logged, never reported to the
-// sender as a failed send — the message is already in the chat.
+// stored by a statement of the meeting's writer (AppendChatMessages), so
+// this is a transaction after it: a failure here is logged, never reported
+// to the sender as a failed send — the message is already in the chat.
 func (s *Service) tellMentioned(ctx context.Context, a *access.Actor, msg Message, groupID int64, mentioned []int64) {
 	err := store.InTx(ctx, s.db, func(tx *store.Tx) error {
 		// Only notifications are written; each announces itself, and when
@@ -556,12 +563,7 @@ func (s *Service) SendReminders(ctx context.Context) (int, error) {
 	return len(due), nil
 }
 
-// resent answers a resend with the stored message and announces it again. The
-// first announcement may never have gone out: an instance killed between
-// COMMIT and NOTIFY leaves a stored message nobody was told about, whose
-// client resends it (here or to another instance) because it got no ack.
-// Receivers that already have it skip it by seq, so a second hint costs one
-// read of nothing new.
+// resent answers a resend with the stored message and announces it again.
 func (s *Service) resent(ctx context.Context, a *access.Actor, meetingID int64, clientID string, stored func(Message)) (Message, bool, error) {
 	old, err := s.stored(ctx, a, meetingID, clientID)
 	if err != nil {
@@ -570,8 +572,18 @@ func (s *Service) resent(ctx context.Context, a *access.Actor, meetingID int64, 
 	if stored != nil {
 		stored(old)
 	}
-	s.live.Announce(ctx, topic.Events{Changes: []topic.Change{{Topic: topic.Name(topic.Meeting, meetingID), Seq: old.Seq}}})
+	s.announceResent(ctx, old)
 	return old, false, nil
+}
+
+// announceResent announces a resent message again. The first announcement
+// may never have gone out: an instance killed between COMMIT and NOTIFY
+// leaves a stored message nobody was told about, whose client resends it
+// (here or to another instance) because it got no ack. Receivers that
+// already have it skip it by seq, so a second hint costs one read of nothing
+// new.
+func (s *Service) announceResent(ctx context.Context, m Message) {
+	s.live.Announce(ctx, topic.Events{Changes: []topic.Change{{Topic: topic.Name(topic.Meeting, m.MeetingID), Seq: m.Seq}}})
 }
 
 // stored finds an author's message by client id (ErrNotFound if none).
@@ -617,11 +629,12 @@ type Outgoing struct {
 // pipelined, so a fast sender no longer queues behind two round trips per
 // message). Each message gets exactly the checks it would get alone (the
 // rate limit counts the batch's earlier messages); the accepted ones are
-// stored together, gap-free and in order. reply runs once per message, in
-// order: with the stored message (after the commit, before it is announced,
-// like SendThen's stored) or with the error SendThen would have returned.
-// A client id seen twice in items ends the batch there: the rest go on one
-// by one, so the repeat answers as a resend.
+// stored together, gap-free and in order, by the meeting's writer. reply
+// runs once per message, in order: with the stored message (after the
+// commit, before it is announced, like SendThen's stored) or with the error
+// SendThen would have returned; it must not block, as it runs in the writer
+// once the batch is stored. A client id seen twice in items ends the batch
+// there: the rest go on one by one, so the repeat answers as a resend.
 func (s *Service) SendBatch(ctx context.Context, a *access.Actor, meetingID int64, items []Outgoing, reply func(i int, m Message, err error)) {
 	sendOne := func(i int) {
 		_, _, err := s.SendThen(ctx, a, meetingID, items[i].ClientID, items[i].Body, func(m Message) { reply(i, m, nil) })
@@ -647,6 +660,7 @@ func (s *Service) SendBatch(ctx context.Context, a *access.Actor, meetingID int6
 		err                  error
 		resend, accepted     bool
 		mentioned            []int64
+		msg                  Message // the stored one: accepted, or the one a resend repeats
 	}
 	ps := make([]item, 0, len(items))
 	ids := make([]string, 0, len(items))
@@ -727,41 +741,60 @@ func (s *Service) SendBatch(ctx context.Context, a *access.Actor, meetingID int6
 		p.html, p.mentioned, p.accepted = html, mentioned, true
 		batch = append(batch, store.NewChatMessage{MeetingID: meetingID, AuthorID: a.UserID, ClientID: p.clientID, Body: p.body, BodyHTML: html})
 	}
-	var rows []model.ChatMessage
-	var appendErr error
-	if len(batch) > 0 {
-		rows, appendErr = store.AppendChatMessages(ctx, s.hot, meetingID, a.UserID, batch)
-		if appendErr == nil && len(rows) != len(batch) {
-			appendErr = fmt.Errorf("append chat messages: %d rows for %d messages", len(rows), len(batch))
+	// A resend answers with the stored message, read now so that the writer
+	// can answer the batch in order once the new messages are stored.
+	for i := range ps {
+		if ps[i].resend {
+			ps[i].msg, ps[i].err = s.stored(ctx, a, meetingID, ps[i].clientID)
 		}
 	}
-	// The meeting ended, or a client id was stored meanwhile (another tab
-	// resending): nothing was stored, and each message goes on alone, to get
-	// the answer it would have had alone.
-	retry := errors.Is(appendErr, store.ErrNotFound) || store.IsUniqueViolation(appendErr, store.ChatClientIDKey)
-	next := 0
-	for i, p := range ps {
-		switch {
+	// known answers an item whose answer does not wait for the storing.
+	known := func(i int) bool {
+		switch p := ps[i]; {
 		case p.err != nil:
 			reply(i, Message{}, p.err)
 		case p.resend:
-			if _, _, err := s.resent(ctx, a, meetingID, p.clientID, func(m Message) { reply(i, m, nil) }); err != nil {
-				reply(i, Message{}, err)
-			}
-		case retry:
-			sendOne(i)
-		case appendErr != nil:
-			reply(i, Message{}, appendErr)
+			reply(i, p.msg, nil)
 		default:
-			m := rows[next]
-			next++
-			msg := Message{ID: m.ID, Seq: m.Seq, MeetingID: m.MeetingID, Author: Author{ID: a.UserID, Name: sender.Name, JST: sender.JST},
-				Body: m.Body, BodyHTML: m.BodyHTML, ClientID: m.ClientID, CreatedAt: m.CreatedAt}
-			reply(i, msg, nil)
-			s.live.ChatMessage(ctx, msg)
-			if len(p.mentioned) > 0 {
-				s.tellMentioned(ctx, a, msg, sender.GroupID, p.mentioned)
+			return false
+		}
+		return true
+	}
+	var appendErr error
+	if len(batch) > 0 {
+		appendErr = s.storeRun(meetingID, &run{ctx: ctx, rows: batch, author: Author{ID: a.UserID, Name: sender.Name, JST: sender.JST},
+			committed: func(ms []Message) {
+				next := 0
+				for i := range ps {
+					if !known(i) {
+						ps[i].msg = ms[next]
+						reply(i, ms[next], nil)
+						next++
+					}
+				}
+			}})
+	}
+	if len(batch) == 0 || appendErr != nil {
+		// The meeting ended, or a client id was stored meanwhile (another
+		// tab resending): nothing was stored, and each message goes on
+		// alone, to get the answer it would have had alone.
+		retry := errors.Is(appendErr, store.ErrNotFound) || store.IsUniqueViolation(appendErr, store.ChatClientIDKey)
+		for i := range ps {
+			switch {
+			case known(i):
+			case retry:
+				sendOne(i)
+			default:
+				reply(i, Message{}, appendErr)
 			}
+		}
+	}
+	for _, p := range ps {
+		switch {
+		case p.err == nil && p.resend:
+			s.announceResent(ctx, p.msg)
+		case appendErr == nil && p.accepted && len(p.mentioned) > 0:
+			s.tellMentioned(ctx, a, p.msg, sender.GroupID, p.mentioned)
 		}
 	}
 }

@@ -75,37 +75,20 @@ func InsertChatMessage(ctx context.Context, q Q, m NewChatMessage) (model.ChatMe
 	return out, err
 }
 
-// AppendChatMessage stores a message of a live meeting in one statement: the
-// UPDATE takes the meeting row's lock and the next seq, the INSERT uses it, and
-// the statement's own commit releases the lock, so the lock is held for one
-// round trip and seq order is still commit order. No rows (ErrNotFound) means
-// the meeting is not live. A repeated client id fails the whole statement with
-// a unique violation on ChatClientIDKey, leaving last_seq untouched.
-func AppendChatMessage(ctx context.Context, q Q, m NewChatMessage) (model.ChatMessage, error) {
-	var out model.ChatMessage
-	err := one(ctx, q, &out, fmt.Sprintf("append chat message to meeting %d", m.MeetingID), `
-		WITH next AS (
-			UPDATE meetings SET last_seq = last_seq + 1
-			WHERE id = $1 AND status = 'live'
-			RETURNING id, last_seq)
-		INSERT INTO chat_messages (meeting_id, seq, author_id, client_id, body, body_html)
-		SELECT id, last_seq, $2, $3, $4, $5 FROM next
-		RETURNING id, meeting_id, seq, author_id, client_id, body, body_html, created_at`,
-		m.MeetingID, m.AuthorID, m.ClientID, m.Body, m.BodyHTML)
-	return out, err
-}
-
-// AppendChatMessages stores several messages of one author in a live meeting
-// in one statement, in the order given: the UPDATE takes the meeting row's
+// AppendChatMessages stores messages of a live meeting in one statement, in
+// the order given, whoever wrote them: the UPDATE takes the meeting row's
 // lock and len(ms) consecutive seqs, the INSERT numbers the messages by their
-// position, so they are gap-free and in order, committed together (a
-// connection's pipelined sends, issue 16). The result is in seq order. No
-// rows (ErrNotFound) means the meeting is not live; a client id already
-// stored fails the whole statement (ChatClientIDKey), storing nothing.
-func AppendChatMessages(ctx context.Context, q Q, meetingID, authorID int64, ms []NewChatMessage) ([]model.ChatMessage, error) {
+// position, so they are gap-free and in order, committed together, and the
+// statement's own commit releases the lock, which is held for one round trip
+// (a meeting's writer stores every pending send of this instance so, issue
+// 16). The result is in seq order. No rows (ErrNotFound) means the meeting is
+// not live; a client id already stored for its author fails the whole
+// statement (ChatClientIDKey), storing nothing and leaving last_seq untouched.
+func AppendChatMessages(ctx context.Context, q Q, meetingID int64, ms []NewChatMessage) ([]model.ChatMessage, error) {
+	authors := make([]int64, len(ms))
 	ids, bodies, htmls := make([]string, len(ms)), make([]string, len(ms)), make([]string, len(ms))
 	for i, m := range ms {
-		ids[i], bodies[i], htmls[i] = m.ClientID, m.Body, m.BodyHTML
+		authors[i], ids[i], bodies[i], htmls[i] = m.AuthorID, m.ClientID, m.Body, m.BodyHTML
 	}
 	var out []model.ChatMessage
 	err := selectAll(ctx, q, &out, fmt.Sprintf("append %d chat messages to meeting %d", len(ms), meetingID), `
@@ -114,10 +97,10 @@ func AppendChatMessages(ctx context.Context, q Q, meetingID, authorID int64, ms 
 			WHERE id = $1 AND status = 'live'
 			RETURNING id, last_seq - cardinality($3::uuid[]) AS first)
 		INSERT INTO chat_messages (meeting_id, seq, author_id, client_id, body, body_html)
-		SELECT next.id, next.first + m.n, $2, m.client_id, m.body, m.body_html
-		FROM next, unnest($3::uuid[], $4::text[], $5::text[]) WITH ORDINALITY AS m(client_id, body, body_html, n)
+		SELECT next.id, next.first + m.n, m.author_id, m.client_id, m.body, m.body_html
+		FROM next, unnest($2::bigint[], $3::uuid[], $4::text[], $5::text[]) WITH ORDINALITY AS m(author_id, client_id, body, body_html, n)
 		RETURNING id, meeting_id, seq, author_id, client_id, body, body_html, created_at`,
-		meetingID, authorID, pq.Array(ids), pq.Array(bodies), pq.Array(htmls))
+		meetingID, pq.Array(authors), pq.Array(ids), pq.Array(bodies), pq.Array(htmls))
 	if err == nil && len(out) == 0 {
 		err = fmt.Errorf("append chat messages to meeting %d: %w", meetingID, ErrNotFound)
 	}
