@@ -172,9 +172,10 @@ func (s *Service) mergedInto(ctx context.Context, q store.Q, a *access.Actor, in
 }
 
 // Thread loads one page of a thread. With markRead (the HTML page), the
-// reader's position moves to the last post shown and the posts come without
-// their Markdown Body, which the page does not show (issue 16). It runs at most three queries whatever the post count:
-// the thread, the page of posts, and the read-position upsert.
+// reader's position moves to the last post shown, in the posts statement, and
+// the posts come without their Markdown Body, which the page does not show
+// (issue 16). It runs two statements whatever the post count: the thread and
+// the page of posts.
 func (s *Service) Thread(ctx context.Context, a *access.Actor, threadID int64, page int, markRead bool) (ThreadView, error) {
 	if err := a.LoggedIn(); err != nil {
 		return ThreadView{}, err

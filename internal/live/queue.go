@@ -67,8 +67,8 @@ func (q *queue) take(done [][]byte) (batch [][]byte, ping, ok bool) {
 	q.mu.Lock()
 	if len(q.frames) == 0 && !q.pingDue {
 		q.writing = false
-		if q.spare == nil && cap(done) > 0 && cap(done) <= q.limit {
-			q.spare = done[:0]
+		if q.spare == nil {
+			q.recycle(done)
 		}
 		q.mu.Unlock()
 		return nil, false, false
@@ -76,12 +76,18 @@ func (q *queue) take(done [][]byte) (batch [][]byte, ping, ok bool) {
 	batch, ping = q.frames, q.pingDue
 	q.frames, q.pingDue = q.spare[:0], false
 	q.spare = nil
-	if cap(done) > 0 && cap(done) <= q.limit {
-		q.spare = done[:0]
-	}
+	q.recycle(done)
 	q.mu.Unlock()
 	signal(q.room)
 	return batch, ping, true
+}
+
+// recycle keeps a sent batch as the next one's backing array, unless it
+// grew past the queue's limit (a burst is not kept for an idle connection).
+func (q *queue) recycle(done [][]byte) {
+	if cap(done) > 0 && cap(done) <= q.limit {
+		q.spare = done[:0]
+	}
 }
 
 func signal(ch chan struct{}) {
