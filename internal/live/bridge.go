@@ -104,9 +104,15 @@ func (b *bridge) send(ctx context.Context) {
 			raw, _ := json.Marshal(p)
 			payloads = append(payloads, string(raw))
 		}
+		for _, p := range batch {
+			b.hub.traced(stageNotify, p.Topic, p.Seq)
+		}
 		sctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 		_, err := b.db.ExecContext(sctx, `SELECT pg_notify($1, p) FROM unnest($2::text[]) AS p`, Channel, pq.Array(payloads))
 		cancel()
+		for _, p := range batch {
+			b.hub.traced(stageNotified, p.Topic, p.Seq)
+		}
 		b.hub.metrics.notifies.Inc()
 		if err != nil && ctx.Err() == nil {
 			// Other instances miss these hints; their safety poll and the
@@ -162,6 +168,7 @@ func (b *bridge) listen(ctx context.Context) {
 				}
 				continue
 			}
+			b.hub.traced(stageHeard, p.Topic, p.Seq)
 			b.hub.hint(p.Topic, p.Seq, p.State)
 		case <-ping.C:
 			// A dead TCP connection is only noticed when something is sent.

@@ -35,3 +35,14 @@ func WaitPresence(h *Hub) { h.presenceIdle.Wait() }
 
 // Instance is the hub's id in live_presence.
 func Instance(h *Hub) string { return h.instance }
+
+// Trace makes the hub call fn as a chat message passes each stage of its way
+// between instances (benchmarks only).
+func Trace(h *Hub, fn func(stage, topic string, seq int64)) {
+	if fn == nil {
+		h.trace.Store(nil)
+		return
+	}
+	f := traceFunc(fn)
+	h.trace.Store(&f)
+}

@@ -21,6 +21,7 @@ import (
 	"log/slog"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -125,7 +126,13 @@ type Hub struct {
 	// afterReplay, when set (tests only), runs between a subscriber's replay
 	// and its joining the live stream: the window the ring exists to bridge.
 	afterReplay func(topic string)
+	// trace, when set (benchmarks only), is told when a log entry passes a
+	// stage of its way between instances (see the stage constants).
+	trace atomic.Pointer[traceFunc]
 }
+
+// traceFunc is told when a log entry passes a stage (benchmarks only).
+type traceFunc func(stage, topic string, seq int64)
 
 // New builds a hub; Start begins its background work.
 func New(d Deps) *Hub {
@@ -220,14 +227,34 @@ func (h *Hub) changed(name string, seq int64) {
 // the topic reads the database as for any hint. Other instances get the hint.
 func (h *Hub) ChatMessage(_ context.Context, m meetings.Message) {
 	name := topic.Name(topic.Meeting, m.MeetingID)
+	h.traced(stageAnnounce, name, m.Seq)
 	if t := h.topic(name); t != nil {
 		frame := chatMessageFrame{Type: "chat.message", Topic: name, Message: m}
 		if !t.deliverCommitted(m.Seq, encode(frame)) {
 			t.wakeLog()
 		}
 	}
+	h.traced(stageLocal, name, m.Seq)
 	if h.bridge != nil {
 		h.bridge.publish(name, m.Seq, false)
+	}
+}
+
+// Stages of a chat message's way to another instance, for Hub.trace.
+const (
+	stageAnnounce  = "announce"  // A: the writer announces a committed message
+	stageLocal     = "local"     // A: queued to A's subscribers
+	stageNotify    = "notify"    // A: the NOTIFY statement starts
+	stageNotified  = "notified"  // A: … and returned
+	stageHeard     = "heard"     // B: the listener got the notification
+	stageRead      = "read"      // B: the log read starts (seq: the last delivered)
+	stageReadDone  = "read_done" // B: … and returned (seq: the newest read)
+	stageDelivered = "delivered" // B: queued to B's subscribers (seq: the newest)
+)
+
+func (h *Hub) traced(stage, name string, seq int64) {
+	if fn := h.trace.Load(); fn != nil {
+		(*fn)(stage, name, seq)
 	}
 }
 

@@ -146,6 +146,7 @@ func (t *topicState) pollLog() {
 		t.mu.Lock()
 		after := t.seq // deliverCommitted moves it too
 		t.mu.Unlock()
+		t.h.traced(stageRead, t.name, after)
 		ctx, cancel := t.ctx()
 		entries, err := lf.log(ctx, t.name, t.id, after, page)
 		cancel()
@@ -158,6 +159,9 @@ func (t *topicState) pollLog() {
 		for i, e := range entries {
 			frames[i] = logFrame{seq: e.seq, frame: encode(e.frame)}
 		}
+		if len(entries) > 0 {
+			t.h.traced(stageReadDone, t.name, entries[len(entries)-1].seq)
+		}
 		t.mu.Lock()
 		for _, f := range frames {
 			if f.seq > t.seq { // else delivered meanwhile by deliverCommitted
@@ -165,6 +169,9 @@ func (t *topicState) pollLog() {
 			}
 		}
 		t.mu.Unlock()
+		if len(entries) > 0 {
+			t.h.traced(stageDelivered, t.name, entries[len(entries)-1].seq)
+		}
 		if len(entries) < page {
 			return
 		}
