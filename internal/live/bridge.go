@@ -2,15 +2,18 @@ package live
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
+	"fmt"
 	"log/slog"
+	"maps"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 
-	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
 )
 
@@ -37,9 +40,15 @@ type hintPayload struct {
 	From   string `json:"from,omitempty"`
 }
 
+// NotifierAppName is the application_name of the connection that sends the
+// NOTIFY statements.
+const NotifierAppName = "forumjst-notify"
+
+// notifyStatement sends every queued hint in one statement.
+const notifyStatement = `SELECT pg_notify($1, p) FROM unnest($2::text[]) AS p`
+
 // bridge carries hints between instances through LISTEN/NOTIFY.
 type bridge struct {
-	db  *sqlx.DB
 	dsn string
 	log *slog.Logger
 	hub *Hub
@@ -49,8 +58,8 @@ type bridge struct {
 	wake    chan struct{}
 }
 
-func newBridge(db *sqlx.DB, dsn string, log *slog.Logger, h *Hub) *bridge {
-	return &bridge{db: db, dsn: dsn, log: log, hub: h, pending: map[string]hintPayload{}, wake: make(chan struct{}, 1)}
+func newBridge(dsn string, log *slog.Logger, h *Hub) *bridge {
+	return &bridge{dsn: dsn, log: log, hub: h, pending: map[string]hintPayload{}, wake: make(chan struct{}, 1)}
 }
 
 // publish queues a hint. Hints for one topic coalesce while a NOTIFY is in
@@ -58,16 +67,9 @@ func newBridge(db *sqlx.DB, dsn string, log *slog.Logger, h *Hub) *bridge {
 // what they delivered.
 func (b *bridge) publish(name string, seq int64, state bool) {
 	b.mu.Lock()
-	p := b.pending[name]
-	p.Topic = name
-	p.Seq = max(p.Seq, seq)
-	p.State = p.State || state
-	b.pending[name] = p
+	b.queueLocked(hintPayload{Topic: name, Seq: seq, State: state}, name)
 	b.mu.Unlock()
-	select {
-	case b.wake <- struct{}{}:
-	default:
-	}
+	b.signal()
 }
 
 // publishRevoke queues a revocation for the other instances; several for
@@ -75,20 +77,82 @@ func (b *bridge) publish(name string, seq int64, state bool) {
 func (b *bridge) publishRevoke(userID int64, end bool) {
 	key := "revoke:" + strconv.FormatInt(userID, 10) // never a topic name: those have no such kind
 	b.mu.Lock()
-	p := b.pending[key]
-	p.Revoke, p.From = userID, b.hub.instance
-	p.End = p.End || end
-	b.pending[key] = p
+	b.queueLocked(hintPayload{Revoke: userID, End: end, From: b.hub.instance}, key)
 	b.mu.Unlock()
+	b.signal()
+}
+
+// queueLocked merges a hint into the one queued under the same key.
+func (b *bridge) queueLocked(h hintPayload, key string) {
+	p := b.pending[key]
+	p.Topic = h.Topic
+	p.Seq = max(p.Seq, h.Seq)
+	p.State = p.State || h.State
+	if h.Revoke > 0 {
+		p.Revoke, p.From = h.Revoke, h.From
+		p.End = p.End || h.End
+	}
+	b.pending[key] = p
+}
+
+func (b *bridge) signal() {
 	select {
 	case b.wake <- struct{}{}:
 	default:
 	}
 }
 
-// send runs NOTIFY for queued hints, all topics in one statement, on the pool:
-// after the writer's commit, never inside its transaction.
+// openNotifier opens the connection the NOTIFY statements go through: one of
+// its own, not the pool, so a hint never waits for a pool connection behind
+// the writers, and with synchronous_commit off. A NOTIFY is a transaction
+// of its own (outside the writer's, SPEC §5) that PostgreSQL gives an xid,
+// so with the default every hint waited for a WAL flush of a commit record
+// that guards nothing: the messages it points at were flushed by the
+// writer's commit before it, and a hint lost in a crash costs nothing, since
+// the listeners reconnect and re-read every topic. database/sql replaces the
+// connection when it breaks and prepares the statement again on the new one.
+func (b *bridge) openNotifier(ctx context.Context) (*sql.DB, *sql.Stmt, error) {
+	c, err := pq.NewConnector(withParams(b.dsn, map[string]string{
+		"application_name": NotifierAppName, "synchronous_commit": "off"}))
+	if err != nil {
+		return nil, nil, fmt.Errorf("notify connection: %w", err)
+	}
+	db := sql.OpenDB(c)
+	db.SetMaxOpenConns(1)
+	db.SetMaxIdleConns(1)
+	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	stmt, err := db.PrepareContext(pctx, notifyStatement)
+	if err != nil {
+		db.Close()
+		return nil, nil, fmt.Errorf("prepare notify: %w", err)
+	}
+	return db, stmt, nil
+}
+
+// send runs NOTIFY for queued hints, all topics in one statement, after the
+// writer's commit, never inside its transaction. Hints that could not be
+// sent are queued again (merged with newer ones) and retried after a pause
+// that grows while the database stays away: a message that was the last of
+// its burst would otherwise reach the other instances only at their safety
+// poll.
 func (b *bridge) send(ctx context.Context) {
+	var (
+		db    *sql.DB
+		stmt  *sql.Stmt
+		pause = notifyRetryMin
+	)
+	defer func() {
+		if db != nil {
+			db.Close()
+		}
+	}()
+	// Connected before the first hint, which would otherwise wait for it.
+	if d, st, err := b.openNotifier(ctx); err == nil {
+		db, stmt = d, st
+	} else if ctx.Err() == nil {
+		b.log.Warn("live notify", "err", err) // the first hint tries again
+	}
 	for {
 		select {
 		case <-ctx.Done():
@@ -99,26 +163,66 @@ func (b *bridge) send(ctx context.Context) {
 		batch := b.pending
 		b.pending = map[string]hintPayload{}
 		b.mu.Unlock()
-		payloads := make([]string, 0, len(batch))
-		for _, p := range batch {
-			raw, _ := json.Marshal(p)
-			payloads = append(payloads, string(raw))
-		}
-		for _, p := range batch {
-			b.hub.traced(stageNotify, p.Topic, p.Seq)
-		}
-		sctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		_, err := b.db.ExecContext(sctx, `SELECT pg_notify($1, p) FROM unnest($2::text[]) AS p`, Channel, pq.Array(payloads))
-		cancel()
-		for _, p := range batch {
-			b.hub.traced(stageNotified, p.Topic, p.Seq)
-		}
+		err := b.notify(ctx, &db, &stmt, batch)
 		b.hub.metrics.notifies.Inc()
-		if err != nil && ctx.Err() == nil {
-			// Other instances miss these hints; their safety poll and the
-			// next hint for the topic still deliver everything, later.
-			b.log.Warn("live notify", "hints", len(payloads), "err", err)
+		if err == nil {
+			pause = notifyRetryMin
+			continue
 		}
+		if ctx.Err() != nil {
+			return
+		}
+		b.log.Warn("live notify", "hints", len(batch), "retry_in", pause, "err", err)
+		b.requeue(batch)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(pause):
+		}
+		pause = min(2*pause, notifyRetryMax)
+		b.signal()
+	}
+}
+
+// Pauses between attempts to send hints while NOTIFY fails.
+const (
+	notifyRetryMin = 10 * time.Millisecond
+	notifyRetryMax = 2 * time.Second
+)
+
+// notify sends one batch of hints, opening the notify connection first if
+// it is not open yet.
+func (b *bridge) notify(ctx context.Context, db **sql.DB, stmt **sql.Stmt, batch map[string]hintPayload) error {
+	if *db == nil {
+		var err error
+		if *db, *stmt, err = b.openNotifier(ctx); err != nil {
+			return err
+		}
+	}
+	payloads := make([]string, 0, len(batch))
+	for _, p := range batch {
+		raw, _ := json.Marshal(p)
+		payloads = append(payloads, string(raw))
+		b.hub.traced(stageNotify, p.Topic, p.Seq)
+	}
+	sctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if _, err := (*stmt).ExecContext(sctx, Channel, pq.Array(payloads)); err != nil {
+		return fmt.Errorf("notify %d hints: %w", len(payloads), err)
+	}
+	for _, p := range batch {
+		b.hub.traced(stageNotified, p.Topic, p.Seq)
+	}
+	return nil
+}
+
+// requeue puts back hints that were not sent; newer ones queued meanwhile
+// merge with them.
+func (b *bridge) requeue(batch map[string]hintPayload) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for key, p := range batch {
+		b.queueLocked(p, key)
 	}
 }
 
@@ -179,15 +283,28 @@ func (b *bridge) listen(ctx context.Context) {
 
 // withAppName sets application_name in a URL or key=value connection string.
 func withAppName(dsn, name string) string {
+	return withParams(dsn, map[string]string{"application_name": name})
+}
+
+// withParams sets connection parameters in a URL or key=value connection
+// string; lib/pq passes those it does not know itself (synchronous_commit)
+// to the server as the session's settings.
+func withParams(dsn string, params map[string]string) string {
+	keys := slices.Sorted(maps.Keys(params))
 	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
 		u, err := url.Parse(dsn)
 		if err != nil {
 			return dsn
 		}
 		q := u.Query()
-		q.Set("application_name", name)
+		for _, k := range keys {
+			q.Set(k, params[k])
+		}
 		u.RawQuery = q.Encode()
 		return u.String()
 	}
-	return dsn + " application_name=" + name
+	for _, k := range keys {
+		dsn += " " + k + "=" + params[k]
+	}
+	return dsn
 }

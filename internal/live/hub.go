@@ -156,7 +156,7 @@ func New(d Deps) *Hub {
 		h.feeds[topic.Tournament] = tournamentFeed{svc: d.Tournaments}
 	}
 	if d.DSN != "" {
-		h.bridge = newBridge(d.DB, d.DSN, d.Log, h)
+		h.bridge = newBridge(d.DSN, d.Log, h)
 	}
 	return h
 }
@@ -224,10 +224,16 @@ func (h *Hub) changed(name string, seq int64) {
 // database (one round trip less, and under a fan-out each round trip waits
 // behind the writers). When it does not follow on from what the topic
 // delivered (a message committed just before it has not been announced yet),
-// the topic reads the database as for any hint. Other instances get the hint.
+// the topic reads the database as for any hint. Other instances get the hint
+// first: the fan-out here starts a writer goroutine per subscriber, and a
+// hint queued after it waited for them to be scheduled (~1 ms of a
+// cross-instance delivery's ~3.5 ms at 300 subscribers an instance).
 func (h *Hub) ChatMessage(_ context.Context, m meetings.Message) {
 	name := topic.Name(topic.Meeting, m.MeetingID)
 	h.traced(stageAnnounce, name, m.Seq)
+	if h.bridge != nil {
+		h.bridge.publish(name, m.Seq, false)
+	}
 	if t := h.topic(name); t != nil {
 		frame := chatMessageFrame{Type: "chat.message", Topic: name, Message: m}
 		if !t.deliverCommitted(m.Seq, encode(frame)) {
@@ -235,9 +241,6 @@ func (h *Hub) ChatMessage(_ context.Context, m meetings.Message) {
 		}
 	}
 	h.traced(stageLocal, name, m.Seq)
-	if h.bridge != nil {
-		h.bridge.publish(name, m.Seq, false)
-	}
 }
 
 // Stages of a chat message's way to another instance, for Hub.trace.

@@ -2,9 +2,13 @@ package live_test
 
 import (
 	"fmt"
+	"net/url"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
 
 	"github.com/gwd-jst/forumjst/internal/live"
 	"github.com/gwd-jst/forumjst/internal/model"
@@ -72,20 +76,114 @@ func TestTwoInstancesDeliverAcrossAndSurviveListenerLoss(t *testing.T) {
 
 func listeners(t *testing.T, env *testkit.Env) int {
 	t.Helper()
+	return backends(t, env, live.ListenerAppName)
+}
+
+func killListeners(t *testing.T, env *testkit.Env) int {
+	t.Helper()
+	return killBackends(t, env, live.ListenerAppName)
+}
+
+// The NOTIFY statements go through a connection of their own. When it dies
+// mid-chat, the hint that found it dead is sent again on a new connection:
+// the last message of a burst reaches the other instance at once, not at its
+// safety poll (30 s, longer than this test waits).
+func TestNotifyConnectionLossLosesNoHint(t *testing.T) {
+	a := testkit.Start(t, dbURL)
+	b := testkit.Start(t, dbURL)
+	r := newRoom(t, a)
+	sender := a.Login(a.NewUser(model.RoleStaff)).DialWS()
+	onB := b.Login(r.moderator).DialWS()
+	subscribe(t, onB, r.topic(), 0)
+	waitFor(t, func() bool { return listeners(t, a) == 2 })
+
+	next := int64(1)
+	send := func(n int) {
+		t.Helper()
+		for i := 0; i < n; i++ {
+			chatSend(sender, r.meetingID, uuid.NewString(), fmt.Sprintf("wiadomość %d", next+int64(i)))
+			sender.Expect("chat.ack", wait)
+		}
+		for want := next; want < next+int64(n); want++ {
+			if m := onB.Expect("chat.message", wait).Message(); m.Seq != want {
+				t.Fatalf("got seq %d on B, want %d", m.Seq, want)
+			}
+		}
+		next += int64(n)
+	}
+	send(5)
+	for round := 0; round < 3; round++ {
+		if n := killBackends(t, a, live.NotifierAppName); n < 1 {
+			t.Fatalf("round %d: killed %d notify connections, want at least 1", round, n)
+		}
+		waitFor(t, func() bool { return backends(t, a, live.NotifierAppName) == 0 })
+		// One message, nothing after it: the hint must not die with the
+		// connection.
+		send(1)
+		send(3)
+	}
+
+	// Now no new connection can be opened for a while: the hint that found
+	// its connection gone waits and is sent once the database lets it in.
+	var dbName string
+	if err := a.DB.Get(&dbName, `SELECT current_database()`); err != nil {
+		t.Fatal(err)
+	}
+	// A database cannot close its own doors: the statement goes through the
+	// server's maintenance database.
+	admin := adminDB(t)
+	allow := func(on bool) {
+		if _, err := admin.Exec(fmt.Sprintf(`ALTER DATABASE %s WITH ALLOW_CONNECTIONS %t`, pq.QuoteIdentifier(dbName), on)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Cleanup(func() { allow(true) })
+	allow(false)
+	killBackends(t, a, live.NotifierAppName)
+	waitFor(t, func() bool { return backends(t, a, live.NotifierAppName) == 0 })
+	chatSend(sender, r.meetingID, uuid.NewString(), fmt.Sprintf("wiadomość %d", next))
+	sender.Expect("chat.ack", wait)
+	time.Sleep(300 * time.Millisecond) // several attempts fail meanwhile
+	allow(true)
+	if m := onB.Expect("chat.message", wait).Message(); m.Seq != next {
+		t.Fatalf("got seq %d on B, want %d", m.Seq, next)
+	}
+	next++
+	send(2)
+}
+
+func backends(t *testing.T, env *testkit.Env, app string) int {
+	t.Helper()
 	var n int
-	if err := env.DB.Get(&n, `SELECT count(*) FROM pg_stat_activity WHERE application_name = $1 AND datname = current_database()`, live.ListenerAppName); err != nil {
+	if err := env.DB.Get(&n, `SELECT count(*) FROM pg_stat_activity WHERE application_name = $1 AND datname = current_database()`, app); err != nil {
 		t.Fatal(err)
 	}
 	return n
 }
 
-func killListeners(t *testing.T, env *testkit.Env) int {
+func killBackends(t *testing.T, env *testkit.Env, app string) int {
 	t.Helper()
 	var n int
 	if err := env.DB.Get(&n, `
 		SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity
-		WHERE application_name = $1 AND datname = current_database()) AS k`, live.ListenerAppName); err != nil {
+		WHERE application_name = $1 AND datname = current_database()) AS k`, app); err != nil {
 		t.Fatal(err)
 	}
 	return n
+}
+
+// adminDB connects to the server's "postgres" database.
+func adminDB(t *testing.T) *sqlx.DB {
+	t.Helper()
+	u, err := url.Parse(dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.Path = "/postgres"
+	db, err := sqlx.Connect("postgres", u.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
 }
