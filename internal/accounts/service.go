@@ -10,12 +10,14 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/jmoiron/sqlx"
 
 	"github.com/gwd-jst/forumjst/internal/access"
 	"github.com/gwd-jst/forumjst/internal/apperr"
+	"github.com/gwd-jst/forumjst/internal/batch"
 	"github.com/gwd-jst/forumjst/internal/model"
 	"github.com/gwd-jst/forumjst/internal/store"
 	"github.com/gwd-jst/forumjst/internal/topic"
@@ -41,7 +43,13 @@ type Service struct {
 	// hot holds the session look-up, prepared once: it runs on every request
 	// and every websocket connect, and planning it (many joins) cost more
 	// than running it (issue 16).
-	hot       *store.Prepared
+	hot *store.Prepared
+	// sessions batches the look-ups without the unread count (the API, the
+	// websocket upgrade, live re-checks): a burst of connects costs a few
+	// statements instead of one each (issue 16). Every answer is read after
+	// its question was asked (package batch), so an ended session is never
+	// let in.
+	sessions  *batch.Loader[string, store.SessionUser]
 	log       *slog.Logger
 	set       Settings
 	policy    passwordPolicy
@@ -70,8 +78,46 @@ func New(db *sqlx.DB, announcer topic.Announcer, mailer Mailer, log *slog.Logger
 	if err != nil {
 		return nil, fmt.Errorf("dummy hash: %w", err)
 	}
-	return &Service{db: store.NewDB(db, announcer), hot: store.NewPrepared(db), mailer: mailer, log: log, set: set, policy: passwordPolicy{common: commonPasswords()},
-		dummyHash: dummy, now: time.Now, exports: make(chan struct{}, maxExports)}, nil
+	s := &Service{db: store.NewDB(db, announcer), hot: store.NewPrepared(db), mailer: mailer, log: log, set: set, policy: passwordPolicy{common: commonPasswords()},
+		dummyHash: dummy, now: time.Now, exports: make(chan struct{}, maxExports)}
+	s.sessions = batch.New(s.loadSessions, sessionBatchMax, sessionBatchTimeout)
+	return s, nil
+}
+
+const (
+	// sessionBatchMax bounds the tokens one statement looks up.
+	sessionBatchMax = 256
+	// sessionBatchTimeout bounds one batched look-up; it serves many
+	// requests, so it has its own deadline rather than the first one's.
+	sessionBatchTimeout = 10 * time.Second
+)
+
+// loadSessions looks up a batch of token hashes (strings of the bytes).
+func (s *Service) loadSessions(ctx context.Context, keys []string) (map[string]store.SessionUser, error) {
+	hashes := make([][]byte, len(keys))
+	for i, k := range keys {
+		hashes[i] = []byte(k)
+	}
+	return store.GetSessionUsers(ctx, s.hot, hashes, s.set.SessionIdle)
+}
+
+// sessionUser reads a live session: alone when the unread count is wanted,
+// otherwise in a batch with whatever other look-ups are waiting.
+func (s *Service) sessionUser(ctx context.Context, h []byte, withUnread bool) (store.SessionUser, error) {
+	if withUnread {
+		return store.GetSessionUser(ctx, s.hot, h, s.set.SessionIdle, true)
+	}
+	su, ok, err := s.sessions.Load(ctx, string(h))
+	switch {
+	case err != nil:
+		return su, fmt.Errorf("load session: %w", err)
+	case !ok:
+		return su, fmt.Errorf("load session: %w", store.ErrNotFound)
+	}
+	// Requests with the same cookie in one batch share the value: each gets
+	// its own memberships, which the principal hands on.
+	su.Memberships = slices.Clone(su.Memberships)
+	return su, nil
 }
 
 // randomToken is 32 bytes from crypto/rand, URL-safe.
@@ -288,7 +334,7 @@ func (s *Service) lookup(ctx context.Context, token string, withUnread bool) ([]
 		return nil, store.SessionUser{}, nil, apperr.ErrUnauthenticated
 	}
 	h := hashToken(token)
-	su, err := store.GetSessionUser(ctx, s.hot, h, s.set.SessionIdle, withUnread)
+	su, err := s.sessionUser(ctx, h, withUnread)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, su, nil, apperr.ErrUnauthenticated
 	}

@@ -85,6 +85,12 @@ type Result struct {
 	ConnectTotal      time.Duration `json:"connect_total"`
 	ConnectP50        time.Duration `json:"connect_p50"`
 	ConnectP99        time.Duration `json:"connect_p99"`
+	// CPU per connection while connecting, in microseconds: a steadier
+	// figure than the connect times on a shared machine. The machine's
+	// includes PostgreSQL (and whatever else ran meanwhile).
+	ConnectServerCPU  float64 `json:"connect_server_cpu_us"`
+	ConnectClientCPU  float64 `json:"connect_client_cpu_us"`
+	ConnectMachineCPU float64 `json:"connect_machine_cpu_us"`
 
 	RSSBefore         int64   `json:"rss_before"` // 0: unknown
 	RSSAfter          int64   `json:"rss_after"`
@@ -127,6 +133,18 @@ type Result struct {
 
 	// Scale holds the figures of a scenario over several instances.
 	Scale *ScaleFigures `json:"scale,omitempty"`
+}
+
+// connectCPU sets the CPU per connection of the connect phase from two
+// samples around it.
+func (res *Result) connectCPU(s0, s1 cpuSample) {
+	if res.Connected == 0 {
+		return
+	}
+	wall := s1.at.Sub(s0.at).Seconds()
+	server, client, machine := s1.since(s0)
+	perConn := func(cores float64) float64 { return cores * wall * 1e6 / float64(res.Connected) }
+	res.ConnectServerCPU, res.ConnectClientCPU, res.ConnectMachineCPU = perConn(server), perConn(client), perConn(machine)
 }
 
 // loadRun is one scenario against one target.
@@ -206,7 +224,11 @@ func runScenarioMetered(ctx context.Context, tgt Target, sc Scenario, set loadSe
 	}
 
 	call(h.connecting)
+	cpuConnect := sampleCPU(tgt.PID)
 	receivers, err := run.connectAll(ctx, res)
+	if !multi {
+		res.connectCPU(cpuConnect, sampleCPU(tgt.PID))
+	}
 	defer run.closeAll(receivers)
 	if err != nil {
 		return nil, err

@@ -138,6 +138,10 @@ func writeDetails(w io.Writer, r *Result) {
 	if r.ConnectErrors > 0 {
 		fmt.Fprintf(&b, ", %d connect errors (first: %s)", r.ConnectErrors, r.FirstConnectError)
 	}
+	if r.ConnectMachineCPU > 0 {
+		fmt.Fprintf(&b, ", CPU per connect server %.0f µs, load client %.0f µs, machine %.0f µs",
+			r.ConnectServerCPU, r.ConnectClientCPU, r.ConnectMachineCPU)
+	}
 	if r.RSSAfter > 0 {
 		fmt.Fprintf(&b, "; RSS %s → %s", fmtMB(r.RSSBefore), fmtMB(r.RSSAfter))
 	}

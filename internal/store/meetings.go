@@ -231,6 +231,29 @@ func GetMeetingRow(ctx context.Context, q Q, id int64) (MeetingRow, error) {
 	return r, err
 }
 
+// MeetingGroups returns the group of each meeting of ids that exists, in one
+// statement: what deciding who may read a meeting needs (its group's kind and
+// membership), without the agenda. Concurrent websocket subscribes are
+// batched into it (meetings.Authorize).
+func MeetingGroups(ctx context.Context, q Q, ids []int64) (map[int64]model.Group, error) {
+	var rows []struct {
+		MeetingID int64 `db:"meeting_id"`
+		model.Group
+	}
+	err := selectAll(ctx, q, &rows, "load meetings' groups", `
+		SELECT m.id AS meeting_id, g.id, g.name, g.kind
+		FROM meetings m JOIN groups g ON g.id = m.group_id
+		WHERE m.id = ANY($1)`, pq.Int64Array(ids))
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[int64]model.Group, len(rows))
+	for _, r := range rows {
+		out[r.MeetingID] = r.Group
+	}
+	return out, nil
+}
+
 // LockMeetingRow takes the meeting row's lock: chat seqs are assigned under it.
 func LockMeetingRow(ctx context.Context, q Q, id int64) (MeetingRow, error) {
 	var r MeetingRow

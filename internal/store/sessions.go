@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/lib/pq"
+
 	"github.com/gwd-jst/forumjst/internal/model"
 )
 
@@ -54,7 +56,8 @@ type sessionUserRow struct {
 // (notificationAccessJoins) and grows with the reader's unread notifications
 // (141 buffers for an account with many), so only a request that can render a
 // page asks for it: the API, the websocket upgrade and its re-checks do not.
-func sessionUserQuery(withUnread bool) string {
+// match is `$1` for one token or `ANY($1)` for a batch of them.
+func sessionUserQuery(withUnread bool, match string) string {
 	unread := `0`
 	if withUnread {
 		unread = `(SELECT count(*) FROM notifications n ` + notificationAccessJoins + `
@@ -74,7 +77,7 @@ func sessionUserQuery(withUnread bool) string {
 		FROM sessions s
 		JOIN users u ON u.id = s.user_id
 		LEFT JOIN jst j ON j.id = u.jst_id
-		WHERE s.token_hash = $1
+		WHERE s.token_hash = ` + match + `
 		  AND s.expires_at > now()
 		  AND s.last_seen_at > now() - make_interval(secs => $2)
 		  AND NOT u.disabled`
@@ -82,8 +85,9 @@ func sessionUserQuery(withUnread bool) string {
 
 // The two variants, built once: a prepared statement is keyed by its text.
 var (
-	sessionUserWithUnread = sessionUserQuery(true)
-	sessionUserOnly       = sessionUserQuery(false)
+	sessionUserWithUnread = sessionUserQuery(true, `$1`)
+	sessionUserOnly       = sessionUserQuery(false, `$1`)
+	sessionUsersOnly      = sessionUserQuery(false, `ANY($1)`)
 )
 
 // GetSessionUser loads a live session with its user and memberships. Expired
@@ -100,6 +104,30 @@ func GetSessionUser(ctx context.Context, q Q, tokenHash []byte, idle time.Durati
 	if err != nil {
 		return SessionUser{}, err
 	}
+	return row.sessionUser()
+}
+
+// GetSessionUsers is GetSessionUser (without the unread count) for many
+// tokens in one statement, keyed by token hash (as a string); a token whose
+// session is not live is missing from the map. Concurrent look-ups are
+// batched into it (accounts).
+func GetSessionUsers(ctx context.Context, q Q, tokenHashes [][]byte, idle time.Duration) (map[string]SessionUser, error) {
+	var rows []sessionUserRow
+	if err := selectAll(ctx, q, &rows, "load sessions", sessionUsersOnly, pq.ByteaArray(tokenHashes), idle.Seconds()); err != nil {
+		return nil, err
+	}
+	out := make(map[string]SessionUser, len(rows))
+	for _, row := range rows {
+		su, err := row.sessionUser()
+		if err != nil {
+			return nil, err
+		}
+		out[string(row.TokenHash)] = su
+	}
+	return out, nil
+}
+
+func (row sessionUserRow) sessionUser() (SessionUser, error) {
 	su := SessionUser{User: row.User, Session: model.Session{TokenHash: row.TokenHash, UserID: row.User.ID,
 		CSRFToken: row.CSRFToken, CreatedAt: row.SessionCreatedAt, LastSeenAt: row.LastSeenAt,
 		ExpiresAt: row.ExpiresAt, Rotate: row.Rotate}, UnreadNotifications: row.Unread, TwoFactor: row.TwoFactorState}
