@@ -12,8 +12,8 @@ import (
 // only queues its id, which kept the document's cost — 0.5 ms of
 // PostgreSQL's CPU and a queue on the GIN index under 16 writers — off the
 // reply's path. RunIndexer writes the documents in batches; a search first
-// indexes what is left (catchUp), so it still finds every post committed
-// before it began.
+// indexes what is left (store.SearchDocs), so it still finds every post
+// committed before it began.
 
 // IndexBatch is how many posts one indexing statement takes.
 const IndexBatch = 500
@@ -37,17 +37,6 @@ func (s *Service) RunIndexer(ctx context.Context, log *slog.Logger) {
 		select {
 		case <-ctx.Done():
 		case <-t.C:
-		}
-	}
-}
-
-// catchUp indexes the whole backlog, waiting for batches other indexers have
-// under way, so that the search after it sees every post committed before.
-func (s *Service) catchUp(ctx context.Context) error {
-	for {
-		n, err := store.IndexPostBacklog(ctx, s.db, IndexBatch, false)
-		if err != nil || n < IndexBatch {
-			return err
 		}
 	}
 }

@@ -113,9 +113,6 @@ func (s *Service) Search(ctx context.Context, a *access.Actor, in Input) (Result
 	}
 	sq.UserID = a.UserID
 	page := sq.Offset/PerPage + 1
-	if err := s.catchUp(ctx); err != nil {
-		return Result{}, err
-	}
 	rows, err := store.SearchDocs(ctx, s.db, sq)
 	if err != nil {
 		return Result{}, err

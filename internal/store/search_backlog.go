@@ -36,3 +36,16 @@ func IndexPostBacklog(ctx context.Context, q Q, limit int, skipLocked bool) (int
 	}
 	return taken, nil
 }
+
+// indexWholeBacklog indexes every post queued before it began, waiting for
+// batches other indexers have under way: after it, a read of search_docs
+// finds every post committed before the call (SearchDocs reads no sooner).
+func indexWholeBacklog(ctx context.Context, q Q) error {
+	const batch = 500
+	for {
+		n, err := IndexPostBacklog(ctx, q, batch, false)
+		if err != nil || n < batch {
+			return err
+		}
+	}
+}
