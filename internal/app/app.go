@@ -44,9 +44,11 @@ type App struct {
 	Reviews  *reviews.Service
 	// Practices is the good-practice library (issue 15).
 	Practices *practices.Service
-	Live      *live.Hub
-	Markup    *markup.Renderer
-	Mail      *mail.Service
+	// Search also indexes new posts off the reply's path (RunIndexer).
+	Search *search.Service
+	Live   *live.Hub
+	Markup *markup.Renderer
+	Mail   *mail.Service
 	// MailWorker sends the queue; nil without an SMTP server (mails are kept).
 	MailWorker *mail.Worker
 	log        *slog.Logger
@@ -77,6 +79,12 @@ func (a *App) Serve(ctx context.Context, ln net.Listener, grace time.Duration) e
 		// Every instance keeps the schedule; the per-person claims make
 		// each digest go out once.
 		mail.DigestScheduler{Mail: a.Mail, Hour: a.digestHour, Log: a.log.With("component", "digest")}.Run(hctx)
+	}()
+	indexed := make(chan struct{})
+	go func() {
+		defer close(indexed)
+		// Every instance indexes; each batch is taken by one (SKIP LOCKED).
+		a.Search.RunIndexer(hctx, a.log.With("component", "search-indexer"))
 	}()
 	mailed := make(chan struct{})
 	go func() {
@@ -110,6 +118,7 @@ func (a *App) Serve(ctx context.Context, ln net.Listener, grace time.Duration) e
 		}
 	}
 	<-housekept
+	<-indexed
 	<-mailed
 	<-digested
 	return err
@@ -212,6 +221,6 @@ func Build(cfg config.Config, db *sqlx.DB, log *slog.Logger) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &App{Fiber: f, Accounts: acc, Forum: fs, Mod: mod, Meetings: mt, Notes: nt, Reviews: rv, Practices: pr, Live: hub, Markup: md, Mail: ms,
+	return &App{Fiber: f, Accounts: acc, Forum: fs, Mod: mod, Meetings: mt, Notes: nt, Reviews: rv, Practices: pr, Search: sr, Live: hub, Markup: md, Mail: ms,
 		MailWorker: worker, log: log, relay: rel, digestHour: cfg.Mail.DigestHour}, nil
 }

@@ -103,6 +103,9 @@ func searchWindow(need int) int { return max(20_000, need*20) }
 // Both attempts answer the same rows whenever the first one fills, so which
 // one runs is only a matter of cost, decided by skipWindow.
 func SearchDocs(ctx context.Context, q Q, sq SearchQuery) ([]SearchHitRow, error) {
+	if err := indexWholeBacklog(ctx, q); err != nil {
+		return nil, err
+	}
 	need := sq.Candidates
 	if sq.Newest {
 		need = sq.Offset + sq.Limit
