@@ -159,18 +159,19 @@ func (c *Conn) close(code int, text string) {
 	})
 }
 
-// offer queues a frame without waiting; false means the queue is full.
-func (c *Conn) offer(frame []byte) bool {
+// offer queues frames without waiting, all or none; false means the queue
+// has no room for them.
+func (c *Conn) offer(frames ...[]byte) bool {
 	select {
 	case <-c.done:
 		return true // closing: nothing more will be written anyway
 	default:
 	}
-	ok, start := c.out.offer(frame)
+	ok, start := c.out.offer(frames...)
 	if !ok {
 		return false
 	}
-	c.queued(start)
+	c.queued(len(frames), start)
 	return true
 }
 
@@ -180,7 +181,7 @@ func (c *Conn) send(frame []byte) bool {
 	for {
 		ok, start := c.out.offer(frame)
 		if ok {
-			c.queued(start)
+			c.queued(1, start)
 			return true
 		}
 		select {
@@ -191,10 +192,10 @@ func (c *Conn) send(frame []byte) bool {
 	}
 }
 
-// queued counts a queued frame and starts the writer if the frame's offer
-// took the writer role.
-func (c *Conn) queued(start bool) {
-	c.h.metrics.frames.Inc()
+// queued counts n queued frames and starts the writer if their offer took
+// the writer role.
+func (c *Conn) queued(n int, start bool) {
+	c.h.metrics.frames.Add(float64(n))
 	if start {
 		go c.write()
 	}
@@ -626,7 +627,8 @@ func (c *Conn) queueSend(f clientFrame) {
 	}
 }
 
-// waitSends returns once every queued send was answered.
+// waitSends returns once every queued send was answered and its message
+// announced.
 func (c *Conn) waitSends() {
 	c.sendMu.Lock()
 	for c.sending {
@@ -636,33 +638,43 @@ func (c *Conn) waitSends() {
 }
 
 // sendLoop is the sender goroutine: it takes what is queued, stores each run
-// of sends to the same meeting as a batch, and ends when the queue is empty.
+// of sends to the same meeting as a batch, and ends when the queue is empty
+// and what it stored is announced. A run waits for the previous run's commit
+// (its checks count that run's messages), not for its fan-out: the
+// announcements are waited for once the queue is empty, so that waitSends
+// still means "answered and announced".
 func (c *Conn) sendLoop() {
+	var ann meetings.Announcements
 	for {
 		c.sendMu.Lock()
 		q := c.sendQ
 		c.sendQ = nil
-		if len(q) == 0 {
+		if len(q) == 0 && ann.None() {
 			c.sending = false
 		}
 		c.sendCond.Broadcast()
 		c.sendMu.Unlock()
 		if len(q) == 0 {
-			return
+			if ann.None() {
+				return
+			}
+			ann.Wait() // then look again: sends may have come meanwhile
+			continue
 		}
 		for len(q) > 0 {
 			n := 1
 			for n < len(q) && n < maxSendBatch && q[n].MeetingID == q[0].MeetingID {
 				n++
 			}
-			c.chatSend(q[:n])
+			c.chatSend(q[:n], &ann)
 			q = q[n:]
 		}
 	}
 }
 
-// chatSend sends a run of messages to one meeting.
-func (c *Conn) chatSend(fs []clientFrame) {
+// chatSend sends a run of messages to one meeting; the announcement of what
+// it stored goes to ann.
+func (c *Conn) chatSend(fs []clientFrame, ann *meetings.Announcements) {
 	if !c.current() {
 		return
 	}
@@ -674,7 +686,7 @@ func (c *Conn) chatSend(fs []clientFrame) {
 	}
 	// Each ack is queued once its message is committed (it is durable) and
 	// before the message is delivered, to this connection too.
-	c.h.meetings.SendBatch(ctx, c.actor(), fs[0].MeetingID, items, func(i int, msg meetings.Message, err error) {
+	c.h.meetings.SendBatchThen(ctx, c.actor(), fs[0].MeetingID, items, func(i int, msg meetings.Message, err error) {
 		if err == nil {
 			c.answer(ackFrame{Type: "chat.ack", ClientID: msg.ClientID, ID: msg.ID, Seq: msg.Seq})
 			return
@@ -684,7 +696,7 @@ func (c *Conn) chatSend(fs []clientFrame) {
 		if e.Code == "internal" {
 			c.h.log.Error("chat send over websocket", "meeting", fs[i].MeetingID, "err", err)
 		}
-	})
+	}, ann)
 }
 
 // answer queues the answer to a send without waiting for room: the

@@ -35,10 +35,10 @@ type recorder struct {
 
 func (r *recorder) Announce(context.Context, topic.Events) {}
 
-func (r *recorder) ChatMessage(_ context.Context, m meetings.Message) {
+func (r *recorder) ChatMessages(_ context.Context, ms []meetings.Message) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.msgs = append(r.msgs, m)
+	r.msgs = append(r.msgs, ms...)
 }
 
 // chatRoom is a live meeting with two authors: staff (no rate limit) and a
