@@ -27,8 +27,10 @@ var dbURL string
 func TestMain(m *testing.M) { os.Exit(pgtest.Run(m, &dbURL)) }
 
 // recorder is the live layer as the service sees it: it keeps the chat
-// messages announced, in the order they were.
+// messages announced, in the order they were. While hold is set (before the
+// room is used), announcing waits until it is closed, as a long fan-out would.
 type recorder struct {
+	hold chan struct{}
 	mu   sync.Mutex
 	msgs []meetings.Message
 }
@@ -36,6 +38,9 @@ type recorder struct {
 func (r *recorder) Announce(context.Context, topic.Events) {}
 
 func (r *recorder) ChatMessages(_ context.Context, ms []meetings.Message) {
+	if r.hold != nil {
+		<-r.hold
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.msgs = append(r.msgs, ms...)
