@@ -162,8 +162,9 @@ func (t *topicState) pollLog() {
 		for len(frames) > 0 && frames[0].seq <= t.seq {
 			frames = frames[1:] // delivered meanwhile by deliverCommitted
 		}
-		t.appendLocked(frames)
+		starts := t.appendLocked(frames)
 		t.mu.Unlock()
+		startWriters(starts)
 		if len(entries) < page {
 			return
 		}
@@ -180,14 +181,15 @@ func (t *topicState) delivered() int64 {
 
 // appendLocked delivers log entries that follow t.seq, in seq order, and
 // keeps them in the ring for subscribers joining. Each subscriber gets its
-// share with one offer per live page (see deliverLogLocked and livePage).
-func (t *topicState) appendLocked(fs []logFrame) {
+// share with one offer per live page (see deliverLogLocked and livePage);
+// the caller passes the result to startWriters once t.mu is released.
+func (t *topicState) appendLocked(fs []logFrame) (starts []*Conn) {
 	if len(fs) == 0 {
-		return
+		return nil
 	}
 	for rest, page := fs, t.livePage(); len(rest) > 0; {
 		n := min(len(rest), page)
-		t.deliverLogLocked(rest[:n])
+		starts = t.deliverLogLocked(rest[:n], starts)
 		rest = rest[n:]
 	}
 	t.seq = fs[len(fs)-1].seq
@@ -198,6 +200,7 @@ func (t *topicState) appendLocked(fs []logFrame) {
 		t.ring = append(t.ring[:0:0], t.ring[len(t.ring)-keep:]...)
 	}
 	t.latest.Store(t.seq)
+	return starts
 }
 
 // deliverCommitted delivers log entries committed on this instance (in seq
@@ -214,7 +217,6 @@ func (t *topicState) deliverCommitted(fs []logFrame) bool {
 		return true // a dead topic: nothing to deliver to
 	}
 	t.mu.Lock()
-	defer t.mu.Unlock()
 	for len(fs) > 0 && fs[0].seq <= t.seq {
 		fs = fs[1:]
 	}
@@ -222,7 +224,9 @@ func (t *topicState) deliverCommitted(fs []logFrame) bool {
 	for n < len(fs) && fs[n].seq == t.seq+int64(n)+1 {
 		n++
 	}
-	t.appendLocked(fs[:n])
+	starts := t.appendLocked(fs[:n])
+	t.mu.Unlock()
+	startWriters(starts)
 	return n == len(fs)
 }
 
@@ -322,8 +326,9 @@ func (t *topicState) deliverLocked(frame []byte) {
 // deliverLogLocked queues log entries (consecutive, in seq order) to every
 // subscriber, each the entries after its cursor (a replayed entry is never
 // repeated), with one offer: a subscriber's writer then wakes once and writes
-// them with one call.
-func (t *topicState) deliverLogLocked(fs []logFrame) {
+// them with one call. The writers to start are appended to starts, for
+// startWriters once t.mu is released.
+func (t *topicState) deliverLogLocked(fs []logFrame, starts []*Conn) []*Conn {
 	frames := make([][]byte, len(fs))
 	for i, f := range fs {
 		frames[i] = f.frame
@@ -338,11 +343,16 @@ func (t *topicState) deliverLogLocked(fs []logFrame) {
 			from++
 		}
 		s.cursor = last
-		if !c.offer(frames[from:]...) {
+		ok, start := c.offerHeld(frames[from:]...)
+		if !ok {
 			delete(t.subs, c)
 			c.close(closeTooSlow, "too slow")
 		}
+		if start {
+			starts = append(starts, c)
+		}
 	}
+	return starts
 }
 
 // ringSince returns the buffered frames after seq, or false when the ring no
