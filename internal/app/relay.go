@@ -34,12 +34,14 @@ func (r *relay) Announce(ctx context.Context, ev topic.Events) {
 	}
 }
 
-func (r *relay) ChatMessage(ctx context.Context, m meetings.Message) {
+func (r *relay) ChatMessages(ctx context.Context, ms []meetings.Message) {
 	if h := r.hub.Load(); h != nil {
-		h.ChatMessage(ctx, m)
+		h.ChatMessages(ctx, ms)
 	}
 	if t := r.tap.Load(); t != nil {
-		(*t).Announce(ctx, topic.Events{Changes: []topic.Change{{Topic: topic.Name(topic.Meeting, m.MeetingID), Seq: m.Seq}}})
+		for _, m := range ms {
+			(*t).Announce(ctx, topic.Events{Changes: []topic.Change{{Topic: topic.Name(topic.Meeting, m.MeetingID), Seq: m.Seq}}})
+		}
 	}
 }
 

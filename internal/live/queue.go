@@ -24,15 +24,16 @@ func newQueue(limit int) *queue {
 	return &queue{limit: limit, room: make(chan struct{}, 1)}
 }
 
-// offer appends a frame unless the queue is full (ok false). start means the
-// caller took the writer role: it must run the writer.
-func (q *queue) offer(frame []byte) (ok, start bool) {
+// offer appends frames unless the queue has no room for all of them (ok
+// false). start means the caller took the writer role: it must run the
+// writer.
+func (q *queue) offer(frames ...[]byte) (ok, start bool) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	if len(q.frames) >= q.limit {
+	if len(q.frames)+len(frames) > q.limit {
 		return false, false
 	}
-	q.frames = append(q.frames, frame)
+	q.frames = append(q.frames, frames...)
 	return true, q.claimLocked()
 }
 

@@ -163,12 +163,12 @@ func (t *topicState) pollLog() {
 			t.h.traced(stageReadDone, t.name, entries[len(entries)-1].seq)
 		}
 		t.mu.Lock()
-		for _, f := range frames {
-			if f.seq > t.seq { // else delivered meanwhile by deliverCommitted
-				t.appendLocked(f)
-			}
+		for len(frames) > 0 && frames[0].seq <= t.seq {
+			frames = frames[1:] // delivered meanwhile by deliverCommitted
 		}
+		starts := t.appendLocked(frames)
 		t.mu.Unlock()
+		startWriters(starts)
 		if len(entries) > 0 {
 			t.h.traced(stageDelivered, t.name, entries[len(entries)-1].seq)
 		}
@@ -186,24 +186,35 @@ func (t *topicState) delivered() int64 {
 	return t.seq
 }
 
-// appendLocked delivers the log entry that follows t.seq and keeps it in the
-// ring for subscribers joining.
-func (t *topicState) appendLocked(f logFrame) {
-	t.deliverLocked(f.seq, f.frame)
-	t.seq = f.seq
-	t.ring = append(t.ring, f)
+// appendLocked delivers log entries that follow t.seq, in seq order, and
+// keeps them in the ring for subscribers joining. Each subscriber gets its
+// share with one offer per live page (see deliverLogLocked and livePage);
+// the caller passes the result to startWriters once t.mu is released.
+func (t *topicState) appendLocked(fs []logFrame) (starts []*Conn) {
+	if len(fs) == 0 {
+		return nil
+	}
+	for rest, page := fs, t.livePage(); len(rest) > 0; {
+		n := min(len(rest), page)
+		starts = t.deliverLogLocked(rest[:n], starts)
+		rest = rest[n:]
+	}
+	t.seq = fs[len(fs)-1].seq
+	t.ring = append(t.ring, fs...)
 	// The ring keeps at least RingFrames entries; trimming only once it holds
 	// twice that copies it once per RingFrames entries, not on every one.
 	if keep := t.h.set.RingFrames; len(t.ring) >= 2*keep {
 		t.ring = append(t.ring[:0:0], t.ring[len(t.ring)-keep:]...)
 	}
 	t.latest.Store(t.seq)
+	return starts
 }
 
-// deliverCommitted delivers a log entry committed on this instance, if it is
-// the next one; false means there is a gap the database must fill first.
-// Entries already delivered are skipped (true).
-func (t *topicState) deliverCommitted(seq int64, frame []byte) bool {
+// deliverCommitted delivers log entries committed on this instance (in seq
+// order, consecutive), if they follow on from what was delivered; false
+// means there is a gap the database must fill first. Entries already
+// delivered are skipped (true).
+func (t *topicState) deliverCommitted(fs []logFrame) bool {
 	select {
 	case <-t.ready:
 	default:
@@ -213,16 +224,17 @@ func (t *topicState) deliverCommitted(seq int64, frame []byte) bool {
 		return true // a dead topic: nothing to deliver to
 	}
 	t.mu.Lock()
-	defer t.mu.Unlock()
-	switch {
-	case seq <= t.seq:
-		return true
-	case seq == t.seq+1:
-		t.appendLocked(logFrame{seq: seq, frame: frame})
-		return true
-	default:
-		return false
+	for len(fs) > 0 && fs[0].seq <= t.seq {
+		fs = fs[1:]
 	}
+	n := 0 // the entries that follow on from t.seq without a gap
+	for n < len(fs) && fs[n].seq == t.seq+int64(n)+1 {
+		n++
+	}
+	starts := t.appendLocked(fs[:n])
+	t.mu.Unlock()
+	startWriters(starts)
+	return n == len(fs)
 }
 
 // pollState announces what changed in the topic's state since the last read.
@@ -240,7 +252,7 @@ func (t *topicState) pollState() {
 	t.state = st
 	if !recheck {
 		for _, f := range frames {
-			t.deliverLocked(0, encode(f))
+			t.deliverLocked(encode(f))
 		}
 		t.mu.Unlock()
 		return
@@ -308,21 +320,46 @@ type redactor interface {
 	redact(ctx context.Context, a *access.Actor, lost bool, old any, frame any) (redacted any, keep bool)
 }
 
-// deliverLocked queues a frame to every subscriber; log frames (seq > 0) only
-// to those whose cursor is behind it, so a replayed entry is never repeated.
-func (t *topicState) deliverLocked(seq int64, frame []byte) {
-	for c, s := range t.subs {
-		if seq > 0 {
-			if seq <= s.cursor {
-				continue
-			}
-			s.cursor = seq
-		}
+// deliverLocked queues a state frame (not a log entry) to every subscriber.
+func (t *topicState) deliverLocked(frame []byte) {
+	for c := range t.subs {
 		if !c.offer(frame) {
 			delete(t.subs, c)
 			c.close(closeTooSlow, "too slow")
 		}
 	}
+}
+
+// deliverLogLocked queues log entries (consecutive, in seq order) to every
+// subscriber, each the entries after its cursor (a replayed entry is never
+// repeated), with one offer: a subscriber's writer then wakes once and writes
+// them with one call. The writers to start are appended to starts, for
+// startWriters once t.mu is released.
+func (t *topicState) deliverLogLocked(fs []logFrame, starts []*Conn) []*Conn {
+	frames := make([][]byte, len(fs))
+	for i, f := range fs {
+		frames[i] = f.frame
+	}
+	last := fs[len(fs)-1].seq
+	for c, s := range t.subs {
+		if last <= s.cursor {
+			continue
+		}
+		from := 0
+		for fs[from].seq <= s.cursor {
+			from++
+		}
+		s.cursor = last
+		ok, start := c.offerHeld(frames[from:]...)
+		if !ok {
+			delete(t.subs, c)
+			c.close(closeTooSlow, "too slow")
+		}
+		if start {
+			starts = append(starts, c)
+		}
+	}
+	return starts
 }
 
 // ringSince returns the buffered frames after seq, or false when the ring no

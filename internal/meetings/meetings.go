@@ -57,10 +57,12 @@ type Service struct {
 // live hub implements it.
 type Announcer interface {
 	topic.Announcer
-	// ChatMessage hands over a message committed on this instance, so that
-	// this instance's subscribers get it at once instead of reading it back;
-	// other instances get the hint {topic, seq}.
-	ChatMessage(ctx context.Context, m Message)
+	// ChatMessages hands over the messages one statement committed on this
+	// instance, in seq order, so that this instance's subscribers get them at
+	// once instead of reading them back — together: each subscriber's share
+	// queued at once and written with one call, not one wake-up and one
+	// write per message; other instances get the hint {topic, seq}.
+	ChatMessages(ctx context.Context, ms []Message)
 }
 
 // New builds the service; live learns every committed change.
@@ -452,6 +454,13 @@ func (s *Service) Send(ctx context.Context, a *access.Actor, meetingID int64, cl
 // ahead of its own copy of the message. stored runs in the meeting's writer
 // and must not block.
 func (s *Service) SendThen(ctx context.Context, a *access.Actor, meetingID int64, clientID, body string, stored func(Message)) (Message, bool, error) {
+	var ann Announcements
+	defer ann.Wait()
+	return s.sendThen(ctx, a, meetingID, clientID, body, stored, &ann)
+}
+
+// sendThen is SendThen without waiting for the announcement, which goes to ann.
+func (s *Service) sendThen(ctx context.Context, a *access.Actor, meetingID int64, clientID, body string, stored func(Message), ann *Announcements) (Message, bool, error) {
 	if err := a.LoggedIn(); err != nil {
 		return Message{}, false, err
 	}
@@ -516,7 +525,7 @@ func (s *Service) SendThen(ctx context.Context, a *access.Actor, meetingID int64
 			if stored != nil {
 				stored(msg)
 			}
-		}})
+		}}, ann)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		return Message{}, false, ErrNotLive // ended since the check above
@@ -527,6 +536,7 @@ func (s *Service) SendThen(ctx context.Context, a *access.Actor, meetingID int64
 		return Message{}, false, err
 	}
 	if len(mentioned) > 0 {
+		ann.Wait() // the message reaches its readers before the mentions' notifications
 		s.tellMentioned(ctx, a, msg, sender.GroupID, mentioned)
 	}
 	return msg, true, nil
@@ -664,8 +674,19 @@ type Outgoing struct {
 // once the batch is stored. A client id seen twice in items ends the batch
 // there: the rest go on one by one, so the repeat answers as a resend.
 func (s *Service) SendBatch(ctx context.Context, a *access.Actor, meetingID int64, items []Outgoing, reply func(i int, m Message, err error)) {
+	var ann Announcements
+	defer ann.Wait()
+	s.SendBatchThen(ctx, a, meetingID, items, reply, &ann)
+}
+
+// SendBatchThen is SendBatch for a caller that sends run after run: it
+// returns once the batch is answered (its messages committed, the replies
+// made) and adds the announcement of what it stored to ann instead of
+// waiting for it; the caller waits with ann.Wait before it answers anything
+// else or ends.
+func (s *Service) SendBatchThen(ctx context.Context, a *access.Actor, meetingID int64, items []Outgoing, reply func(i int, m Message, err error), ann *Announcements) {
 	sendOne := func(i int) {
-		_, _, err := s.SendThen(ctx, a, meetingID, items[i].ClientID, items[i].Body, func(m Message) { reply(i, m, nil) })
+		_, _, err := s.sendThen(ctx, a, meetingID, items[i].ClientID, items[i].Body, func(m Message) { reply(i, m, nil) }, ann)
 		if err != nil {
 			reply(i, Message{}, err)
 		}
@@ -800,7 +821,7 @@ func (s *Service) SendBatch(ctx context.Context, a *access.Actor, meetingID int6
 						next++
 					}
 				}
-			}})
+			}}, ann)
 	}
 	if len(batch) == 0 || appendErr != nil {
 		// The meeting ended, or a client id was stored meanwhile (another
@@ -822,6 +843,7 @@ func (s *Service) SendBatch(ctx context.Context, a *access.Actor, meetingID int6
 		case p.err == nil && p.resend:
 			s.announceResent(ctx, p.msg)
 		case appendErr == nil && p.accepted && len(p.mentioned) > 0:
+			ann.Wait() // the message reaches its readers before the mentions' notifications
 			s.tellMentioned(ctx, a, p.msg, sender.GroupID, p.mentioned)
 		}
 	}

@@ -27,18 +27,23 @@ var dbURL string
 func TestMain(m *testing.M) { os.Exit(pgtest.Run(m, &dbURL)) }
 
 // recorder is the live layer as the service sees it: it keeps the chat
-// messages announced, in the order they were.
+// messages announced, in the order they were. While hold is set (before the
+// room is used), announcing waits until it is closed, as a long fan-out would.
 type recorder struct {
+	hold chan struct{}
 	mu   sync.Mutex
 	msgs []meetings.Message
 }
 
 func (r *recorder) Announce(context.Context, topic.Events) {}
 
-func (r *recorder) ChatMessage(_ context.Context, m meetings.Message) {
+func (r *recorder) ChatMessages(_ context.Context, ms []meetings.Message) {
+	if r.hold != nil {
+		<-r.hold
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.msgs = append(r.msgs, m)
+	r.msgs = append(r.msgs, ms...)
 }
 
 // chatRoom is a live meeting with two authors: staff (no rate limit) and a
