@@ -16,6 +16,7 @@ import (
 
 	"github.com/gwd-jst/forumjst/internal/accounts"
 	"github.com/gwd-jst/forumjst/internal/config"
+	"github.com/gwd-jst/forumjst/internal/database"
 	"github.com/gwd-jst/forumjst/internal/forum"
 	"github.com/gwd-jst/forumjst/internal/i18n"
 	"github.com/gwd-jst/forumjst/internal/live"
@@ -84,7 +85,9 @@ func (a *App) Serve(ctx context.Context, ln net.Listener, grace time.Duration) e
 	go func() {
 		defer close(indexed)
 		// Every instance indexes; each batch is taken by one (SKIP LOCKED).
-		a.Search.RunIndexer(hctx, a.log.With("component", "search-indexer"))
+		// Its statements are marked as background work, which a counting
+		// pool (tests of what a request runs) counts apart.
+		a.Search.RunIndexer(database.Background(hctx), a.log.With("component", "search-indexer"))
 	}()
 	mailed := make(chan struct{})
 	go func() {

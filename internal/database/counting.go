@@ -15,7 +15,7 @@ import (
 // QueryCounter counts the statements sent through a pool opened with
 // OpenCounting. Tests and benchmarks use it to prove that a page runs a fixed
 // number of queries however much data it shows.
-type QueryCounter struct{ n, notifies atomic.Int64 }
+type QueryCounter struct{ n, notifies, background atomic.Int64 }
 
 // Load returns the number of statements counted so far.
 func (c *QueryCounter) Load() int64 { return c.n.Load() }
@@ -25,7 +25,25 @@ func (c *QueryCounter) Load() int64 { return c.n.Load() }
 // of what a request runs subtracts those counted during it.
 func (c *QueryCounter) Notifies() int64 { return c.notifies.Load() }
 
-func (c *QueryCounter) count(query string) {
+// Background returns how many statements ran on a context marked with
+// Background: they are not in Load.
+func (c *QueryCounter) Background() int64 { return c.background.Load() }
+
+type backgroundKey struct{}
+
+// Background marks ctx as a background worker's (the search indexer): its
+// statements run on the worker's own schedule, for no request, so a counting
+// pool counts them apart and a test of what a request runs is not disturbed
+// by a batch that happens to run meanwhile. Elsewhere it changes nothing.
+func Background(ctx context.Context) context.Context {
+	return context.WithValue(ctx, backgroundKey{}, true)
+}
+
+func (c *QueryCounter) count(ctx context.Context, query string) {
+	if ctx.Value(backgroundKey{}) != nil {
+		c.background.Add(1)
+		return
+	}
 	c.n.Add(1)
 	if strings.Contains(query, "pg_notify(") {
 		c.notifies.Add(1)
@@ -71,12 +89,12 @@ type countingConn struct {
 }
 
 func (cc *countingConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
-	cc.c.count(query)
+	cc.c.count(ctx, query)
 	return cc.Conn.(driver.QueryerContext).QueryContext(ctx, query, args)
 }
 
 func (cc *countingConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
-	cc.c.count(query)
+	cc.c.count(ctx, query)
 	return cc.Conn.(driver.ExecerContext).ExecContext(ctx, query, args)
 }
 
@@ -120,11 +138,11 @@ type countingStmt struct {
 }
 
 func (s *countingStmt) ExecContext(ctx context.Context, args []driver.NamedValue) (driver.Result, error) {
-	s.c.count(s.query)
+	s.c.count(ctx, s.query)
 	return s.Stmt.(driver.StmtExecContext).ExecContext(ctx, args)
 }
 
 func (s *countingStmt) QueryContext(ctx context.Context, args []driver.NamedValue) (driver.Rows, error) {
-	s.c.count(s.query)
+	s.c.count(ctx, s.query)
 	return s.Stmt.(driver.StmtQueryContext).QueryContext(ctx, args)
 }
