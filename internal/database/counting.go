@@ -15,7 +15,7 @@ import (
 // QueryCounter counts the statements sent through a pool opened with
 // OpenCounting. Tests and benchmarks use it to prove that a page runs a fixed
 // number of queries however much data it shows.
-type QueryCounter struct{ n, notifies atomic.Int64 }
+type QueryCounter struct{ n, notifies, background atomic.Int64 }
 
 // Load returns the number of statements counted so far.
 func (c *QueryCounter) Load() int64 { return c.n.Load() }
@@ -25,10 +25,26 @@ func (c *QueryCounter) Load() int64 { return c.n.Load() }
 // of what a request runs subtracts those counted during it.
 func (c *QueryCounter) Notifies() int64 { return c.notifies.Load() }
 
-func (c *QueryCounter) count(query string) {
+// Background returns how many of them ran under a context marked with
+// Background (an instance's own loops: housekeeping, the search indexer, the
+// mail worker), which run on their own clocks: a test of what a request runs
+// subtracts those counted during it, like the NOTIFYs.
+func (c *QueryCounter) Background() int64 { return c.background.Load() }
+
+type backgroundKey struct{}
+
+// Background marks ctx as an instance's own work, not a request's, for
+// QueryCounter. It changes nothing else.
+func Background(ctx context.Context) context.Context {
+	return context.WithValue(ctx, backgroundKey{}, true)
+}
+
+func (c *QueryCounter) count(ctx context.Context, query string) {
 	c.n.Add(1)
 	if strings.Contains(query, "pg_notify(") {
 		c.notifies.Add(1)
+	} else if ctx.Value(backgroundKey{}) != nil {
+		c.background.Add(1)
 	}
 }
 
@@ -71,12 +87,12 @@ type countingConn struct {
 }
 
 func (cc *countingConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
-	cc.c.count(query)
+	cc.c.count(ctx, query)
 	return cc.Conn.(driver.QueryerContext).QueryContext(ctx, query, args)
 }
 
 func (cc *countingConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
-	cc.c.count(query)
+	cc.c.count(ctx, query)
 	return cc.Conn.(driver.ExecerContext).ExecContext(ctx, query, args)
 }
 
@@ -120,11 +136,11 @@ type countingStmt struct {
 }
 
 func (s *countingStmt) ExecContext(ctx context.Context, args []driver.NamedValue) (driver.Result, error) {
-	s.c.count(s.query)
+	s.c.count(ctx, s.query)
 	return s.Stmt.(driver.StmtExecContext).ExecContext(ctx, args)
 }
 
 func (s *countingStmt) QueryContext(ctx context.Context, args []driver.NamedValue) (driver.Rows, error) {
-	s.c.count(s.query)
+	s.c.count(ctx, s.query)
 	return s.Stmt.(driver.StmtQueryContext).QueryContext(ctx, args)
 }
