@@ -490,11 +490,12 @@ func TestThreadPageQueryCountIsConstant(t *testing.T) {
 	big, _ := env.NewThread(g.ID, u.ID, 500)
 
 	count := func(path string) int64 {
-		before := qc.Load()
+		// The search indexer's ticks (the instance's own loop) are not the page's.
+		before, background := qc.Load(), qc.Background()
 		if r := c.Get(path); r.Status != http.StatusOK {
 			t.Fatalf("GET %s = %d", path, r.Status)
 		}
-		return qc.Load() - before
+		return qc.Load() - before - (qc.Background() - background)
 	}
 	for _, path := range []string{fmt.Sprintf("/t/%d", small), fmt.Sprintf("/t/%d", big), fmt.Sprintf("/t/%d?page=10", big)} {
 		first, again := count(path), count(path)
@@ -628,12 +629,12 @@ func TestGroupPageQueryCount(t *testing.T) {
 		env.NewThread(g.ID, u.ID, 1+i)
 	}
 	for _, path := range []string{fmt.Sprintf("/g/%d", g.ID), fmt.Sprintf("/g/%d?sort=created", g.ID)} {
-		before := qc.Load()
+		before, background := qc.Load(), qc.Background()
 		r := c.Get(path)
 		if r.Status != http.StatusOK {
 			t.Fatalf("GET %s = %d", path, r.Status)
 		}
-		if n := qc.Load() - before; n > 3 {
+		if n := qc.Load() - before - (qc.Background() - background); n > 3 {
 			t.Errorf("%s ran %d queries, want ≤ 3", path, n)
 		}
 		if n := strings.Count(r.String(), `<li class="thread-item`); n != 3 {
