@@ -71,7 +71,9 @@ func (a *App) Serve(ctx context.Context, ln net.Listener, grace time.Duration) e
 	}
 	cancel()
 	a.Live.Start()
-	hctx, stopHousekeeping := context.WithCancel(context.Background())
+	// The instance's own loops; marked so that statement counts of requests
+	// (database.QueryCounter) leave them out.
+	hctx, stopHousekeeping := context.WithCancel(database.Background(context.Background()))
 	housekept := make(chan struct{})
 	go func() { defer close(housekept); a.housekeeping(hctx) }()
 	digested := make(chan struct{})
@@ -85,9 +87,7 @@ func (a *App) Serve(ctx context.Context, ln net.Listener, grace time.Duration) e
 	go func() {
 		defer close(indexed)
 		// Every instance indexes; each batch is taken by one (SKIP LOCKED).
-		// Its statements are marked as background work, which a counting
-		// pool (tests of what a request runs) counts apart.
-		a.Search.RunIndexer(database.Background(hctx), a.log.With("component", "search-indexer"))
+		a.Search.RunIndexer(hctx, a.log.With("component", "search-indexer"))
 	}()
 	mailed := make(chan struct{})
 	go func() {

@@ -31,8 +31,9 @@ func (c *QueryCounter) Background() int64 { return c.background.Load() }
 
 type backgroundKey struct{}
 
-// Background marks ctx as a background worker's (the search indexer): its
-// statements run on the worker's own schedule, for no request, so a counting
+// Background marks ctx as an instance's own work (app.Serve's loops:
+// housekeeping, the digest, the search indexer, the mail worker): its
+// statements run on their own clocks, for no request, so a counting
 // pool counts them apart and a test of what a request runs is not disturbed
 // by a batch that happens to run meanwhile. Elsewhere it changes nothing.
 func Background(ctx context.Context) context.Context {
@@ -47,6 +48,8 @@ func (c *QueryCounter) count(ctx context.Context, query string) {
 	c.n.Add(1)
 	if strings.Contains(query, "pg_notify(") {
 		c.notifies.Add(1)
+	} else if ctx.Value(backgroundKey{}) != nil {
+		c.background.Add(1)
 	}
 }
 

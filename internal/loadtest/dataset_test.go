@@ -467,6 +467,19 @@ func buildDataset(b *testing.B) (*dataset, error) {
 		return nil, err
 	}
 
+	// With -loadtest.watches, watches as the forum leaves them: posting in a
+	// thread makes one watch it (the auto-watch), so everyone who wrote in a
+	// thread watches it. Off by default, so that the rows stay comparable
+	// with issue 16's first figures, whose seed had almost none.
+	if *watches {
+		if err := exec(`
+			INSERT INTO thread_watches (user_id, thread_id, state, updated_at)
+			SELECT author_id, thread_id, 'watch', min(created_at) FROM posts WHERE thread_id = ANY($1)
+			GROUP BY author_id, thread_id`, pq.Array(tID)); err != nil {
+			return nil, err
+		}
+	}
+
 	// Read positions: members have opened ~60% of their groups' threads (half of
 	// those read to the end), and everyone ~20% of the common group's.
 	const readPos = `CASE WHEN mod(x.h, 2) = 0 THEN x.post_count ELSE greatest(1, x.post_count * mod(x.h, 100) / 100) END`

@@ -42,6 +42,8 @@ var (
 	conns      = flag.Int("loadtest.conns", 16, "concurrent keep-alive connections (and posting clients)")
 	authors    = flag.Int("loadtest.authors", 500, "posting accounts per posting client, each under the production rate limit; "+
 		"1 = one account per client with the limit raised (the workload of the first posting figures)")
+	watches = flag.Bool("loadtest.watches", false, "seed the thread watches the auto-watch leaves (everyone who posted in a "+
+		"thread watches it: a reply then writes ~40 notifications); off keeps the workload issue 16's figures were measured on")
 )
 
 var dbURL string

@@ -22,6 +22,7 @@ import (
 	"embed"
 	"encoding/base64"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	htmltemplate "html/template"
@@ -116,6 +117,12 @@ type Message struct {
 	// DedupeKey makes a second mail with the same key a no-op ("digest:7:2026-12-02").
 	DedupeKey string
 	Build     func(tr *i18n.Printer) Content
+	// RenderOnSend stores the built content, not the rendered bodies: for
+	// mails queued on a request's path (notifications), whose bodies would
+	// push the row past PostgreSQL's TOAST threshold and render in the
+	// request. The content is built now, in the recipient's language, so
+	// the mail says what it would have said rendered now.
+	RenderOnSend bool
 }
 
 // Settings come from configuration.
@@ -215,7 +222,8 @@ func (s *Service) Compose(m Message) (Preview, error) {
 	return Preview{Subject: nm.Subject, Text: nm.Text, HTML: nm.HTML, UnsubscribeURL: nm.UnsubscribeURL}, err
 }
 
-// compose renders m in the recipient's language into a queue row.
+// compose renders m in the recipient's language into a queue row; a message
+// rendered on send keeps its content instead of its bodies.
 func (s *Service) compose(m Message) (store.NewMail, error) {
 	if m.To == "" || m.Kind == "" || m.Build == nil {
 		return store.NewMail{}, errors.New("enqueue mail: recipient, kind and content are required")
@@ -224,8 +232,7 @@ func (s *Service) compose(m Message) (store.NewMail, error) {
 	if lang != "pl" && lang != "en" {
 		lang = s.set.DefaultLang
 	}
-	tr := s.cat.Printer(lang)
-	c := m.Build(tr)
+	c := m.Build(s.cat.Printer(lang))
 	nm := store.NewMail{To: m.To, Kind: m.Kind, Lang: lang, Subject: oneLine(c.Subject), DedupeKey: m.DedupeKey,
 		MessageID: s.messageID(), Status: model.MailKept}
 	if s.set.Deliver {
@@ -243,21 +250,53 @@ func (s *Service) compose(m Message) (store.NewMail, error) {
 			nm.OptOutKind = pref
 		}
 	}
+	if m.RenderOnSend {
+		b, err := json.Marshal(c)
+		if err != nil {
+			return nm, fmt.Errorf("store mail content: %w", err)
+		}
+		nm.Content = string(b)
+		return nm, nil
+	}
+	var err error
+	nm.Text, nm.HTML, err = s.render(c, nm.Kind, lang, nm.UnsubscribeURL)
+	return nm, err
+}
+
+// render is a mail's text and HTML bodies. Its inputs are all stored with a
+// queued mail, so a mail rendered when it is sent reads as it would have
+// read rendered when it was queued.
+func (s *Service) render(c Content, kind, lang, unsubscribeURL string) (text, html string, err error) {
+	tr := s.cat.Printer(lang)
 	data := struct {
 		Content
 		Lang, SiteName, LinkHint, Footer, UnsubscribeLabel, UnsubscribeURL string
 	}{Content: c, Lang: lang, SiteName: tr.T("mail.site_name"), LinkHint: tr.T("mail.link_hint"),
-		Footer: tr.T("mail.footer."+footerOf(m.Kind), "URL", s.URL("/")), UnsubscribeLabel: tr.T("mail.unsubscribe"),
-		UnsubscribeURL: nm.UnsubscribeURL}
-	var text, html bytes.Buffer
-	if err := s.text.ExecuteTemplate(&text, "mail.txt", data); err != nil {
-		return nm, fmt.Errorf("render mail text: %w", err)
+		Footer: tr.T("mail.footer."+footerOf(kind), "URL", s.URL("/")), UnsubscribeLabel: tr.T("mail.unsubscribe"),
+		UnsubscribeURL: unsubscribeURL}
+	var tb, hb bytes.Buffer
+	if err := s.text.ExecuteTemplate(&tb, "mail.txt", data); err != nil {
+		return "", "", fmt.Errorf("render mail text: %w", err)
 	}
-	if err := s.html.ExecuteTemplate(&html, "mail.html", data); err != nil {
-		return nm, fmt.Errorf("render mail html: %w", err)
+	if err := s.html.ExecuteTemplate(&hb, "mail.html", data); err != nil {
+		return "", "", fmt.Errorf("render mail html: %w", err)
 	}
-	nm.Text, nm.HTML = text.String(), html.String()
-	return nm, nil
+	return tb.String(), hb.String(), nil
+}
+
+// rendered fills in the bodies of a mail stored with its content only (a
+// notification's); a mail stored rendered is returned as it is.
+func (s *Service) rendered(m model.Mail) (model.Mail, error) {
+	if m.Content == nil {
+		return m, nil
+	}
+	var c Content
+	if err := json.Unmarshal([]byte(*m.Content), &c); err != nil {
+		return m, fmt.Errorf("mail %d content: %w", m.ID, err)
+	}
+	var err error
+	m.Text, m.HTML, err = s.render(c, m.Kind, m.Lang, m.UnsubscribeURL)
+	return m, err
 }
 
 // Announce wakes this instance's worker when a committed unit of work queued
@@ -388,6 +427,9 @@ func (s *Service) Get(ctx context.Context, a *access.Actor, id int64) (MailDetai
 	}
 	m, err := store.GetMail(ctx, s.db, id)
 	if err != nil {
+		return MailDetail{}, err
+	}
+	if m, err = s.rendered(m); err != nil {
 		return MailDetail{}, err
 	}
 	d := MailDetail{MailView: view(m), Lang: m.Lang, Text: m.Text, HTML: m.HTML, LastError: m.LastError,

@@ -473,3 +473,68 @@ func TestQueueViewIsForAdminsAndHidesDeliveredResetLinks(t *testing.T) {
 		t.Errorf("after housekeeping mails %v remain, want only the queued %d", left, old[0])
 	}
 }
+
+// A mail rendered on send (a notification queued by a reply) keeps only its
+// content in the queue, well under PostgreSQL's TOAST threshold, and arrives
+// — and shows in the queue view — exactly as the same mail rendered when
+// queued, escaping included.
+func TestMailRenderedOnSendReadsAsRenderedWhenQueued(t *testing.T) {
+	db, svc := setup(t, mail.Settings{Deliver: true})
+	u := newUser(t, db)
+	admin := testkit.NewUser(t, db, model.RoleAdmin)
+	now, later := notice(u), notice(u)
+	for _, m := range []*mail.Message{&now, &later} {
+		m.Build = func(tr *i18n.Printer) mail.Content {
+			return mail.Content{Subject: "Odpowiedź w wątku „Budżet <2027>”", Greeting: tr.T("mail.greeting", "Name", u.Name),
+				Paragraphs: []string{`Anna <script>alert(1)</script> odpowiada & pyta.`},
+				Action:     &mail.Action{Label: "Przejdź do wpisu", URL: "https://forum.example.pl/p/7?a=1&b=2"},
+				Small:      []string{"Dostajesz tę wiadomość, bo…"}}
+		}
+	}
+	later.RenderOnSend = true
+	ids := enqueue(t, db, svc, now, later)
+
+	var stored struct {
+		Text, HTML string
+		Content    *string
+		Size       int
+	}
+	if err := db.Get(&stored, `SELECT body_text AS text, body_html AS html, content, pg_column_size(m.*) AS size
+		FROM mails m WHERE id = $1`, ids[1]); err != nil {
+		t.Fatal(err)
+	}
+	if stored.Text != "" || stored.HTML != "" || stored.Content == nil || !strings.Contains(*stored.Content, "odpowiada") {
+		t.Errorf("stored row: text %q, html %q, content %v; want only the content", stored.Text, stored.HTML, stored.Content)
+	}
+	if stored.Size > 1000 {
+		t.Errorf("stored row is %d bytes; want it far under the TOAST threshold (about 2 KB)", stored.Size)
+	}
+
+	asAdmin := access.NewActor(admin.User, nil)
+	want, err := svc.Get(context.Background(), asAdmin, ids[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	shown, err := svc.Get(context.Background(), asAdmin, ids[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if shown.Text != want.Text || shown.HTML != want.HTML || shown.Subject != want.Subject || shown.UnsubscribeURL != want.UnsubscribeURL {
+		t.Errorf("queue view of the mail rendered on send differs:\n%s\n%s\nwant\n%s\n%s", shown.Text, shown.HTML, want.Text, want.HTML)
+	}
+	if strings.Contains(shown.HTML, "<script>") || !strings.Contains(shown.HTML, "&lt;script&gt;") {
+		t.Errorf("HTML part not escaped: %s", shown.HTML)
+	}
+
+	srv := testkit.StartSMTP(t)
+	runWorker(t, svc, srv, mail.WorkerSettings{})
+	got := srv.WaitFor(t, 2, 10*time.Second)
+	exactlyOnce(t, db, got, ids)
+	if got[0].Text != got[1].Text || got[0].HTML != got[1].HTML || got[0].Subject != got[1].Subject ||
+		got[0].Header.Get("List-Unsubscribe") != got[1].Header.Get("List-Unsubscribe") {
+		t.Errorf("the mail rendered on send arrived different:\n%s\n%s\nvs\n%s\n%s", got[0].Text, got[0].HTML, got[1].Text, got[1].HTML)
+	}
+	if !strings.Contains(got[1].Text, "odpowiada & pyta") || !strings.Contains(got[1].HTML, `href="https://forum.example.pl/p/7?a=1&amp;b=2"`) {
+		t.Errorf("the mail rendered on send lacks its content:\n%s\n%s", got[1].Text, got[1].HTML)
+	}
+}

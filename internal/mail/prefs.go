@@ -217,7 +217,7 @@ func (s *Service) Notified(ctx context.Context, tx *store.Tx, n store.NewNotific
 			link = s.URL(fmt.Sprintf("/notifications/%d", r.NotificationID))
 		}
 		m := Message{To: r.Email, UserID: r.UserID, Lang: r.Lang, Kind: KindNotification, Pref: kind,
-			DedupeKey: fmt.Sprintf("notification:%d", r.NotificationID),
+			DedupeKey: fmt.Sprintf("notification:%d", r.NotificationID), RenderOnSend: true,
 			Build: func(tr *i18n.Printer) Content {
 				return Content{
 					Subject:    noticeText(tr, kind, "subject", actor, n.Title),

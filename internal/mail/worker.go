@@ -159,7 +159,10 @@ func (w *Worker) attempt(ctx context.Context, m model.Mail) {
 	stopGrace := context.AfterFunc(ctx, func() {
 		time.AfterFunc(w.set.StopGrace, func() { stopped.Store(true); cancel() })
 	})
-	err := w.send(sctx, m)
+	m, err := w.svc.rendered(m)
+	if err == nil {
+		err = w.send(sctx, m)
+	}
 	stopGrace()
 	cancel()
 	rctx, rcancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)

@@ -254,4 +254,7 @@ type Mail struct {
 	LastError      string     `db:"last_error"`
 	CreatedAt      time.Time  `db:"created_at"`
 	SentAt         *time.Time `db:"sent_at"`
+	// Content is what a mail stored unrendered says (JSON; Text and HTML are
+	// empty then): mail.Service renders the bodies from it. Nil: rendered.
+	Content *string `db:"content"`
 }

@@ -11,7 +11,7 @@ import (
 )
 
 const mailColumns = `id, to_addr, user_id, kind, lang, subject, body_text, body_html, unsubscribe_url, message_id,
-	status, attempts, next_attempt_at, last_error, created_at, sent_at`
+	status, attempts, next_attempt_at, last_error, created_at, sent_at, content`
 
 // NewMail is a composed mail ready for the queue.
 type NewMail struct {
@@ -31,6 +31,9 @@ type NewMail struct {
 	// OptOutKind, when set, skips the mail if the user chose 'never' for
 	// this kind (mail_prefs; unsubscribing is that choice).
 	OptOutKind string
+	// Content, when set, is what the mail says (JSON) and Text and HTML are
+	// empty: the bodies are rendered from it when the mail is sent or shown.
+	Content string
 }
 
 // EnqueueMail stores a mail in the queue; it takes a Q so that the mail is
@@ -44,16 +47,21 @@ func EnqueueMail(ctx context.Context, q Q, m NewMail) (int64, error) {
 	if m.DedupeKey != "" {
 		dedupe = &m.DedupeKey
 	}
+	var content *string
+	if m.Content != "" {
+		content = &m.Content
+	}
 	var ids []int64
 	err := selectAll(ctx, q, &ids, "enqueue mail", `
 		INSERT INTO mails (to_addr, user_id, kind, lang, subject, body_text, body_html, unsubscribe_url,
-		                   dedupe_key, message_id, status)
-		SELECT $1, $2::bigint, $3, $4, $5, $6, $7, $8, $9, $10, $11
+		                   dedupe_key, message_id, status, content)
+		SELECT $1, $2::bigint, $3, $4, $5, $6, $7, $8, $9, $10, $11, $13
 		WHERE $12 = '' OR $2::bigint IS NULL
 		   OR NOT EXISTS (SELECT 1 FROM mail_prefs o WHERE o.user_id = $2 AND o.kind = $12 AND o.mode = 'never')
 		ON CONFLICT (dedupe_key) DO NOTHING
 		RETURNING id`,
-		m.To, m.UserID, m.Kind, m.Lang, m.Subject, m.Text, m.HTML, m.UnsubscribeURL, dedupe, m.MessageID, m.Status, m.OptOutKind)
+		m.To, m.UserID, m.Kind, m.Lang, m.Subject, m.Text, m.HTML, m.UnsubscribeURL, dedupe, m.MessageID, m.Status,
+		m.OptOutKind, content)
 	if err != nil || len(ids) == 0 {
 		return 0, err
 	}

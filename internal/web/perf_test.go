@@ -14,7 +14,9 @@ import (
 // notification and the mail it causes: a member's reply in someone else's
 // thread tells the thread's author, who has replies mailed at once by
 // default. The live bridge's NOTIFYs after the commit are its own (sent on
-// their own schedule, coalesced under load) and are not counted here. It
+// their own schedule, coalesced under load) and are not counted here, nor
+// are the instance's own loops' (the search indexer's ticks: not in the
+// counter's Load at all). It
 // took 22 statements before the reply's unit of work was folded into two.
 func TestReplyStatementCount(t *testing.T) {
 	env, qc := testkit.StartCounting(t, dbURL)
