@@ -56,6 +56,11 @@ type bridge struct {
 	mu      sync.Mutex
 	pending map[string]hintPayload
 	wake    chan struct{}
+
+	// The notify connection and its statement: send's alone (no lock),
+	// opened when first needed and again after a failure broke it.
+	notifyDB   *sql.DB
+	notifyStmt *sql.Stmt
 }
 
 func newBridge(dsn string, log *slog.Logger, h *Hub) *bridge {
@@ -111,11 +116,11 @@ func (b *bridge) signal() {
 // writer's commit before it, and a hint lost in a crash costs nothing, since
 // the listeners reconnect and re-read every topic. database/sql replaces the
 // connection when it breaks and prepares the statement again on the new one.
-func (b *bridge) openNotifier(ctx context.Context) (*sql.DB, *sql.Stmt, error) {
+func (b *bridge) openNotifier(ctx context.Context) error {
 	c, err := pq.NewConnector(withParams(b.dsn, map[string]string{
 		"application_name": NotifierAppName, "synchronous_commit": "off"}))
 	if err != nil {
-		return nil, nil, fmt.Errorf("notify connection: %w", err)
+		return fmt.Errorf("notify connection: %w", err)
 	}
 	db := sql.OpenDB(c)
 	db.SetMaxOpenConns(1)
@@ -125,9 +130,10 @@ func (b *bridge) openNotifier(ctx context.Context) (*sql.DB, *sql.Stmt, error) {
 	stmt, err := db.PrepareContext(pctx, notifyStatement)
 	if err != nil {
 		db.Close()
-		return nil, nil, fmt.Errorf("prepare notify: %w", err)
+		return fmt.Errorf("prepare notify: %w", err)
 	}
-	return db, stmt, nil
+	b.notifyDB, b.notifyStmt = db, stmt
+	return nil
 }
 
 // send runs NOTIFY for queued hints, all topics in one statement, after the
@@ -137,20 +143,14 @@ func (b *bridge) openNotifier(ctx context.Context) (*sql.DB, *sql.Stmt, error) {
 // its burst would otherwise reach the other instances only at their safety
 // poll.
 func (b *bridge) send(ctx context.Context) {
-	var (
-		db    *sql.DB
-		stmt  *sql.Stmt
-		pause = notifyRetryMin
-	)
+	pause := notifyRetryMin
 	defer func() {
-		if db != nil {
-			db.Close()
+		if b.notifyDB != nil {
+			b.notifyDB.Close()
 		}
 	}()
 	// Connected before the first hint, which would otherwise wait for it.
-	if d, st, err := b.openNotifier(ctx); err == nil {
-		db, stmt = d, st
-	} else if ctx.Err() == nil {
+	if err := b.openNotifier(ctx); err != nil && ctx.Err() == nil {
 		b.log.Warn("live notify", "err", err) // the first hint tries again
 	}
 	for {
@@ -163,7 +163,7 @@ func (b *bridge) send(ctx context.Context) {
 		batch := b.pending
 		b.pending = map[string]hintPayload{}
 		b.mu.Unlock()
-		err := b.notify(ctx, &db, &stmt, batch)
+		err := b.notify(ctx, batch)
 		b.hub.metrics.notifies.Inc()
 		if err == nil {
 			pause = notifyRetryMin
@@ -192,10 +192,9 @@ const (
 
 // notify sends one batch of hints, opening the notify connection first if
 // it is not open yet.
-func (b *bridge) notify(ctx context.Context, db **sql.DB, stmt **sql.Stmt, batch map[string]hintPayload) error {
-	if *db == nil {
-		var err error
-		if *db, *stmt, err = b.openNotifier(ctx); err != nil {
+func (b *bridge) notify(ctx context.Context, batch map[string]hintPayload) error {
+	if b.notifyDB == nil {
+		if err := b.openNotifier(ctx); err != nil {
 			return err
 		}
 	}
@@ -207,7 +206,7 @@ func (b *bridge) notify(ctx context.Context, db **sql.DB, stmt **sql.Stmt, batch
 	}
 	sctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	if _, err := (*stmt).ExecContext(sctx, Channel, pq.Array(payloads)); err != nil {
+	if _, err := b.notifyStmt.ExecContext(sctx, Channel, pq.Array(payloads)); err != nil {
 		return fmt.Errorf("notify %d hints: %w", len(payloads), err)
 	}
 	for _, p := range batch {

@@ -162,17 +162,11 @@ func (c *Conn) close(code int, text string) {
 // offer queues frames without waiting, all or none; false means the queue
 // has no room for them.
 func (c *Conn) offer(frames ...[]byte) bool {
-	select {
-	case <-c.done:
-		return true // closing: nothing more will be written anyway
-	default:
+	ok, start := c.offerHeld(frames...)
+	if start {
+		go c.write()
 	}
-	ok, start := c.out.offer(frames...)
-	if !ok {
-		return false
-	}
-	c.queued(len(frames), start)
-	return true
+	return ok
 }
 
 // send queues a frame for the reader goroutine's own answers (replays, acks):
@@ -203,7 +197,8 @@ func (c *Conn) queued(n int, start bool) {
 
 // offerHeld is offer for a fan-out that starts the writers itself (see
 // startWriters): start means the caller took the writer role for c and
-// must pass c to startWriters.
+// must run its writer (offer does at once; a fan-out passes c to
+// startWriters).
 func (c *Conn) offerHeld(frames ...[]byte) (ok, start bool) {
 	select {
 	case <-c.done:
