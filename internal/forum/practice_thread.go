@@ -30,9 +30,7 @@ func (s *Service) OpenThreadIn(ctx context.Context, tx *store.Tx, a *access.Acto
 	if err != nil {
 		return 0, err
 	}
-	if err := store.InsertPostRevision(ctx, tx, postID, 1, body, a.UserID); err != nil {
-		return 0, err
-	}
+	// The post is its own first version until edited (store.UpdatePostBody).
 	t := model.Thread{ID: threadID, GroupID: g.ID, Title: title, AuthorID: a.UserID}
 	if err := postNotifications(ctx, tx, a, t, g, postID, nil, body, nil, true); err != nil {
 		return 0, err

@@ -378,9 +378,7 @@ func (s *Service) CreateThread(ctx context.Context, a *access.Actor, groupID int
 		if postID, pos, err = store.CreatePost(ctx, tx, store.NewPost{ThreadID: threadID, AuthorID: a.UserID, Body: body, BodyHTML: html}); err != nil {
 			return err
 		}
-		if err := store.InsertPostRevision(ctx, tx, postID, 1, body, a.UserID); err != nil {
-			return err
-		}
+		// The post is its own first version until edited (store.UpdatePostBody).
 		t := model.Thread{ID: threadID, GroupID: g.ID, Title: in.Title, AuthorID: a.UserID}
 		if err = postNotifications(ctx, tx, a, t, g, postID, nil, body, mentioned, true); err != nil {
 			return err

@@ -173,9 +173,11 @@ func runLoad(b *testing.B, spec loadSpec) loadStats {
 	go func() {
 		defer close(cpuDone)
 		time.Sleep(time.Until(mStart))
+		stopWindow := windowHook(spec.name)
 		cpuA = sampleCPU()
 		time.Sleep(time.Until(mEnd))
 		cpuB = sampleCPU()
+		stopWindow()
 	}()
 	var wg sync.WaitGroup
 	for _, w := range spec.workers {

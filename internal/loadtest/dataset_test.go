@@ -461,7 +461,7 @@ func buildDataset(b *testing.B) (*dataset, error) {
 	}
 	if err := exec(`
 		INSERT INTO post_revisions (post_id, version, body, editor_id, created_at)
-		SELECT id, 1, body, author_id, created_at FROM posts WHERE thread_id = ANY($1)
+		SELECT id, 1, body, author_id, created_at FROM posts WHERE thread_id = ANY($1) AND version = 2
 		UNION ALL
 		SELECT id, 2, body, author_id, edited_at FROM posts WHERE thread_id = ANY($1) AND version = 2`, pq.Array(tID)); err != nil {
 		return nil, err

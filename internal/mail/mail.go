@@ -138,8 +138,12 @@ type Settings struct {
 
 // Service composes, queues and lists mail. Safe for concurrent use.
 type Service struct {
-	db     *sqlx.DB
-	udb    *store.DB // units of work; announces to the service itself (Wake)
+	db  *sqlx.DB
+	udb *store.DB // units of work; announces to the service itself (Wake)
+	// hot prepares the queue's insert once per connection: a reply's
+	// notification mail is on the posting path, where parsing and planning
+	// that insert again each time cost as much as running it (issue 16).
+	hot    *store.Prepared
 	cat    *i18n.Catalog
 	set    Settings
 	secret []byte
@@ -171,7 +175,7 @@ func New(ctx context.Context, db *sqlx.DB, cat *i18n.Catalog, set Settings) (*Se
 			return nil, err
 		}
 	}
-	s := &Service{db: db, cat: cat, set: set, secret: secret, html: h, text: t,
+	s := &Service{db: db, hot: store.NewPrepared(db), cat: cat, set: set, secret: secret, html: h, text: t,
 		wake: make(chan struct{}, 1), now: time.Now}
 	s.udb = store.NewDB(db, s)
 	return s, nil
@@ -201,7 +205,7 @@ func (s *Service) Enqueue(ctx context.Context, tx *store.Tx, m Message) (int64, 
 	if err != nil {
 		return 0, err
 	}
-	id, err := store.EnqueueMail(ctx, tx, nm)
+	id, err := store.EnqueueMail(ctx, s.hot.In(tx), nm)
 	if err == nil && id != 0 {
 		tx.Mailed()
 	}

@@ -281,7 +281,10 @@ var exportQueries = map[string]string{
 		       'edited_at', ` + jsonTime("p.edited_at") + `, 'deleted_at', ` + jsonTime("p.deleted_at") + `, 'hidden', p.hidden,
 		       'revisions', COALESCE((SELECT json_agg(json_build_object('version', r.version, 'body', r.body,
 		                    'created_at', ` + jsonTime("r.created_at") + `) ORDER BY r.version)
-		                    FROM post_revisions r WHERE r.post_id = p.id AND r.editor_id = $1), '[]'))
+		                    FROM post_revisions r WHERE r.post_id = p.id AND r.editor_id = $1),
+		                 -- Never edited: its one version, the post itself (theirs: p.author_id = $1).
+		                 (SELECT json_build_array(json_build_object('version', 1, 'body', p.body, 'created_at', ` + jsonTime("p.created_at") + `))
+		                  WHERE NOT EXISTS (SELECT 1 FROM post_revisions r WHERE r.post_id = p.id)), '[]'))
 		FROM posts p JOIN threads t ON t.id = p.thread_id WHERE p.author_id = $1 ORDER BY p.id`,
 	"threads": `
 		SELECT json_build_object('id', t.id, 'group_id', t.group_id, 'title', t.title, 'created_at', ` + jsonTime("t.created_at") + `)

@@ -11,3 +11,6 @@ func SearchAttempt(ctx context.Context, q Q, sq SearchQuery, need int, window bo
 	}
 	return searchDocs(ctx, q, sq, need, window)
 }
+
+// SessionUsersQuery is the batched session look-up's text (GetSessionUsers).
+var SessionUsersQuery = sessionUsersOnly

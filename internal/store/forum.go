@@ -389,10 +389,20 @@ func MarkRead(ctx context.Context, q Q, userID, threadID int64, position int) er
 
 // UpdatePostBody applies an edit only if the post is still at expectedVersion;
 // a stale edit touches nothing and returns ErrNotFound for the caller to turn
-// into a conflict.
+// into a conflict. The first edit also writes version 1 to post_revisions,
+// from the post as it is until this statement (its body, author and time):
+// until then the post is its own first version (migration 22). Should two
+// first edits race, the second's version 1 waits for the first's and is
+// dropped (ON CONFLICT), and its update then finds the post at version 2.
 func UpdatePostBody(ctx context.Context, q Q, postID int64, expectedVersion int, body, html string, editorID int64) (int, error) {
 	var v int
 	err := one(ctx, q, &v, fmt.Sprintf("edit post %d", postID), `
+		WITH first AS (
+			INSERT INTO post_revisions (post_id, version, body, editor_id, created_at)
+			SELECT o.id, 1, o.body, o.author_id, o.created_at FROM posts o
+			WHERE o.id = $1 AND o.version = 1 AND $2 = 1 AND o.deleted_at IS NULL
+			ON CONFLICT (post_id, version) DO NOTHING
+		)
 		UPDATE posts SET body = $3, body_html = $4, version = version + 1, edited_at = now(), edited_by = $5
 		WHERE id = $1 AND version = $2 AND deleted_at IS NULL
 		RETURNING version`, postID, expectedVersion, body, html, editorID)
@@ -419,12 +429,20 @@ type Revision struct {
 	CreatedAt  time.Time `db:"created_at"`
 }
 
+// ListPostRevisions lists a post's versions, newest first. A post never
+// edited has no revision rows: its one version is the post itself, written by
+// its author when it was posted (see UpdatePostBody).
 func ListPostRevisions(ctx context.Context, q Q, postID int64) ([]Revision, error) {
 	out := []Revision{}
 	err := selectAll(ctx, q, &out, fmt.Sprintf("list revisions of post %d", postID), `
 		SELECT r.version, r.body, r.editor_id, u.display_name AS editor_name, r.created_at
 		FROM post_revisions r JOIN users u ON u.id = r.editor_id
-		WHERE r.post_id = $1 ORDER BY r.version DESC`, postID)
+		WHERE r.post_id = $1
+		UNION ALL
+		SELECT 1, p.body, p.author_id, u.display_name, p.created_at
+		FROM posts p JOIN users u ON u.id = p.author_id
+		WHERE p.id = $1 AND NOT EXISTS (SELECT 1 FROM post_revisions r WHERE r.post_id = p.id)
+		ORDER BY 1 DESC`, postID)
 	return out, err
 }
 

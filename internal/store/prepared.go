@@ -92,8 +92,14 @@ var _ Q = (*Prepared)(nil)
 // tx's connection once (database/sql keeps a statement prepared per
 // connection and re-binds it to the transaction), so a hot write's
 // statements cost one round trip each, parsed and planned once per
-// connection.
-func (p *Prepared) In(tx *Tx) Q { return preparedTx{p: p, tx: tx} }
+// connection. A transaction of another pool gets its statements unprepared
+// (database/sql cannot run a statement of one pool in another's transaction).
+func (p *Prepared) In(tx *Tx) Q {
+	if tx.pool != nil && tx.pool != p.db {
+		return tx
+	}
+	return preparedTx{p: p, tx: tx}
+}
 
 type preparedTx struct {
 	p  *Prepared

@@ -14,8 +14,8 @@ import (
 // A reply is the forum's hottest write (SPEC §8: 1,000 posts/s). It runs as
 // two statements inside its unit of work instead of a dozen: LoadReplyTarget
 // takes the writer's row lock and reads everything the checks need, and
-// AppendReply re-checks under the thread's row lock and writes the post, its
-// revision, the read mark, the auto-watch and the notifications, returning
+// AppendReply re-checks under the thread's row lock and writes the post (its
+// own first version: no revision row until it is edited), the read mark, the auto-watch and the notifications, returning
 // the new post as readers see it. Both go through Prepared statements when
 // the caller has them.
 
@@ -159,8 +159,6 @@ var appendReplySQL = `
 		SELECT th.id, th.post_count, $4, $9, $10, $8 FROM th
 		RETURNING id, thread_id, position, author_id, body, body_html, reply_to, version, created_at,
 		          edited_at, edited_by, deleted_at, hidden, hidden_reason, auto_hidden
-	), rev AS (
-		INSERT INTO post_revisions (post_id, version, body, editor_id) SELECT p.id, 1, $9, $4 FROM p
 	), rd AS (
 		INSERT INTO thread_reads (user_id, thread_id, last_position) SELECT $4, p.thread_id, p.position FROM p
 		ON CONFLICT (user_id, thread_id) DO UPDATE

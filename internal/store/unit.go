@@ -45,6 +45,9 @@ func NewDB(db *sqlx.DB, a topic.Announcer) *DB {
 // function.
 type Tx struct {
 	*sqlx.Tx
+	// pool is the pool the transaction came from: a statement prepared on
+	// another pool cannot run in it (Prepared.In falls back to plain ones).
+	pool     *sqlx.DB
 	events   topic.Events
 	quiet    bool
 	notified NotificationHook
@@ -106,7 +109,7 @@ func InTx(ctx context.Context, db *DB, fn func(tx *Tx) error) error {
 	if err != nil {
 		return fmt.Errorf("begin transaction: %w", err)
 	}
-	tx := &Tx{Tx: stx, notified: db.notified}
+	tx := &Tx{Tx: stx, pool: db.DB, notified: db.notified}
 	if err := fn(tx); err != nil {
 		_ = stx.Rollback()
 		return err

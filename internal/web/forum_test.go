@@ -701,3 +701,93 @@ func TestNewThreadFormFollowsModeratorsOnly(t *testing.T) {
 		t.Errorf("moderator new-thread form = %d, want 200", r.Status)
 	}
 }
+
+// A post is its own first version until edited (migration 22): posting
+// writes no revision row, yet the history and the account export show
+// version 1 — the post's text, by its author, at its time — and the first
+// edit keeps exactly that version beside the new one.
+func TestUneditedPostHistory(t *testing.T) {
+	w := newForumWorld(t)
+	author, moderator := w.env.Login(w.member), w.env.Login(w.moderator)
+	th := createThread(t, author, w.group.ID, "Historia wersji", "Pierwszy tekst wątku")
+	p := reply(t, author, th.ID, "Odpowiedź bez zmian")
+	var rows int
+	if err := w.env.DB.Get(&rows, `SELECT count(*) FROM post_revisions WHERE post_id IN ($1, $2)`, th.FirstPost.ID, p.ID); err != nil {
+		t.Fatal(err)
+	}
+	if rows != 0 {
+		t.Errorf("posting wrote %d revision rows, want none", rows)
+	}
+	type rev struct {
+		Version    int
+		Body       string
+		EditorID   int64  `json:"editor_id"`
+		EditorName string `json:"editor_name"`
+		CreatedAt  string `json:"created_at"`
+	}
+	history := func(id int64) []rev {
+		t.Helper()
+		var revs struct{ Items []rev }
+		r := moderator.Get(fmt.Sprintf("/api/v1/posts/%d/revisions", id))
+		wantStatus(t, "revisions", r, http.StatusOK)
+		r.Decode(&revs)
+		return revs.Items
+	}
+	var created string
+	if err := w.env.DB.Get(&created, `SELECT to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS') FROM posts WHERE id = $1`, p.ID); err != nil {
+		t.Fatal(err)
+	}
+	for id, body := range map[int64]string{th.FirstPost.ID: "Pierwszy tekst wątku", p.ID: "Odpowiedź bez zmian"} {
+		if h := history(id); len(h) != 1 || h[0].Version != 1 || h[0].Body != body || h[0].EditorID != w.member.ID || h[0].EditorName == "" {
+			t.Errorf("history of unedited post %d = %+v, want version 1 %q by %d", id, h, body, w.member.ID)
+		}
+	}
+	if h := history(p.ID); len(h) == 1 && !strings.HasPrefix(h[0].CreatedAt, created) {
+		t.Errorf("version 1 dated %s, want the post's time %s", h[0].CreatedAt, created)
+	}
+	if r := moderator.Get(fmt.Sprintf("/p/%d/revisions", p.ID)); r.Status != http.StatusOK || !strings.Contains(r.String(), "Odpowiedź bez zmian") {
+		t.Errorf("revisions page of an unedited post: %d", r.Status)
+	}
+
+	// The first edit (here a moderator's) keeps version 1 as it was, by the author.
+	r := moderator.JSON("PATCH", fmt.Sprintf("/api/v1/posts/%d", p.ID), map[string]any{"body": "Odpowiedź poprawiona", "version": 1})
+	wantStatus(t, "edit", r, http.StatusOK)
+	h := history(p.ID)
+	if len(h) != 2 || h[0].Version != 2 || h[0].Body != "Odpowiedź poprawiona" || h[0].EditorID != w.moderator.ID ||
+		h[1].Version != 1 || h[1].Body != "Odpowiedź bez zmian" || h[1].EditorID != w.member.ID || !strings.HasPrefix(h[1].CreatedAt, created) {
+		t.Errorf("history after the first edit = %+v", h)
+	}
+	// A stale first edit writes nothing: no second version 1, no version 3.
+	r = author.JSON("PATCH", fmt.Sprintf("/api/v1/posts/%d", p.ID), map[string]any{"body": "Spóźniona poprawka", "version": 1})
+	wantStatus(t, "stale edit", r, http.StatusConflict)
+	if h := history(p.ID); len(h) != 2 {
+		t.Errorf("history after a stale edit = %+v", h)
+	}
+
+	// The export lists the unedited post's one version.
+	r = author.Get("/api/v1/me/export")
+	wantStatus(t, "export", r, http.StatusOK)
+	var posts []struct {
+		ID        int64 `json:"id"`
+		Revisions []struct {
+			Version int
+			Body    string
+		}
+	}
+	if err := json.Unmarshal(readZip(t, r.Body)["posts.json"], &posts); err != nil {
+		t.Fatal(err)
+	}
+	for _, ep := range posts {
+		switch ep.ID {
+		case th.FirstPost.ID:
+			if len(ep.Revisions) != 1 || ep.Revisions[0].Version != 1 || ep.Revisions[0].Body != "Pierwszy tekst wątku" {
+				t.Errorf("exported revisions of the unedited post: %+v", ep.Revisions)
+			}
+		case p.ID:
+			// The author's own version only (the moderator wrote version 2).
+			if len(ep.Revisions) != 1 || ep.Revisions[0].Body != "Odpowiedź bez zmian" {
+				t.Errorf("exported revisions of the edited post: %+v", ep.Revisions)
+			}
+		}
+	}
+}

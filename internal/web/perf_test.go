@@ -47,7 +47,8 @@ func TestReplyStatementCount(t *testing.T) {
 		}
 	}
 
-	// What the statements wrote: two posts, their revisions, the read mark,
+	// What the statements wrote: two posts (each its own first version: no
+	// revision rows until edited, TestUneditedPostHistory), the read mark,
 	// one notification per reply for the author (reply, then quote — the
 	// stronger reason) and for the watcher, and the author's mails.
 	var got struct {
@@ -76,7 +77,7 @@ func TestReplyStatementCount(t *testing.T) {
 		Posts, Revisions, Read, Mails int
 		AuthorKinds                   string
 		WatcherNotes                  int
-	}{Posts: 5, Revisions: 2, Read: 5, Mails: 2, AuthorKinds: "reply,quote", WatcherNotes: 2}
+	}{Posts: 5, Revisions: 0, Read: 5, Mails: 2, AuthorKinds: "reply,quote", WatcherNotes: 2}
 	if got != want {
 		t.Errorf("after two replies: %+v, want %+v", got, want)
 	}
