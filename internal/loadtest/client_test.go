@@ -127,6 +127,9 @@ type loadSpec struct {
 	// outside the timed part, so it may do out-of-band work (e.g. resets).
 	next func(w *worker, n int64) op
 	cats []string // names of latency categories; cats[0] is the main one
+	// settle, if set, runs once three quarters into the warm-up, while the
+	// load goes on: what the server's own upkeep would have done by then.
+	settle func()
 }
 
 type loadStats struct {
@@ -172,6 +175,10 @@ func runLoad(b *testing.B, spec loadSpec) loadStats {
 	cpuDone := make(chan struct{})
 	go func() {
 		defer close(cpuDone)
+		if spec.settle != nil {
+			time.Sleep(time.Until(mStart.Add(-*warmupFor / 4)))
+			spec.settle()
+		}
 		time.Sleep(time.Until(mStart))
 		stopWindow := windowHook(spec.name)
 		cpuA = sampleCPU()
