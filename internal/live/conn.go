@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -352,6 +353,13 @@ func (c *Conn) tryWrite(w *nonBlocking, bp *[]byte) (rest []byte, writes int, ha
 		batch = job.frames
 		*bp = appendWork((*bp)[:0], job)
 		n, err := w.try(c.rc, *bp)
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			// The deadline of the writer goroutine's last blocking write
+			// (writeRaw) has passed: it was that write's, not this one's,
+			// which never waits. The role is ours, so is the deadline.
+			_ = c.raw.SetWriteDeadline(time.Time{})
+			n, err = w.try(c.rc, *bp)
+		}
 		if err != nil || n < len(*bp) {
 			clear(batch)
 			return append([]byte(nil), (*bp)[n:]...), writes, true

@@ -126,6 +126,25 @@ func TestFanOutWritesDirectlyWhenTheSocketHasRoom(t *testing.T) {
 	}
 }
 
+// A write deadline left by the writer goroutine's last blocking write, long
+// past, does not turn the fan-out's next write into a hand-off.
+func TestFanOutIgnoresAnOldWriteDeadline(t *testing.T) {
+	h := testHub(t)
+	c, peer := tcpConn(t, h, 4)
+	_ = c.raw.SetWriteDeadline(time.Now().Add(-time.Second))
+	if _, start := c.offerHeld([]byte("late")); !start {
+		t.Fatal("the offer did not take the writer role")
+	}
+	fanOut([]*Conn{c})
+	if d, o := count(h.metrics.directWrites), count(h.metrics.handOffs); d != 1 || o != 0 {
+		t.Errorf("direct writes %v, hand-offs %v; want 1, 0", d, o)
+	}
+	_ = peer.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if op, p, err := readFrame(bufio.NewReader(peer)); err != nil || op != 0x81 || string(p) != "late" {
+		t.Errorf("peer read %x %q %v", op, p, err)
+	}
+}
+
 // A socket whose buffer is full does not hold up the fan-out: the kernel
 // takes what fits, a writer goroutine finishes the frame and writes what is
 // queued after it once the peer reads, and the peer gets every frame whole
