@@ -126,6 +126,39 @@ func TestFanOutWritesDirectlyWhenTheSocketHasRoom(t *testing.T) {
 	}
 }
 
+// A fan-out larger than a part (fanOutPart) is split over the Ps; every
+// connection still gets its frames, directly, in order.
+func TestSplitFanOutWritesEveryConnection(t *testing.T) {
+	h := testHub(t)
+	const n = 3*fanOutPart + 5
+	cs := make([]*Conn, n)
+	peers := make([]net.Conn, n)
+	for i := range cs {
+		cs[i], peers[i] = tcpConn(t, h, 8)
+	}
+	for _, frames := range [][][]byte{{[]byte("a"), []byte("b")}, {[]byte("c")}} {
+		var starts []*Conn
+		for _, c := range cs {
+			if _, start := c.offerHeld(frames...); start {
+				starts = append(starts, c)
+			}
+		}
+		fanOut(starts)
+	}
+	for i, p := range peers {
+		r := bufio.NewReader(p)
+		_ = p.SetReadDeadline(time.Now().Add(5 * time.Second))
+		for _, want := range []string{"a", "b", "c"} {
+			if op, got, err := readFrame(r); err != nil || op != 0x81 || string(got) != want {
+				t.Fatalf("connection %d: %x %q %v, want %q", i, op, got, err, want)
+			}
+		}
+	}
+	if o := count(h.metrics.handOffs); o != 0 {
+		t.Errorf("%v hand-offs to sockets with room", o)
+	}
+}
+
 // A write deadline left by the writer goroutine's last blocking write, long
 // past, does not turn the fan-out's next write into a hand-off.
 func TestFanOutIgnoresAnOldWriteDeadline(t *testing.T) {

@@ -251,10 +251,12 @@ func (t *topicState) pollState() {
 	before := t.state
 	t.state = st
 	if !recheck {
+		var starts []*Conn
 		for _, f := range frames {
-			t.deliverLocked(encode(f))
+			starts = t.deliverLocked(encode(f), starts)
 		}
 		t.mu.Unlock()
+		fanOut(starts)
 		return
 	}
 	subs := make([]*Conn, 0, len(t.subs))
@@ -320,14 +322,21 @@ type redactor interface {
 	redact(ctx context.Context, a *access.Actor, lost bool, old any, frame any) (redacted any, keep bool)
 }
 
-// deliverLocked queues a state frame (not a log entry) to every subscriber.
-func (t *topicState) deliverLocked(frame []byte) {
+// deliverLocked queues a state frame (not a log entry) to every subscriber;
+// the connections whose writer role the offers took are appended to starts,
+// for fanOut to write once t.mu is released (as a log delivery's).
+func (t *topicState) deliverLocked(frame []byte, starts []*Conn) []*Conn {
 	for c := range t.subs {
-		if !c.offer(frame) {
+		ok, start := c.offerHeld(frame)
+		if !ok {
 			delete(t.subs, c)
 			c.close(closeTooSlow, "too slow")
 		}
+		if start {
+			starts = append(starts, c)
+		}
 	}
+	return starts
 }
 
 // deliverLogLocked queues log entries (consecutive, in seq order) to every
