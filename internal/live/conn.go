@@ -374,7 +374,16 @@ func (c *Conn) tryWrite(w *nonBlocking, bp *[]byte) (rest []byte, writes int, ha
 		}
 		job, ok := c.out.take(batch)
 		if !ok {
-			return nil, writes, false // nothing left: the role is given up
+			// Nothing left: the role is given up. A close that found the
+			// role held left the close frame to its holder (see write).
+			select {
+			case <-c.done:
+				if c.out.claim() {
+					return nil, writes, true
+				}
+			default:
+			}
+			return nil, writes, false
 		}
 		batch = job.frames
 		*bp = appendWork((*bp)[:0], job)
