@@ -348,8 +348,8 @@ func startWriters(ws []stalledWrite) {
 }
 
 // maxDirectRounds bounds how often a fan-out writes one connection again
-// for frames queued while it was writing, before it leaves the rest to a
-// writer goroutine (which the next take would otherwise starve no one of).
+// for frames queued while it was writing, before it leaves what keeps
+// coming to a writer goroutine.
 const maxDirectRounds = 2
 
 // tryWrite is the fan-out's write to c, whose writer role the caller holds
@@ -366,7 +366,7 @@ func (c *Conn) tryWrite(w *nonBlocking, bp *[]byte) (rest []byte, writes int, ha
 		return nil, 0, true
 	}
 	var batch [][]byte
-	for range maxDirectRounds {
+	for round := 0; ; round++ {
 		select {
 		case <-c.done:
 			return nil, writes, true // the writer sends the close frame
@@ -387,6 +387,12 @@ func (c *Conn) tryWrite(w *nonBlocking, bp *[]byte) (rest []byte, writes int, ha
 		}
 		batch = job.frames
 		*bp = appendWork((*bp)[:0], job)
+		if round == maxDirectRounds {
+			// Frames keep coming: a writer goroutine takes this
+			// connection, so the others are not kept waiting.
+			clear(batch)
+			return append([]byte(nil), *bp...), writes, true
+		}
 		n, err := w.try(c.rc, *bp)
 		if errors.Is(err, os.ErrDeadlineExceeded) {
 			// The deadline of the writer goroutine's last blocking write
@@ -401,8 +407,6 @@ func (c *Conn) tryWrite(w *nonBlocking, bp *[]byte) (rest []byte, writes int, ha
 		}
 		writes++
 	}
-	clear(batch)
-	return nil, writes, true // still more queued: a writer goes on
 }
 
 // nonBlocking writes once to a socket without waiting for room (see

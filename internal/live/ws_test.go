@@ -223,24 +223,24 @@ func TestPingAndCloseAreAnsweredThroughTheWriter(t *testing.T) {
 	if err := conn.WriteControl(websocket.PingMessage, []byte("czy-jesteś"), time.Now().Add(wait)); err != nil {
 		t.Fatal(err)
 	}
-	// A frame to answer after the ping, so the reads below see both.
-	if err := conn.WriteJSON(map[string]any{"type": "ping"}); err != nil {
-		t.Fatal(err)
-	}
+	// The pong is processed while the client reads a data frame, so ask
+	// for text pongs until it has come: the writer may put the text pong
+	// answering the frame right after the ping before the pong, never the
+	// one answering a frame sent after that text pong arrived.
 	_ = conn.SetReadDeadline(time.Now().Add(wait))
-	var got []string
-	for len(got) == 0 || len(pongs) == 0 {
-		_, data, err := conn.ReadMessage()
-		if err != nil {
-			t.Fatalf("read: %v (text frames %q, pongs %d)", err, got, len(pongs))
+	for i := 0; i < 2 && len(pongs) == 0; i++ {
+		if err := conn.WriteJSON(map[string]any{"type": "ping"}); err != nil {
+			t.Fatal(err)
 		}
-		got = append(got, string(data))
+		if _, data, err := conn.ReadMessage(); err != nil || !strings.Contains(string(data), `"pong"`) {
+			t.Fatalf("answer to a ping frame: %s, %v", data, err)
+		}
+	}
+	if len(pongs) == 0 {
+		t.Fatal("no pong to the websocket ping")
 	}
 	if p := <-pongs; p != "czy-jesteś" {
 		t.Errorf("pong payload %q, want the ping's", p)
-	}
-	if len(got) != 1 || !strings.Contains(got[0], `"pong"`) {
-		t.Errorf("text frames %q, want one pong", got)
 	}
 
 	if err := conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(4000, "do widzenia"), time.Now().Add(wait)); err != nil {
