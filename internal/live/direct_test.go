@@ -17,7 +17,7 @@ import (
 
 // tcpConn is a server-side connection over a real loopback socket, with its
 // raw socket for the fan-out's direct writes, and the peer's end.
-func tcpConn(t *testing.T, h *Hub, limit int) (*Conn, net.Conn) {
+func tcpConn(t testing.TB, h *Hub, limit int) (*Conn, net.Conn) {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -77,7 +77,7 @@ func count(c prometheus.Counter) float64 {
 	return m.GetCounter().GetValue()
 }
 
-func testHub(t *testing.T) *Hub {
+func testHub(t testing.TB) *Hub {
 	h := New(Deps{Log: slog.New(slog.DiscardHandler), Registry: prometheus.NewRegistry()})
 	t.Cleanup(h.cancel)
 	return h
