@@ -5,9 +5,13 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"net"
+	"os"
+	"runtime"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/fasthttp/websocket"
@@ -50,9 +54,12 @@ type Session func(ctx context.Context) (*access.Actor, error)
 // handles client frames; one writer at a time writes to the socket, started
 // when there is something to write (see write).
 type Conn struct {
-	h       *Hub
-	ws      *websocket.Conn
-	raw     net.Conn // the TCP connection itself (see hardClose)
+	h   *Hub
+	ws  *websocket.Conn
+	raw net.Conn // the TCP connection itself (see hardClose)
+	// rc writes to raw's socket without waiting (see tryWrite); nil when
+	// raw has no file descriptor (then the writer goroutine does it all).
+	rc      syscall.RawConn
 	who     atomic.Pointer[access.Actor]
 	session Session
 
@@ -113,6 +120,24 @@ func (h *Hub) Serve(ws *websocket.Conn, a *access.Actor, session Session) {
 	if tc, ok := c.raw.(*net.TCPConn); ok {
 		_ = tc.SetWriteBuffer(sendBuffer)
 	}
+	if sc, ok := c.raw.(syscall.Conn); ok {
+		if rc, err := sc.SyscallConn(); err == nil {
+			c.rc = rc
+		}
+	}
+	// The library would answer pings and close frames itself, writing from
+	// the reader goroutine; the writer does it instead, in turn with
+	// everything else (see appendWork).
+	ws.SetPingHandler(func(payload string) error {
+		if c.out.pong([]byte(payload)) {
+			go c.write()
+		}
+		return nil
+	})
+	ws.SetCloseHandler(func(code int, _ string) error {
+		c.shut(code, "") // echo the peer's code, as the library's own handler does
+		return nil
+	})
 	defer close(c.finished)
 	if !h.register(c) {
 		_ = ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(closeGoingAway, "server shutting down"), time.Now().Add(time.Second))
@@ -140,23 +165,36 @@ func (h *Hub) Serve(ws *websocket.Conn, a *access.Actor, session Session) {
 // close asks the writer to send a close frame and end the connection. Safe to
 // call from anywhere, any number of times; the first code wins.
 func (c *Conn) close(code int, text string) {
-	c.closeOnce.Do(func() {
-		c.closeCode, c.closeText = code, text
-		if code == closeTooSlow {
+	if code == closeTooSlow {
+		c.closeOnce.Do(func() {
 			c.h.metrics.slowCloses.Inc()
-		}
-		close(c.done)
-		// The writer sends the close frame: this goroutine becomes it, or
-		// the one writing now does (see write).
-		if c.out.claim() {
-			go c.write()
-		}
-		// The writer may be blocked writing to a peer that stopped reading
-		// (its socket buffer full): the close frame gets a moment, then the
-		// socket is closed under the blocked write. A stalled peer usually
-		// sees the connection end without the frame; it resumes all the same.
-		time.AfterFunc(closeGrace, c.hardClose)
-	})
+			c.closeLocked(code, text)
+		})
+		return
+	}
+	c.shut(code, text)
+}
+
+// shut is close without counting anything: the peer's own close code is
+// echoed through it.
+func (c *Conn) shut(code int, text string) {
+	c.closeOnce.Do(func() { c.closeLocked(code, text) })
+}
+
+// closeLocked is close's work, once (under closeOnce).
+func (c *Conn) closeLocked(code int, text string) {
+	c.closeCode, c.closeText = code, text
+	close(c.done)
+	// The writer sends the close frame: this goroutine becomes it, or
+	// the one writing now does (see write).
+	if c.out.claim() {
+		go c.write()
+	}
+	// The writer may be blocked writing to a peer that stopped reading
+	// (its socket buffer full): the close frame gets a moment, then the
+	// socket is closed under the blocked write. A stalled peer usually
+	// sees the connection end without the frame; it resumes all the same.
+	time.AfterFunc(closeGrace, c.hardClose)
 }
 
 // offer queues frames without waiting, all or none; false means the queue
@@ -195,10 +233,9 @@ func (c *Conn) queued(n int, start bool) {
 	}
 }
 
-// offerHeld is offer for a fan-out that starts the writers itself (see
-// startWriters): start means the caller took the writer role for c and
-// must run its writer (offer does at once; a fan-out passes c to
-// startWriters).
+// offerHeld is offer for a fan-out that writes itself (see fanOut): start
+// means the caller took the writer role for c and must write (offer starts
+// the writer at once; a fan-out passes c to fanOut).
 func (c *Conn) offerHeld(frames ...[]byte) (ok, start bool) {
 	select {
 	case <-c.done:
@@ -212,38 +249,197 @@ func (c *Conn) offerHeld(frames ...[]byte) (ok, start bool) {
 	return ok, start
 }
 
-// writerWave bounds the writers a fan-out makes runnable at once: well
-// below a P's local run queue (256), so that none spill into the global
-// queue and a P that runs out of its own polls the network before it
-// steals.
+// writerWave bounds the writer goroutines a fan-out makes runnable at once:
+// well below a P's local run queue (256), so that none spill into the
+// global queue and a P that runs out of its own polls the network before
+// it steals.
 const writerWave = 64
 
-// startWriters runs the writers of a fan-out (connections whose writer role
-// offerHeld took) in waves, each once the previous wave's goroutines have
-// all run. Started all at once, 1,000 writers filled the run queues, and Go
-// polls the network only when a P runs out of goroutines (or every 10 ms),
-// so every database answer the chat's next message waited for — the check,
-// the commit — waited for the whole fan-out (issue 16: check queries of
+// fanOut writes what a fan-out queued to the connections whose writer role
+// offerHeld took, from the fan-out's own goroutine, each with one
+// non-blocking write (see tryWrite); only a connection whose socket would
+// block (its kernel buffer full: a slow or stalled peer) gets a writer
+// goroutine, which finishes the write and whatever follows. Before, every
+// delivery started a writer goroutine (1,000 per message at 1,000
+// subscribers, in waves of 64): the runtime's queues, the goroutines'
+// stacks and a wake-up per socket for what one system call does when the
+// socket has room, as it nearly always has (issue 16).
+//
+// A large fan-out is split over the Ps (GOMAXPROCS), a part of at least
+// fanOutPart connections each, the first written by the caller: one
+// goroutine writing 1,000 sockets one after another (~5–15 µs of CPU each,
+// nearly all the kernel's delivery over loopback) would keep the fan-out on
+// one core while another idles. A part's goroutine is not waited for: a connection's order is
+// its queue's, whoever writes it.
+func fanOut(cs []*Conn) {
+	parts := min(runtime.GOMAXPROCS(0), len(cs)/fanOutPart)
+	if parts > 1 {
+		per := (len(cs) + parts - 1) / parts
+		for rest := cs[per:]; len(rest) > 0; {
+			part := rest[:min(per, len(rest))]
+			rest = rest[len(part):]
+			go writeDirect(part)
+		}
+		cs = cs[:per]
+	}
+	writeDirect(cs)
+}
+
+// fanOutPart is the fewest connections a part of a split fan-out has.
+const fanOutPart = 128
+
+// writeDirect is fanOut's work for one part of the connections.
+func writeDirect(cs []*Conn) {
+	if len(cs) == 0 {
+		return
+	}
+	w := nonBlocking{}
+	w.fn = w.write // one closure per fan-out, not one per socket
+	bp := batchBuffers.Get().(*[]byte)
+	var blocked []stalledWrite
+	direct := 0
+	for _, c := range cs {
+		rest, writes, handOff := c.tryWrite(&w, bp)
+		direct += writes
+		if handOff {
+			blocked = append(blocked, stalledWrite{c, rest})
+		}
+	}
+	putBatchBuffer(bp)
+	m := cs[0].h.metrics
+	m.directWrites.Add(float64(direct))
+	m.handOffs.Add(float64(len(blocked)))
+	startWriters(blocked)
+}
+
+// stalledWrite is a connection whose writer must go on where a fan-out's
+// non-blocking write stopped: rest is the part of the frames not written.
+type stalledWrite struct {
+	c    *Conn
+	rest []byte
+}
+
+// startWriters runs the writers of connections the fan-out could not finish
+// in waves, each once the previous wave's goroutines have all run. Started
+// all at once, 1,000 writers filled the run queues, and Go polls the
+// network only when a P runs out of goroutines (or every 10 ms), so every
+// database answer the chat's next message waited for — the check, the
+// commit — waited for the whole fan-out (issue 16: check queries of
 // sub-millisecond took 8–13 ms p50, 36–73 ms p99 under the fan-out; in
 // waves 6–8 and 26). A wave waits only for its goroutines to start, never
 // for a write: a stalled socket does not hold up the others.
-func startWriters(cs []*Conn) {
-	for len(cs) > 0 {
-		n := min(len(cs), writerWave)
+func startWriters(ws []stalledWrite) {
+	for len(ws) > 0 {
+		n := min(len(ws), writerWave)
 		var left atomic.Int32
 		left.Store(int32(n))
 		ran := make(chan struct{})
-		for _, c := range cs[:n] {
+		for _, w := range ws[:n] {
 			go func() {
 				if left.Add(-1) == 0 {
 					close(ran)
 				}
-				c.write()
+				w.c.writeRest(w.rest)
 			}()
 		}
 		<-ran
-		cs = cs[n:]
+		ws = ws[n:]
 	}
+}
+
+// maxDirectRounds bounds how often a fan-out writes one connection again
+// for frames queued while it was writing, before it leaves what keeps
+// coming to a writer goroutine.
+const maxDirectRounds = 2
+
+// tryWrite is the fan-out's write to c, whose writer role the caller holds
+// (writes counts its complete system calls):
+// it frames what is queued (text frames, a due ping or pong) into *bp and
+// writes it with one non-blocking system call. Written whole, the role is
+// given up when nothing more is queued (or written once more); otherwise
+// handOff says a writer goroutine must take over, writing rest first (the
+// part of a frame the kernel did not take, which must go out before
+// anything else on the socket). A closing connection, or one without a raw
+// socket (a test's pipe), is always handed off.
+func (c *Conn) tryWrite(w *nonBlocking, bp *[]byte) (rest []byte, writes int, handOff bool) {
+	if c.rc == nil {
+		return nil, 0, true
+	}
+	var batch [][]byte
+	for round := 0; ; round++ {
+		select {
+		case <-c.done:
+			return nil, writes, true // the writer sends the close frame
+		default:
+		}
+		job, ok := c.out.take(batch)
+		if !ok {
+			// Nothing left: the role is given up. A close that found the
+			// role held left the close frame to its holder (see write).
+			select {
+			case <-c.done:
+				if c.out.claim() {
+					return nil, writes, true
+				}
+			default:
+			}
+			return nil, writes, false
+		}
+		batch = job.frames
+		*bp = appendWork((*bp)[:0], job)
+		if round == maxDirectRounds {
+			// Frames keep coming: a writer goroutine takes this
+			// connection, so the others are not kept waiting.
+			clear(batch)
+			return append([]byte(nil), *bp...), writes, true
+		}
+		n, err := w.try(c.rc, *bp)
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			// The deadline of the writer goroutine's last blocking write
+			// (writeRaw) has passed: it was that write's, not this one's,
+			// which never waits. The role is ours, so is the deadline.
+			_ = c.raw.SetWriteDeadline(time.Time{})
+			n, err = w.try(c.rc, *bp)
+		}
+		if err != nil || n < len(*bp) {
+			clear(batch)
+			return append([]byte(nil), (*bp)[n:]...), writes, true
+		}
+		writes++
+	}
+}
+
+// nonBlocking writes once to a socket without waiting for room (see
+// tryWrite); its fields carry the call's arguments and results so that fn,
+// made once per fan-out, allocates nothing per socket.
+type nonBlocking struct {
+	buf []byte
+	n   int
+	err error
+	fn  func(fd uintptr) bool
+}
+
+// write is RawConn.Write's callback: one write(2), done whatever it
+// returned (true), so the caller never waits for the socket to drain.
+func (w *nonBlocking) write(fd uintptr) bool {
+	w.n, w.err = syscall.Write(int(fd), w.buf)
+	if w.n < 0 {
+		w.n = 0
+	}
+	return true
+}
+
+// try writes buf once; n is what the kernel took. An error (EAGAIN: the
+// socket buffer is full; a closed or reset socket) leaves the rest to the
+// writer goroutine, whose blocking write waits or reports it.
+func (w *nonBlocking) try(rc syscall.RawConn, buf []byte) (int, error) {
+	w.buf, w.n, w.err = buf, 0, nil
+	err := rc.Write(w.fn)
+	w.buf = nil
+	if err == nil {
+		err = w.err
+	}
+	return w.n, err
 }
 
 func (c *Conn) sendJSON(v any) bool { return c.send(encode(v)) }
@@ -266,8 +462,8 @@ func (c *Conn) write() {
 			return
 		default:
 		}
-		var ping, ok bool
-		batch, ping, ok = c.out.take(batch)
+		job, ok := c.out.take(batch)
+		batch = job.frames
 		if !ok {
 			// A close that found this writer running left the close
 			// frame to it: the role was given up since, so take it back.
@@ -280,33 +476,70 @@ func (c *Conn) write() {
 			}
 			return
 		}
-		if err := c.writeBatch(batch, ping); err != nil {
-			// A peer that took nothing for writeTimeout stopped
-			// reading: too slow, like one whose queue filled (the
-			// close frame cannot follow a failed write, though).
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				c.close(closeTooSlow, "too slow")
-			} else {
-				c.close(closeNormal, "")
-			}
-			c.stopWriting()
+		if err := c.writeWork(job); err != nil {
+			c.writeFailed(err)
 			return
 		}
 	}
 }
 
-// writeBatch writes a batch of queued frames, then the ping if one is due.
-func (c *Conn) writeBatch(frames [][]byte, ping bool) error {
-	if len(frames) > 0 {
-		if err := c.writeFrames(frames); err != nil {
-			return err
+// writeRest is the writer taking over from a fan-out that could not write
+// all of rest without waiting: rest goes out first, then what is queued.
+func (c *Conn) writeRest(rest []byte) {
+	if len(rest) > 0 {
+		if err := c.writeRaw(rest); err != nil {
+			c.writeFailed(err)
+			return
 		}
 	}
-	if ping {
-		return c.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(writeTimeout))
+	c.write()
+}
+
+// writeFailed ends the connection after a failed write. A peer that took
+// nothing for writeTimeout stopped reading: too slow, like one whose queue
+// filled (the close frame cannot follow a failed write, though).
+func (c *Conn) writeFailed(err error) {
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		c.close(closeTooSlow, "too slow")
+	} else {
+		c.close(closeNormal, "")
 	}
-	return nil
+	c.stopWriting()
+}
+
+// writeWork writes what take handed the writer: its frames, then a due
+// ping and pong, with one system call per 64 KiB.
+func (c *Conn) writeWork(job work) error {
+	bp := batchBuffers.Get().(*[]byte)
+	defer putBatchBuffer(bp)
+	frames := job.frames
+	for {
+		buf := (*bp)[:0]
+		n := 0
+		for n < len(frames) && (n == 0 || len(buf)+len(frames[n]) <= coalesced) {
+			buf = appendTextFrame(buf, frames[n])
+			n++
+		}
+		frames = frames[n:]
+		if len(frames) == 0 {
+			buf = appendControls(buf, job)
+		}
+		*bp = buf
+		if err := c.writeRaw(buf); err != nil {
+			return err
+		}
+		if len(frames) == 0 {
+			return nil
+		}
+	}
+}
+
+// writeRaw writes bytes already framed, waiting up to writeTimeout.
+func (c *Conn) writeRaw(b []byte) error {
+	_ = c.raw.SetWriteDeadline(time.Now().Add(writeTimeout))
+	_, err := c.raw.Write(b)
+	return err
 }
 
 // stopWriting ends the connection's writing for good: the writer keeps its
@@ -359,47 +592,49 @@ func (c *Conn) recheckTimer() {
 	c.arm(&c.rechecker, c.h.set.RecheckSession, c.recheckTimer)
 }
 
-// coalesced bounds the bytes written by one system call of writeFrames.
+// coalesced bounds the bytes written by one system call of writeWork.
 const coalesced = 64 << 10
 
-// batchBuffers hold the frames writeFrames sends together: shared, so an idle
-// connection keeps none.
+// batchBuffers hold the frames a writer or a fan-out sends together: shared,
+// so an idle connection keeps none.
 var batchBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 8<<10); return &b }}
 
-// writeFrames writes queued text frames. One frame goes through the
-// websocket library; several (a connection behind a fan-out) are framed here
-// and written with one system call per 64 KiB instead of one per frame, so a
-// busy server spends less per delivery the further behind it is (issue 16:
-// the fan-out's CPU was nearly all write calls). A single Write of whole
-// frames cannot interleave with the library's own control frames (the
-// reader's pongs): the socket serializes each Write.
-func (c *Conn) writeFrames(frames [][]byte) error {
-	if len(frames) == 1 {
-		_ = c.ws.SetWriteDeadline(time.Now().Add(writeTimeout))
-		return c.ws.WriteMessage(websocket.TextMessage, frames[0])
+func putBatchBuffer(bp *[]byte) {
+	if cap(*bp) <= coalesced+ReadLimit {
+		*bp = (*bp)[:0]
+		batchBuffers.Put(bp)
 	}
-	bp := batchBuffers.Get().(*[]byte)
-	defer func() {
-		if cap(*bp) <= coalesced+ReadLimit {
-			*bp = (*bp)[:0]
-			batchBuffers.Put(bp)
-		}
-	}()
-	for len(frames) > 0 {
-		buf := (*bp)[:0]
-		n := 0
-		for n < len(frames) && (n == 0 || len(buf)+len(frames[n]) <= coalesced) {
-			buf = appendTextFrame(buf, frames[n])
-			n++
-		}
-		*bp = buf
-		frames = frames[n:]
-		_ = c.raw.SetWriteDeadline(time.Now().Add(writeTimeout))
-		if _, err := c.raw.Write(buf); err != nil {
-			return err
-		}
+}
+
+// Every frame is framed here and written to the socket directly, several
+// with one system call (a connection behind a fan-out: issue 16, the
+// fan-out's CPU was nearly all write calls), never through the websocket
+// library's writer: the fan-out may leave part of a frame for the writer
+// goroutine (see tryWrite), and nothing may be written between the two
+// parts. So the library writes nothing of its own while the connection
+// runs: pings and pongs are queued for the writer (see Serve), and the
+// close frame is the writer's last write.
+
+// appendWork appends a writer's batch: its text frames, then a due ping and
+// pong.
+func appendWork(b []byte, job work) []byte {
+	for _, f := range job.frames {
+		b = appendTextFrame(b, f)
 	}
-	return nil
+	return appendControls(b, job)
+}
+
+// appendControls appends a due ping and pong (RFC 6455 §5.5.2, §5.5.3;
+// a pong's payload is at most 125 bytes, as the ping's was).
+func appendControls(b []byte, job work) []byte {
+	if job.ping {
+		b = append(b, 0x89, 0)
+	}
+	if job.pongDue {
+		b = append(b, 0x8a, byte(len(job.pong)))
+		b = append(b, job.pong...)
+	}
+	return b
 }
 
 // appendTextFrame appends a final, unmasked text frame (RFC 6455 §5.2: a
@@ -550,11 +785,10 @@ func (c *Conn) drop(name string) {
 
 func (c *Conn) readLoop() {
 	pongWait := c.h.set.PingEvery * 5 / 2
-	c.ws.SetReadLimit(ReadLimit)
 	_ = c.ws.SetReadDeadline(time.Now().Add(pongWait))
 	c.ws.SetPongHandler(func(string) error { return c.ws.SetReadDeadline(time.Now().Add(pongWait)) })
 	for {
-		kind, data, err := c.ws.ReadMessage()
+		kind, data, err := c.readMessage()
 		if err != nil {
 			if errors.Is(err, websocket.ErrReadLimit) {
 				c.close(websocket.CloseMessageTooBig, "frame larger than 16 KiB")
@@ -573,6 +807,26 @@ func (c *Conn) readLoop() {
 		default:
 		}
 	}
+}
+
+// readMessage reads the next message, at most ReadLimit bytes of it
+// (websocket.ErrReadLimit beyond). The limit is not the library's
+// SetReadLimit: the library answers an oversized message with a close frame
+// written from the reader, which could land inside a frame the fan-out left
+// half written (see tryWrite); here the writer sends the 1009.
+func (c *Conn) readMessage() (kind int, data []byte, err error) {
+	kind, r, err := c.ws.NextReader()
+	if err != nil {
+		return 0, nil, err
+	}
+	data, err = io.ReadAll(io.LimitReader(r, ReadLimit+1))
+	if err != nil {
+		return 0, nil, err
+	}
+	if len(data) > ReadLimit {
+		return 0, nil, websocket.ErrReadLimit
+	}
+	return kind, data, nil
 }
 
 // onFreshStack runs f on a goroutine of its own and waits for it (a panic

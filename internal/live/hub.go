@@ -624,20 +624,25 @@ type hubMetrics struct {
 	hintsIn       prometheus.Counter
 	notifies      prometheus.Counter
 	logReads      prometheus.Counter
+	// A fan-out's writes: done at once by the fan-out, or handed to a
+	// writer goroutine because the socket would block (see fanOut).
+	directWrites, handOffs prometheus.Counter
 }
 
 func newHubMetrics(reg prometheus.Registerer) *hubMetrics {
 	m := &hubMetrics{
-		conns:      prometheus.NewGauge(prometheus.GaugeOpts{Name: "forumjst_live_connections", Help: "Open websocket connections."}),
-		topics:     prometheus.NewGauge(prometheus.GaugeOpts{Name: "forumjst_live_topics", Help: "Topics with at least one subscriber on this instance."}),
-		frames:     prometheus.NewCounter(prometheus.CounterOpts{Name: "forumjst_live_frames_queued_total", Help: "Frames queued to websocket connections."}),
-		slowCloses: prometheus.NewCounter(prometheus.CounterOpts{Name: "forumjst_live_slow_closes_total", Help: "Connections closed with 4008 because their queue was full."}),
-		hintsIn:    prometheus.NewCounter(prometheus.CounterOpts{Name: "forumjst_live_notifications_received_total", Help: "NOTIFY hints received from PostgreSQL."}),
-		notifies:   prometheus.NewCounter(prometheus.CounterOpts{Name: "forumjst_live_notify_statements_total", Help: "NOTIFY statements sent (hints are coalesced)."}),
-		logReads:   prometheus.NewCounter(prometheus.CounterOpts{Name: "forumjst_live_log_reads_total", Help: "Reads of a topic's log from the database to deliver it (messages sent on this instance are delivered without one)."}),
+		conns:        prometheus.NewGauge(prometheus.GaugeOpts{Name: "forumjst_live_connections", Help: "Open websocket connections."}),
+		topics:       prometheus.NewGauge(prometheus.GaugeOpts{Name: "forumjst_live_topics", Help: "Topics with at least one subscriber on this instance."}),
+		frames:       prometheus.NewCounter(prometheus.CounterOpts{Name: "forumjst_live_frames_queued_total", Help: "Frames queued to websocket connections."}),
+		slowCloses:   prometheus.NewCounter(prometheus.CounterOpts{Name: "forumjst_live_slow_closes_total", Help: "Connections closed with 4008 because their queue was full."}),
+		hintsIn:      prometheus.NewCounter(prometheus.CounterOpts{Name: "forumjst_live_notifications_received_total", Help: "NOTIFY hints received from PostgreSQL."}),
+		notifies:     prometheus.NewCounter(prometheus.CounterOpts{Name: "forumjst_live_notify_statements_total", Help: "NOTIFY statements sent (hints are coalesced)."}),
+		logReads:     prometheus.NewCounter(prometheus.CounterOpts{Name: "forumjst_live_log_reads_total", Help: "Reads of a topic's log from the database to deliver it (messages sent on this instance are delivered without one)."}),
+		directWrites: prometheus.NewCounter(prometheus.CounterOpts{Name: "forumjst_live_fanout_direct_writes_total", Help: "Socket writes a fan-out made itself, without waiting (the socket had room)."}),
+		handOffs:     prometheus.NewCounter(prometheus.CounterOpts{Name: "forumjst_live_fanout_handoffs_total", Help: "Connections a fan-out left to a writer goroutine (the socket would block, or the connection was closing)."}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.conns, m.topics, m.frames, m.slowCloses, m.hintsIn, m.notifies, m.logReads)
+		reg.MustRegister(m.conns, m.topics, m.frames, m.slowCloses, m.hintsIn, m.notifies, m.logReads, m.directWrites, m.handOffs)
 	}
 	return m
 }

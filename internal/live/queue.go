@@ -15,9 +15,13 @@ type queue struct {
 	frames  [][]byte
 	spare   [][]byte // the writer's previous batch, reused
 	limit   int
-	writing bool          // a goroutine holds the writer role
-	pingDue bool          // a ping waits for the writer
-	room    chan struct{} // a token when the writer took a batch
+	writing bool // a goroutine holds the writer role
+	pingDue bool // a ping waits for the writer
+	pongDue bool // a pong (payload pongData) waits for the writer
+	// pongData is the payload of the latest ping to answer (RFC 6455 §5.5.3
+	// lets a pong answer only the most recent ping).
+	pongData []byte
+	room     chan struct{} // a token when the writer took a batch
 }
 
 func newQueue(limit int) *queue {
@@ -45,6 +49,17 @@ func (q *queue) ping() (start bool) {
 	return q.claimLocked()
 }
 
+// pong asks the writer to answer a ping with payload; start as in offer.
+// Pongs go through the writer like every other frame: the fan-out may leave
+// part of a frame unwritten for the writer to finish (see Conn.tryWrite), and
+// a pong written by the reader meanwhile would land inside it.
+func (q *queue) pong(payload []byte) (start bool) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.pongDue, q.pongData = true, payload
+	return q.claimLocked()
+}
+
 // claim takes the writer role unless a goroutine holds it.
 func (q *queue) claim() bool {
 	q.mu.Lock()
@@ -60,27 +75,35 @@ func (q *queue) claimLocked() bool {
 	return true
 }
 
-// take hands the writer everything queued and whether a ping is due. The
-// batch it returned last time is recycled, so a busy connection stops
+// work is what the writer takes from the queue in one go.
+type work struct {
+	frames  [][]byte // text frames, in order
+	ping    bool     // a ping is due
+	pong    []byte   // a pong's payload, when pongDue
+	pongDue bool
+}
+
+// take hands the writer everything queued, and a due ping and pong. The
+// batch it returned last time (done) is recycled, so a busy connection stops
 // allocating. With nothing to do, the writer gives up its role (ok false).
-func (q *queue) take(done [][]byte) (batch [][]byte, ping, ok bool) {
+func (q *queue) take(done [][]byte) (w work, ok bool) {
 	clear(done) // drop references to sent frames
 	q.mu.Lock()
-	if len(q.frames) == 0 && !q.pingDue {
+	if len(q.frames) == 0 && !q.pingDue && !q.pongDue {
 		q.writing = false
 		if q.spare == nil {
 			q.recycle(done)
 		}
 		q.mu.Unlock()
-		return nil, false, false
+		return work{}, false
 	}
-	batch, ping = q.frames, q.pingDue
-	q.frames, q.pingDue = q.spare[:0], false
+	w = work{frames: q.frames, ping: q.pingDue, pong: q.pongData, pongDue: q.pongDue}
+	q.frames, q.pingDue, q.pongDue, q.pongData = q.spare[:0], false, false, nil
 	q.spare = nil
 	q.recycle(done)
 	q.mu.Unlock()
 	signal(q.room)
-	return batch, ping, true
+	return w, true
 }
 
 // recycle keeps a sent batch as the next one's backing array, unless it

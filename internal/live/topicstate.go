@@ -168,7 +168,7 @@ func (t *topicState) pollLog() {
 		}
 		starts := t.appendLocked(frames)
 		t.mu.Unlock()
-		startWriters(starts)
+		fanOut(starts)
 		if len(entries) > 0 {
 			t.h.traced(stageDelivered, t.name, entries[len(entries)-1].seq)
 		}
@@ -189,7 +189,7 @@ func (t *topicState) delivered() int64 {
 // appendLocked delivers log entries that follow t.seq, in seq order, and
 // keeps them in the ring for subscribers joining. Each subscriber gets its
 // share with one offer per live page (see deliverLogLocked and livePage);
-// the caller passes the result to startWriters once t.mu is released.
+// the caller passes the result to fanOut once t.mu is released.
 func (t *topicState) appendLocked(fs []logFrame) (starts []*Conn) {
 	if len(fs) == 0 {
 		return nil
@@ -233,7 +233,7 @@ func (t *topicState) deliverCommitted(fs []logFrame) bool {
 	}
 	starts := t.appendLocked(fs[:n])
 	t.mu.Unlock()
-	startWriters(starts)
+	fanOut(starts)
 	return n == len(fs)
 }
 
@@ -251,10 +251,12 @@ func (t *topicState) pollState() {
 	before := t.state
 	t.state = st
 	if !recheck {
+		var starts []*Conn
 		for _, f := range frames {
-			t.deliverLocked(encode(f))
+			starts = t.deliverLocked(encode(f), starts)
 		}
 		t.mu.Unlock()
+		fanOut(starts)
 		return
 	}
 	subs := make([]*Conn, 0, len(t.subs))
@@ -320,21 +322,28 @@ type redactor interface {
 	redact(ctx context.Context, a *access.Actor, lost bool, old any, frame any) (redacted any, keep bool)
 }
 
-// deliverLocked queues a state frame (not a log entry) to every subscriber.
-func (t *topicState) deliverLocked(frame []byte) {
+// deliverLocked queues a state frame (not a log entry) to every subscriber;
+// the connections whose writer role the offers took are appended to starts,
+// for fanOut to write once t.mu is released (as a log delivery's).
+func (t *topicState) deliverLocked(frame []byte, starts []*Conn) []*Conn {
 	for c := range t.subs {
-		if !c.offer(frame) {
+		ok, start := c.offerHeld(frame)
+		if !ok {
 			delete(t.subs, c)
 			c.close(closeTooSlow, "too slow")
 		}
+		if start {
+			starts = append(starts, c)
+		}
 	}
+	return starts
 }
 
 // deliverLogLocked queues log entries (consecutive, in seq order) to every
 // subscriber, each the entries after its cursor (a replayed entry is never
 // repeated), with one offer: a subscriber's writer then wakes once and writes
-// them with one call. The writers to start are appended to starts, for
-// startWriters once t.mu is released.
+// them with one call. The connections whose writer role the offers took are
+// appended to starts, for fanOut to write once t.mu is released.
 func (t *topicState) deliverLogLocked(fs []logFrame, starts []*Conn) []*Conn {
 	frames := make([][]byte, len(fs))
 	for i, f := range fs {

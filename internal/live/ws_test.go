@@ -208,3 +208,46 @@ func TestLocalMessagesAreDeliveredWithoutReadingBack(t *testing.T) {
 		t.Errorf("%v log reads for %d messages sent on this instance, want none", reads, n)
 	}
 }
+
+// The server answers a websocket ping with a pong carrying its payload, and
+// a client's close frame with a close frame of the same code. Both go
+// through the connection's writer, not the library's writes from the reader
+// (which could land inside a frame the fan-out left half written): a pong
+// and a close reply are framed like the rest.
+func TestPingAndCloseAreAnsweredThroughTheWriter(t *testing.T) {
+	env := testkit.Start(t, dbURL)
+	r := newRoom(t, env)
+	conn := rawDial(t, env.Login(r.member), env.URL)
+	pongs := make(chan string, 4)
+	conn.SetPongHandler(func(p string) error { pongs <- p; return nil })
+	if err := conn.WriteControl(websocket.PingMessage, []byte("czy-jesteś"), time.Now().Add(wait)); err != nil {
+		t.Fatal(err)
+	}
+	// The pong is processed while the client reads a data frame, so ask
+	// for text pongs until it has come: the writer may put the text pong
+	// answering the frame right after the ping before the pong, never the
+	// one answering a frame sent after that text pong arrived.
+	_ = conn.SetReadDeadline(time.Now().Add(wait))
+	for i := 0; i < 2 && len(pongs) == 0; i++ {
+		if err := conn.WriteJSON(map[string]any{"type": "ping"}); err != nil {
+			t.Fatal(err)
+		}
+		if _, data, err := conn.ReadMessage(); err != nil || !strings.Contains(string(data), `"pong"`) {
+			t.Fatalf("answer to a ping frame: %s, %v", data, err)
+		}
+	}
+	if len(pongs) == 0 {
+		t.Fatal("no pong to the websocket ping")
+	}
+	if p := <-pongs; p != "czy-jesteś" {
+		t.Errorf("pong payload %q, want the ping's", p)
+	}
+
+	if err := conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(4000, "do widzenia"), time.Now().Add(wait)); err != nil {
+		t.Fatal(err)
+	}
+	var ce *websocket.CloseError
+	if _, _, err := conn.ReadMessage(); !errors.As(err, &ce) || ce.Code != 4000 {
+		t.Errorf("after the client's close: %v, want the close code 4000 echoed", err)
+	}
+}
