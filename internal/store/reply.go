@@ -15,9 +15,9 @@ import (
 // two statements inside its unit of work instead of a dozen: LoadReplyTarget
 // takes the writer's row lock and reads everything the checks need, and
 // AppendReply re-checks under the thread's row lock and writes the post (its
-// own first version: no revision row until it is edited), the read mark, the auto-watch and the notifications, returning
-// the new post as readers see it. Both go through Prepared statements when
-// the caller has them.
+// own first version: no revision row until it is edited), the read mark, the
+// auto-watch and the notifications, returning the new post as readers see
+// it. Both go through Prepared statements when the caller has them.
 
 // ReplyTarget is the thread a reply goes to, as the checks before rendering
 // need it: the thread and its group, the writer's mute there, how many posts
