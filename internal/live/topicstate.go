@@ -327,14 +327,22 @@ type redactor interface {
 // for fanOut to write once t.mu is released (as a log delivery's).
 func (t *topicState) deliverLocked(frame []byte, starts []*Conn) []*Conn {
 	for c := range t.subs {
-		ok, start := c.offerHeld(frame)
-		if !ok {
-			delete(t.subs, c)
-			c.close(closeTooSlow, "too slow")
-		}
-		if start {
-			starts = append(starts, c)
-		}
+		starts = t.offerLocked(c, starts, frame)
+	}
+	return starts
+}
+
+// offerLocked queues frames to subscriber c with one offer: a subscriber
+// whose queue is full is dropped and closed as too slow, and one whose writer
+// role the offer took is appended to starts (for fanOut).
+func (t *topicState) offerLocked(c *Conn, starts []*Conn, frames ...[]byte) []*Conn {
+	ok, start := c.offerHeld(frames...)
+	if !ok {
+		delete(t.subs, c)
+		c.close(closeTooSlow, "too slow")
+	}
+	if start {
+		starts = append(starts, c)
 	}
 	return starts
 }
@@ -359,14 +367,7 @@ func (t *topicState) deliverLogLocked(fs []logFrame, starts []*Conn) []*Conn {
 			from++
 		}
 		s.cursor = last
-		ok, start := c.offerHeld(frames[from:]...)
-		if !ok {
-			delete(t.subs, c)
-			c.close(closeTooSlow, "too slow")
-		}
-		if start {
-			starts = append(starts, c)
-		}
+		starts = t.offerLocked(c, starts, frames[from:]...)
 	}
 	return starts
 }
