@@ -106,10 +106,11 @@ clean:
 db-stop:
 	scripts/devdb.sh --stop
 
-# Live chat benchmark of SPEC §8 (issue 5 item 12): fan-out 1k at 100 msg/s, 5k at
-# 20 msg/s and 10,000 idle websockets, each against a fresh `forumjst serve` and a
-# bare broadcast baseline in the same run, over loopback; a throwaway database on
-# the DATABASE_URL server. About 3 minutes; extra flags in BENCH_LIVE_FLAGS
+# Live chat benchmark of SPEC §8 (issue 5 item 12): fan-out 1k at 100 msg/s (from
+# one and from 10 sender connections), 5k at 20 msg/s and 10,000 idle websockets,
+# each against a fresh `forumjst serve` and a bare broadcast baseline in the same
+# run, over loopback; a throwaway database on the DATABASE_URL server. About 5
+# minutes; extra flags in BENCH_LIVE_FLAGS
 # (e.g. BENCH_LIVE_FLAGS='--scenarios fanout1k --profile /tmp/prof').
 .PHONY: bench-live build-bench
 bench-live: build build-bench

@@ -54,8 +54,10 @@ flags:
                     or scaleK[:N][@RATE]: K forumjst instances on one database,
                     N subscribers (default 1,000) and the senders spread over
                     them, RATE msg/s (default 100), with cross-instance latency,
-                    NOTIFY traffic and PostgreSQL's load; no baseline (default
-                    fanout1k,fanout5k,idle10k)
+                    NOTIFY traffic and PostgreSQL's load; no baseline. A
+                    suffix /K gives a scenario K sending connections
+                    instead of --senders (fanout1k/10: issue 16's 10-sender
+                    row). Default fanout1k,fanout1k/10,fanout5k,idle10k
   --duration D      sending time per scenario (default 10s)
   --drain D         longest wait for deliveries after the last send (default 3s)
   --settle D        pause before measuring memory (default 2s)
@@ -95,7 +97,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	fs.Usage = func() { fmt.Fprint(stderr, usageText) }
 	var o options
-	scen := fs.String("scenarios", "fanout1k,fanout5k,idle10k", "")
+	scen := fs.String("scenarios", "fanout1k,fanout1k/10,fanout5k,idle10k", "")
 	fs.DurationVar(&o.set.Duration, "duration", 10*time.Second, "")
 	fs.DurationVar(&o.set.Drain, "drain", 3*time.Second, "")
 	fs.DurationVar(&o.set.Settle, "settle", 2*time.Second, "")
@@ -195,6 +197,19 @@ func parseScenarios(list string) ([]Scenario, error) {
 	var out []Scenario
 	for _, name := range strings.Split(list, ",") {
 		name = strings.TrimSpace(name)
+		if base, k, ok := strings.Cut(name, "/"); ok {
+			senders, err := strconv.Atoi(k)
+			if err != nil || senders < 1 || senders > 64 || base == "" || strings.HasPrefix(base, "scale") {
+				return nil, fmt.Errorf("scenario %q: want NAME/K with 1 ≤ K ≤ 64 sending connections (not for scale scenarios)", name)
+			}
+			sc, err := parseScenarios(base)
+			if err != nil {
+				return nil, err
+			}
+			sc[0].Name, sc[0].Senders = name, senders
+			out = append(out, sc[0])
+			continue
+		}
 		switch name {
 		case "":
 			continue
@@ -482,7 +497,7 @@ func (h *harness) runOn(ctx context.Context, server string, sc Scenario) (*Resul
 // window.
 func (h *harness) profileHooks(ctx context.Context, c *child, sc Scenario) hooks {
 	file := func(kind string) string {
-		return filepath.Join(h.o.profileDir, strings.ReplaceAll(sc.Name, "@", "at")+"-"+c.name+"-"+kind+".pprof")
+		return filepath.Join(h.o.profileDir, strings.NewReplacer("@", "at", "/", "-senders").Replace(sc.Name)+"-"+c.name+"-"+kind+".pprof")
 	}
 	try := func(err error) {
 		if err != nil {

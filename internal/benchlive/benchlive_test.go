@@ -113,11 +113,12 @@ func TestShortScenarioBothServers(t *testing.T) {
 }
 
 func TestParseScenarios(t *testing.T) {
-	got, err := parseScenarios("fanout1k, idle10k,20@5")
+	got, err := parseScenarios("fanout1k, idle10k,20@5,fanout1k/10, 30@300/4")
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []Scenario{{"fanout1k", 1000, 100, 0}, {"idle10k", 10000, 0, 0}, {"20@5", 20, 5, 0}}
+	want := []Scenario{{"fanout1k", 1000, 100, 0, 0}, {"idle10k", 10000, 0, 0, 0}, {"20@5", 20, 5, 0, 0},
+		{"fanout1k/10", 1000, 100, 0, 10}, {"30@300/4", 30, 300, 0, 4}}
 	if len(got) != len(want) {
 		t.Fatalf("got %v", got)
 	}
@@ -126,7 +127,7 @@ func TestParseScenarios(t *testing.T) {
 			t.Errorf("scenario %d: got %+v, want %+v", i, got[i], want[i])
 		}
 	}
-	for _, bad := range []string{"", "fanout2k", "0@1", "30000@1", "5@x"} {
+	for _, bad := range []string{"", "fanout2k", "0@1", "30000@1", "5@x", "fanout1k/0", "fanout1k/65", "fanout1k/x", "/3", "scale3/2", "fanout1k/2/2"} {
 		if _, err := parseScenarios(bad); err == nil {
 			t.Errorf("parseScenarios(%q) accepted", bad)
 		}

@@ -29,6 +29,9 @@ type Scenario struct {
 	// Instances is the number of `forumjst serve` processes on one database
 	// (the scale scenarios); 0 or 1: one server.
 	Instances int
+	// Senders, when above 0, is this scenario's number of sending
+	// connections ("fanout1k/10"); 0: --senders.
+	Senders int
 }
 
 // Target is one server under test.
@@ -295,10 +298,14 @@ func (run *loadRun) wsURL(i int) string {
 	return "ws" + strings.TrimPrefix(run.inst[i%len(run.inst)].Base, "http") + "/ws"
 }
 
-// senders is the number of sending connections: --senders, and at least one
+// senders is the number of sending connections: the scenario's own count or
+// --senders, and at least one
 // per instance when there are several (each instance sends and receives).
 func (run *loadRun) senders() int {
 	n := max(run.set.Senders, 1)
+	if run.sc.Senders > 0 {
+		n = run.sc.Senders
+	}
 	if len(run.inst) > 1 {
 		n = max(n, len(run.inst))
 	}

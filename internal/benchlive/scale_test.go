@@ -52,7 +52,7 @@ func TestParseScale(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []Scenario{{"scale3", 1000, 100, 3}, {"scale2@500", 1000, 500, 2}, {"fanout1k", 1000, 100, 0}, {"scale4:30@2000", 30, 2000, 4}}
+	want := []Scenario{{"scale3", 1000, 100, 3, 0}, {"scale2@500", 1000, 500, 2, 0}, {"fanout1k", 1000, 100, 0, 0}, {"scale4:30@2000", 30, 2000, 4, 0}}
 	for i := range want {
 		if i >= len(got) || got[i] != want[i] {
 			t.Fatalf("got %+v, want %+v", got, want)
