@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 
@@ -604,6 +605,60 @@ func TestPostRangeScan(t *testing.T) {
 		got[5].AuthorRole != "moderator" || got[0].AuthorJST == nil {
 		t.Errorf("the states set up are not all in the rows: %+v", got)
 	}
+}
+
+// A post is shown as reported only to the member who reported it, whether
+// the viewer has reported nothing, something in another thread only, or posts
+// of this page (the posts statement first asks once whether the viewer has
+// any report at all, then post by post: issue 16).
+func TestPostRangeReportedByViewerOnly(t *testing.T) {
+	env := testkit.Start(t, dbURL)
+	g := env.NewGroup(model.KindRural)
+	u, other, none := env.NewUser(model.RoleMember), env.NewUser(model.RoleMember), env.NewUser(model.RoleMember)
+	for _, m := range []int64{u.ID, other.ID, none.ID} {
+		env.AddMember(m, g.ID, model.GroupMember)
+	}
+	th, posts := env.NewThread(g.ID, u.ID, 4)
+	_, elsewhere := env.NewThread(g.ID, u.ID, 1)
+	ctx := context.Background()
+	report := func(post, by int64) {
+		t.Helper()
+		if _, err := env.DB.ExecContext(ctx, `INSERT INTO flags (post_id, reporter_id, reason) VALUES ($1, $2, 'spam reklamowy')`, post, by); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p := store.NewPrepared(env.DB)
+	defer p.Close()
+	check := func(who string, viewer int64, want ...int) {
+		t.Helper()
+		// Several times each: the prepared statement's generic plan, which
+		// PostgreSQL takes after the fifth execution, must answer alike.
+		for range 7 {
+			got, err := store.ListPostRange(ctx, p, th, 1, forum.PageSize, viewer)
+			if err != nil {
+				t.Fatal(err)
+			}
+			page, err := store.ListPostRangeMarkRead(ctx, p, th, 1, forum.PageSize, viewer, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := range posts {
+				w := slices.Contains(want, i)
+				if got[i].Reported != w || page[i].Reported != w {
+					t.Fatalf("%s: post %d reported = %v (list) / %v (page), want %v", who, i+1, got[i].Reported, page[i].Reported, w)
+				}
+			}
+		}
+	}
+	check("nobody has reported anything", u.ID)
+	report(posts[1], u.ID)
+	report(elsewhere[0], other.ID)
+	check("the reporter", u.ID, 1)
+	check("a member who reported a post of another thread only", other.ID)
+	check("a member who reported nothing", none.ID)
+	report(posts[3], none.ID)
+	check("a member after their first report", none.ID, 3)
+	check("the first reporter after another's report", u.ID, 1)
 }
 
 // asJSON shows a row with its pointers followed, to compare two readings.
