@@ -50,7 +50,7 @@ func New() (*Catalog, error) {
 	}
 	c := &Catalog{bundle: b, zone: zone, printers: map[string]*Printer{}}
 	for _, l := range Languages {
-		c.printers[l] = &Printer{Lang: l, loc: goi18n.NewLocalizer(b, l), zone: zone, cache: &sync.Map{}, plurals: &sync.Map{}}
+		c.printers[l] = &Printer{Lang: l, loc: goi18n.NewLocalizer(b, l), zone: zone, cache: &sync.Map{}, plurals: &sync.Map{}, frames: &sync.Map{}}
 	}
 	return c, nil
 }
@@ -100,6 +100,8 @@ type Printer struct {
 	// plurals: (message id, count) → string, for counts below pluralCacheMax
 	// (lists print "12 wpisów", "5 minut temu" for each line).
 	plurals *sync.Map
+	// frames: (message id, argument key) → the text around the argument.
+	frames *sync.Map
 }
 
 // pluralCacheMax bounds the plural cache: counts from 0 to 999 per message.
@@ -132,6 +134,37 @@ func (p *Printer) T(id string, args ...any) string {
 		p.cache.Store(strings.Clone(id), s)
 	}
 	return s
+}
+
+// frameKey names a message with one argument.
+type frameKey struct{ id, key string }
+
+// frame is the text of a message around its one argument.
+type frame struct {
+	before, after string
+	ok            bool
+}
+
+// Around returns the text of message id before and after its argument key,
+// so that lists can write "started by <name>" for each row without
+// executing go-i18n's template each time (issue 16). ok is false when the
+// argument does not appear exactly once; the caller then calls T per use.
+// A message's translation does not change while the server runs, so the
+// answer is kept.
+func (p *Printer) Around(id, key string) (before, after string, ok bool) {
+	k := frameKey{id, key}
+	if f, found := p.frames.Load(k); found {
+		f := f.(frame)
+		return f.before, f.after, f.ok
+	}
+	const mark = "\x00"
+	var f frame
+	f.before, f.after, f.ok = strings.Cut(p.T(id, key, mark), mark)
+	if f.ok && strings.Contains(f.after, mark) {
+		f = frame{}
+	}
+	p.frames.Store(k, f)
+	return f.before, f.after, f.ok
 }
 
 // N translates a message with plural forms; {{.Count}} is the number.

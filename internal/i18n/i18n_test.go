@@ -130,6 +130,25 @@ func TestPrinterFallbacks(t *testing.T) {
 	}
 }
 
+// Around gives the text around a message's one argument, the same as T with
+// the argument in place, asked once or again; a message without that
+// argument is not framed.
+func TestAround(t *testing.T) {
+	c := catalog(t)
+	for _, lang := range []string{"pl", "en"} {
+		p := c.Printer(lang)
+		for range 2 {
+			before, after, ok := p.Around("thread.started_by", "Name")
+			if !ok || before+"Anna Nowak"+after != p.T("thread.started_by", "Name", "Anna Nowak") {
+				t.Errorf("%s: Around = %q, %q, %v; T = %q", lang, before, after, ok, p.T("thread.started_by", "Name", "Anna Nowak"))
+			}
+		}
+		if _, _, ok := p.Around("thread.started_by", "Count"); ok {
+			t.Errorf("%s: a message framed around an argument it does not have", lang)
+		}
+	}
+}
+
 // --- the catalogs are complete ---------------------------------------------
 
 func root(t *testing.T) string {

@@ -5,7 +5,6 @@ import (
 	"html/template"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/gwd-jst/forumjst/internal/access"
@@ -77,9 +76,9 @@ func (w *htmlWriter) esc(s string) { w.WriteString(template.HTMLEscapeString(s))
 
 func (w *htmlWriter) int(n int64) { w.WriteString(strconv.FormatInt(n, 10)) }
 
-// msgFrame is a message with one argument, translated once per page: the
-// text before and after the argument. A message whose argument does not
-// appear exactly once (none today) is translated per use instead.
+// msgFrame is a message with one argument: the text before and after the
+// argument (i18n.Printer.Around). A message whose argument does not appear
+// exactly once (none today) is translated per use instead.
 type msgFrame struct {
 	tr            *i18n.Printer
 	id, key       string
@@ -87,38 +86,11 @@ type msgFrame struct {
 	perUse        bool
 }
 
-const frameMark = "\x00"
-
-// frames keeps each printer's frames: a message's translation does not change
-// while the server runs, and translating one with an argument executes
-// go-i18n's template (a group or thread page asked for one to three frames
-// per view, ~2% of a thread page's Go CPU, issue 16).
-var frames sync.Map // frameKey → msgFrame
-
-type frameKey struct {
-	tr      *i18n.Printer
-	id, key string
-}
-
 func newFrame(tr *i18n.Printer, id, key string) msgFrame {
-	k := frameKey{tr, id, key}
-	if f, ok := frames.Load(k); ok {
-		return f.(msgFrame)
-	}
-	f := splitFrame(tr, id, key)
-	frames.Store(k, f)
-	return f
-}
-
-func splitFrame(tr *i18n.Printer, id, key string) msgFrame {
 	f := msgFrame{tr: tr, id: id, key: key}
-	s := tr.T(id, key, frameMark)
-	before, after, ok := strings.Cut(s, frameMark)
-	if !ok || strings.Contains(after, frameMark) {
-		f.perUse = true
-		return f
-	}
-	f.before, f.after = before, after
+	var ok bool
+	f.before, f.after, ok = tr.Around(id, key)
+	f.perUse = !ok
 	return f
 }
 
