@@ -299,8 +299,8 @@ func (run *loadRun) wsURL(i int) string {
 }
 
 // senders is the number of sending connections: the scenario's own count or
-// --senders, and at least one
-// per instance when there are several (each instance sends and receives).
+// --senders, and at least one per instance when there are several (each
+// instance sends and receives).
 func (run *loadRun) senders() int {
 	n := max(run.set.Senders, 1)
 	if run.sc.Senders > 0 {
