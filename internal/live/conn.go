@@ -165,24 +165,22 @@ func (h *Hub) Serve(ws *websocket.Conn, a *access.Actor, session Session) {
 // close asks the writer to send a close frame and end the connection. Safe to
 // call from anywhere, any number of times; the first code wins.
 func (c *Conn) close(code int, text string) {
-	if code == closeTooSlow {
-		c.closeOnce.Do(func() {
+	c.closeOnce.Do(func() {
+		if code == closeTooSlow {
 			c.h.metrics.slowCloses.Inc()
-			c.closeLocked(code, text)
-		})
-		return
-	}
-	c.shut(code, text)
+		}
+		c.closing(code, text)
+	})
 }
 
 // shut is close without counting anything: the peer's own close code is
-// echoed through it.
+// echoed through it (a peer's 4008 is not a slow close of ours).
 func (c *Conn) shut(code int, text string) {
-	c.closeOnce.Do(func() { c.closeLocked(code, text) })
+	c.closeOnce.Do(func() { c.closing(code, text) })
 }
 
-// closeLocked is close's work, once (under closeOnce).
-func (c *Conn) closeLocked(code int, text string) {
+// closing is close's work, run once (under closeOnce).
+func (c *Conn) closing(code int, text string) {
 	c.closeCode, c.closeText = code, text
 	close(c.done)
 	// The writer sends the close frame: this goroutine becomes it, or
